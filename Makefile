@@ -1,0 +1,62 @@
+# SPACE: `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
+FSDD   ?= ../shared/data/fsdd
+SC     ?= ../shared/data/speech_commands
+OUT    ?= out
+
+.PHONY: setup system-deps demo test test-fast models bench lint clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@echo "==> creating $(VENV) and installing pinned dependencies (first run: a few minutes)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip
+	@# torch is pinned to its CPU build; requirements.lock pins everything else that was tested.
+	@$(BIN)/pip install -q -c requirements.lock -e ".[all,dev]"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+setup: $(STAMP)
+
+# Debian tools the tests use to make speech and drive a browser; skipped (tests say so) when
+# they cannot be installed.
+system-deps:
+	@missing=""; for t in espeak-ng:espeak-ng sox:sox; do \
+	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	  ldconfig -p 2>/dev/null | grep -q libportaudio || missing="$$missing libportaudio2"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing; tests that need them will be skipped"; \
+	  else echo "note: missing$$missing (install with apt); tests that need them will be skipped"; fi; \
+	fi
+
+demo: setup
+	@mkdir -p $(OUT)
+	@echo "==> recognising the bundled example clips with the bundled digits model"
+	$(BIN)/space predict --model digits examples/
+	@$(BIN)/space predict --model digits --json examples/ > $(OUT)/predictions.jsonl
+	@echo "==> outputs: $(OUT)/predictions.jsonl"
+
+test: setup system-deps
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Re-train the bundled models with the recipes quoted in the README's model cards.
+models: setup
+	$(BIN)/space train --data $(FSDD) --out src/space/models/digits.pt \
+	  --noise-dir $(SC)/_background_noise_ --epochs 12
+
+bench: setup
+	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/accuracy.py
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,56 @@
+"""SPACE: Spectrogram Pronunciation Analysis CNN Engine.
+
+Recognise isolated spoken words with a small CNN on log-mel spectrograms and score
+pronunciation against reference recordings.
+
+>>> import space
+>>> model = space.load_model("digits")
+>>> model.predict("seven.wav").label  # doctest: +SKIP
+'7'
+
+Heavy modules (torch, librosa, matplotlib) load on first use, not at import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+from .errors import AudioError, ConfigError, DataError, ModelError, SpaceError
+
+_LAZY = {
+    "AugmentConfig": "config",
+    "FeatureConfig": "config",
+    "ModelConfig": "config",
+    "TrainConfig": "config",
+    "Prediction": "recognize",
+    "Recognizer": "recognize",
+    "evaluate_model": "api",
+    "load_audio": ("audio", "load"),
+    "load_model": "recognize",
+    "log_mel": "features",
+    "train_model": "api",
+}
+
+__all__ = sorted(
+    [
+        "AudioError",
+        "ConfigError",
+        "DataError",
+        "ModelError",
+        "SpaceError",
+        "__version__",
+        *_LAZY,
+    ]
+)
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'space' has no attribute {name!r}")
+    mod_name, attr = target if isinstance(target, tuple) else (target, name)
+    value = getattr(importlib.import_module(f".{mod_name}", __name__), attr)
+    globals()[name] = value
+    return value

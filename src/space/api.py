@@ -1,0 +1,136 @@
+"""High-level Python API that the CLI and web app are thin layers over."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .config import AugmentConfig, FeatureConfig, ModelConfig, TrainConfig
+from .data import Splits, open_splits
+from .errors import ConfigError
+
+
+def load_splits(data: str | os.PathLike, *, layout: str = "auto",
+                holdout_speaker: str | None = None) -> Splits:
+    """Read a data set folder into train/val/test examples and labels."""
+    return open_splits(data, layout=layout, holdout_speaker=holdout_speaker)
+
+
+def default_feature_config(splits: Splits, **overrides: Any) -> FeatureConfig:
+    """FSDD is 8 kHz audio: its models use the band it holds (up to 4 kHz). Others: 8 kHz."""
+    fmax = 4000.0 if splits.info.get("layout") == "fsdd" else 8000.0
+    kw = {"fmax": fmax}
+    kw.update({k: v for k, v in overrides.items() if v is not None})
+    return FeatureConfig(**kw)
+
+
+def augment_config(*, noise_dir: str | None = None, augment: bool = True, speed: bool = True,
+                   colour: bool = True, specaugment: bool = True,
+                   shift: bool = True) -> AugmentConfig:
+    """The augmentation recipe with switches for each stage (ablations, --no-* flags)."""
+    if not augment:
+        return AugmentConfig.none()
+    if noise_dir is not None and not Path(noise_dir).is_dir():
+        raise ConfigError(f"{noise_dir}: noise folder not found")
+    cfg = AugmentConfig(noise_dir=str(noise_dir) if noise_dir else None)
+    if not speed:
+        cfg = replace(cfg, p_speed=0.0)
+    if not colour:
+        cfg = replace(cfg, p_eq=0.0, p_reverb=0.0)
+    if not specaugment:
+        cfg = replace(cfg, freq_masks=0, time_masks=0)
+    if not shift:
+        cfg = replace(cfg, time_shift_s=0.0)
+    return cfg
+
+
+def train_model(
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    layout: str = "auto",
+    holdout_speaker: str | None = None,
+    resume: str | os.PathLike | None = None,
+    epochs: int = 12,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    copies: int = 1,
+    seed: int = 0,
+    channels: tuple[int, ...] = (32, 64, 128),
+    noise_dir: str | None = None,
+    augment: bool = True,
+    speed: bool = True,
+    colour: bool = True,
+    specaugment: bool = True,
+    shift: bool = True,
+    fmax: float | None = None,
+    n_mels: int = 40,
+    progress: bool = True,
+) -> dict[str, Any] | None:
+    """Train on a data set folder, write the best checkpoint to ``out``, test it.
+
+    Returns a summary dict (``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``,
+    ``n_test``, ``train_s``), or ``None`` on a non-zero torchrun rank.
+    """
+    from . import checkpoint as ckpt_io
+    from .evaluate import evaluate
+    from .recognize import Recognizer
+    from .train import train
+
+    if epochs < 1 or batch_size < 1 or lr <= 0 or copies < 1:
+        raise ConfigError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
+    splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker)
+    if not splits.train:
+        raise ConfigError(f"{data}: the training split is empty")
+    fcfg = default_feature_config(splits, fmax=fmax, n_mels=n_mels)
+    if resume is not None:
+        fcfg = ckpt_io.load(resume).feature_cfg  # resuming keeps the features it started with
+    tcfg = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, copies=copies, seed=seed,
+        augment=augment_config(noise_dir=noise_dir, augment=augment, speed=speed, colour=colour,
+                               specaugment=specaugment, shift=shift),
+    )
+    mcfg = ModelConfig(n_classes=len(splits.labels), channels=channels)
+    t0 = time.time()
+    meta = {"data": str(data), **{k: str(v) for k, v in splits.info.items()}}
+    ck = train(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg, model_cfg=mcfg,
+               train_cfg=tcfg, resume=resume, meta=meta, progress=progress)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return None
+    train_s = time.time() - t0
+    test_acc, n_test = float("nan"), len(splits.test)
+    if splits.test:
+        test_acc = evaluate(Recognizer(ck), splits.test).accuracy
+    ck.meta.update(test_acc=test_acc, n_test=n_test, train_s=round(train_s, 1))
+    ckpt_io.save(ck, out, with_train_state=False)
+    return {"checkpoint": str(out), "best_epoch": ck.meta.get("best_epoch"),
+            "val_acc": ck.meta.get("val_acc"), "test_acc": test_acc, "n_test": n_test,
+            "train_s": round(train_s, 1), "labels": ck.labels}
+
+
+def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str = "auto",
+                   split: str = "test", holdout_speaker: str | None = None,
+                   plot: str | os.PathLike | None = None, progress: bool = False):
+    """Evaluate a model on a split of a data set folder; optionally write the confusion PNG.
+
+    Returns ``(Report, png_path_or_None)``.
+    """
+    from . import plots
+    from .evaluate import evaluate
+    from .recognize import load_model
+
+    rec = load_model(model)
+    splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker)
+    examples = splits.get(split)
+    report = evaluate(rec, examples, progress=progress)
+    png = None
+    if plot:
+        fig = plots.confusion_matrix(
+            report.confusion, report.labels,
+            title=f"{Path(str(model)).stem} on {Path(str(data)).name} ({split}): "
+            f"{report.accuracy:.1%}")
+        png = plots.save(fig, plot)
+    return report, png

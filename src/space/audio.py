@@ -1,0 +1,239 @@
+"""Audio in: load any file, mix to mono, resample, find the speech, fixed window.
+
+Every path (training, evaluation, prediction, streaming, scoring, web) goes through
+:func:`load` and :func:`prepare`, so a clip is seen the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+
+from .config import FeatureConfig
+from .errors import AudioError
+
+PathLike = Union[str, os.PathLike]
+Source = Union[PathLike, BinaryIO, bytes]
+
+MIN_SR = 8000
+MAX_SR = 96000
+# An isolated word is short; a long file is almost always a mistake (or a job for
+# `space listen --input`), and decoding ten minutes of audio to find one word wastes memory.
+MAX_DURATION_S = 30.0
+# Peak below this (about -80 dBFS) is digital silence or a muted microphone.
+SILENCE_PEAK = 1e-4
+
+
+def _name(source: Source, name: str | None) -> str:
+    if name:
+        return name
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return "<audio data>"
+
+
+def load(
+    source: Source,
+    *,
+    sr: int | None = None,
+    max_duration_s: float | None = MAX_DURATION_S,
+    name: str | None = None,
+) -> tuple[np.ndarray, int]:
+    """Read an audio file into a mono float32 array.
+
+    Parameters
+    ----------
+    source : path, file object or bytes
+        WAV/FLAC/OGG (and MP3 where libsndfile supports it); 8/16/24/32-bit integer or
+        float samples; any number of channels (averaged to mono).
+    sr : int, optional
+        Resample to this rate (Hz) with soxr. ``None`` keeps the file's rate.
+    max_duration_s : float or None
+        Refuse longer files (checked from the header, before decoding).
+    name : str, optional
+        How to call the source in error messages (defaults to its path).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float32]
+    sr : int
+        The rate of ``y`` in Hz.
+
+    Raises
+    ------
+    AudioError
+        Missing file, not audio, truncated, empty, NaN/inf samples, unsupported rate, too long.
+    """
+    import soundfile as sf
+
+    label = _name(source, name)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise AudioError(f"{label}: file not found")
+        if path.is_dir():
+            raise AudioError(f"{label}: is a folder, not an audio file")
+        if path.stat().st_size == 0:
+            raise AudioError(f"{label}: file is empty (0 bytes)")
+        fobj: PathLike | BinaryIO = path
+    elif isinstance(source, (bytes, bytearray)):
+        if len(source) == 0:
+            raise AudioError(f"{label}: no data (0 bytes)")
+        fobj = io.BytesIO(source)
+    else:
+        fobj = source
+    try:
+        with sf.SoundFile(fobj) as f:
+            file_sr = int(f.samplerate)
+            n_frames = int(f.frames)
+            if max_duration_s is not None and n_frames > max_duration_s * file_sr:
+                raise AudioError(
+                    f"{label}: {n_frames / file_sr:.1f} s long; at most {max_duration_s:g} s "
+                    "per clip (for long recordings use `space listen --input FILE`)"
+                )
+            data = f.read(dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        msg = str(e).split("\n")[0]
+        if "Format not recognised" in msg or "unknown format" in msg.lower():
+            msg = "not a recognised audio format (WAV, FLAC, OGG, MP3)"
+        raise AudioError(f"{label}: cannot decode audio ({msg})") from None
+    if isinstance(fobj, Path) and _truncated_wav(fobj):
+        raise AudioError(
+            f"{label}: truncated WAV file (the header promises more data than the file holds)"
+        )
+    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    check(y, file_sr, name=label)
+    if sr is not None and sr != file_sr:
+        y = resample(y, file_sr, sr, name=label)
+        file_sr = sr
+    return np.ascontiguousarray(y, dtype=np.float32), file_sr
+
+
+def _truncated_wav(path: Path) -> bool:
+    """True when a RIFF/WAVE header promises more data than the file holds."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return False
+            cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if cid == b"data":
+                here = f.tell()
+                return size != 0xFFFFFFFF and here + size > path.stat().st_size
+            f.seek(size + (size & 1), 1)
+
+
+def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
+    """Raise :class:`AudioError` for arrays no recogniser can use.
+
+    Checks: 1-D (or 2-D channels-last), non-empty, finite, not silent, rate in 8-96 kHz.
+    """
+    if not isinstance(sr, (int, np.integer)) or not MIN_SR <= sr <= MAX_SR:
+        raise AudioError(
+            f"{name}: sample rate {sr} Hz is not supported (use {MIN_SR}-{MAX_SR} Hz)"
+        )
+    if y.ndim != 1:
+        raise AudioError(f"{name}: expected mono audio of shape (n,), got shape {y.shape}")
+    if y.size == 0:
+        raise AudioError(f"{name}: audio has no samples")
+    if not np.all(np.isfinite(y)):
+        raise AudioError(f"{name}: audio contains NaN or infinite samples")
+    if float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise AudioError(f"{name}: audio is silent (peak below -80 dBFS); nothing to recognise")
+
+
+def as_mono(y: np.ndarray) -> np.ndarray:
+    """Average channels of a (n, channels) array; 1-D arrays pass through."""
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim == 2:
+        y = y.mean(axis=1) if y.shape[1] <= y.shape[0] else y.mean(axis=0)
+    return y
+
+
+def resample(y: np.ndarray, orig_sr: int, target_sr: int, *, name: str = "<audio>") -> np.ndarray:
+    """Resample with soxr (high quality). [shape=(n,)] -> [shape=(n * target_sr / orig_sr,)]"""
+    import soxr
+
+    if not MIN_SR <= orig_sr <= MAX_SR:
+        raise AudioError(
+            f"{name}: sample rate {orig_sr} Hz is not supported (use {MIN_SR}-{MAX_SR} Hz)"
+        )
+    if orig_sr == target_sr:
+        return y.astype(np.float32, copy=False)
+    return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+
+
+def speech_bounds(y: np.ndarray, sr: int, *, top_db: float = 40.0) -> tuple[int, int]:
+    """Sample indices ``(start, end)`` of the non-silent part (librosa.effects.trim)."""
+    import librosa
+
+    frame = max(256, int(sr * 0.032))
+    hop = frame // 4
+    _, (start, end) = librosa.effects.trim(y, top_db=top_db, frame_length=frame, hop_length=hop)
+    if end <= start:
+        return 0, len(y)
+    return int(start), int(end)
+
+
+def fit_window(y: np.ndarray, start: int, end: int, n_samples: int) -> np.ndarray:
+    """Cut ``n_samples`` around the speech in ``y[start:end]``, zero-padded where y ends.
+
+    A span that fits is centred; a longer one keeps the window with the most energy.
+    """
+    start, end = max(start, -n_samples), min(end, len(y) + n_samples)
+    span = end - start
+    if span <= n_samples or start < 0 or end > len(y):
+        left = start + span // 2 - n_samples // 2
+    else:
+        e = np.concatenate([[0.0], np.cumsum(y[start:end].astype(np.float64) ** 2)])
+        energy = e[n_samples:] - e[:-n_samples]
+        left = start + int(np.argmax(energy))
+    out = np.zeros(n_samples, dtype=np.float32)
+    a, b = max(left, 0), min(left + n_samples, len(y))
+    out[a - left : b - left] = y[a:b]
+    return out
+
+
+def prepare(
+    y: np.ndarray, sr: int, cfg: FeatureConfig, *, name: str = "<audio>"
+) -> np.ndarray:
+    """The one front end: model rate, speech found and centred, fixed length, peak level.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at ``sr`` Hz.
+    cfg : FeatureConfig
+        Gives the model rate, window length and silence threshold.
+
+    Returns
+    -------
+    np.ndarray [shape=(cfg.n_samples,), dtype=float32]
+    """
+    y = np.asarray(y, dtype=np.float32)
+    check(y, sr, name=name)
+    y = resample(y, sr, cfg.sample_rate, name=name)
+    start, end = speech_bounds(y, cfg.sample_rate, top_db=cfg.trim_top_db)
+    w = fit_window(y, start, end, cfg.n_samples)
+    return normalize_peak(w)
+
+
+def normalize_peak(y: np.ndarray, peak: float = 0.9) -> np.ndarray:
+    """Scale so the largest absolute sample is ``peak``; silence is returned unchanged."""
+    m = float(np.max(np.abs(y))) if y.size else 0.0
+    return (y * (peak / m)).astype(np.float32) if m > 0 else y
+
+
+def load_prepared(source: Source, cfg: FeatureConfig, *, name: str | None = None) -> np.ndarray:
+    """:func:`load` then :func:`prepare`: the fixed window a model sees for one file."""
+    y, sr = load(source, name=name)
+    return prepare(y, sr, cfg, name=_name(source, name))

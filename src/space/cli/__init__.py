@@ -1,0 +1,56 @@
+"""``space`` command line: thin over the Python API.
+
+Each sub-command lives in its own module with ``add_parser(subparsers)`` and a ``run(args)``;
+this module parses, dispatches, and turns the package's errors into one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .._version import __version__
+from ..errors import SpaceError
+
+# Sub-command modules, in the order `space --help` lists them.
+COMMANDS = ["predict", "train", "evaluate"]
+
+
+class CliError(SpaceError):
+    """Bad command-line usage found after parsing (e.g. conflicting options)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="space",
+        description="SPACE: recognise spoken words and score pronunciation.",
+        epilog="Run `space COMMAND --help` for the options of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"space {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        mod = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except SpaceError as e:
+        print(f"space {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"space {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""space evaluate: accuracy, per-class report, confusion matrix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "evaluate",
+        help="measure a model on a labelled data set",
+        description="Accuracy, per-class precision/recall/F1, a confusion-matrix PNG and the "
+        "misclassified files of MODEL on a split of a data set folder.",
+    )
+    p.add_argument("model", help="bundled model (digits, commands) or checkpoint path")
+    p.add_argument("--data", required=True, help="data set folder")
+    p.add_argument("--layout", default="auto", choices=["auto", "fsdd", "speech_commands", "folder"])
+    p.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
+    p.add_argument("--holdout-speaker", help="FSDD: evaluate on this speaker's clips")
+    p.add_argument("--plot", default="confusion_matrix.png", metavar="PNG",
+                   help="confusion matrix picture to write (default: confusion_matrix.png; "
+                   "'' for none)")
+    p.add_argument("--json", action="store_true", help="JSON report on stdout")
+    p.add_argument("--quiet", "-q", action="store_true")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import evaluate_model
+
+    report, plot_path = evaluate_model(
+        args.model, args.data, layout=args.layout, split=args.split,
+        holdout_speaker=args.holdout_speaker, plot=args.plot or None, progress=not args.quiet,
+    )
+    if args.json:
+        d = report.to_dict()
+        d["confusion_png"] = str(plot_path) if plot_path else None
+        print(json.dumps(d, indent=2))
+    else:
+        print(report.text())
+        for m in report.misclassified[:20]:
+            print(f"  {m['file']}: {m['true']} -> {m['predicted']} ({m['probability']:.2f})")
+        if len(report.misclassified) > 20:
+            print(f"  ... {len(report.misclassified) - 20} more (see --json)")
+        if plot_path:
+            print(f"confusion matrix: {plot_path}", file=sys.stderr)
+    return 0

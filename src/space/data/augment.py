@@ -1,0 +1,123 @@
+"""Waveform and spectrogram augmentation that bridges speakers and microphones.
+
+Users speak into their own microphones, in their own rooms, with their own voices; a
+model trained on six speakers with one microphone must not overfit those. Each stage
+here imitates one of those differences and can be switched off in
+:class:`~space.config.AugmentConfig` (``benchmarks/augment_ablation.py`` measures them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import AugmentConfig
+from ..errors import DataError
+
+
+class NoiseBank:
+    """Long background-noise recordings at the model rate, cut at random for mixing."""
+
+    def __init__(self, folder: str | Path, sr: int) -> None:
+        from .. import audio
+
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise DataError(f"{folder}: noise folder not found")
+        self.clips = []
+        for p in sorted(folder.iterdir()):
+            if p.suffix.lower() in (".wav", ".flac", ".ogg"):
+                y, _ = audio.load(p, sr=sr, max_duration_s=None)
+                self.clips.append(y)
+        if not self.clips:
+            raise DataError(f"{folder}: no noise recordings (.wav/.flac/.ogg) in it")
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        y = self.clips[rng.integers(len(self.clips))]
+        if len(y) <= n:
+            y = np.tile(y, n // len(y) + 1)
+        start = rng.integers(0, len(y) - n + 1)
+        return y[start : start + n]
+
+
+class Augmenter:
+    """Random waveform augmentation for one raw clip (before windowing) and its window."""
+
+    def __init__(self, cfg: AugmentConfig, sr: int) -> None:
+        self.cfg = cfg
+        self.sr = sr
+        self.noise = NoiseBank(cfg.noise_dir, sr) if cfg.noise_dir and cfg.p_noise > 0 else None
+
+    def speed(self, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        """Resample by a random factor (pitch and tempo together, as a different vocal tract
+        length and speaking rate would). Returns the clip and the factor."""
+        import soxr
+
+        c = self.cfg
+        if c.p_speed <= 0 or rng.random() >= c.p_speed:
+            return y, 1.0
+        factor = float(rng.uniform(*c.speed))
+        return soxr.resample(y, self.sr * factor, self.sr).astype(np.float32), factor
+
+    def shift(self, rng: np.random.Generator) -> int:
+        """Random offset (samples) of the speech inside the window."""
+        s = int(self.cfg.time_shift_s * self.sr)
+        return int(rng.integers(-s, s + 1)) if s > 0 else 0
+
+    def colour(self, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Microphone and room colour: random band limits / shelf and a short reverb."""
+        import scipy.signal as ss
+
+        c = self.cfg
+        if c.p_eq > 0 and rng.random() < c.p_eq:
+            lo = float(rng.uniform(60, 400))
+            hi = float(min(rng.uniform(2800, 7500), 0.45 * self.sr))
+            sos = ss.butter(2, [lo, hi], btype="bandpass", fs=self.sr, output="sos")
+            filtered = ss.sosfilt(sos, y)
+            mix = float(rng.uniform(0.5, 1.0))  # partial: a shelf rather than a hard band
+            y = (mix * filtered + (1 - mix) * y).astype(np.float32)
+        if c.p_reverb > 0 and rng.random() < c.p_reverb:
+            rt60 = float(rng.uniform(0.1, 0.5))
+            n = int(rt60 * self.sr)
+            t = np.arange(n) / self.sr
+            rir = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+            rir[0] = 0.0
+            rir *= float(rng.uniform(0.05, 0.3)) / (np.sqrt(np.sum(rir**2)) + 1e-9)
+            rir[0] = 1.0
+            y = ss.fftconvolve(y, rir)[: len(y)].astype(np.float32)
+        return y
+
+    def gain_and_noise(
+        self, window: np.ndarray, speech_power: float, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Random level, then background noise at a random SNR over the whole window."""
+        c = self.cfg
+        g = 10 ** (float(rng.uniform(*c.gain_db)) / 20) if c.gain_db != (0.0, 0.0) else 1.0
+        window = window * g
+        speech_power *= g * g
+        if self.noise is not None and rng.random() < c.p_noise:
+            noise = self.noise.sample(len(window), rng).astype(np.float32)
+            npow = float(np.mean(noise**2)) + 1e-12
+            snr = float(rng.uniform(*c.snr_db))
+            window = window + noise * np.sqrt(speech_power / (npow * 10 ** (snr / 10)))
+        return window.astype(np.float32)
+
+
+def spec_augment(feats: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
+    """SpecAugment frequency and time masks on a batch [shape=(b, mels, frames)], in place.
+
+    Masked cells are set to 0, the utterance mean after normalisation."""
+    b, n_mels, n_frames = feats.shape
+    for masks, width, size, dim in (
+        (cfg.freq_masks, cfg.freq_mask_width, n_mels, 1),
+        (cfg.time_masks, cfg.time_mask_width, n_frames, 2),
+    ):
+        for _ in range(masks):
+            w = torch.randint(0, width + 1, (b, 1), generator=gen)
+            start = (torch.rand((b, 1), generator=gen) * (size - w)).long()
+            idx = torch.arange(size)[None, :]
+            m = (idx >= start) & (idx < start + w)  # (b, size)
+            feats = feats.masked_fill(m[:, :, None] if dim == 1 else m[:, None, :], 0.0)
+    return feats

@@ -1,0 +1,94 @@
+"""Training windows from examples, through the same front end as prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .. import audio
+from ..config import FeatureConfig
+from ..errors import AudioError, DataError
+from .augment import Augmenter
+from .readers import Example
+
+
+class ClipDataset(Dataset):
+    """Yields ``(window [n_samples], label index)``.
+
+    Clips are decoded and resampled once and kept in memory at the model rate (FSDD or
+    the Speech Commands subset: a few hundred MB at most). Without an augmenter an item
+    is exactly what :func:`space.audio.prepare` gives at prediction time.
+    """
+
+    def __init__(
+        self,
+        examples: list[Example],
+        labels: list[str],
+        cfg: FeatureConfig,
+        *,
+        augmenter: Augmenter | None = None,
+        copies: int = 1,
+        seed: int = 0,
+    ) -> None:
+        if not examples:
+            raise DataError("no examples to train or evaluate on")
+        index = {lab: i for i, lab in enumerate(labels)}
+        unknown = sorted({e.label for e in examples} - set(index))
+        if unknown:
+            raise DataError(f"labels not in the model's label list: {unknown}")
+        self.examples = examples
+        self.targets = [index[e.label] for e in examples]
+        self.cfg = cfg
+        self.augmenter = augmenter
+        self.copies = max(1, copies)
+        self.seed = seed
+        self.epoch = 0
+        self._raw: list[np.ndarray | None] = [None] * len(examples)
+        self._bounds: list[tuple[int, int]] = [(0, 0)] * len(examples)
+
+    def __len__(self) -> int:
+        return len(self.examples) * self.copies
+
+    def set_epoch(self, epoch: int) -> None:
+        """Different augmentation each epoch, yet reproducible from the seed."""
+        self.epoch = epoch
+
+    def raw(self, i: int) -> tuple[np.ndarray, tuple[int, int]]:
+        """Clip ``i`` at the model rate and its speech bounds (cached)."""
+        y = self._raw[i]
+        if y is None:
+            ex = self.examples[i]
+            sr = self.cfg.sample_rate
+            if ex.duration_s is not None:
+                y, _ = audio.load(ex.path, sr=sr, max_duration_s=None)
+                a = int(ex.offset_s * sr)
+                y = y[a : a + int(ex.duration_s * sr)]
+                bounds = (0, len(y))  # a noise span: no speech to find
+            else:
+                y, _ = audio.load(ex.path, sr=sr)
+                bounds = audio.speech_bounds(y, sr, top_db=self.cfg.trim_top_db)
+            self._raw[i], self._bounds[i] = y, bounds
+        return self._raw[i], self._bounds[i]  # type: ignore[return-value]
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
+        i = k % len(self.examples)
+        try:
+            y, (start, end) = self.raw(i)
+        except AudioError as e:
+            raise DataError(f"cannot use training clip: {e}") from None
+        n = self.cfg.n_samples
+        aug = self.augmenter
+        if aug is None:
+            w = audio.normalize_peak(audio.fit_window(y, start, end, n))
+            return torch.from_numpy(w), self.targets[i]
+        rng = np.random.default_rng((self.seed, self.epoch, k))
+        y, factor = aug.speed(y, rng)
+        start, end = int(start / factor), int(end / factor)
+        y = aug.colour(y, rng)
+        shift = aug.shift(rng)
+        w = audio.fit_window(y, start - shift, end - shift, n)
+        seg = y[start:end] if end > start else y
+        speech_power = float(np.mean(seg**2)) + 1e-10
+        w = aug.gain_and_noise(w, speech_power, rng)
+        return torch.from_numpy(audio.normalize_peak(w)), self.targets[i]
