@@ -59,7 +59,7 @@ def train_model(
     lr: float = 3e-3,
     copies: int = 1,
     seed: int = 0,
-    channels: tuple[int, ...] = (32, 64, 128),
+    channels: tuple[int, ...] = (32, 64, 128, 256),
     noise_dir: str | None = None,
     augment: bool = True,
     speed: bool = True,

@@ -72,7 +72,7 @@ class ModelConfig:
     """The CNN. Built from this and nothing else (see :mod:`space.model`)."""
 
     n_classes: int = 10
-    channels: tuple[int, ...] = (32, 64, 128)  # one conv block per entry
+    channels: tuple[int, ...] = (32, 64, 128, 256)  # one conv block per entry
     dropout: float = 0.2
 
     def __post_init__(self) -> None:

@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle)")
     g.add_argument("--copies", type=int, default=1, help="augmented copies of each clip per epoch")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--channels", default="32,64,128", help="conv channels per block")
+    g.add_argument("--channels", default="32,64,128,256", help="conv channels per block")
     a = p.add_argument_group("augmentation")
     a.add_argument("--noise-dir", help="folder of background-noise recordings to mix in")
     a.add_argument("--no-augment", action="store_true", help="switch every augmentation off")

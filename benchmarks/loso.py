@@ -1,0 +1,74 @@
+"""FSDD leave-one-speaker-out accuracy: train on 5 speakers, test on the 6th, for each.
+
+    python benchmarks/loso.py [--speakers george,lucas] [--epochs 12] [train options...]
+
+Prints one row per held-out speaker and the mean. Unseen speakers are what users bring,
+so this (not the official split) is the number the digits recipe is tuned on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FSDD = ROOT.parent / "shared" / "data" / "fsdd"
+DEFAULT_NOISE = ROOT.parent / "shared" / "data" / "speech_commands" / "_background_noise_"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(DEFAULT_FSDD))
+    ap.add_argument("--noise-dir", default=str(DEFAULT_NOISE))
+    ap.add_argument("--speakers", help="comma-separated subset (default: all six)")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--copies", type=int, default=1)
+    ap.add_argument("--channels", default="32,64,128,256")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--no-colour", action="store_true")
+    ap.add_argument("--no-specaugment", action="store_true")
+    ap.add_argument("--no-shift", action="store_true")
+    ap.add_argument("--no-noise", action="store_true")
+    ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--json", help="also write the rows here")
+    args = ap.parse_args()
+
+    from space.api import train_model
+    from space.data import fsdd_speakers
+
+    if not Path(args.data).is_dir():
+        print(f"FSDD not found at {args.data}", file=sys.stderr)
+        return 2
+    speakers = args.speakers.split(",") if args.speakers else fsdd_speakers(args.data)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for spk in speakers:
+            t0 = time.time()
+            s = train_model(
+                args.data, Path(tmp) / f"{spk}.pt", holdout_speaker=spk, epochs=args.epochs,
+                copies=args.copies, channels=tuple(int(c) for c in args.channels.split(",")),
+                noise_dir=None if args.no_noise else args.noise_dir, augment=not args.no_augment,
+                speed=not args.no_speed, colour=not args.no_colour,
+                specaugment=not args.no_specaugment, shift=not args.no_shift, progress=False,
+            )
+            rows.append({"speaker": spk, "accuracy": s["test_acc"], "n": s["n_test"],
+                         "train_s": round(time.time() - t0, 1)})
+            print(f"  {spk:>10}: {s['test_acc']:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    mean = sum(r["accuracy"] for r in rows) / len(rows)
+    flags = " ".join(a for a in sys.argv[1:] if a.startswith("--no")) or "full recipe"
+    print(f"\nFSDD leave-one-speaker-out ({flags}, {args.epochs} epochs)")
+    print(f"| held-out speaker | accuracy | clips | train s |\n|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['speaker']} | {r['accuracy']:.2%} | {r['n']} | {r['train_s']:.0f} |")
+    print(f"| **mean** | **{mean:.2%}** | | |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows, "mean": mean, "argv": sys.argv[1:]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
