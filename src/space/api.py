@@ -14,9 +14,23 @@ from .errors import ConfigError
 
 
 def load_splits(data: str | os.PathLike, *, layout: str = "auto",
-                holdout_speaker: str | None = None) -> Splits:
-    """Read a data set folder into train/val/test examples and labels."""
-    return open_splits(data, layout=layout, holdout_speaker=holdout_speaker)
+                holdout_speaker: str | None = None, task: str | None = None) -> Splits:
+    """Read a data set folder into train/val/test examples and labels.
+
+    ``task`` (Speech Commands layout only): ``"12"`` (ten commands + unknown + silence) or
+    ``"all"`` (every word); ``None`` reads the folder as plain words, like ``"all"``.
+    """
+    if task is None:
+        return open_splits(data, layout=layout, holdout_speaker=holdout_speaker)
+    from .data import detect_layout
+    from .data.commands import TASKS, task_splits
+
+    if task not in TASKS:
+        raise ConfigError(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
+    found = detect_layout(data) if layout == "auto" else layout
+    if found != "speech_commands" or holdout_speaker is not None:
+        raise ConfigError(f"--task is for Speech Commands data; {data} is read as {found!r}")
+    return task_splits(data, task)
 
 
 def default_feature_config(splits: Splits, **overrides: Any) -> FeatureConfig:
@@ -68,6 +82,7 @@ def train_model(
     shift: bool = True,
     fmax: float | None = None,
     n_mels: int = 40,
+    task: str | None = None,
     progress: bool = True,
 ) -> dict[str, Any] | None:
     """Train on a data set folder, write the best checkpoint to ``out``, test it.
@@ -82,7 +97,7 @@ def train_model(
 
     if epochs < 1 or batch_size < 1 or lr <= 0 or copies < 1:
         raise ConfigError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
-    splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker)
+    splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
     if not splits.train:
         raise ConfigError(f"{data}: the training split is empty")
     fcfg = default_feature_config(splits, fmax=fmax, n_mels=n_mels)
@@ -111,11 +126,29 @@ def train_model(
             "train_s": round(train_s, 1), "labels": ck.labels}
 
 
+def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
+               task: str | None = None) -> str | None:
+    """The Speech Commands task to read ``data`` with for model ``rec``: ``task`` when given,
+    else the one the model was trained on (stored in its checkpoint), for Speech Commands
+    folders only."""
+    if task is not None:
+        return task
+    saved = rec.ckpt.meta.get("task")
+    if saved in ("12", "all") and layout in ("auto", "speech_commands"):
+        from .data import detect_layout
+
+        if (detect_layout(data) if layout == "auto" else layout) == "speech_commands":
+            return str(saved)
+    return None
+
+
 def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str = "auto",
                    split: str = "test", holdout_speaker: str | None = None,
-                   plot: str | os.PathLike | None = None, progress: bool = False):
+                   plot: str | os.PathLike | None = None, progress: bool = False,
+                   task: str | None = None):
     """Evaluate a model on a split of a data set folder; optionally write the confusion PNG.
 
+    ``task``: Speech Commands task set-up (default: the one the model was trained on).
     Returns ``(Report, png_path_or_None)``.
     """
     from . import plots
@@ -123,7 +156,8 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
     from .recognize import load_model
 
     rec = load_model(model)
-    splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker)
+    task = model_task(rec, data, layout, task)
+    splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
     examples = splits.get(split)
     report = evaluate(rec, examples, progress=progress)
     png = None
@@ -134,3 +168,34 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
             f"{report.accuracy:.1%}")
         png = plots.save(fig, plot)
     return report, png
+
+
+def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str = "auto",
+              split: str = "test", task: str | None = None,
+              plot: str | os.PathLike | None = "det.png", json_out: str | os.PathLike | None = None,
+              hop_s: float = 0.1, seed: int = 0, progress: bool = False):
+    """Detection-error sweep of a keyword model over a long stream made from a split.
+
+    Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)
+    when given. Returns the :class:`~space.det.DetResult`.
+    """
+    from . import det
+    from .evaluate import save_json
+    from .recognize import load_model
+
+    rec = load_model(model)
+    task = model_task(rec, data, layout, task)
+    splits = load_splits(data, layout=layout, task=task)
+    noise = None
+    if (Path(data) / "_background_noise_").is_dir():
+        noise = str(Path(data) / "_background_noise_")
+    result = det.run_det(rec, splits.get(split), noise_dir=noise, hop_s=hop_s, seed=seed,
+                         progress=progress)
+    if plot:
+        det.save_plot(result, plot, title=f"{Path(str(model)).stem} on {Path(str(data)).name} "
+                      f"({split}, {result.hours * 60:.0f} min stream)")
+        if json_out is None:
+            json_out = Path(plot).with_suffix(".json")
+    if json_out:
+        save_json(result.to_dict(), json_out)
+    return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -19,6 +20,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--layout", default="auto", choices=["auto", "fsdd", "speech_commands", "folder"])
     p.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
     p.add_argument("--holdout-speaker", help="FSDD: evaluate on this speaker's clips")
+    p.add_argument("--task", choices=["12", "all"],
+                   help="Speech Commands task set-up (default: the one the model was trained on)")
+    p.add_argument("--det", nargs="?", const="det.png", default=None, metavar="PNG",
+                   help="also run a detection-error sweep (false rejects vs false alarms per "
+                   "hour) over a long stream made from the split; writes PNG (default det.png) "
+                   "and the numbers beside it as .json")
     p.add_argument("--plot", default="confusion_matrix.png", metavar="PNG",
                    help="confusion matrix picture to write (default: confusion_matrix.png; "
                    "'' for none)")
@@ -28,15 +35,26 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import evaluate_model
+    from ..api import det_model, evaluate_model
+    from . import CliError
 
+    if args.det is not None and args.holdout_speaker:
+        raise CliError("--det and --holdout-speaker cannot be combined")
     report, plot_path = evaluate_model(
         args.model, args.data, layout=args.layout, split=args.split,
         holdout_speaker=args.holdout_speaker, plot=args.plot or None, progress=not args.quiet,
+        task=args.task,
     )
+    det = None
+    if args.det is not None:
+        det = det_model(args.model, args.data, layout=args.layout, split=args.split,
+                        task=args.task, plot=args.det or None, progress=not args.quiet)
     if args.json:
         d = report.to_dict()
         d["confusion_png"] = str(plot_path) if plot_path else None
+        if det is not None:
+            d["det"] = det.to_dict()
+            d["det_png"] = args.det or None
         print(json.dumps(d, indent=2))
     else:
         print(report.text())
@@ -46,4 +64,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  ... {len(report.misclassified) - 20} more (see --json)")
         if plot_path:
             print(f"confusion matrix: {plot_path}", file=sys.stderr)
+        if det is not None:
+            print(det.text())
+            if args.det:
+                numbers = Path(args.det).with_suffix(".json")
+                print(f"DET plot: {args.det} (numbers: {numbers})", file=sys.stderr)
     return 0

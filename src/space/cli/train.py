@@ -20,6 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--layout", default="auto", choices=["auto", "fsdd", "speech_commands", "folder"],
                    help="how the folder is organised (default: detect)")
     p.add_argument("--holdout-speaker", help="FSDD: leave this speaker out (test on them only)")
+    p.add_argument("--task", choices=["12", "all"],
+                   help="Speech Commands: 12 classes (10 commands + _unknown_ + _silence_) or "
+                   "all words (default: every word folder is a class)")
     p.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. model.pt)")
     p.add_argument("--resume", help="continue from a <out>.last.pt checkpoint")
     g = p.add_argument_group("training")
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         channels=channels, noise_dir=args.noise_dir, augment=not args.no_augment,
         speed=not args.no_speed, colour=not args.no_colour,
         specaugment=not args.no_specaugment, shift=not args.no_shift,
-        fmax=args.fmax, n_mels=args.n_mels, progress=not args.quiet,
+        fmax=args.fmax, n_mels=args.n_mels, task=args.task, progress=not args.quiet,
     )
     if summary is None:  # a non-zero torchrun rank
         return 0

@@ -1,0 +1,49 @@
+"""space data download: fetch and unpack an official data set archive."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from ..download import ARCHIVES
+
+    p = sub.add_parser(
+        "data",
+        help="download data sets",
+        description="Data set tools. `space data download NAME --to DIR` fetches the official "
+        "archive (checksummed, resumable: run it again after an interruption), unpacks it "
+        "into DIR and leaves DIR ready for `space train --data DIR`.",
+    )
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    dsub.required = True
+    d = dsub.add_parser("download", help="download and unpack an official data set",
+                        description="; ".join(f"{k}: {a.description} ({a.license})"
+                                              for k, a in ARCHIVES.items()))
+    d.add_argument("name", choices=sorted(ARCHIVES), help="which data set")
+    d.add_argument("--to", required=True, metavar="DIR", help="folder to unpack into")
+    d.add_argument("--url", help="download from this mirror instead (same archive)")
+    d.add_argument("--sha256", help="expected SHA-256 of the archive at --url "
+                   "(default: the official archive's)")
+    d.add_argument("--keep-archive", action="store_true", help="keep the .tar.gz after unpacking")
+    d.add_argument("--json", action="store_true", help="print what was done as JSON")
+    d.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..download import download
+
+    done = download(args.name, args.to, url=args.url, sha256=args.sha256,
+                    keep_archive=args.keep_archive, progress=not args.quiet)
+    if args.json:
+        print(json.dumps(done, indent=2))
+    elif done["already_present"]:
+        print(f"{args.name} is already in {done['folder']} (delete "
+              f"{done['folder']}/.space-download.json to download again)", file=sys.stderr)
+    else:
+        print(f"{args.name}: {done['files']} files in {done['folder']} "
+              f"(license: {done['license']})", file=sys.stderr)
+    return 0

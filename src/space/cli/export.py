@@ -1,0 +1,31 @@
+"""space export: write a model as ONNX or TorchScript, log-mel front end included."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "export",
+        help="export a model to ONNX or TorchScript for deployment",
+        description="Write MODEL as an ONNX or TorchScript file that includes the log-mel "
+        "front end. Input 'wave': float32 [batch, n_samples] mono audio at the model rate "
+        "(16000 samples at 16 kHz for the bundled models), prepared as space.audio.prepare "
+        "does (speech centred, peak 0.9). Output 'logits': float32 [batch, n_classes]. "
+        "The labels and feature settings are stored in the file and in FILE.json beside it.",
+    )
+    p.add_argument("model", help="bundled model (digits, commands) or checkpoint path")
+    p.add_argument("--format", "-f", dest="fmt", default="onnx", choices=["onnx", "torchscript"])
+    p.add_argument("--out", "-o", required=True, metavar="FILE",
+                   help="file to write (e.g. commands.onnx or commands.pt)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..export import export_model
+
+    path = export_model(args.model, args.out, fmt=args.fmt)
+    print(f"wrote {path} ({args.fmt}) and {path}.json", file=sys.stderr)
+    return 0
