@@ -132,6 +132,10 @@ def train(
         model.load_state_dict(prev.model.state_dict())
         opt.load_state_dict(prev.train_state["optimizer"])
         sched.load_state_dict(prev.train_state["scheduler"])
+        planned = int(prev.meta.get("train_config", {}).get("epochs", train_cfg.epochs))
+        if planned != train_cfg.epochs:
+            raise ConfigError(f"{resume}: that run was planned for {planned} epochs; resuming "
+                              f"continues it, so use --epochs {planned}")
         start_epoch = int(prev.train_state["epoch"]) + 1
         best_acc = float(prev.train_state.get("best_val_acc", -1.0))
         history = list(prev.meta.get("history", []))
@@ -181,8 +185,6 @@ def train(
             val_acc = float(np.mean(probs.argmax(1) == np.array(val_ds.targets)))
         history.append({"epoch": epoch + 1, "train_loss": train_loss, "val_acc": val_acc,
                         "elapsed_s": round(time.time() - t0, 1)})
-        say(f"epoch {epoch + 1}/{train_cfg.epochs}: loss {train_loss:.4f}, "
-            f"val acc {val_acc:.4f} ({time.time() - t0:.0f} s)")
         if dist_info.is_main:
             meta["history"] = history
             state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
@@ -194,6 +196,8 @@ def train(
                 meta["best_epoch"], meta["val_acc"] = epoch + 1, val_acc
                 best = ckpt_io.Checkpoint(model, labels, dict(meta), None)
                 ckpt_io.save(best, out, with_train_state=False)
+        say(f"epoch {epoch + 1}/{train_cfg.epochs}: loss {train_loss:.4f}, "
+            f"val acc {val_acc:.4f} ({time.time() - t0:.0f} s)")
         if dist_info.world_size > 1:
             import torch.distributed as dist
 
