@@ -12,12 +12,14 @@ longer noise-only stretches. The model slides over it with a 1-window hop of ``h
 (each window peak-normalised, as :func:`space.audio.prepare` does, but not re-centred:
 a live detector cannot know where a word is).
 
-Counting, per keyword and threshold: a run of consecutive windows whose probability
-for the keyword is at or above the threshold is one detection (runs closer than
-``refractory_s`` merge, as a detector's hold-off would), placed at its most confident
-window. A detection whose window contains the midpoint of an occurrence of that keyword
-not yet detected is a hit; any other detection is a false alarm. False alarms per hour
-divide by the whole stream's duration.
+Counting, per keyword and threshold: an occurrence of the keyword is detected when a
+window that contains the midpoint of its speech scores at or above the threshold (so
+the false-reject rate can only grow with the threshold). A window at or above the
+threshold that overlaps no occurrence of the keyword at all is a false alarm; a run of
+such windows is one alarm, and runs closer than ``refractory_s`` merge, as a detector's
+hold-off would. Windows that overlap an occurrence without holding its midpoint count
+neither way (a detector firing while the word is said is early or late, not false).
+False alarms per hour divide by the whole stream's duration.
 """
 
 from __future__ import annotations
@@ -201,34 +203,40 @@ def _events(active: np.ndarray, score: np.ndarray, merge: int) -> list[int]:
 def count_detections(probs: np.ndarray, labels: list[str], stream: Stream, *, hop_s: float,
                      window_s: float, thresholds: np.ndarray = THRESHOLDS,
                      refractory_s: float = 0.5) -> DetResult:
-    """Hits and false alarms for every keyword and threshold (see the module docstring)."""
+    """Detections and false alarms for every keyword and threshold (module docstring).
+
+    ``probs`` [shape=(windows, classes)]: window ``i`` covers ``[i * hop_s, i * hop_s +
+    window_s]`` seconds of ``stream``.
+    """
     keywords = [lab for lab in labels if lab not in (SILENCE, UNKNOWN)]
     merge = max(1, int(math.ceil(refractory_s / hop_s)))
+    starts = np.arange(len(probs)) * hop_s
     per_kw: dict[str, dict[str, list[float]]] = {}
     misses = np.zeros(len(thresholds))
     fas = np.zeros(len(thresholds))
     n_occ = 0
     for kw in keywords:
         k = labels.index(kw)
-        mids = np.array(sorted((a + b) / 2 for lab, a, b in stream.occurrences if lab == kw))
-        n_occ += len(mids)
+        p = probs[:, k]
+        spans = [(a, b) for lab, a, b in stream.occurrences if lab == kw]
+        best = np.zeros(len(spans))  # each occurrence's best score over its windows
+        near = np.zeros(len(p), dtype=bool)
+        for i, (a, b) in enumerate(spans):
+            mid = (a + b) / 2
+            holds = (starts <= mid) & (mid <= starts + window_s)
+            best[i] = p[holds].max() if holds.any() else 0.0
+            near |= (starts < b) & (starts + window_s > a)
+        n_occ += len(spans)
         kw_frr, kw_fa = [], []
         for j, th in enumerate(thresholds):
-            hit = np.zeros(len(mids), dtype=bool)
-            fa = 0
-            for w in _events(probs[:, k] >= th, probs[:, k], merge):
-                t0 = w * hop_s  # the window covers [t0, t0 + window_s]
-                inside = np.flatnonzero((mids >= t0) & (mids <= t0 + window_s) & ~hit)
-                if inside.size:
-                    hit[inside[0]] = True
-                elif not ((mids >= t0) & (mids <= t0 + window_s)).any():
-                    fa += 1  # an occurrence already hit again is a duplicate, not an alarm
-            misses[j] += len(mids) - hit.sum()
-            fas[j] += fa
-            kw_frr.append(float(1 - hit.mean()) if len(mids) else float("nan"))
-            kw_fa.append(fa / stream.hours)
+            missed = int(np.sum(best < th))
+            alarms = len(_events((p >= th) & ~near, p, merge))
+            misses[j] += missed
+            fas[j] += alarms
+            kw_frr.append(missed / len(spans) if spans else float("nan"))
+            kw_fa.append(alarms / stream.hours)
         per_kw[kw] = {"false_reject_rate": kw_frr, "false_alarms_per_hour": kw_fa,
-                      "occurrences": [float(len(mids))]}
+                      "occurrences": [float(len(spans))]}
     if n_occ == 0:
         raise SpaceError("the stream holds no clip of any keyword the model knows "
                          f"({', '.join(keywords) or 'none'}); nothing to detect")

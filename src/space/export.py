@@ -93,7 +93,7 @@ def _to_torchscript(module: nn.Module, ckpt: Checkpoint, tmp: str, info: dict[st
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "torch.jit.trace is deprecated": still the portable form
         traced = torch.jit.trace(module, (_example(ckpt),))
-    torch.jit.save(traced, tmp, _extra_files={"space.json": json.dumps(info)})
+        torch.jit.save(traced, tmp, _extra_files={"space.json": json.dumps(info)})
 
 
 def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, *,
@@ -150,8 +150,10 @@ def load_exported(path: str | os.PathLike) -> dict[str, Any]:
         return json.loads(props["space"])
     files = {"space.json": ""}
     try:
-        torch.jit.load(str(path), _extra_files=files)
-    except RuntimeError as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecation notice of torch.jit
+            torch.jit.load(str(path), _extra_files=files)
+    except (RuntimeError, ValueError) as e:
         raise ModelError(f"{path}: not a TorchScript file ({str(e).splitlines()[0]})") from None
     if not files["space.json"]:
         raise ModelError(f"{path}: not a TorchScript model exported by space")
