@@ -14,7 +14,7 @@ from .._version import __version__
 from ..errors import SpaceError
 
 # Sub-command modules, in the order `space --help` lists them.
-COMMANDS = ["predict", "train", "evaluate", "export", "data"]
+COMMANDS = ["predict", "train", "evaluate", "export", "data", "listen", "score", "references"]
 
 
 class CliError(SpaceError):

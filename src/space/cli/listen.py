@@ -1,0 +1,142 @@
+"""space listen: recognise words live from the microphone (or a recording, as if live)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "listen",
+        help="recognise words live from the microphone",
+        description="Listen to the default microphone (or --device) and print each word "
+        "heard, with its time and probability; with --word, also its pronunciation score "
+        "and the worst segment. --input FILE streams a recording through exactly the same "
+        "path, at real-time pace (or as fast as possible with --fast). Stop with Ctrl-C.",
+    )
+    p.add_argument("--model", "-m", default="digits",
+                   help="bundled model (digits, commands) or a checkpoint path (default: digits)")
+    p.add_argument("--word", "-w", help="score each word heard against this word's references")
+    p.add_argument("--input", "-i", metavar="FILE",
+                   help="stream this recording instead of the microphone")
+    p.add_argument("--fast", action="store_true",
+                   help="with --input: as fast as possible instead of real-time pace")
+    p.add_argument("--json", action="store_true", help="one JSON object per word on stdout")
+    p.add_argument("--noise-reduce", action="store_true",
+                   help="suppress stationary background noise (hum, fan) before recognising")
+    p.add_argument("--min-probability", type=float, default=0.5,
+                   help="report a word only when the model is at least this sure (default 0.5)")
+    p.add_argument("--device", help="microphone: PortAudio device index or name")
+    p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    p.add_argument("--chunk-ms", type=float, default=20.0, help=argparse.SUPPRESS)
+    return p
+
+
+def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
+    """Deliver chunks no faster than real time (what a microphone would do)."""
+    t0 = time.monotonic()
+    n = 0
+    for c in chunks:
+        n += len(c)
+        delay = t0 + n / sr - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        yield c
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import mic
+    from ..recognize import load_model
+    from ..stream import StreamingRecognizer, iter_file
+    from . import CliError
+
+    if args.list_devices:
+        devices = mic.input_devices()
+        for d in devices:
+            print(f"{d['index']}\t{d['name']}\t{d['channels']} ch\t{d['sr']} Hz")
+        if not devices:
+            print("no input devices found", file=sys.stderr)
+        return 0
+    if args.fast and not args.input:
+        raise CliError("--fast needs --input FILE (a microphone is always real time)")
+    if not 0 <= args.min_probability <= 1:
+        raise CliError("--min-probability must lie within 0..1")
+    word = None
+    if args.word:
+        from .. import pronounce
+
+        word = pronounce.check_word(args.word)
+        pronounce.reference_paths(word)  # fail now, not at the first word, if it has none
+    rec = load_model(args.model)
+    chunk_s = args.chunk_ms / 1000
+    microphone = None
+    if args.input:
+        sr, chunks = iter_file(args.input, chunk_s=chunk_s)
+        if not args.fast:
+            chunks = paced(chunks, sr)
+        source = args.input
+    else:
+        device: int | str | None = args.device
+        if isinstance(device, str) and device.isdigit():
+            device = int(device)
+        microphone = mic.Microphone(device=device, chunk_s=chunk_s)
+        microphone.start()
+        sr, chunks, source = microphone.sr, microphone.chunks(), microphone.name
+        print(f"listening on {source!r} at {sr} Hz; Ctrl-C to stop", file=sys.stderr)
+    stream = StreamingRecognizer(rec, sr=sr, noise_reduce=args.noise_reduce,
+                                 min_probability=args.min_probability)
+    n = 0
+    heard = [0]  # samples streamed, for the summary line
+
+    def counted(chunks: Iterator[Any]) -> Iterator[Any]:
+        for c in chunks:
+            heard[0] += len(c)
+            yield c
+
+    try:
+        for ev in stream.feed(counted(chunks)):
+            n += 1
+            _report(ev, word, args.json)
+    except KeyboardInterrupt:  # the normal way to stop listening
+        for ev in stream.flush():
+            _report(ev, word, args.json)
+        print(file=sys.stderr)
+    finally:
+        if microphone is not None:
+            microphone.close()
+    if not args.json:
+        print(f"{n} word(s) in {heard[0] / sr:.1f} s of audio from {source}", file=sys.stderr)
+    return 0
+
+
+def _report(ev: Any, word: str | None, as_json: bool) -> None:
+    from ..errors import SpaceError
+
+    d = ev.to_dict()
+    line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
+    if word is not None:
+        from .. import pronounce
+
+        try:
+            res = pronounce.score(ev.audio, word=word, sr=ev.sr)
+        except SpaceError as e:  # this attempt cannot be scored; the next one may
+            d["score"] = None
+            d["score_error"] = str(e)
+            line += f"\tnot scored: {e}"
+        else:
+            r = res.to_dict()
+            d.update(score=r["score"], band=r["band"], distance=r["distance"],
+                     recognized=r["recognized"], worst_segment=None)
+            line += f"\tscore {r['score']:.0f} ({r['band']})"
+            if r["segments"]:
+                s = r["segments"][0]
+                a = round(ev.audio_start_s + s["attempt_start_s"], 3)
+                b = round(ev.audio_start_s + s["attempt_end_s"], 3)
+                d["worst_segment"] = {"start_s": a, "end_s": b}
+                line += f"\tworst {a:.2f}-{b:.2f} s"
+    print(json.dumps(d) if as_json else line, flush=True)

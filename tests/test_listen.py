@@ -1,0 +1,186 @@
+"""`space listen`: a recording streamed as if live, and microphones that are absent or vanish."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from space import mic
+from space.cli import main
+from space.errors import AudioError
+from space.recognize import load_model
+from space.stream import StreamingRecognizer
+
+from .test_stream import make_stream
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    y, truth = make_stream(seed=11, n_words=4)
+    p = tmp_path_factory.mktemp("listen") / "session.wav"
+    sf.write(p, y, SR, subtype="PCM_16")
+    return p, truth
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(["listen", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_input_file_gives_the_stream_events(capsys, tiny_model: Path, recording) -> None:
+    path, truth = recording
+    rc, out, err = run_cli(capsys, "--model", str(tiny_model), "--input", str(path), "--fast",
+                           "--json", "--min-probability", "0")
+    assert rc == 0, err
+    got = [json.loads(line) for line in out.splitlines()]
+    # Exactly what the streaming API gives for the same samples (the same path, no fork).
+    y, sr = sf.read(path, dtype="float32")
+    s = StreamingRecognizer(load_model(tiny_model), sr=sr, min_probability=0.0)
+    want = [e.to_dict() for e in s.accept(y) + s.flush()]
+    assert got == want
+    assert len(got) == len(truth)
+    assert [g["label"] for g in got] == [lab for lab, _, _ in truth]
+
+
+def test_text_output_and_summary(capsys, tiny_model: Path, recording) -> None:
+    path, truth = recording
+    rc, out, err = run_cli(capsys, "--model", str(tiny_model), "--input", str(path), "--fast",
+                           "--min-probability", "0")
+    assert rc == 0
+    lines = out.splitlines()
+    assert len(lines) == len(truth)
+    assert lines[0].split("\t")[1] == truth[0][0]
+    dur = sf.info(str(path)).duration
+    assert f"{len(truth)} word(s) in {dur:.1f} s of audio" in err
+
+
+def test_real_time_pace(capsys, tiny_model: Path, tmp_path: Path) -> None:
+    p = tmp_path / "short.wav"
+    sf.write(p, np.zeros(int(0.6 * SR), np.float32) + 1e-3, SR)
+    t0 = time.monotonic()
+    rc, _, _ = run_cli(capsys, "--model", str(tiny_model), "--input", str(p))
+    assert rc == 0
+    assert time.monotonic() - t0 >= 0.55  # a 0.6 s file is not delivered faster than live
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--fast"], "--fast needs --input"),
+    (["--input", "/no/such/file.wav"], "file not found"),
+    (["--min-probability", "2"], "--min-probability"),
+])
+def test_bad_usage_is_one_line(capsys, tiny_model: Path, argv, message) -> None:
+    rc, out, err = run_cli(capsys, "--model", str(tiny_model), *argv)
+    assert rc == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+# -- microphones, faked at the sounddevice level -----------------------------------------------
+
+
+class FakeSoundDevice(types.ModuleType):
+    """Enough of sounddevice for space.mic: devices, and an InputStream that plays a signal."""
+
+    class PortAudioError(Exception):
+        pass
+
+    def __init__(self, signal: np.ndarray | None, sr: int = SR,
+                 vanish_after_s: float | None = None):
+        super().__init__("sounddevice")
+        self.signal, self.sr, self.vanish_after_s = signal, sr, vanish_after_s
+        fake = self
+
+        class InputStream:
+            def __init__(self, *, callback, finished_callback, blocksize, samplerate, **kw):
+                self.cb, self.done, self.n = callback, finished_callback, blocksize
+                self.sr = samplerate
+
+            def start(self) -> None:
+                threading.Thread(target=self._play, daemon=True).start()
+
+            def _play(self) -> None:
+                y = fake.signal
+                stop = len(y) if fake.vanish_after_s is None else int(fake.vanish_after_s * self.sr)
+                for i in range(0, min(stop, len(y)), self.n):
+                    self.cb(y[i : i + self.n, None], self.n, None, None)
+                if fake.vanish_after_s is not None:
+                    self.done()  # PortAudio ends the stream when the device goes away
+
+            def close(self) -> None:
+                pass
+
+        self.InputStream = InputStream
+
+    def query_devices(self, device=None, kind=None):
+        if self.signal is None:
+            if kind == "input":
+                raise self.PortAudioError("Error querying device -1")
+            return []
+        dev = {"name": "Fake Mic", "max_input_channels": 1, "default_samplerate": self.sr}
+        return dev if kind == "input" else [dev, {"name": "Speaker", "max_input_channels": 0,
+                                                  "default_samplerate": 48000}]
+
+
+def test_no_input_device(capsys, monkeypatch, tiny_model: Path) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", FakeSoundDevice(None))
+    rc, out, err = run_cli(capsys, "--model", str(tiny_model))
+    assert rc == 2
+    assert "no input device found" in err and "--input FILE" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    rc, out, err = run_cli(capsys, "--list-devices")
+    assert rc == 0 and out == "" and "no input devices" in err
+
+
+def test_list_devices(capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", FakeSoundDevice(np.zeros(10, np.float32)))
+    rc, out, _ = run_cli(capsys, "--list-devices")
+    assert rc == 0 and out == "0\tFake Mic\t1 ch\t16000 Hz\n"
+
+
+def test_microphone_that_vanishes_mid_stream(capsys, monkeypatch, tiny_model: Path) -> None:
+    y, truth = make_stream(seed=12, n_words=3)
+    # The device disappears after the second word's hangover, in the last pause.
+    cut = truth[1][2] + 0.45
+    monkeypatch.setitem(sys.modules, "sounddevice",
+                        FakeSoundDevice(y, vanish_after_s=cut))
+    rc, out, err = run_cli(capsys, "--model", str(tiny_model), "--min-probability", "0")
+    assert rc == 2
+    assert [line.split("\t")[1] for line in out.splitlines()] == [truth[0][0], truth[1][0]]
+    assert "stopped delivering audio" in err and "unplugged" in err
+    assert "Traceback" not in err
+
+
+def test_microphone_chunks_in_order(monkeypatch) -> None:
+    y = np.arange(SR, dtype=np.float32) / SR
+    monkeypatch.setitem(sys.modules, "sounddevice", FakeSoundDevice(y))
+    with mic.Microphone(chunk_s=0.01) as m:
+        assert m.sr == SR and m.name == "Fake Mic"
+        got = []
+        for c in m.chunks():
+            got.append(c)
+            if sum(map(len, got)) >= SR:
+                break
+    assert np.array_equal(np.concatenate(got), y)
+
+
+def test_portaudio_missing(monkeypatch) -> None:
+    class Broken:
+        def find_spec(self, name, path=None, target=None):
+            if name == "sounddevice":
+                raise OSError("PortAudio library not found")
+            return None
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Broken(), *sys.meta_path])
+    with pytest.raises(AudioError, match="libportaudio2"):
+        mic.Microphone()
