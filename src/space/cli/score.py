@@ -1,0 +1,73 @@
+"""space score: score pronunciation attempts against golden references."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "score",
+        help="score pronunciation attempts against reference recordings",
+        description="Score each ATTEMPT (0-100, with a band) against the references of "
+        "--word (bundled, or added with `space references add`) or against your own "
+        "--reference recordings, and name the spans that matched worst.",
+    )
+    p.add_argument("attempts", nargs="+", metavar="ATTEMPT", help="audio file(s) to score")
+    p.add_argument("--word", "-w", help="the word attempted (see `space references list`)")
+    p.add_argument("--reference", "-r", action="append", metavar="REF",
+                   help="a reference recording (repeat for a set); replaces --word's set")
+    p.add_argument("--json", action="store_true", help="one JSON object per attempt per line")
+    p.add_argument("--plot", metavar="OUT.png",
+                   help="feedback picture (several attempts: OUT-<attempt>.png each)")
+    return p
+
+
+def _plot_path(plot: str, attempt: str, many: bool) -> Path:
+    out = Path(plot)
+    if not many:
+        return out
+    return out.with_name(f"{out.stem}-{Path(attempt).stem}{out.suffix or '.png'}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import AudioError
+    from ..pronounce import score
+    from . import CliError
+
+    if not args.word and not args.reference:
+        raise CliError("give --word WORD or at least one --reference FILE")
+    failed = 0
+    many = len(args.attempts) > 1
+    for attempt in args.attempts:
+        try:
+            res = score(attempt, word=args.word, references=args.reference)
+        except AudioError as e:
+            if not many:
+                raise
+            print(f"space score: error: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        png = None
+        if args.plot:
+            png = _plot_path(args.plot, attempt, many)
+            res.plot(png)
+        if args.json:
+            print(json.dumps(res.to_dict()), flush=True)
+        else:
+            seg = res.segments[0] if res.segments else None
+            worst = (f"  worst {seg.attempt_start_s:.2f}-{seg.attempt_end_s:.2f} s"
+                     if seg else "")
+            heard = ""
+            if res.recognized is not None:
+                r = res.recognized
+                heard = f"  heard {r['label']!r} ({r['probability']:.2f})"
+            print(f"{attempt}\t{res.word or '-'}\t{res.score:.1f}\t{res.band}{worst}{heard}")
+        for w in res.warnings:
+            print(f"space score: warning: {attempt}: {w}", file=sys.stderr)
+        if png is not None:
+            print(f"feedback picture: {png}", file=sys.stderr)
+    return 2 if failed else 0

@@ -1,0 +1,243 @@
+"""Frame features for DTW: the log-mel front end, optionally followed by a frame encoder.
+
+Spectrogram DTW compares speakers as much as words (a male reference against a female
+learner). The frame encoder is a small CNN trained on many speakers (Speech Commands words
+and FSDD digits) to tell, frame by frame, which word a frame belongs to; its penultimate
+layer is a frame embedding in which the same sound by different speakers lands close.
+It pools along frequency only, so it keeps the front end's 10 ms frames, and its receptive
+field (about +-0.2 s) is short enough that a mispronounced span stays local.
+
+Every path (reference building, scoring, benchmarks) gets its frames from
+:class:`Featurizer`, which calls the package's one front end (:class:`space.features.LogMel`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import audio
+from ..config import FeatureConfig, from_dict, to_dict
+from ..errors import ConfigError, ModelError
+from ..features import LogMel
+
+FORMAT = "space-frame-encoder"
+FORMAT_VERSION = 1
+# FSDD's digits are 8 kHz recordings: a 4 kHz band lets a wide-band attempt be compared with
+# them without energy the reference can never have (the same reason as the digits model).
+DEFAULT_FEATURES = FeatureConfig(fmax=4000.0)
+# Silence kept on each side of the detected speech: enough for a soft onset or a final
+# stop burst that the energy threshold cuts, short enough that pauses do not dominate.
+MARGIN_S = 0.06
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """The frame encoder. Stored in its checkpoint."""
+
+    channels2d: tuple[int, ...] = (16, 32, 48)  # conv3x3 blocks, each halving the mel axis only
+    channels1d: tuple[int, ...] = (128, 128)  # temporal convs over (channels x mels) per frame
+    kernel1d: int = 5
+    dilations: tuple[int, ...] = (1, 2)  # widen the receptive field without more weights
+    dim: int = 64  # frame embedding size (what DTW compares)
+    n_classes: int = 36  # training targets: words + one 'silence' class
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("channels2d", "channels1d", "dilations"):
+            object.__setattr__(self, name, tuple(int(c) for c in getattr(self, name)))
+        if len(self.dilations) != len(self.channels1d):
+            raise ConfigError("one dilation per temporal conv layer is required")
+        if self.dim < 2 or self.n_classes < 2 or self.kernel1d % 2 == 0:
+            raise ConfigError("dim >= 2, n_classes >= 2 and an odd kernel1d are required")
+
+
+class FrameEncoder(nn.Module):
+    """Log-mels ``[shape=(b, n_mels, t)]`` -> embeddings ``[shape=(b, dim, t)]`` and
+    per-frame class logits ``[shape=(b, n_classes, t)]`` (training only)."""
+
+    def __init__(self, cfg: EncoderConfig, n_mels: int) -> None:
+        super().__init__()
+        self.cfg = cfg
+        layers: list[nn.Module] = []
+        c_in, mels = 1, n_mels
+        for c in cfg.channels2d:
+            layers += [nn.Conv2d(c_in, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
+                       nn.ReLU(inplace=True), nn.MaxPool2d((2, 1))]
+            c_in, mels = c, mels // 2
+        self.conv2d = nn.Sequential(*layers)
+        t_layers: list[nn.Module] = []
+        c_in = c_in * mels
+        for c, d in zip(cfg.channels1d, cfg.dilations, strict=True):
+            pad = d * (cfg.kernel1d // 2)
+            t_layers += [nn.Conv1d(c_in, c, cfg.kernel1d, padding=pad, dilation=d, bias=False),
+                         nn.BatchNorm1d(c), nn.ReLU(inplace=True)]
+            c_in = c
+        self.conv1d = nn.Sequential(*t_layers)
+        self.embed = nn.Conv1d(c_in, cfg.dim, 1)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.head = nn.Conv1d(cfg.dim, cfg.n_classes, 1)
+
+    def embeddings(self, feats: torch.Tensor) -> torch.Tensor:
+        x = self.conv2d(feats[:, None])
+        b, c, m, t = x.shape
+        return self.embed(self.conv1d(x.reshape(b, c * m, t)))
+
+    def forward(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        e = self.embeddings(feats)
+        return e, self.head(self.dropout(torch.relu(e)))
+
+
+@dataclass
+class EncoderCheckpoint:
+    encoder: FrameEncoder
+    feature_cfg: FeatureConfig
+    labels: list[str]
+    meta: dict[str, Any] = field(default_factory=dict)
+    sha1: str = ""  # of the file it was loaded from: names the features calibration used
+
+
+def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike) -> Path:
+    """Write an encoder checkpoint atomically (config, labels and weights in one file)."""
+    from .._version import __version__
+    from ..checkpoint import atomic_write
+
+    payload = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "space_version": __version__,
+        "feature_config": to_dict(ck.feature_cfg), "encoder_config": to_dict(ck.encoder.cfg),
+        "labels": list(ck.labels), "meta": ck.meta,
+        "state_dict": {k: v.detach().cpu() for k, v in ck.encoder.state_dict().items()},
+    }
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
+    """Read a checkpoint written by :func:`save_encoder`. Raises :class:`ModelError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: frame encoder file not found (run `make models`)")
+    try:
+        sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a damaged file
+        raise ModelError(f"{path}: not a readable frame encoder ({str(e)[:120]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a SPACE frame encoder")
+    try:
+        fcfg = from_dict(FeatureConfig, payload["feature_config"])
+        ecfg = from_dict(EncoderConfig, payload["encoder_config"])
+        enc = FrameEncoder(ecfg, fcfg.n_mels)
+        enc.load_state_dict(payload["state_dict"])
+    except (KeyError, ConfigError, RuntimeError, TypeError) as e:
+        raise ModelError(f"{path}: frame encoder is damaged or incompatible ({e})") from None
+    enc.eval()
+    return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
+                             payload.get("meta") or {}, sha1)
+
+
+def bundled_encoder_path() -> Path:
+    return Path(str(resources.files("space") / "models" / "frames.pt"))
+
+
+@dataclass
+class Utterance:
+    """One clip ready for DTW.
+
+    Attributes
+    ----------
+    frames : np.ndarray [shape=(n, d)]
+        Feature frames of the speech (plus a short margin), rows unit-length.
+    spec : np.ndarray [shape=(n_mels, n)]
+        The log-mel frames of the same span (for pictures).
+    audio : np.ndarray [shape=(samples,)]
+        The clip at the model rate, as loaded (for playback).
+    offset_s : float
+        Time in ``audio`` of the first frame's centre.
+    hop_s : float
+        Time between frames.
+    """
+
+    frames: np.ndarray
+    spec: np.ndarray
+    audio: np.ndarray
+    offset_s: float
+    hop_s: float
+    name: str = "<audio>"
+    speech_s: float = 0.0
+
+    def time(self, frame: float) -> float:
+        """Seconds into :attr:`audio` of a frame index (its centre)."""
+        return self.offset_s + frame * self.hop_s
+
+
+class Featurizer:
+    """Audio -> :class:`Utterance`: one path for references, attempts and benchmarks.
+
+    ``encoder=None`` gives the baseline: normalised log-mels (with cosine distance).
+    """
+
+    def __init__(self, encoder: EncoderCheckpoint | None = None,
+                 feature_cfg: FeatureConfig | None = None) -> None:
+        self.encoder = encoder
+        self.cfg = encoder.feature_cfg if encoder is not None else (feature_cfg or DEFAULT_FEATURES)
+        self.frontend = LogMel(self.cfg).eval()
+        self.name = "encoder" if encoder is not None else "log-mel"
+        # Names the frame features in stored calibrations: anchors measured with other
+        # features are recomputed, never reused.
+        self.id = f"frames-{encoder.sha1[:12]}" if encoder is not None else "log-mel"
+
+    @classmethod
+    def bundled(cls) -> Featurizer:
+        """The shipped frame encoder, or the log-mel baseline when it is not installed."""
+        path = bundled_encoder_path()
+        return cls(load_encoder(path)) if path.is_file() else cls()
+
+    def window(self, y: np.ndarray, sr: int, *, name: str = "<audio>") -> tuple[
+            np.ndarray, np.ndarray, int, int, int]:
+        """Model rate, speech found, padded to at least the training window.
+
+        Returns ``(y, window, left, s0, s1)``: ``y`` at the model rate; the window, ``y``'s
+        speech centred in it and peak-normalised; ``left``, the window's first sample in
+        ``y``'s time (negative when it starts with padding); ``s0:s1``, the speech plus
+        margin inside the window.
+        """
+        cfg = self.cfg
+        y = audio.resample(np.asarray(y, dtype=np.float32), sr, cfg.sample_rate, name=name)
+        audio.check(y, cfg.sample_rate, name=name)
+        start, end = audio.speech_bounds(y, cfg.sample_rate, top_db=cfg.trim_top_db)
+        margin = int(MARGIN_S * cfg.sample_rate)
+        start, end = max(0, start - margin), min(len(y), end + margin)
+        n = max(cfg.n_samples, end - start)
+        left = start + (end - start) // 2 - n // 2
+        w = np.zeros(n, dtype=np.float32)
+        a, b = max(left, 0), min(left + n, len(y))
+        w[a - left : b - left] = y[a:b]
+        return y, audio.normalize_peak(w), left, start - left, end - left
+
+    @torch.no_grad()
+    def __call__(self, y: np.ndarray, sr: int, *, name: str = "<audio>") -> Utterance:
+        """Mono audio ``[shape=(n,)]`` at ``sr`` Hz -> :class:`Utterance`."""
+        from .sequence import frames as unit_frames
+
+        y, w, left, s0, s1 = self.window(y, sr, name=name)
+        feats = self.frontend(torch.from_numpy(w)[None])
+        hop = self.cfg.hop_length
+        # Frame k is centred on window sample k * hop (the STFT is centred).
+        f0 = s0 // hop
+        f1 = max(f0 + 2, min(feats.shape[2], -(-s1 // hop) + 1))
+        spec = feats[0, :, f0:f1]
+        if self.encoder is not None:
+            emb = self.encoder.encoder.embeddings(feats)[0, :, f0:f1]
+        else:
+            emb = spec
+        sr_m = self.cfg.sample_rate
+        return Utterance(unit_frames(emb.numpy()), spec.numpy(), y, (left + f0 * hop) / sr_m,
+                         hop / sr_m, name=name, speech_s=(s1 - s0) / sr_m)

@@ -1,0 +1,92 @@
+"""The least precise spans of an attempt: contiguous runs of high DTW cost along the path."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .encoder import Utterance
+
+SMOOTH_FRAMES = 5  # 50 ms moving average: one odd frame is not a mispronounced sound
+MIN_FRAMES = 4  # shorter runs are not reported (40 ms)
+MAX_SEGMENTS = 3
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of the attempt and the span of the reference it was aligned to (seconds into
+    each recording as loaded), with its mean frame cost."""
+
+    attempt_start_s: float
+    attempt_end_s: float
+    reference_start_s: float
+    reference_end_s: float
+    cost: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 4) for k, v in asdict(self).items()}
+
+
+def frame_costs(path: np.ndarray, path_cost: np.ndarray, n: int) -> np.ndarray:
+    """Mean cost of the path cells on each attempt frame -> ``[shape=(n,)]``."""
+    num = np.bincount(path[:, 0], weights=path_cost, minlength=n)
+    den = np.bincount(path[:, 0], minlength=n)
+    return num / np.maximum(den, 1)
+
+
+def smooth(x: np.ndarray, width: int = SMOOTH_FRAMES) -> np.ndarray:
+    if len(x) < width or width <= 1:
+        return x.astype(np.float64)
+    pad = width // 2
+    xp = np.pad(x.astype(np.float64), pad, mode="edge")
+    return np.convolve(xp, np.ones(width) / width, mode="valid")
+
+
+def worst_segments(
+    path: np.ndarray,
+    path_cost: np.ndarray,
+    attempt: Utterance,
+    reference: Utterance,
+    *,
+    max_segments: int = MAX_SEGMENTS,
+) -> list[Segment]:
+    """Spans of the attempt whose smoothed per-frame cost is above the level halfway
+    between its median and its peak, worst (largest summed excess cost) first.
+
+    Parameters
+    ----------
+    path : np.ndarray [shape=(L, 2)]
+        DTW path of the attempt (rows) against ``reference`` (columns).
+    path_cost : np.ndarray [shape=(L,)]
+        Frame distance of each path cell.
+    """
+    n = attempt.frames.shape[0]
+    c = smooth(frame_costs(path, path_cost, n))
+    base, peak = float(np.median(c)), float(c.max())
+    if peak - base <= 1e-9:
+        return []
+    level = base + 0.5 * (peak - base)
+    above = np.r_[False, c > level, False]
+    edges = np.flatnonzero(np.diff(above.astype(np.int8)))
+    runs = list(zip(edges[::2], edges[1::2], strict=True))  # [start, end) frame runs
+    spans = []
+    for a, b in runs:
+        if b - a < MIN_FRAMES:  # too short alone: widen around its peak
+            mid = a + int(np.argmax(c[a:b]))
+            a, b = max(0, mid - MIN_FRAMES // 2), min(n, mid - MIN_FRAMES // 2 + MIN_FRAMES)
+        spans.append((float(np.sum(c[a:b] - level)), a, b))
+    spans.sort(key=lambda s: -s[0])
+    out = []
+    half = attempt.hop_s / 2
+    for _, a, b in spans[:max_segments]:
+        cells = (path[:, 0] >= a) & (path[:, 0] < b)
+        j = path[cells, 1]
+        out.append(Segment(
+            attempt_start_s=max(0.0, attempt.time(a) - half),
+            attempt_end_s=attempt.time(b - 1) + half,
+            reference_start_s=max(0.0, reference.time(int(j.min())) - half),
+            reference_end_s=reference.time(int(j.max())) + half,
+            cost=float(np.mean(c[a:b])),
+        ))
+    return out
