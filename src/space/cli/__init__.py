@@ -14,7 +14,9 @@ from .._version import __version__
 from ..errors import SpaceError
 
 # Sub-command modules, in the order `space --help` lists them.
-COMMANDS = ["predict", "train", "evaluate", "export", "data", "listen", "score", "references"]
+COMMANDS = [
+    "predict", "train", "evaluate", "export", "data", "listen", "score", "references", "serve",
+]
 
 
 class CliError(SpaceError):

@@ -1,0 +1,359 @@
+"""The local practice app: a JSON API over :mod:`space` and one static page.
+
+The API is thin: every answer comes from :meth:`Recognizer.predict` and
+:func:`space.pronounce.score`, exactly as the CLI gives it. Uploads are read into memory
+(bounded by ``max_upload_bytes``) and decoded from there; the only files written are a
+user's new references, which go through a temporary folder that is always removed and
+then :func:`space.pronounce.add_references` (which keeps names inside the references folder).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from .. import audio
+from .._version import __version__
+from ..errors import AudioError, ConfigError, ModelError, SpaceError
+
+STATIC = Path(__file__).parent / "static"
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: minutes of 48 kHz WAV, far more than a word
+MAX_DURATION_S = 10.0  # a practice attempt is one word; longer uploads are refused (413)
+MAX_REFERENCE_FILES = 10
+
+
+@dataclass
+class Settings:
+    """What a running app may do. Built by :func:`create_app`."""
+
+    default_model: str = "digits"
+    models: dict[str, str] = field(default_factory=dict)  # name shown -> name or path to load
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_duration_s: float = MAX_DURATION_S
+    allow_add_references: bool = True
+
+
+class _Models:
+    """Recognisers loaded once, on first use, shared by all requests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return list(self.settings.models)
+
+    def get(self, name: str | None) -> Any:
+        from ..recognize import load_model
+
+        name = name or self.settings.default_model
+        if name not in self.settings.models:
+            raise HTTPException(404, f"unknown model {name!r}; this server has: "
+                                f"{', '.join(self.settings.models) or 'none'}")
+        with self._lock:
+            rec = self._cache.get(name)
+            if rec is None:
+                rec = self._cache[name] = load_model(self.settings.models[name])
+            return rec
+
+    def for_word(self, word: str) -> str | None:
+        """The model whose vocabulary holds ``word`` (None for a user's own word)."""
+        for name in self.names():
+            try:
+                if word in self.get(name).labels:
+                    return name
+            except (SpaceError, HTTPException):
+                continue
+        return None
+
+
+class _BodyLimit:
+    """ASGI middleware: refuse request bodies over the limit with 413, before they are read.
+
+    Checks Content-Length up front and counts the bytes of bodies sent without one.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        msg = f"upload too large: at most {limit / 1024 / 1024:g} MB"
+        for k, v in scope.get("headers", []):
+            if k == b"content-length" and v.isdigit() and int(v) > limit:
+                await JSONResponse({"detail": msg}, status_code=413)(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise HTTPException(413, msg)  # FastAPI passes HTTPException through
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _decode_upload(data: bytes, name: str, settings: Settings) -> tuple[np.ndarray, int]:
+    """Bytes of an uploaded file -> mono float32 and its rate, or the right HTTP error."""
+    import soundfile as sf
+
+    if not data:
+        raise HTTPException(422, f"{name}: the upload is empty")
+    try:
+        info = sf.info(io.BytesIO(data))
+    except Exception:  # libsndfile cannot even read a header: not audio (or not a kind we read)
+        raise HTTPException(
+            415, f"{name}: not a recognised audio format (send WAV, FLAC, OGG or MP3)"
+        ) from None
+    if info.samplerate > 0 and info.frames / info.samplerate > settings.max_duration_s:
+        raise HTTPException(
+            413, f"{name}: {info.frames / info.samplerate:.1f} s long; at most "
+            f"{settings.max_duration_s:g} s per attempt (record one word)"
+        )
+    try:
+        return audio.load(data, name=name, max_duration_s=settings.max_duration_s)
+    except AudioError as e:
+        code = 415 if "cannot decode" in str(e) or "format" in str(e) else 422
+        raise HTTPException(code, str(e)) from None
+
+
+async def _read(upload: UploadFile, settings: Settings) -> bytes:
+    data = await upload.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise HTTPException(413, f"upload too large: at most "
+                            f"{settings.max_upload_bytes / 1024 / 1024:g} MB")
+    return data
+
+
+def _png(result: Any) -> str:
+    """The feedback figure as a data: URL (PNG). pyplot is not thread-safe: one at a time."""
+    from ..plots import _plt
+
+    with _PLOT_LOCK:
+        fig = result.plot()
+        try:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=80)
+        finally:
+            _plt().close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_PLOT_LOCK = threading.Lock()
+
+
+def create_app(
+    *,
+    model: str = "digits",
+    extra_models: dict[str, str] | None = None,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    max_duration_s: float = MAX_DURATION_S,
+    allow_add_references: bool = True,
+) -> FastAPI:
+    """Build the web app.
+
+    Parameters
+    ----------
+    model : str
+        Default model for ``/api/predict``: ``digits``, ``commands`` or a checkpoint path.
+    extra_models : dict, optional
+        More models by the name the API uses -> bundled name or path. The bundled models
+        that are installed are always offered.
+    max_upload_bytes, max_duration_s
+        Larger or longer uploads get 413.
+    allow_add_references : bool
+        Whether ``POST /api/references/{word}`` may add a user's recordings.
+    """
+    from ..recognize import BUNDLED, bundled_model_path
+
+    if max_upload_bytes < 1024 or max_duration_s <= 0:
+        raise ConfigError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
+    models: dict[str, str] = {}
+    for name in BUNDLED:
+        try:
+            bundled_model_path(name)
+            models[name] = name
+        except ModelError:
+            pass
+    default = model
+    if model not in BUNDLED:
+        default = Path(model).stem or "custom"
+        models[default] = model
+    elif model not in models:
+        raise ModelError(f"bundled model {model!r} is not installed (run `make models`)")
+    models.update(extra_models or {})
+    settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references)
+    recs = _Models(settings)
+
+    app = FastAPI(
+        title="SPACE",
+        version=__version__,
+        description="Recognise a spoken word and score its pronunciation against golden "
+        "references. Uploads: WAV/FLAC/OGG/MP3 at any rate (resampled on the server), at most "
+        f"{max_upload_bytes / 1024 / 1024:g} MB and {max_duration_s:g} s.",
+    )
+    app.state.settings = settings
+    app.state.models = recs
+    app.add_middleware(_BodyLimit, max_bytes=max_upload_bytes + 64 * 1024)  # + form overhead
+
+    @app.exception_handler(SpaceError)
+    async def space_error(request: Request, exc: SpaceError) -> JSONResponse:
+        code = 404 if type(exc).__name__ == "ReferenceError" else 422
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        """Liveness and what this server offers."""
+        return {"status": "ok", "version": __version__, "models": recs.names(),
+                "default_model": settings.default_model}
+
+    @app.get("/api/words")
+    def words() -> dict[str, Any]:
+        """Every word with references (bundled and the user's), and the model that knows it."""
+        from .. import pronounce
+
+        out = []
+        for w in pronounce.list_words():
+            paths = pronounce.reference_paths(w)
+            user = pronounce.user_dir() in Path(paths[0]).parents if paths else False
+            out.append({"word": w, "display": _display(w), "references": len(paths),
+                        "source": "user" if user else "bundled", "model": recs.for_word(w)})
+        return {"words": out, "models": recs.names(), "default_model": settings.default_model}
+
+    @app.post("/api/predict")
+    async def predict(
+        file: Annotated[UploadFile, File(description="audio of one spoken word")],
+        model: Annotated[str | None, Form(description="model name (see /api/health)")] = None,
+        top_k: Annotated[int, Form(ge=1, le=50)] = 3,
+    ) -> dict[str, Any]:
+        """What the model heard: label, probability and the top-k alternatives."""
+        name = file.filename or "upload"
+        data = await _read(file, settings)
+
+        def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
+            y, sr = _decode_upload(data, name, settings)
+            p = recs.get(model).predict(y, sr=sr, top_k=top_k, name=name)
+            return {**p.to_dict(), "model": model or settings.default_model,
+                    "duration_s": round(len(y) / sr, 3), "sr": sr}
+
+        return await run_in_threadpool(work)
+
+    @app.post("/api/score")
+    async def score(
+        file: Annotated[UploadFile, File(description="audio of the attempt")],
+        word: Annotated[str, Form(description="target word (see /api/words)")],
+        plot: Annotated[bool, Form(description="include the feedback picture (PNG)")] = False,
+    ) -> dict[str, Any]:
+        """Pronunciation score of an attempt against the word's references (issue-4 JSON),
+        plus where to fetch the references and, with ``plot``, the feedback picture."""
+        from .. import pronounce
+
+        name = file.filename or "upload"
+        w = pronounce.check_word(word)
+        pronounce.reference_paths(w)  # 404 for an unknown word before decoding anything
+        data = await _read(file, settings)
+
+        def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
+            y, sr = _decode_upload(data, name, settings)
+            res = pronounce.score(y, word=w, sr=sr, name=name)
+            d = res.to_dict()
+            d["references"] = [Path(p).name for p in d["references"]]  # no server paths
+            d["reference_urls"] = [f"/api/references/{w}/{i}"
+                                   for i in range(len(res.references))]
+            d["best_reference"] = int(res.best_reference)
+            d["duration_s"] = round(len(y) / sr, 3)
+            if plot:
+                d["plot_png"] = _png(res)
+            return d
+
+        return await run_in_threadpool(work)
+
+    @app.get("/api/references/{word}")
+    def references(word: str) -> dict[str, Any]:
+        """The reference recordings of a word, with URLs to play them."""
+        from .. import pronounce
+
+        w = pronounce.check_word(word)
+        paths = pronounce.reference_paths(w)
+        return {"word": w, "references": [
+            {"index": i, "name": p.name, "url": f"/api/references/{w}/{i}"}
+            for i, p in enumerate(paths)]}
+
+    @app.get("/api/references/{word}/{index}")
+    def reference_audio(word: str, index: int) -> FileResponse:
+        """One reference recording (the file as stored: FLAC or WAV), for playback."""
+        from .. import pronounce
+
+        w = pronounce.check_word(word)
+        paths = pronounce.reference_paths(w)  # the file is picked by number, never by name
+        if not 0 <= index < len(paths):
+            raise HTTPException(404, f"word {w!r} has {len(paths)} references; no #{index}")
+        p = paths[index]
+        media = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg",
+                 ".mp3": "audio/mpeg"}.get(p.suffix.lower(), "application/octet-stream")
+        return FileResponse(p, media_type=media)
+
+    @app.post("/api/references/{word}")
+    async def add_references(
+        word: str,
+        files: Annotated[list[UploadFile], File(description="recordings of the word")],
+    ) -> dict[str, Any]:
+        """Add the user's own recordings of a word (e.g. a teacher's) as its references."""
+        from .. import pronounce
+
+        if not settings.allow_add_references:
+            raise HTTPException(403, "adding references is switched off on this server")
+        w = pronounce.check_word(word)
+        if len(files) > MAX_REFERENCE_FILES:
+            raise HTTPException(413, f"at most {MAX_REFERENCE_FILES} files at once")
+        with tempfile.TemporaryDirectory(prefix="space-upload-") as tmp:
+            paths = []
+            for i, f in enumerate(files):
+                name = f.filename or f"clip{i}.wav"
+                data = await _read(f, settings)
+                _decode_upload(data, name, settings)  # 413/415/422 before anything is kept
+                # Our own name in our own folder: the client's file name is never a path.
+                suffix = Path(name).suffix.lower()
+                if suffix not in pronounce.references.AUDIO_EXTS:
+                    suffix = ".wav"
+                stem = "".join(c if c.isalnum() else "_" for c in Path(name).stem)[:40]
+                p = Path(tmp) / f"{i:02d}_{stem or 'clip'}{suffix}"
+                p.write_bytes(data)
+                paths.append(p)
+            added = pronounce.add_references(w, paths)
+        return {"word": w, "added": [p.name for p in added],
+                "references": len(pronounce.reference_paths(w))}
+
+    return app
+
+
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def _display(word: str) -> str:
+    return f"{word} ({_DIGITS[int(word)]})" if word.isdigit() and len(word) == 1 else word

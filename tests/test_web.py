@@ -1,0 +1,242 @@
+"""The web app's JSON API (in-process, FastAPI's TestClient): answers, limits, safety."""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("fastapi", reason="the web extra is not installed")
+pytest.importorskip("httpx", reason="httpx (dev extra) is needed by FastAPI's TestClient")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from space.recognize import load_model  # noqa: E402
+from space.web import create_app  # noqa: E402
+
+from .conftest import word_like  # noqa: E402
+
+KEYS = {"attempt", "word", "references", "score", "band", "distance", "recognized", "segments",
+        "warnings"}
+
+
+def wav_bytes(y: np.ndarray, sr: int, fmt: str = "WAV") -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format=fmt, subtype="PCM_16")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def refs_dir(tmp_path_factory: pytest.TempPathFactory):
+    """User references for two synthetic words, in a folder of the test's own."""
+    from space import pronounce
+
+    root = tmp_path_factory.mktemp("refs")
+    clips = tmp_path_factory.mktemp("refclips")
+    rng = np.random.default_rng(5)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPACE_REFERENCES_DIR", str(root))
+        for kind, word in [(0, "rise"), (1, "fall")]:
+            files = []
+            for i in range(3):
+                p = clips / f"{word}{i}.wav"
+                sf.write(p, word_like(kind, 16000, rng), 16000)
+                files.append(p)
+            pronounce.add_references(word, files)
+        yield root
+
+
+@pytest.fixture
+def client(tiny_model: Path, refs_dir: Path, monkeypatch):
+    monkeypatch.setenv("SPACE_REFERENCES_DIR", str(refs_dir))
+    app = create_app(model=str(tiny_model), max_upload_bytes=2 * 1024 * 1024,
+                     max_duration_s=5.0)
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def attempt() -> tuple[np.ndarray, int]:
+    """A 'rise' at 48 kHz, the rate a browser records at."""
+    from space.audio import resample
+
+    y = word_like(0, 16000, np.random.default_rng(9))
+    return resample(y, 16000, 48000), 48000
+
+
+def test_health_and_page(client) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    page = client.get("/")
+    assert page.status_code == 200 and "getUserMedia" not in page.text  # logic lives in app.js
+    assert "/static/app.js" in page.text
+    js = client.get("/static/app.js")
+    assert js.status_code == 200 and "getUserMedia" in js.text and "AudioContext" in js.text
+    assert client.get("/static/recorder.js").status_code == 200
+    assert "/api/score" in client.get("/openapi.json").json()["paths"]
+
+
+def test_words(client) -> None:
+    d = client.get("/api/words").json()
+    words = {w["word"]: w for w in d["words"]}
+    assert words["rise"]["references"] == 3 and words["rise"]["source"] == "user"
+    assert words["rise"]["model"] == "synth"  # the tiny model's labels hold "rise"
+    assert d["default_model"] == "synth"
+
+
+def test_predict_matches_the_python_api(client, tiny_model: Path, attempt) -> None:
+    y, sr = attempt
+    r = client.post("/api/predict", files={"file": ("a.wav", wav_bytes(y, sr), "audio/wav")})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    # The server decodes the same 16-bit WAV the page sends, then the one front end.
+    y16, _ = sf.read(io.BytesIO(wav_bytes(y, sr)), dtype="float32")
+    want = load_model(tiny_model).predict(y16, sr=sr)
+    assert d["label"] == want.label == "rise"
+    assert d["probability"] == pytest.approx(want.probability, abs=1e-6)
+    assert d["sr"] == 48000 and d["duration_s"] == pytest.approx(1.0, abs=0.01)
+    assert [t["label"] for t in d["top_k"]] == [lab for lab, _ in want.top_k]
+
+
+def test_score_json_picture_and_reference_playback(client, attempt) -> None:
+    y, sr = attempt
+    r = client.post("/api/score", data={"word": "rise", "plot": "true"},
+                    files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert KEYS <= set(d)
+    assert d["attempt"] == "take1.wav" and d["word"] == "rise"
+    assert 0 <= d["score"] <= 100 and d["band"] in {"excellent", "good", "fair", "poor"}
+    assert d["recognized"] is None  # "rise" is no shipped model's word
+    assert d["segments"] and all(s["attempt_end_s"] > s["attempt_start_s"] for s in d["segments"])
+    assert all("/" not in name for name in d["references"])  # no server paths leak
+    png = base64.b64decode(d["plot_png"].split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    ref = client.get(d["reference_urls"][d["best_reference"]])
+    assert ref.status_code == 200 and ref.headers["content-type"] == "audio/wav"
+    assert sf.info(io.BytesIO(ref.content)).duration == pytest.approx(1.0, abs=0.01)
+    listing = client.get("/api/references/rise").json()
+    assert [x["index"] for x in listing["references"]] == [0, 1, 2]
+    # The same word without the picture: same numbers, no PNG.
+    r2 = client.post("/api/score", data={"word": "RISE"},
+                     files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")})
+    assert "plot_png" not in r2.json() and r2.json()["score"] == d["score"]
+
+
+def test_a_worse_attempt_scores_lower(client, attempt) -> None:
+    y, sr = attempt
+    good = client.post("/api/score", data={"word": "rise"},
+                       files={"file": ("a.wav", wav_bytes(y, sr))}).json()["score"]
+    other = word_like(1, 48000, np.random.default_rng(9))  # a "fall"
+    bad = client.post("/api/score", data={"word": "rise"},
+                      files={"file": ("b.wav", wav_bytes(other, 48000))}).json()["score"]
+    assert bad < good
+
+
+@pytest.mark.parametrize("fmt", ["FLAC", "OGG"])
+def test_other_formats(client, attempt, fmt: str) -> None:
+    y, sr = attempt
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format=fmt)
+    r = client.post("/api/predict", files={"file": (f"a.{fmt.lower()}", buf.getvalue())})
+    assert r.status_code == 200 and r.json()["label"] == "rise"
+
+
+def test_bad_uploads(client, tiny_model: Path, refs_dir: Path, monkeypatch) -> None:
+    def post(path, content, name="x.wav", **data):
+        return client.post(path, data=data, files={"file": (name, content, "audio/wav")})
+
+    r = post("/api/predict", b"this is not audio at all, just text" * 20, "notes.txt")
+    assert r.status_code == 415 and "not a recognised audio format" in r.json()["detail"]
+    r = post("/api/predict", b"")
+    assert r.status_code == 422 and "empty" in r.json()["detail"]
+    r = post("/api/predict", wav_bytes(np.zeros(8000, np.float32), 8000))
+    assert r.status_code == 422 and "silent" in r.json()["detail"]
+    long = wav_bytes(0.1 * np.ones(8000 * 6, np.float32), 8000)  # 6 s > 5 s limit, 96 kB
+    r = post("/api/predict", long)
+    assert r.status_code == 413 and "at most 5 s" in r.json()["detail"]
+    big = b"RIFF" + b"\0" * (3 * 1024 * 1024)  # 3 MB > 2 MB limit
+    r = post("/api/score", big, word="rise")
+    assert r.status_code == 413 and "too large" in r.json()["detail"]
+    r = client.post("/api/predict")
+    assert r.status_code == 422  # no file field
+    ok = wav_bytes(word_like(0, 16000, np.random.default_rng(1)), 16000)
+    r = post("/api/score", ok, word="nosuchword")
+    assert r.status_code == 404 and "no references" in r.json()["detail"]
+    r = post("/api/score", ok, word="../../etc/passwd")
+    assert r.status_code == 422 and "invalid word" in r.json()["detail"]
+    r = post("/api/predict", ok, model="/etc/passwd")
+    assert r.status_code == 404 and "unknown model" in r.json()["detail"]
+    assert client.get("/api/references/rise/7").status_code == 404
+    assert client.get("/api/references/..%2F..%2Fetc/0").status_code in (404, 422)
+    assert client.get("/api/references/.hidden/0").status_code == 422
+
+
+def test_body_without_length_is_limited_too(client) -> None:
+    def gen():
+        for _ in range(40):
+            yield b"\0" * (100 * 1024)  # 4 MB in chunks, no Content-Length
+
+    r = client.post("/api/predict", content=gen(),
+                    headers={"content-type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 413
+
+
+def test_big_upload_leaves_no_temp_files(client, refs_dir: Path, tmp_path: Path,
+                                         monkeypatch) -> None:
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    rng = np.random.default_rng(3)
+    y = (0.1 * rng.standard_normal(48000 * 4)).astype(np.float32)  # 4 s at 48k: 1.5 MB WAV
+    y[: 48000] += word_like(0, 48000, rng)
+    r = client.post("/api/predict", files={"file": ("big.wav", wav_bytes(y, 48000))})
+    assert r.status_code == 200
+    assert list(spool.iterdir()) == []
+
+
+def test_add_references_stays_in_the_folder(client, refs_dir: Path, tmp_path: Path,
+                                            monkeypatch) -> None:
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    rng = np.random.default_rng(4)
+    clip = wav_bytes(word_like(2, 16000, rng), 16000)
+    files = [("files", ("../../../evil name.wav", clip, "audio/wav")),
+             ("files", ("/etc/cron.d/x.wav", clip, "audio/wav"))]
+    r = client.post("/api/references/beep", files=files)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["word"] == "beep" and d["references"] == 2
+    stored = sorted(p.name for p in (refs_dir / "beep").iterdir() if p.suffix == ".wav")
+    assert stored == sorted(d["added"]) and all("/" not in n and ".." not in n for n in stored)
+    assert list(spool.iterdir()) == []  # the upload folder is gone
+    assert not (refs_dir.parent / "evil name.wav").exists()
+    # A bad file among good ones: nothing is added.
+    bad = [("files", ("a.wav", clip, "audio/wav")), ("files", ("b.wav", b"junk" * 100))]
+    r = client.post("/api/references/beep2", files=bad)
+    assert r.status_code == 415 and not (refs_dir / "beep2").exists()
+    r = client.post("/api/references/..", files=files[:1])
+    assert r.status_code in (404, 422)
+    words = {w["word"] for w in client.get("/api/words").json()["words"]}
+    assert "beep" in words
+
+
+def test_add_references_can_be_switched_off(tiny_model: Path, refs_dir: Path,
+                                            monkeypatch) -> None:
+    monkeypatch.setenv("SPACE_REFERENCES_DIR", str(refs_dir))
+    app = create_app(model=str(tiny_model), allow_add_references=False)
+    with TestClient(app) as c:
+        r = c.post("/api/references/zzz", files={"files": ("a.wav", b"x")})
+        assert r.status_code == 403
+
+
+def test_serve_defaults_to_loopback() -> None:
+    from space.cli import build_parser
+
+    args = build_parser().parse_args(["serve"])
+    assert args.host == "127.0.0.1" and args.port == 8000
