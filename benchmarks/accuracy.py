@@ -58,8 +58,8 @@ def main() -> int:
 
     from space import audio
     from space.data import fsdd_splits
-    from space.recognize import load_model
     from space.data.augment import NoiseBank
+    from space.recognize import load_model
 
     if not Path(args.data).is_dir():
         print(f"FSDD not found at {args.data}", file=sys.stderr)

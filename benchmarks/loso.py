@@ -61,7 +61,7 @@ def main() -> int:
     mean = sum(r["accuracy"] for r in rows) / len(rows)
     flags = " ".join(a for a in sys.argv[1:] if a.startswith("--no")) or "full recipe"
     print(f"\nFSDD leave-one-speaker-out ({flags}, {args.epochs} epochs)")
-    print(f"| held-out speaker | accuracy | clips | train s |\n|---|---|---|---|")
+    print("| held-out speaker | accuracy | clips | train s |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['speaker']} | {r['accuracy']:.2%} | {r['n']} | {r['train_s']:.0f} |")
     print(f"| **mean** | **{mean:.2%}** | | |")

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from space.data import detect_layout, folder_splits, fsdd_splits, open_splits, speech_commands_splits
+from space.data import (
+    detect_layout,
+    folder_splits,
+    fsdd_splits,
+    open_splits,
+    speech_commands_splits,
+)
 from space.errors import DataError
 
 from .conftest import FSDD, needs_fsdd, tone

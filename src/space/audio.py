@@ -9,15 +9,15 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 
 from .config import FeatureConfig
 from .errors import AudioError
 
-PathLike = Union[str, os.PathLike]
-Source = Union[PathLike, BinaryIO, bytes]
+PathLike = str | os.PathLike
+Source = PathLike | BinaryIO | bytes
 
 MIN_SR = 8000
 MAX_SR = 96000

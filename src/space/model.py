@@ -6,7 +6,7 @@ models and every caller feed it the same way: ``logits = model(wave)``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
