@@ -22,7 +22,7 @@ setup: $(STAMP)
 # Debian tools the tests use to make speech and drive a browser; skipped (tests say so) when
 # they cannot be installed.
 system-deps:
-	@missing=""; for t in espeak-ng:espeak-ng sox:sox; do \
+	@missing=""; for t in espeak-ng:espeak-ng sox:sox chromium:chromium; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	  ldconfig -p 2>/dev/null | grep -q libportaudio || missing="$$missing libportaudio2"; \
 	if [ -n "$$missing" ]; then \
@@ -39,6 +39,8 @@ demo: setup
 	$(BIN)/space predict --model digits examples/
 	@$(BIN)/space predict --model digits --json examples/ > $(OUT)/predictions.jsonl
 	@echo "==> outputs: $(OUT)/predictions.jsonl"
+	@echo "==> live: '$(BIN)/space serve' starts the practice web app at http://127.0.0.1:8000/"
+	@echo "    (record a word in the browser); '$(BIN)/space listen' recognises words from the microphone"
 
 test: setup system-deps
 	$(BIN)/python -m pytest -q
