@@ -17,6 +17,7 @@ There is no microphone code here (see :mod:`space.mic`), so everything is testab
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,9 @@ class StreamConfig:
     # ... and continues while frames stay within this of the floor (hysteresis: the quiet
     # tail of "six" or "eight" is below the start threshold but is still the word).
     stop_db: float = 8.0
+    # ... and only while within this of the word's loudest frame so far: in loud, uneven
+    # noise (dishes, a cat) the floor lags, and this still ends the word when the voice does.
+    end_drop_db: float = 25.0
     # Silence this long ends a word. It is the latency a user feels beyond processing, and
     # must be longer than the closure inside a word ("eight" /ei-t/, "six" /si-k-s/).
     hangover_ms: float = 250.0
@@ -58,7 +62,9 @@ class StreamConfig:
     spread_k: float = 3.0
     # Levels below this count as this: near-digital silence must not make every breath a word.
     abs_floor_dbfs: float = -65.0
-    min_probability: float = 0.5  # the model's top probability needed to report a word
+    # The model's top probability needed to report a word. Noise that gets past the VAD (a
+    # clatter of dishes, a cat) gives the digits model 0.15-0.45; real words mostly > 0.9.
+    min_probability: float = 0.4
     noise_reduce: bool = False  # stationary spectral gating (noisereduce) of each segment
     noise_context_s: float = 1.0  # recent non-speech audio used as the noise profile
 
@@ -106,7 +112,7 @@ class _Segment:
     start_frame: int  # first frame of the run that triggered
     last_speech_frame: int
     n_speech: int  # frames above the stop threshold
-    energies: list[float]  # frame energies (dB) since the start, for re-learning the floor
+    peak: float = -np.inf  # loudest frame so far, dB
 
 
 class StreamingRecognizer:
@@ -169,6 +175,8 @@ class StreamingRecognizer:
         self._buf = np.zeros(0, dtype=np.float32)
         self._buf_start = 0  # absolute sample index of _buf[0]
         self._next_frame = 0  # absolute index of the next frame to decide on
+        self._energy: deque[float] = deque(maxlen=self._max_n + 2)  # recent frames, dB
+        self._rescanning = False
         self._floor = np.inf  # noise level, dB
         self._var = 0.0  # variance of non-speech frame energy, dB^2
         self._run = 0  # consecutive frames above the start threshold
@@ -219,10 +227,10 @@ class StreamingRecognizer:
             frames = self._buf[first : first + n_frames * F].reshape(n_frames, F)
             energy = 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
             for k in range(n_frames):
-                ev = self._step(self._next_frame, float(energy[k]))
+                i = self._next_frame
+                self._energy.append(float(energy[k]))
                 self._next_frame += 1
-                if ev is not None:
-                    events.append(ev)
+                events += self._step(i, float(energy[k]))
         if final and self._seg is not None:
             ev = self._close(self._seg)
             self._seg = None
@@ -231,11 +239,15 @@ class StreamingRecognizer:
         self._trim()
         return events
 
-    def _step(self, i: int, e: float) -> WordEvent | None:
+    def _step(self, i: int, e: float) -> list[WordEvent]:
+        """Decide on frame ``i`` of energy ``e`` dB; return the words it ends."""
         c = self.cfg
+        # Below the absolute floor every level counts the same: digital silence (-inf dB)
+        # between words must not make the quiet start of the next word look like a huge swing.
+        e = max(e, c.abs_floor_dbfs)
         if self._floor == np.inf:  # first frame: start from it, with a modest spread
             self._floor, self._var = e, 4.0
-        ref = max(self._floor, c.abs_floor_dbfs)
+        ref = self._floor
         spread = c.spread_k * float(np.sqrt(self._var))
         start_thr = ref + max(c.start_db, spread)
         stop_thr = ref + max(c.stop_db, spread * c.stop_db / c.start_db)
@@ -244,29 +256,50 @@ class StreamingRecognizer:
                 self._run += 1
                 if self._run >= self._start_n:
                     start = i - self._run + 1
-                    self._seg = _Segment(start, i, self._run, [])
+                    self._seg = _Segment(start, i, self._run)
                     self._run = 0
             else:
                 self._run = 0
                 self._learn_floor(e)
                 self._remember_noise(i)
-            return None
+            return []
         seg = self._seg
-        seg.energies.append(e)
-        if e > stop_thr:
+        seg.peak = max(seg.peak, e)
+        if e > max(stop_thr, seg.peak - c.end_drop_db):
             seg.last_speech_frame = i
             seg.n_speech += 1
         if i - seg.last_speech_frame >= self._hang_n:
             self._seg = None
-            return self._close(seg)
+            ev = self._close(seg)
+            return [] if ev is None else [ev]
         if i - seg.start_frame >= self._max_n:
-            # Far too long for a word: a noise that started and stays. Drop it, and take
-            # its level as the new floor so the detector is usable again at once.
             self._seg = None
             self.n_rejected += 1
-            tail = np.asarray(seg.energies[-self._start_n * 10 :])
-            self._floor, self._var = float(np.median(tail)), float(np.var(tail)) + 1.0
-        return None
+            return self._rescan(seg.start_frame, i)
+        return []
+
+    def _rescan(self, first: int, last: int) -> list[WordEvent]:
+        """A 'word' grew too long: a loud noise began (dishes, a tap turned on) and the floor
+        is stale. Re-learn the floor from the quiet part of those frames and decide on them
+        again, so that words said within the noise are still found (late, but found)."""
+        if self._rescanning:  # still too long with the new floor: it was all noise
+            return []
+        n_hist = len(self._energy)
+        e = np.maximum(np.asarray(self._energy, dtype=np.float64)[
+            first - (self._next_frame - n_hist) : last + 1 - (self._next_frame - n_hist)],
+            self.cfg.abs_floor_dbfs)
+        quiet = e[e <= np.percentile(e, 30)]
+        self._floor = float(np.percentile(e, 10))
+        self._var = float(np.var(quiet)) + 1.0
+        self._run = 0
+        self._rescanning = True
+        events: list[WordEvent] = []
+        try:
+            for k, ek in enumerate(e):
+                events += self._step(first + k, float(ek))
+        finally:
+            self._rescanning = False
+        return events
 
     def _learn_floor(self, e: float) -> None:
         """Noise level (mean frame energy in dB) and its spread, from non-speech frames.

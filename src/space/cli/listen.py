@@ -29,8 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per word on stdout")
     p.add_argument("--noise-reduce", action="store_true",
                    help="suppress stationary background noise (hum, fan) before recognising")
-    p.add_argument("--min-probability", type=float, default=0.5,
-                   help="report a word only when the model is at least this sure (default 0.5)")
+    p.add_argument("--min-probability", type=float, default=0.4,
+                   help="report a word only when the model is at least this sure (default 0.4)")
     p.add_argument("--device", help="microphone: PortAudio device index or name")
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     p.add_argument("--chunk-ms", type=float, default=20.0, help=argparse.SUPPRESS)
