@@ -165,3 +165,40 @@ def test_prepare_long_speech_keeps_loudest_window():
     w = audio.prepare(y, sr, FeatureConfig())
     # the loud second is kept: after peak normalisation nearly every sample is near full scale
     assert np.mean(np.abs(w) > 0.3) > 0.55
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_speech_bounds_match_librosa_trim(seed):
+    import librosa
+
+    rng = np.random.default_rng(seed)
+    sr = 16000
+    y = rng.normal(0, 0.001, 2 * sr).astype(np.float32)
+    a, b = sorted(rng.integers(0, 2 * sr, 2))
+    y[a:b] += tone(300, (b - a) / sr, sr)[: b - a]
+    frame = int(sr * 0.032)
+    _, (ra, rb) = librosa.effects.trim(y, top_db=40, frame_length=frame, hop_length=frame // 4)
+    assert audio.speech_bounds(y, sr, top_db=40) == (ra, rb)
+
+
+def test_prediction_path_does_not_import_librosa(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "x.wav"
+    sf.write(p, tone(300, 0.5, 16000), 16000)
+    code = (
+        "import sys, torch\n"
+        "from space import audio, checkpoint\n"
+        "from space.config import FeatureConfig, ModelConfig\n"
+        "from space.model import SpaceModel\n"
+        "m = SpaceModel(FeatureConfig(), ModelConfig(n_classes=2, channels=(4,)))\n"
+        f"checkpoint.save(checkpoint.Checkpoint(m, ['a', 'b']), {str(tmp_path / 'm.pt')!r})\n"
+        "for k in [k for k in sys.modules if k.startswith(('librosa', 'numba', 'scipy'))]:\n"
+        "    del sys.modules[k]\n"
+        "from space.recognize import load_model\n"
+        f"load_model({str(tmp_path / 'm.pt')!r}).predict({str(p)!r})\n"
+        "print(sorted({k.split('.')[0] for k in sys.modules} & {'librosa', 'numba', 'scipy'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -13,6 +13,7 @@ import torch
 from ._version import __version__
 from .config import FeatureConfig, ModelConfig, from_dict, to_dict
 from .errors import ConfigError, ModelError
+from .features import LogMel
 from .model import SpaceModel
 
 FORMAT = "space-checkpoint"
@@ -97,8 +98,9 @@ def load(path: str | os.PathLike) -> Checkpoint:
         labels = [str(x) for x in payload["labels"]]
         if len(labels) != mcfg.n_classes:
             raise ModelError(f"{path}: {len(labels)} labels for {mcfg.n_classes} classes")
-        model = SpaceModel(fcfg, mcfg)
-        model.load_state_dict(payload["state_dict"])
+        state = payload["state_dict"]
+        model = SpaceModel(fcfg, mcfg, frontend=LogMel(fcfg, mel=state["frontend.mel"]))
+        model.load_state_dict(state)
     except (KeyError, ConfigError, RuntimeError, TypeError) as e:
         raise ModelError(f"{path}: checkpoint is damaged or incompatible ({e})") from None
     model.eval()

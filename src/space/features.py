@@ -28,30 +28,34 @@ class LogMel(nn.Module):
     # and a noisy microphone all sit at the same floor instead of at wildly different levels.
     top_db: float = 60.0
 
-    def __init__(self, cfg: FeatureConfig) -> None:
+    def __init__(self, cfg: FeatureConfig, *, mel: torch.Tensor | None = None) -> None:
+        """``mel``: the filterbank [shape=(n_mels, bins)] when it is already known (a loaded
+        checkpoint stores it); otherwise librosa builds it. Prediction never imports librosa,
+        which keeps start-up fast and memory low."""
         super().__init__()
-        import librosa
-        import scipy.signal
-
         self.cfg = cfg
         n_fft, win = cfg.n_fft, cfg.win_length
-        window = np.zeros(n_fft)
+        if mel is None:
+            import librosa
+
+            m = librosa.filters.mel(
+                sr=cfg.sample_rate, n_fft=n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
+            )
+            # Only the FFT bins some mel filter uses are computed: with a 4 kHz band at
+            # 16 kHz that halves the cost of the transform.
+            n_bins = int(np.nonzero(m.any(axis=0))[0].max()) + 1
+            mel = torch.tensor(m[:, :n_bins], dtype=torch.float32)
+        n_bins = mel.shape[1]
+        window = torch.zeros(n_fft, dtype=torch.float64)
         off = (n_fft - win) // 2
-        window[off : off + win] = scipy.signal.get_window("hann", win)  # as librosa.stft
-        mel = librosa.filters.mel(
-            sr=cfg.sample_rate, n_fft=n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
-        )
-        # Only the FFT bins some mel filter uses are computed: with a 4 kHz band at 16 kHz
-        # that halves the cost of the transform.
-        n_bins = int(np.nonzero(mel.any(axis=0))[0].max()) + 1
-        mel = mel[:, :n_bins]
-        t = np.arange(n_fft)
-        k = np.arange(n_bins)[:, None]
-        basis = np.concatenate(
-            [np.cos(2 * np.pi * k * t / n_fft), -np.sin(2 * np.pi * k * t / n_fft)]
-        ) * window
-        self.register_buffer("basis", torch.tensor(basis, dtype=torch.float32)[:, None, :])
-        self.register_buffer("mel", torch.tensor(mel, dtype=torch.float32))
+        # periodic Hann, as librosa.stft and scipy.signal.get_window("hann") use
+        window[off : off + win] = torch.hann_window(win, periodic=True, dtype=torch.float64)
+        t = torch.arange(n_fft, dtype=torch.float64)
+        k = torch.arange(n_bins, dtype=torch.float64)[:, None]
+        angle = 2 * torch.pi * k * t / n_fft
+        basis = torch.cat([torch.cos(angle), -torch.sin(angle)]) * window
+        self.register_buffer("basis", basis.float()[:, None, :])
+        self.register_buffer("mel", mel.float())
         self.n_bins = n_bins
         self.hop = cfg.hop_length
         self.pad = n_fft // 2

@@ -59,11 +59,13 @@ class CNN(nn.Module):
 class SpaceModel(nn.Module):
     """Front end + CNN: ``forward(wave [b, n_samples]) -> logits [b, n_classes]``."""
 
-    def __init__(self, feature_cfg: FeatureConfig, model_cfg: ModelConfig) -> None:
+    def __init__(
+        self, feature_cfg: FeatureConfig, model_cfg: ModelConfig, *, frontend: LogMel | None = None
+    ) -> None:
         super().__init__()
         self.feature_cfg = feature_cfg
         self.model_cfg = model_cfg
-        self.frontend = LogMel(feature_cfg)
+        self.frontend = frontend if frontend is not None else LogMel(feature_cfg)
         self.cnn = CNN(model_cfg)
 
     def forward(
