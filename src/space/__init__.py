@@ -30,6 +30,7 @@ _LAZY = {
     "load_audio": ("audio", "load"),
     "load_model": "recognize",
     "log_mel": "features",
+    "score": ("pronounce", "score"),
     "train_model": "api",
 }
 

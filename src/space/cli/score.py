@@ -19,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("attempts", nargs="+", metavar="ATTEMPT", help="audio file(s) to score")
     p.add_argument("--word", "-w", help="the word attempted (see `space references list`)")
     p.add_argument("--reference", "-r", action="append", metavar="REF",
-                   help="a reference recording (repeat for a set); replaces --word's set")
+                   help="a reference recording or a folder of them (repeat for a set); "
+                   "replaces --word's set")
     p.add_argument("--json", action="store_true", help="one JSON object per attempt per line")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")
@@ -40,11 +41,16 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.word and not args.reference:
         raise CliError("give --word WORD or at least one --reference FILE")
+    refs = None
+    if args.reference:
+        from ..recognize import expand_inputs
+
+        refs = [str(p) for p in expand_inputs(args.reference)]
     failed = 0
     many = len(args.attempts) > 1
     for attempt in args.attempts:
         try:
-            res = score(attempt, word=args.word, references=args.reference)
+            res = score(attempt, word=args.word, references=refs)
         except AudioError as e:
             if not many:
                 raise

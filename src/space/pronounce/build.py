@@ -2,11 +2,12 @@
 
 ``space references build --data DIR --out DIR`` runs :func:`build_references`; the
 bundled sets (``make references``) are built this way from FSDD (digits) and the Speech
-Commands subset (its words), from training speakers only.
+Commands subset (its words), from their training speakers only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,21 +16,27 @@ from typing import Any
 import numpy as np
 
 from .. import audio
-from ..data import open_splits
-from ..errors import DataError
-from .calibrate import calibrate
+from ..data import Example, open_splits
+from ..errors import AudioError, DataError
+from .calibrate import calibrate, set_distance
 from .encoder import Featurizer
 from .medoids import medoids, pairwise
-from .references import AUDIO_EXTS, check_word, read_set_info, write_set_info
+from .references import AUDIO_EXTS, check_word, write_set_info
 
 TRIM_MARGIN_S = 0.1  # silence kept around the speech in a stored reference clip
+OTHERS_PER_WORD = 10  # recordings of each other word measured against a set (for d0, d50)
 
 
-def _hash_order(paths: list[str]) -> list[int]:
-    import hashlib
-
+def _stable_order(paths: list[str]) -> list[int]:
+    """A fixed pseudo-random order (by file-name hash): the same sample on any machine."""
     return sorted(range(len(paths)),
                   key=lambda i: hashlib.sha1(Path(paths[i]).name.encode()).hexdigest())
+
+
+def _speaker_disjoint(d: np.ndarray, speaker: str | None, ref_speakers: list[str | None]) -> float:
+    """Set distance over the references by other speakers (all of them if unknown)."""
+    keep = [i for i, s in enumerate(ref_speakers) if speaker is None or s != speaker]
+    return set_distance(d[keep] if keep else d)
 
 
 def build_references(
@@ -43,8 +50,14 @@ def build_references(
     featurizer: Featurizer | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Pick ``k`` medoid references per word of ``data`` (split ``split``) into ``out``,
-    then calibrate every set in ``out`` (see :func:`calibrate_folder`).
+    """Pick ``k`` medoid references per word of ``data`` (its ``split``) into ``out``.
+
+    Per word: up to ``max_candidates`` recordings (a stable sample) are compared all
+    against all with DTW; the ``k`` with the smallest mean distance to the others (one per
+    speaker where speakers are known) become the references, stored trimmed as 16-bit
+    FLAC. ``<word>/set.json`` records where they came from, the distances among them and
+    the calibration anchors (:mod:`space.pronounce.calibrate`), measured with the word's
+    other recordings (same word, speakers not in the set) and other words' recordings.
 
     Returns ``{"words": {word: [clip names]}, "out": str}``.
     """
@@ -55,36 +68,50 @@ def build_references(
     if k < 1:
         raise DataError("k (references per word) must be >= 1")
     feat = featurizer or _default_featurizer()
-    splits = open_splits(data, layout=layout)
-    examples = splits.get(split)
-    words = sorted({e.label for e in examples if not e.label.startswith("_")})
-    if not words:
+    examples = open_splits(data, layout=layout).get(split)
+    labels = sorted({e.label for e in examples if not e.label.startswith("_")})
+    if not labels:
         raise DataError(f"{data}: no labelled clips in the {split} split")
-    out = Path(out)
-    summary: dict[str, list[str]] = {}
-    for word in words:
-        w = check_word(word)
-        group = [e for e in examples if e.label == word]
-        order = _hash_order([e.path for e in group])[:max_candidates]
-        group = [group[i] for i in sorted(order)]
-        utts, raw = [], []
-        for e in group:
+    cands: dict[str, list[tuple[Example, np.ndarray]]] = {}
+    for label in labels:
+        group = [e for e in examples if e.label == label]
+        order = _stable_order([e.path for e in group])[:max_candidates]
+        cands[label] = []
+        for i in sorted(order):
+            e = group[i]
             try:
                 y, sr = audio.load(e.path)
-                utts.append(feat(y, sr, name=e.path))
-                raw.append((e, y, sr))
-            except audio.AudioError as err:
+                cands[label].append((e, feat(y, sr, name=e.path).frames))
+            except AudioError as err:
                 if log:
                     log(f"skipped {err}")
-        if not utts:
-            continue
-        dist = pairwise([u.frames for u in utts])
-        chosen = medoids(dist, min(k, len(utts)), speakers=[e.speaker for e, _, _ in raw])
+    chosen: dict[str, list[int]] = {}
+    for label, group in cands.items():
+        if group:
+            dist = pairwise([f for _, f in group])
+            chosen[label] = medoids(dist, min(k, len(group)), speakers=[e.speaker for e, _ in group])
+    out = Path(out)
+    summary: dict[str, list[str]] = {}
+    for label, idx in chosen.items():
+        w = check_word(label)
+        group = cands[label]
+        refs = [group[i][1] for i in idx]
+        ref_spk = [group[i][0].speaker for i in idx]
+        rest = [group[i] for i in range(len(group)) if i not in idx]
+        others = [g for o, gs in cands.items() if o != label for g in gs[:OTHERS_PER_WORD]]
+        within = pairwise(refs)
+        genuine = np.array([_speaker_disjoint(row, e.speaker, ref_spk) for (e, _), row in
+                            zip(rest, pairwise([f for _, f in rest], refs), strict=True)]) \
+            if rest else None
+        impostor = np.array([set_distance(row) for row in pairwise([f for _, f in others], refs)]) \
+            if others else None
+        cal = calibrate(within, genuine=genuine, impostor=impostor)
         folder = out / w
         folder.mkdir(parents=True, exist_ok=True)
         names, sources = [], []
-        for i in chosen:
-            e, y, sr = raw[i]
+        for i in idx:
+            e = group[i][0]
+            y, sr = audio.load(e.path)
             a, b = audio.speech_bounds(y, sr)
             m = int(TRIM_MARGIN_S * sr)
             clip = y[max(0, a - m): b + m]
@@ -96,14 +123,15 @@ def build_references(
         for p in folder.iterdir():  # clips of an earlier build that are not chosen now
             if p.suffix.lower() in AUDIO_EXTS and p.name not in names:
                 p.unlink()
-        info = {"word": w, "clips": sorted(names), "sources": sources,
-                "data": Path(data).name, "split": split, "k": k,
-                "candidates": len(utts)}
-        write_set_info(folder, info)
+        write_set_info(folder, {
+            "word": w, "clips": sorted(names), "references": sources, "features": feat.id,
+            "data": Path(data).name, "split": split, "k": k, "candidates": len(group),
+            "within": np.round(within, 5).tolist(), "calibration": cal.to_dict(),
+        })
         summary[w] = names
         if log:
-            log(f"{w}: {len(names)} references from {len(utts)} recordings")
-    calibrate_folder(out, featurizer=feat, log=log)
+            log(f"{w}: {len(names)} references from {len(group)} recordings; anchors "
+                f"d100 {cal.d100:.4f} d50 {cal.d50:.4f} d0 {cal.d0:.4f}")
     return {"words": summary, "out": str(out)}
 
 
@@ -111,35 +139,3 @@ def _default_featurizer() -> Featurizer:
     from .score import featurizer
 
     return featurizer()
-
-
-def calibrate_folder(root: str | os.PathLike, *, featurizer: Featurizer | None = None,
-                     log: Callable[[str], None] | None = None) -> None:
-    """Store in each ``<word>/set.json`` of ``root`` the distances among its references and
-    its calibration, with every other word's references in ``root`` as 'other words'."""
-    feat = featurizer or _default_featurizer()
-    root = Path(root)
-    sets: dict[str, tuple[list[str], list[np.ndarray]]] = {}
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
-        clips = sorted(p for p in d.iterdir() if p.suffix.lower() in AUDIO_EXTS)
-        if clips:
-            utts = []
-            for p in clips:
-                y, sr = audio.load(p)
-                utts.append(feat(y, sr, name=str(p)).frames)
-            sets[d.name] = ([p.name for p in clips], utts)
-    fid = feat.id
-    for w, (names, utts) in sets.items():
-        within = pairwise(utts)
-        others = [u for o, (_, us) in sets.items() if o != w for u in us]
-        other = pairwise(others, utts) if others else None
-        cal = calibrate(within, other)
-        info = read_set_info(root / w)
-        info.update(word=w, clips=names, features=fid, within=np.round(within, 5).tolist(),
-                    calibration={k: (round(v, 6) if isinstance(v, float) else v)
-                                 for k, v in cal.to_dict().items()})
-        write_set_info(root / w, info)
-        if log:
-            log(f"{w}: d100 {cal.d100:.4f}  d0 {cal.d0:.4f}  ({cal.source})")
-    if not sets:
-        raise DataError(f"{root}: no <word>/ folders with reference clips")

@@ -1,17 +1,23 @@
 """From DTW distance to a 0-100 score, calibrated on the reference set itself.
 
-Two anchors, both measured with the same frame features and the same set distance an
-attempt gets (:func:`set_distance`):
+Three anchors, all measured with the same frame features and the same set distance an
+attempt gets (:func:`set_distance`), joined by straight lines and clipped to 0-100:
 
-- ``d100``: how close the references are to each other, the median over references of
-  each one's distance to the others. An attempt this close or closer scores 100.
-- ``d0``: how close *other* words come, a low quantile (``IMPOSTOR_QUANTILE``) of the
-  distances from recordings of other words to the set. An attempt this far or farther
-  scores 0: it is as far as a different word.
+- ``d100`` (score 100): how close the references are to each other, the median over the
+  references of each one's distance to the rest of the set. An attempt this close is as
+  close as the golden recordings are to each other.
+- ``d50`` (score 50): the equal-error distance between recordings of the *same* word by
+  speakers not in the set and recordings of *other* words. Below it an attempt is more
+  likely the right word said differently than a different word.
+- ``d0`` (score 0): the median distance of other words' recordings to the set: as far
+  as a typical different word.
 
-In between the score falls linearly with distance. Where no other-word distances exist
-(a single user reference and no bundled sets), ``d0 = d100 * DEFAULT_RATIO``, the median
-ratio measured over the bundled sets.
+``space references build`` measures all three from the data set it picks the references
+from (same-word recordings of other speakers, other words' recordings). A set without
+that data (a user's own references) gets ``d100`` from its recordings, ``d0`` from the
+bundled references of other words, and ``d50`` at the same relative place between them as
+in the bundled sets (:data:`D50_POSITION`); a single reference gets ``d100`` from ``d0``
+by the bundled sets' median ratio (:data:`D0_OVER_D100`).
 """
 
 from __future__ import annotations
@@ -22,23 +28,22 @@ import numpy as np
 
 from ..errors import ConfigError
 
-# Quantile of the other-word distances taken as 'as far as a different word'. A low one:
-# most wrong words then score 0, and a score above 0 says 'closer than most other words'.
-IMPOSTOR_QUANTILE = 0.1
-# d0 / d100 when only one of them can be measured (median over the bundled sets; see
-# benchmarks/results/pronounce.md).
-DEFAULT_RATIO = 1.8
+# Measured over the bundled sets (docs/pronounce.md); used only where a set cannot measure
+# an anchor itself.
+D50_POSITION = 0.45  # (d50 - d100) / (d0 - d100)
+D0_OVER_D100 = 3.0
 
-# Band thresholds on the score (lower edges), documented in docs/pronounce.md.
-BANDS = (("excellent", 80.0), ("good", 60.0), ("fair", 40.0), ("poor", float("-inf")))
+# Band thresholds on the score (lower edges), documented in docs/pronounce.md. 'fair' and
+# above: closer than the equal-error distance, i.e. more likely the right word.
+BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-inf")))
 
 
 def band(score: float) -> str:
-    """``"excellent"`` (>= 80), ``"good"`` (>= 60), ``"fair"`` (>= 40) or ``"poor"``."""
+    """``"excellent"`` (>= 80), ``"good"`` (>= 65), ``"fair"`` (>= 50) or ``"poor"``."""
     for name, lower in BANDS:
         if score >= lower:
             return name
-    return "poor"  # NaN never reaches here (scores are clipped), but be safe
+    return "poor"
 
 
 def set_distance(d: np.ndarray) -> float:
@@ -53,57 +58,82 @@ def set_distance(d: np.ndarray) -> float:
     return float(d[: max(1, (d.size + 1) // 2)].mean())
 
 
+def within_distances(within: np.ndarray) -> list[float]:
+    """Each reference's set distance to the others ``[k]`` from the ``(k, k)`` matrix."""
+    within = np.asarray(within, dtype=np.float64)
+    k = within.shape[0]
+    return [set_distance(np.delete(within[i], i)) for i in range(k)] if k >= 2 else []
+
+
+def equal_error_distance(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    """The distance t where the share of same-word distances above t equals the share of
+    other-word distances below it."""
+    g, i = np.sort(genuine), np.sort(impostor)
+    cands = np.unique(np.r_[g, i])
+    miss = 1 - np.searchsorted(g, cands, side="right") / len(g)  # genuine above t
+    false = np.searchsorted(i, cands, side="right") / len(i)  # impostors at or below t
+    k = int(np.argmin(np.abs(miss - false)))
+    return float(cands[k])
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Distance anchors of one reference set (see the module doc)."""
 
     d100: float
+    d50: float
     d0: float
-    n_within: int = 0  # how many within-set distances d100 rests on
-    n_other: int = 0  # how many other-word distances d0 rests on
-    source: str = "measured"  # "measured" | "ratio" (one anchor from DEFAULT_RATIO)
+    n_within: int = 0  # distances each anchor rests on
+    n_genuine: int = 0
+    n_other: int = 0
 
     def score(self, distance: float) -> float:
-        """Distance -> score in [0, 100] (linear between the anchors)."""
-        span = self.d0 - self.d100
-        s = 100.0 * (self.d0 - distance) / span
-        return float(np.clip(s, 0.0, 100.0))
+        """Distance -> score in [0, 100], linear between the anchors."""
+        s = np.interp(distance, [self.d100, self.d50, self.d0], [100.0, 50.0, 0.0])
+        return float(s)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibration:
-        return cls(**{k: d[k] for k in ("d100", "d0", "n_within", "n_other", "source") if k in d})
+        try:
+            return cls(**{k: d[k] for k in ("d100", "d50", "d0", "n_within", "n_genuine",
+                                            "n_other") if k in d})
+        except TypeError as e:
+            raise ConfigError(f"bad calibration record: {e}") from None
 
 
-def calibrate(within: np.ndarray, other: np.ndarray | None) -> Calibration:
-    """Anchors from the reference set's distances.
+def calibrate(
+    within: np.ndarray,
+    *,
+    genuine: np.ndarray | None = None,
+    impostor: np.ndarray | None = None,
+) -> Calibration:
+    """Anchors from a reference set's distances.
 
     Parameters
     ----------
     within : np.ndarray [shape=(k, k)]
         DTW distances among the k references (diagonal ignored).
-    other : np.ndarray [shape=(n_other, k)] or None
-        DTW distances from other words' recordings to each reference.
+    genuine : np.ndarray [shape=(n,)], optional
+        Set distances of same-word recordings by speakers not in the set.
+    impostor : np.ndarray [shape=(n,)], optional
+        Set distances of other words' recordings.
     """
-    within = np.asarray(within, dtype=np.float64)
-    k = within.shape[0]
-    loo = [set_distance(np.delete(within[i], i)) for i in range(k)] if k >= 2 else []
-    imp = [set_distance(row) for row in other] if other is not None and len(other) else []
-    if loo and imp:
-        d100, d0 = float(np.median(loo)), float(np.quantile(imp, IMPOSTOR_QUANTILE))
-        src = "measured"
-    elif loo:
-        d100 = float(np.median(loo))
-        d0, src = d100 * DEFAULT_RATIO, "ratio"
-    elif imp:
-        d0 = float(np.quantile(imp, IMPOSTOR_QUANTILE))
-        d100, src = d0 / DEFAULT_RATIO, "ratio"
-    else:
+    loo = within_distances(within)
+    genuine = np.asarray(genuine if genuine is not None else [], dtype=np.float64)
+    impostor = np.asarray(impostor if impostor is not None else [], dtype=np.float64)
+    if not loo and impostor.size == 0:
         raise ConfigError("cannot calibrate: one reference and no other words to compare with")
-    if not d0 > d100 * 1.05:
-        # Other words come as close as the references to each other: the set cannot tell
-        # its word apart, so keep a minimal spread rather than divide by ~0.
-        d0 = d100 * 1.05 + 1e-6
-    return Calibration(d100, d0, len(loo), len(imp), src)
+    d0 = float(np.median(impostor)) if impostor.size else float(np.median(loo)) * D0_OVER_D100
+    d100 = float(np.median(loo)) if loo else d0 / D0_OVER_D100
+    if genuine.size >= 5 and impostor.size >= 5:
+        d50 = equal_error_distance(genuine, impostor)
+    else:
+        d50 = d100 + D50_POSITION * (d0 - d100)
+    # Keep the anchors in order with some spread: a set whose other words come as close as
+    # its own recordings cannot tell its word apart, and must not divide by ~0.
+    d100 = min(d100, d0 / 1.1)
+    d50 = float(np.clip(d50, d100 + 0.05 * (d0 - d100), d0 - 0.05 * (d0 - d100)))
+    return Calibration(d100, d50, d0, len(loo), int(genuine.size), int(impostor.size))

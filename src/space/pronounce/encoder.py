@@ -26,7 +26,7 @@ from torch import nn
 
 from .. import audio
 from ..config import FeatureConfig, from_dict, to_dict
-from ..errors import ConfigError, ModelError
+from ..errors import AudioError, ConfigError, ModelError
 from ..features import LogMel
 
 FORMAT = "space-frame-encoder"
@@ -37,6 +37,10 @@ DEFAULT_FEATURES = FeatureConfig(fmax=4000.0)
 # Silence kept on each side of the detected speech: enough for a soft onset or a final
 # stop burst that the energy threshold cuts, short enough that pauses do not dominate.
 MARGIN_S = 0.06
+# Audio around the energy-found speech of a long recording that the encoder also sees.
+CONTEXT_S = 0.3
+MIN_SPEECH_FRAMES = 4  # a shorter run of 'speech' frames is a click or a breath
+SILENCE = "_silence_"  # the encoder's label for frames outside speech
 
 
 @dataclass(frozen=True)
@@ -181,18 +185,31 @@ class Utterance:
 class Featurizer:
     """Audio -> :class:`Utterance`: one path for references, attempts and benchmarks.
 
-    ``encoder=None`` gives the baseline: normalised log-mels (with cosine distance).
+    With a frame encoder, the encoder also finds the speech: its 'silence' output was
+    trained on noisy audio, so a word is cut the same way in a quiet room and in noise
+    (an energy threshold keeps the whole clip once noise is within 40 dB of the peak).
+    ``output`` picks the frame features DTW compares: ``"posterior"`` (square roots of the
+    per-frame word posteriors, unit length, so cosine distance is one minus the
+    Bhattacharyya coefficient) or ``"embedding"`` (the layer below).
+    ``encoder=None`` gives the baseline: normalised log-mels, speech found by energy.
     """
 
     def __init__(self, encoder: EncoderCheckpoint | None = None,
-                 feature_cfg: FeatureConfig | None = None) -> None:
+                 feature_cfg: FeatureConfig | None = None, *, output: str = "posterior") -> None:
+        if output not in ("posterior", "embedding"):
+            raise ConfigError(f"output must be 'posterior' or 'embedding', not {output!r}")
         self.encoder = encoder
         self.cfg = encoder.feature_cfg if encoder is not None else (feature_cfg or DEFAULT_FEATURES)
         self.frontend = LogMel(self.cfg).eval()
-        self.name = "encoder" if encoder is not None else "log-mel"
+        self.output = output
+        self.name = f"encoder {output}" if encoder is not None else "log-mel"
+        self.silence = None
+        if encoder is not None and SILENCE in encoder.labels:
+            self.silence = encoder.labels.index(SILENCE)
         # Names the frame features in stored calibrations: anchors measured with other
         # features are recomputed, never reused.
-        self.id = f"frames-{encoder.sha1[:12]}" if encoder is not None else "log-mel"
+        self.id = (f"frames-{encoder.sha1[:12]}-{output}" if encoder is not None else
+                   f"log-mel-{self.cfg.fmax:g}")
 
     @classmethod
     def bundled(cls) -> Featurizer:
@@ -202,12 +219,12 @@ class Featurizer:
 
     def window(self, y: np.ndarray, sr: int, *, name: str = "<audio>") -> tuple[
             np.ndarray, np.ndarray, int, int, int]:
-        """Model rate, speech found, padded to at least the training window.
+        """Model rate, speech found by energy, padded to at least the training window.
 
         Returns ``(y, window, left, s0, s1)``: ``y`` at the model rate; the window, ``y``'s
         speech centred in it and peak-normalised; ``left``, the window's first sample in
         ``y``'s time (negative when it starts with padding); ``s0:s1``, the speech plus
-        margin inside the window.
+        margin inside the window by energy.
         """
         cfg = self.cfg
         y = audio.resample(np.asarray(y, dtype=np.float32), sr, cfg.sample_rate, name=name)
@@ -215,8 +232,16 @@ class Featurizer:
         start, end = audio.speech_bounds(y, cfg.sample_rate, top_db=cfg.trim_top_db)
         margin = int(MARGIN_S * cfg.sample_rate)
         start, end = max(0, start - margin), min(len(y), end + margin)
-        n = max(cfg.n_samples, end - start)
-        left = start + (end - start) // 2 - n // 2
+        if self.encoder is not None:
+            # The encoder decides where the speech is: give it the whole clip, or a
+            # generous span around the energy bounds of a long one.
+            ctx = int(CONTEXT_S * cfg.sample_rate)
+            lo, hi = (0, len(y)) if len(y) <= cfg.n_samples + 2 * ctx else (
+                max(0, start - ctx), min(len(y), end + ctx))
+        else:
+            lo, hi = start, end
+        n = max(cfg.n_samples, hi - lo)
+        left = lo + (hi - lo) // 2 - n // 2
         w = np.zeros(n, dtype=np.float32)
         a, b = max(left, 0), min(left + n, len(y))
         w[a - left : b - left] = y[a:b]
@@ -224,20 +249,44 @@ class Featurizer:
 
     @torch.no_grad()
     def __call__(self, y: np.ndarray, sr: int, *, name: str = "<audio>") -> Utterance:
-        """Mono audio ``[shape=(n,)]`` at ``sr`` Hz -> :class:`Utterance`."""
+        """Mono audio ``[shape=(n,)]`` at ``sr`` Hz -> :class:`Utterance`.
+
+        Raises :class:`AudioError` when the encoder finds no speech (silence, noise).
+        """
         from .sequence import frames as unit_frames
 
         y, w, left, s0, s1 = self.window(y, sr, name=name)
         feats = self.frontend(torch.from_numpy(w)[None])
         hop = self.cfg.hop_length
-        # Frame k is centred on window sample k * hop (the STFT is centred).
-        f0 = s0 // hop
-        f1 = max(f0 + 2, min(feats.shape[2], -(-s1 // hop) + 1))
-        spec = feats[0, :, f0:f1]
+        n_frames = feats.shape[2]
         if self.encoder is not None:
-            emb = self.encoder.encoder.embeddings(feats)[0, :, f0:f1]
+            emb, logits = self.encoder.encoder(feats)
+            post = torch.softmax(logits[0], dim=0)
+            if self.silence is not None:
+                f0, f1 = _speech_frames(post[self.silence].numpy(), name)
+                m = int(round(MARGIN_S * self.cfg.sample_rate / hop))
+                f0, f1 = max(0, f0 - m), min(n_frames, f1 + m)
+            else:
+                f0, f1 = s0 // hop, -(-s1 // hop) + 1
+            out = post.sqrt() if self.output == "posterior" else emb[0]
         else:
-            emb = spec
+            # Frame k is centred on window sample k * hop (the STFT is centred).
+            f0, f1 = s0 // hop, -(-s1 // hop) + 1
+            out = feats[0]
+        f1 = max(f0 + 2, min(n_frames, f1))
         sr_m = self.cfg.sample_rate
-        return Utterance(unit_frames(emb.numpy()), spec.numpy(), y, (left + f0 * hop) / sr_m,
-                         hop / sr_m, name=name, speech_s=(s1 - s0) / sr_m)
+        return Utterance(unit_frames(out[:, f0:f1].numpy()), feats[0, :, f0:f1].numpy(), y,
+                         (left + f0 * hop) / sr_m, hop / sr_m, name=name,
+                         speech_s=(f1 - f0) * hop / sr_m)
+
+
+def _speech_frames(p_silence: np.ndarray, name: str) -> tuple[int, int]:
+    """First and one-past-last frame of the speech: frames the encoder thinks are more
+    likely speech than silence, ignoring runs shorter than :data:`MIN_SPEECH_FRAMES`."""
+    speech = p_silence < 0.5
+    edges = np.flatnonzero(np.diff(np.r_[0, speech.astype(np.int8), 0]))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)
+            if b - a >= MIN_SPEECH_FRAMES]
+    if not runs:
+        raise AudioError(f"{name}: no speech found (silence or noise only)")
+    return int(runs[0][0]), int(runs[-1][1])

@@ -102,6 +102,8 @@ def _other_word_utterances(exclude: set[str], feat: Featurizer) -> dict[str, lis
 
 def _calibrate_against_bundled(word: str | None, utts: list[Utterance],
                                feat: Featurizer) -> Calibration:
+    """Anchors of a set that has only its own recordings: ``d100`` from them, ``d0`` from
+    the bundled references of other words (see :mod:`space.pronounce.calibrate`)."""
     within = pairwise([u.frames for u in utts])
     others = _other_word_utterances({word} if word else set(), feat)
     if word is None and others:
@@ -110,8 +112,11 @@ def _calibrate_against_bundled(word: str | None, utts: list[Utterance],
             [u.frames for u in others[w][:2]], [u.frames for u in utts]))))
         others = {w: u for w, u in others.items() if w != near}
     flat = [u.frames for us in others.values() for u in us]
-    other = pairwise(flat, [u.frames for u in utts]) if flat else None
-    return calibrate(within, other)
+    impostor = None
+    if flat:
+        impostor = np.array([set_distance(row) for row in
+                             pairwise(flat, [u.frames for u in utts])])
+    return calibrate(within, impostor=impostor)
 
 
 def _stamp(paths: list[Path]) -> tuple:
@@ -176,6 +181,30 @@ def file_reference_set(references: list[Source], *, word: str | None,
 
 
 @dataclass
+class Match:
+    """An attempt aligned to every reference of a set."""
+
+    distance: float  # set distance (calibrate.set_distance)
+    distances: list[float]  # to each reference
+    best: int  # the closest reference
+    alignments: list[Alignment]
+    frame_costs: np.ndarray  # [shape=(n,)] per attempt frame, over the closest half
+
+
+def match(attempt: Utterance, references: list[Utterance]) -> Match:
+    """Align ``attempt`` to each reference; its per-frame cost is averaged over the same
+    closest half of the set that :func:`set_distance` averages, so one odd reference
+    does not decide where the attempt went wrong."""
+    als = [dtw_frames(attempt.frames, r.frames)[0] for r in references]
+    dists = [a.distance for a in als]
+    order = np.argsort(dists, kind="stable")
+    n = attempt.frames.shape[0]
+    close = order[: max(1, (len(order) + 1) // 2)]
+    fc = np.mean([frame_costs(als[i].path, als[i].path_cost, n) for i in close], axis=0)
+    return Match(set_distance(np.array(dists)), dists, int(order[0]), als, fc)
+
+
+@dataclass
 class ScoreResult:
     """The score of one attempt. :meth:`to_dict` is the JSON object of ``space score --json``."""
 
@@ -211,11 +240,7 @@ class ScoreResult:
             "warnings": list(self.warnings),
         }
 
-    @property
-    def frame_costs(self) -> np.ndarray:
-        """Mean DTW cost per attempt frame ``[shape=(n,)]`` against the closest reference."""
-        return frame_costs(self.alignment.path, self.alignment.path_cost,
-                           self.attempt_utterance.frames.shape[0])
+    frame_costs: np.ndarray  # [shape=(n,)] DTW cost per attempt frame (closest half)
 
     def plot(self, path: str | os.PathLike | None = None) -> Any:
         """Feedback figure (see :func:`space.pronounce.plot.feedback`); PNG at ``path``."""
@@ -304,24 +329,16 @@ def score(
                         "may reflect timing more than sounds")
     if float(np.mean(np.abs(att.audio) >= CLIP_LEVEL)) > 0.001:
         warnings.append("the recording is clipped (too loud); the score may be lower")
-    best: tuple[float, int, Alignment] | None = None
-    dists = []
-    for i, ref in enumerate(refs.utterances):
-        al, _ = dtw_frames(att.frames, ref.frames)
-        dists.append(al.distance)
-        if best is None or al.distance < best[0]:
-            best = (al.distance, i, al)
-    assert best is not None
-    d = set_distance(np.array(dists))
-    s = refs.calibration.score(d)
-    ref_utt = refs.utterances[best[1]]
-    segs = worst_segments(best[2].path, best[2].path_cost, att, ref_utt)
+    m = match(att, refs.utterances)
+    s = refs.calibration.score(m.distance)
+    ref_utt = refs.utterances[m.best]
+    segs = worst_segments(m.frame_costs, m.alignments[m.best].path, att, ref_utt)
     y_model = att.audio
     return ScoreResult(
         attempt=label, word=refs.word, references=list(refs.paths), score=s, band=band(s),
-        distance=d, recognized=_recognize(refs.word, y_model, feat.cfg.sample_rate),
+        distance=m.distance, recognized=_recognize(refs.word, y_model, feat.cfg.sample_rate),
         segments=segs, warnings=warnings, attempt_audio=y_model, sr=feat.cfg.sample_rate,
-        reference_paths=list(refs.paths), reference_distances=dists, best_reference=best[1],
-        attempt_utterance=att, reference_utterance=ref_utt, alignment=best[2],
-        calibration=refs.calibration,
+        reference_paths=list(refs.paths), reference_distances=m.distances, best_reference=m.best,
+        attempt_utterance=att, reference_utterance=ref_utt, alignment=m.alignments[m.best],
+        calibration=refs.calibration, frame_costs=m.frame_costs,
     )

@@ -44,8 +44,8 @@ def smooth(x: np.ndarray, width: int = SMOOTH_FRAMES) -> np.ndarray:
 
 
 def worst_segments(
+    costs: np.ndarray,
     path: np.ndarray,
-    path_cost: np.ndarray,
     attempt: Utterance,
     reference: Utterance,
     *,
@@ -56,13 +56,14 @@ def worst_segments(
 
     Parameters
     ----------
+    costs : np.ndarray [shape=(n,)]
+        DTW cost of each attempt frame (see :func:`frame_costs`).
     path : np.ndarray [shape=(L, 2)]
-        DTW path of the attempt (rows) against ``reference`` (columns).
-    path_cost : np.ndarray [shape=(L,)]
-        Frame distance of each path cell.
+        DTW path of the attempt (rows) against ``reference`` (columns): gives each span's
+        counterpart in the reference.
     """
     n = attempt.frames.shape[0]
-    c = smooth(frame_costs(path, path_cost, n))
+    c = smooth(costs)
     base, peak = float(np.median(c)), float(c.max())
     if peak - base <= 1e-9:
         return []
@@ -74,7 +75,8 @@ def worst_segments(
     for a, b in runs:
         if b - a < MIN_FRAMES:  # too short alone: widen around its peak
             mid = a + int(np.argmax(c[a:b]))
-            a, b = max(0, mid - MIN_FRAMES // 2), min(n, mid - MIN_FRAMES // 2 + MIN_FRAMES)
+            a = max(0, min(mid - MIN_FRAMES // 2, n - MIN_FRAMES))
+            b = min(n, a + MIN_FRAMES)
         spans.append((float(np.sum(c[a:b] - level)), a, b))
     spans.sort(key=lambda s: -s[0])
     out = []

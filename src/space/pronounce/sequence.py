@@ -285,12 +285,10 @@ def distances(
     ia, ib = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
     out = np.empty(len(pairs), dtype=np.float64)
     n_threads = max(1, min(threads or _default_threads(), len(pairs) // 64 or 1))
-    if n_threads == 1:
-        _many(a[0], a[1], b[0], b[1], ia, ib, euclid, out)
-        return out
-    # Plain threads over chunks of pairs (the kernel releases the GIL). Not numba's parallel
-    # loop: its OpenMP threads would make OpenBLAS (called for each frame-distance matrix)
-    # fall back to a slow, warning-printing path; one BLAS thread per worker instead.
+    # One BLAS thread per worker: a pair's frame-distance matrix is small, and OpenBLAS
+    # splitting it over threads that the workers already keep busy is ~10x slower. Plain
+    # threads over chunks of pairs (the kernel releases the GIL), not numba's parallel loop:
+    # inside its OpenMP threads OpenBLAS takes a slow, warning-printing path.
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
@@ -301,8 +299,12 @@ def distances(
         s0, s1 = bounds[t], bounds[t + 1]
         _many(a[0], a[1], b[0], b[1], ia[s0:s1], ib[s0:s1], euclid, out[s0:s1])
 
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-        list(pool.map(work, range(n_threads)))
+    with threadpool_limits(1, user_api="blas"):
+        if n_threads == 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(n_threads) as pool:
+                list(pool.map(work, range(n_threads)))
     return out
 
 

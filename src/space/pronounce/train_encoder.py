@@ -29,13 +29,13 @@ from ..data.augment import spec_augment
 from ..errors import DataError
 from .encoder import (
     DEFAULT_FEATURES,
+    SILENCE,
     EncoderCheckpoint,
     EncoderConfig,
     FrameEncoder,
     save_encoder,
 )
 
-SILENCE = "_silence_"
 IGNORE = -100
 EDGE_FRAMES = 3  # frames next to a speech edge are not scored either way
 
