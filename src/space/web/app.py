@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import numpy as np
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 
 from .. import audio
 from .._version import __version__
@@ -203,6 +204,12 @@ def create_app(
     models.update(extra_models or {})
     settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references)
     recs = _Models(settings)
+    # CPU-bound work runs in threads, at most one per core: more only makes them take turns
+    # (and each request slower) while the event loop keeps accepting uploads.
+    cpu = anyio.CapacityLimiter(max(1, os.cpu_count() or 1))
+
+    async def in_thread(fn: Any) -> Any:
+        return await anyio.to_thread.run_sync(fn, limiter=cpu)
 
     app = FastAPI(
         title="SPACE",
@@ -261,7 +268,7 @@ def create_app(
             return {**p.to_dict(), "model": model or settings.default_model,
                     "duration_s": round(len(y) / sr, 3), "sr": sr}
 
-        return await run_in_threadpool(work)
+        return await in_thread(work)
 
     @app.post("/api/score")
     async def score(
@@ -291,7 +298,7 @@ def create_app(
                 d["plot_png"] = _png(res)
             return d
 
-        return await run_in_threadpool(work)
+        return await in_thread(work)
 
     @app.get("/api/references/{word}")
     def references(word: str) -> dict[str, Any]:
