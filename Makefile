@@ -7,7 +7,7 @@ FSDD   ?= ../shared/data/fsdd
 SC     ?= ../shared/data/speech_commands
 OUT    ?= out
 
-.PHONY: setup system-deps demo test test-fast models bench lint clean
+.PHONY: setup system-deps demo test test-fast models references bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> creating $(VENV) and installing pinned dependencies (first run: a few minutes)"
@@ -38,7 +38,9 @@ demo: setup
 	@echo "==> recognising the bundled example clips with the bundled digits model"
 	$(BIN)/space predict --model digits examples/
 	@$(BIN)/space predict --model digits --json examples/ > $(OUT)/predictions.jsonl
-	@echo "==> outputs: $(OUT)/predictions.jsonl"
+	@echo "==> scoring the pronunciation of an example clip against the bundled references of '7'"
+	$(BIN)/space score --word 7 --plot $(OUT)/feedback_7.png examples/7_seven_espeak_male.wav
+	@echo "==> outputs: $(OUT)/predictions.jsonl, $(OUT)/feedback_7.png (pronunciation feedback)"
 	@echo "==> live: '$(BIN)/space serve' starts the practice web app at http://127.0.0.1:8000/"
 	@echo "    (record a word in the browser); '$(BIN)/space listen' recognises words from the microphone"
 
@@ -56,6 +58,17 @@ models: setup
 	  --noise-dir $(SC)/_background_noise_ --epochs 30
 	@# The resumable <name>.last.pt files hold optimizer state; they are not shipped.
 	rm -f src/space/models/*.last.pt
+	@# Frame encoder for pronunciation scoring (docs/pronounce.md), then its reference sets.
+	$(BIN)/python -m space.pronounce.train_encoder --speech-commands $(SC) --fsdd $(FSDD) \
+	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
+	$(MAKE) references
+
+# Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
+# (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
+references: setup
+	find src/space/references -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+	$(BIN)/space references build --data $(FSDD) --out src/space/references --k 5
+	$(BIN)/space references build --data $(SC) --out src/space/references --k 5
 
 bench: setup
 	$(BIN)/python benchmarks/speed.py

@@ -204,9 +204,10 @@ def bench_ladder(refs: Refs, test: list[Clip], n: int, seed: int = 0) -> None:
     }
     print(f"\n### Degradation ladder ({n} attempts by testing speakers, scored against their "
           "word's references)\n")
-    print("| ladder | mean score per rung | median Spearman (score) | median Spearman "
-          "(distance) | attempts with Spearman <= -0.9 (distance) |")
-    print("|---|---|---|---|---|")
+    print("| ladder | mean score per rung | Spearman (rung means) | median Spearman per attempt "
+          "(score) | median Spearman per attempt (distance) | attempts with Spearman <= -0.9 "
+          "(distance) |")
+    print("|---|---|---|---|---|---|")
     for name, rungs in ladders.items():
         scores = np.zeros((n, len(rungs)))
         dists = np.zeros((n, len(rungs)))
@@ -230,7 +231,8 @@ def bench_ladder(refs: Refs, test: list[Clip], n: int, seed: int = 0) -> None:
         rho_s = np.array([spearman(sev, scores[i]) for i in range(n)])
         rho_d = np.array([spearman(sev, -dists[i]) for i in range(n)])
         means = ", ".join(f"{m:.0f}" for m in scores.mean(0))
-        print(f"| {name} | {means} | {np.nanmedian(rho_s):.2f} (n/a: {np.isnan(rho_s).sum()}) "
+        print(f"| {name} | {means} | {spearman(sev, scores.mean(0)):.2f} | "
+              f"{np.nanmedian(rho_s):.2f} (n/a: {np.isnan(rho_s).sum()}) "
               f"| {np.median(rho_d):.2f} | {np.mean(rho_d <= -0.9):.0%} |")
 
 
