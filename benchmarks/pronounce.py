@@ -27,10 +27,10 @@ import torch
 from space import audio
 from space.data import speech_commands_splits
 from space.data.readers import SC_COMMANDS
-from space.pronounce.calibrate import band, calibrate, set_distance
+from space.pronounce.calibrate import band, calibrate
 from space.pronounce.encoder import Featurizer, Utterance, bundled_encoder_path, load_encoder
 from space.pronounce.medoids import medoids, pairwise
-from space.pronounce.score import match
+from space.pronounce.score import match, set_distances, within_set
 from space.pronounce.segments import worst_segments
 from space.pronounce.sequence import dtw_frames, frames
 
@@ -84,26 +84,21 @@ class Refs:
             d = pairwise([c.utt.frames for c in group])
             idx = medoids(d, k, speakers=[c.speaker for c in group])
             self.sets[w] = [group[i].utt for i in idx]
-            mine = [u.frames for u in self.sets[w]]
+            mine = self.sets[w]
             spk = [group[i].speaker for i in idx]
             rest = [c for i, c in enumerate(group) if i not in idx]
             others = [c for o in self.words if o != w for c in groups[o][:10]]
-            g = pairwise([c.utt.frames for c in rest], mine)
-            genuine = np.array([set_distance(row[[s != c.speaker for s in spk]] if
-                                             c.speaker in spk else row)
-                                for c, row in zip(rest, g, strict=True)])
-            impostor = np.array([set_distance(r) for r in
-                                 pairwise([c.utt.frames for c in others], mine)])
-            self.cal[w] = calibrate(pairwise(mine), genuine=genuine, impostor=impostor)
+            genuine = set_distances([c.utt for c in rest], mine,
+                                    [[j for j, s in enumerate(spk) if s == c.speaker]
+                                     for c in rest])
+            impostor = set_distances([c.utt for c in others], mine)
+            self.cal[w] = calibrate(None, genuine=genuine, impostor=impostor,
+                                    loo=within_set(mine))
         self.feat = feat
 
     def distances(self, utts: list[Utterance]) -> np.ndarray:
-        """[shape=(attempts, words)] set distances."""
-        flat = [u.frames for w in self.words for u in self.sets[w]]
-        d = pairwise([u.frames for u in utts], flat)
-        k = len(self.sets[self.words[0]])
-        return np.array([[set_distance(row[j * k:(j + 1) * k]) for j in range(len(self.words))]
-                         for row in d])
+        """[shape=(attempts, words)] set distances (as space.score computes them)."""
+        return np.stack([set_distances(utts, self.sets[w]) for w in self.words], axis=1)
 
     def score(self, utt: Utterance, word: str) -> tuple[float, float, list]:
         """(score, distance, segments) as space.score computes them."""
@@ -371,7 +366,11 @@ def main() -> int:
     enc_path = args.encoder or str(bundled_encoder_path())
     feats = {"normalised log-mel (baseline)": Featurizer()}
     if enc_path != "none" and Path(enc_path).is_file():
-        feats[f"frame encoder ({Path(enc_path).name})"] = Featurizer(load_encoder(enc_path))
+        ck = load_encoder(enc_path)
+        feats[f"frame encoder posteriors only ({Path(enc_path).name})"] = Featurizer(
+            ck, mel_weight=0.0)
+        feats[f"posteriors + log-mel cepstra ({Path(enc_path).name}, as scored)"] = \
+            Featurizer(ck)
     best = list(feats)[-1]
     print(f"_benchmarks/pronounce.py, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
           f"torch threads {args.threads}_")

@@ -154,6 +154,60 @@ def test_noise_lowers_the_score(seven):
     assert scores[2] < scores[0] - 5
 
 
+def test_noise_and_tempo_factors_rise_smoothly():
+    from space.pronounce.score import noise_factor, tempo_factor
+
+    snrs = [80, 50, 36, 27, 17, 12, 8, 0]
+    f = [noise_factor(x) for x in snrs]
+    assert np.all(np.diff(f) > 0) and f[0] == pytest.approx(1.0, abs=0.01)
+    assert noise_factor(float("inf")) == 1.0
+    t = [tempo_factor(r) for r in (1.0, 1.15, 1.3, 1.5, 1.75, 3.0)]
+    assert np.all(np.diff(t) > 0) and t[0] == pytest.approx(1.0, abs=0.05)
+    assert tempo_factor(0.5) == pytest.approx(tempo_factor(2.0))  # symmetric in the ratio
+
+
+def test_estimated_snr_falls_with_noise(seven):
+    from space.pronounce.encoder import estimate_snr
+
+    y, sr = seven
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=len(y)).astype(np.float32)
+    p = float(np.mean(y**2))
+    est = [estimate_snr(y + noise * np.sqrt(p / 10 ** (s / 10)), sr) for s in (30, 20, 10, 0)]
+    assert np.all(np.diff(est) < 0)
+    assert estimate_snr(np.zeros(100, np.float32), sr) == 80.0
+
+
+def test_frames_blend_posteriors_and_log_mels(seven):
+    from space.pronounce.encoder import Featurizer
+    from space.pronounce.score import featurizer
+
+    feat = featurizer()
+    if feat.encoder is None:
+        pytest.skip("no bundled frame encoder")
+    u = feat(*seven)
+    w = feat.mel_weight
+    n_post = len(feat.encoder.labels)
+    assert u.frames.shape[1] == n_post + ((feat.mel_coeffs or feat.cfg.n_mels) if w > 0 else 0)
+    np.testing.assert_allclose(np.linalg.norm(u.frames, axis=1), 1.0, rtol=1e-4)
+    if w > 0:  # cosine distance = (1 - w) posterior distance + w log-mel distance
+        post = Featurizer(feat.encoder, mel_weight=0.0)(*seven).frames
+        np.testing.assert_allclose(u.frames[:, :n_post], np.sqrt(1 - w) * post, atol=1e-5)
+        assert f"+mel{w:g}" in feat.id
+
+
+def test_set_distances_as_scored(seven, three):
+    from space.pronounce.score import featurizer, match, set_distances, within_set, word_reference_set
+
+    refs = word_reference_set("7").utterances
+    att = [featurizer()(*seven), featurizer()(*three)]
+    d = set_distances(att, refs)
+    assert d[0] < d[1]
+    assert d[1] == pytest.approx(match(att[1], refs).distance)
+    loo = within_set(refs)
+    assert len(loo) == len(refs) and min(loo) > 0
+
+
 def test_wrong_word_scores_lower(seven, three):
     right = score(seven[0], sr=seven[1], word="7").score
     wrong = score(three[0], sr=three[1], word="7").score

@@ -19,7 +19,7 @@ from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
 from .calibrate import calibrate, set_distance
-from .encoder import Featurizer
+from .encoder import Featurizer, Utterance
 from .medoids import medoids, pairwise
 from .references import AUDIO_EXTS, check_word, write_set_info
 
@@ -72,7 +72,9 @@ def build_references(
     labels = sorted({e.label for e in examples if not e.label.startswith("_")})
     if not labels:
         raise DataError(f"{data}: no labelled clips in the {split} split")
-    cands: dict[str, list[tuple[Example, np.ndarray]]] = {}
+    from .score import scoring_id, set_distances, within_set
+
+    cands: dict[str, list[tuple[Example, Utterance]]] = {}
     for label in labels:
         group = [e for e in examples if e.label == label]
         order = _stable_order([e.path for e in group])[:max_candidates]
@@ -81,14 +83,14 @@ def build_references(
             e = group[i]
             try:
                 y, sr = audio.load(e.path)
-                cands[label].append((e, feat(y, sr, name=e.path).frames))
+                cands[label].append((e, feat(y, sr, name=e.path)))
             except AudioError as err:
                 if log:
                     log(f"skipped {err}")
     chosen: dict[str, list[int]] = {}
     for label, group in cands.items():
         if group:
-            dist = pairwise([f for _, f in group])
+            dist = pairwise([u.frames for _, u in group])
             chosen[label] = medoids(dist, min(k, len(group)), speakers=[e.speaker for e, _ in group])
     out = Path(out)
     summary: dict[str, list[str]] = {}
@@ -99,13 +101,13 @@ def build_references(
         ref_spk = [group[i][0].speaker for i in idx]
         rest = [group[i] for i in range(len(group)) if i not in idx]
         others = [g for o, gs in cands.items() if o != label for g in gs[:OTHERS_PER_WORD]]
-        within = pairwise(refs)
-        genuine = np.array([_speaker_disjoint(row, e.speaker, ref_spk) for (e, _), row in
-                            zip(rest, pairwise([f for _, f in rest], refs), strict=True)]) \
-            if rest else None
-        impostor = np.array([set_distance(row) for row in pairwise([f for _, f in others], refs)]) \
-            if others else None
-        cal = calibrate(within, genuine=genuine, impostor=impostor)
+        within = pairwise([u.frames for u in refs])
+        # Same word by other speakers: scored against the references by other speakers.
+        genuine = set_distances([u for _, u in rest], refs,
+                                [[j for j, s in enumerate(ref_spk) if e.speaker is not None
+                                  and s == e.speaker] for e, _ in rest]) if rest else None
+        impostor = set_distances([u for _, u in others], refs) if others else None
+        cal = calibrate(within, genuine=genuine, impostor=impostor, loo=within_set(refs))
         folder = out / w
         folder.mkdir(parents=True, exist_ok=True)
         names, sources = [], []
@@ -124,7 +126,7 @@ def build_references(
             if p.suffix.lower() in AUDIO_EXTS and p.name not in names:
                 p.unlink()
         write_set_info(folder, {
-            "word": w, "clips": sorted(names), "references": sources, "features": feat.id,
+            "word": w, "clips": sorted(names), "references": sources, "features": f"{feat.id}|{scoring_id()}",
             "data": Path(data).name, "split": split, "k": k, "candidates": len(group),
             "within": np.round(within, 5).tolist(), "calibration": cal.to_dict(),
         })

@@ -105,10 +105,11 @@ class Calibration:
 
 
 def calibrate(
-    within: np.ndarray,
+    within: np.ndarray | None,
     *,
     genuine: np.ndarray | None = None,
     impostor: np.ndarray | None = None,
+    loo: list[float] | None = None,
 ) -> Calibration:
     """Anchors from a reference set's distances.
 
@@ -120,8 +121,11 @@ def calibrate(
         Set distances of same-word recordings by speakers not in the set.
     impostor : np.ndarray [shape=(n,)], optional
         Set distances of other words' recordings.
+    loo : list of float, optional
+        Each reference's set distance to the others, instead of ``within``.
     """
-    loo = within_distances(within)
+    if loo is None:
+        loo = within_distances(within) if within is not None else []
     genuine = np.asarray(genuine if genuine is not None else [], dtype=np.float64)
     impostor = np.asarray(impostor if impostor is not None else [], dtype=np.float64)
     if not loo and impostor.size == 0:

@@ -41,6 +41,11 @@ MARGIN_S = 0.06
 CONTEXT_S = 0.3
 MIN_SPEECH_FRAMES = 4  # a shorter run of 'speech' frames is a click or a breath
 SILENCE = "_silence_"  # the encoder's label for frames outside speech
+# Share of the frame distance from the log-mels themselves (next to the encoder's
+# posteriors): the posteriors hardly change with noise or a garbled sound as long as the
+# word stays recognisable; the spectrum does.
+MEL_WEIGHT = 0.3
+MEL_COEFFS = 12  # ... as this many cepstral coefficients of the centred log-mels (0: all bands)
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ class Utterance:
     hop_s: float
     name: str = "<audio>"
     speech_s: float = 0.0
+    snr_db: float = float("inf")  # estimated signal-to-noise ratio (see estimate_snr)
 
     def time(self, frame: float) -> float:
         """Seconds into :attr:`audio` of a frame index (its centre)."""
@@ -195,9 +201,18 @@ class Featurizer:
     """
 
     def __init__(self, encoder: EncoderCheckpoint | None = None,
-                 feature_cfg: FeatureConfig | None = None, *, output: str = "posterior") -> None:
+                 feature_cfg: FeatureConfig | None = None, *, output: str = "posterior",
+                 mel_weight: float | None = None, mel_center: bool = True,
+                 mel_coeffs: int | None = None) -> None:
         if output not in ("posterior", "embedding"):
             raise ConfigError(f"output must be 'posterior' or 'embedding', not {output!r}")
+        if mel_weight is None:
+            mel_weight = MEL_WEIGHT if encoder is not None else 0.0
+        if not 0.0 <= mel_weight < 1.0:
+            raise ConfigError(f"mel_weight must be in [0, 1), not {mel_weight}")
+        self.mel_weight = float(mel_weight) if encoder is not None else 0.0
+        self.mel_center = mel_center
+        self.mel_coeffs = int(MEL_COEFFS if mel_coeffs is None else mel_coeffs)
         self.encoder = encoder
         self.cfg = encoder.feature_cfg if encoder is not None else (feature_cfg or DEFAULT_FEATURES)
         self.frontend = LogMel(self.cfg).eval()
@@ -210,6 +225,9 @@ class Featurizer:
         # features are recomputed, never reused.
         self.id = (f"frames-{encoder.sha1[:12]}-{output}" if encoder is not None else
                    f"log-mel-{self.cfg.fmax:g}")
+        if self.mel_weight > 0:
+            self.id += (f"+mel{self.mel_weight:g}{'c' if mel_center else ''}"
+                        f"{self.mel_coeffs or ''}")
 
     @classmethod
     def bundled(cls) -> Featurizer:
@@ -275,9 +293,44 @@ class Featurizer:
             out = feats[0]
         f1 = max(f0 + 2, min(n_frames, f1))
         sr_m = self.cfg.sample_rate
-        return Utterance(unit_frames(out[:, f0:f1].numpy()), feats[0, :, f0:f1].numpy(), y,
+        x = unit_frames(out[:, f0:f1].numpy())
+        if self.mel_weight > 0:
+            x = _blend(x, feats[0, :, f0:f1].numpy(), self.mel_weight, self.mel_center,
+                       self.mel_coeffs)
+        return Utterance(x, feats[0, :, f0:f1].numpy(), y,
                          (left + f0 * hop) / sr_m, hop / sr_m, name=name,
-                         speech_s=(f1 - f0) * hop / sr_m)
+                         speech_s=(f1 - f0) * hop / sr_m, snr_db=estimate_snr(y, sr_m))
+
+
+def estimate_snr(y: np.ndarray, sr: int) -> float:
+    """Rough signal-to-noise ratio of a recording in dB: the power of its loudest 25 ms
+    frames (95th percentile) over that of its quietest (10th percentile), at most 80."""
+    n, hop = int(0.025 * sr), int(0.010 * sr)
+    if len(y) < n + hop:
+        return 80.0
+    f = np.lib.stride_tricks.sliding_window_view(np.asarray(y, np.float64), n)[::hop]
+    p = np.mean(f * f, axis=1)
+    lo, hi = np.percentile(p, [10, 95])
+    return float(min(80.0, 10 * np.log10((hi + 1e-12) / (lo + 1e-12))))
+
+
+def _blend(x: np.ndarray, mel: np.ndarray, w: float, center: bool,
+           coeffs: int = 0) -> np.ndarray:
+    """Unit frames ``x`` and log-mels ``[shape=(n_mels, n)]`` -> unit frames whose cosine
+    distance is ``(1 - w)`` x's plus ``w`` the (speech-centred) log-mels' cosine distance;
+    with ``coeffs``, of their first ``coeffs`` cepstral (DCT) coefficients: the spectral
+    envelope, in fewer dimensions (cheaper DTW)."""
+    from .sequence import frames as unit_frames
+
+    if center:
+        mel = mel - mel.mean(axis=1, keepdims=True)
+    if coeffs:
+        from scipy.fft import dct
+
+        mel = dct(mel, type=2, norm="ortho", axis=0)[:coeffs]
+    m = unit_frames(mel)
+    return np.ascontiguousarray(np.concatenate([np.sqrt(1 - w) * x, np.sqrt(w) * m], axis=1),
+                                dtype=np.float32)
 
 
 def _speech_frames(p_silence: np.ndarray, name: str) -> tuple[int, int]:

@@ -71,6 +71,8 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     ax_m.set_xlabel("reference time (s)")
     ax_m.set_ylabel("attempt time (s)")
     ax_m.set_title("DTW cost matrix and path", fontsize=9)
+    for ax in (ax_r, ax_a, ax_c, ax_m):  # few ticks: making and drawing them is most of the time
+        ax.locator_params(nbins=4)
     word = result.word if result.word is not None else "(own references)"
     rec = ""
     if result.recognized is not None:

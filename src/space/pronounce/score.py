@@ -35,7 +35,20 @@ Source = Union[str, os.PathLike, bytes, np.ndarray]  # noqa: UP007 (a runtime al
 MAX_LENGTH_RATIO = 4.0
 # ... and beyond which the score is given with a warning.
 WARN_LENGTH_RATIO = 2.2
-CLIP_LEVEL = 0.999  # |sample| at or above this counts as clipped
+# Noise penalty: the set distance is multiplied by 1 + NOISE_WEIGHT * softplus((NOISE_KNEE_DB
+# - snr) / NOISE_SCALE_DB) of the attempt's estimated SNR: about 1.00 for a clean
+# recording, rising smoothly (never flat) as noise covers the quieter sounds.
+NOISE_WEIGHT = 0.1
+NOISE_KNEE_DB = 30.0
+NOISE_SCALE_DB = 8.0
+# Tempo penalty: times 1 + TEMPO_WEIGHT * softplus((|log r| - TEMPO_KNEE) / TEMPO_SCALE) of
+# the attempt's speech length over the closest references' (r): an attempt drawn out (or
+# rushed) well beyond the references' own spread of tempo is a less faithful imitation.
+TEMPO_WEIGHT = 0.15
+TEMPO_KNEE = 0.3  # |log r| of 0.3: 35% longer or 26% shorter
+TEMPO_SCALE = 0.1
+CLIP_LEVEL = 0.999
+PLOT_DPI = 90  # |sample| at or above this counts as clipped
 
 _lock = threading.Lock()
 _featurizer: Featurizer | None = None
@@ -53,8 +66,15 @@ def featurizer() -> Featurizer:
 
 
 def featurizer_id() -> str:
-    """Identifies the frame features calibration anchors were measured with."""
-    return featurizer().id
+    """Identifies the frame features and set distance calibration anchors were measured
+    with (stored anchors measured otherwise are recomputed, never reused)."""
+    return f"{featurizer().id}|{scoring_id()}"
+
+
+def scoring_id() -> str:
+    """The set distance's noise and tempo factors, as part of :func:`featurizer_id`."""
+    return (f"snr{NOISE_WEIGHT:g},{NOISE_KNEE_DB:g},{NOISE_SCALE_DB:g}"
+            f"+tempo{TEMPO_WEIGHT:g},{TEMPO_KNEE:g},{TEMPO_SCALE:g}")
 
 
 @dataclass
@@ -104,19 +124,15 @@ def _calibrate_against_bundled(word: str | None, utts: list[Utterance],
                                feat: Featurizer) -> Calibration:
     """Anchors of a set that has only its own recordings: ``d100`` from them, ``d0`` from
     the bundled references of other words (see :mod:`space.pronounce.calibrate`)."""
-    within = pairwise([u.frames for u in utts])
     others = _other_word_utterances({word} if word else set(), feat)
     if word is None and others:
         # An unnamed set may be one of the bundled words: leave out the word closest to it.
         near = min(others, key=lambda w: float(np.mean(pairwise(
             [u.frames for u in others[w][:2]], [u.frames for u in utts]))))
         others = {w: u for w, u in others.items() if w != near}
-    flat = [u.frames for us in others.values() for u in us]
-    impostor = None
-    if flat:
-        impostor = np.array([set_distance(row) for row in
-                             pairwise(flat, [u.frames for u in utts])])
-    return calibrate(within, impostor=impostor)
+    flat = [u for us in others.values() for u in us]
+    impostor = set_distances(flat, utts) if flat else None
+    return calibrate(None, loo=within_set(utts), impostor=impostor)
 
 
 def _stamp(paths: list[Path]) -> tuple:
@@ -194,14 +210,56 @@ class Match:
 def match(attempt: Utterance, references: list[Utterance]) -> Match:
     """Align ``attempt`` to each reference; its per-frame cost is averaged over the same
     closest half of the set that :func:`set_distance` averages, so one odd reference
-    does not decide where the attempt went wrong."""
+    does not decide where the attempt went wrong.
+
+    The set distance (what the score is calibrated on) is :func:`set_distance` of the
+    per-reference distances times the noise and tempo factors (:func:`noise_factor`,
+    :func:`tempo_factor`)."""
     als = [dtw_frames(attempt.frames, r.frames)[0] for r in references]
     dists = [a.distance for a in als]
     order = np.argsort(dists, kind="stable")
     n = attempt.frames.shape[0]
     close = order[: max(1, (len(order) + 1) // 2)]
     fc = np.mean([frame_costs(als[i].path, als[i].path_cost, n) for i in close], axis=0)
-    return Match(set_distance(np.array(dists)), dists, int(order[0]), als, fc)
+    d = set_distance(np.array(dists))
+    ref_frames = float(np.median([references[i].frames.shape[0] for i in close]))
+    d *= noise_factor(attempt.snr_db) * tempo_factor(n / max(ref_frames, 1.0))
+    return Match(d, dists, int(order[0]), als, fc)
+
+
+def set_distances(attempts: list[Utterance], references: list[Utterance],
+                  exclude: list[list[int]] | None = None) -> np.ndarray:
+    """Set distance (:func:`match`) of each attempt to ``references`` -> ``[shape=(n,)]``;
+    ``exclude[i]`` names references left out for attempt i (its own speaker's)."""
+    out = np.empty(len(attempts))
+    for i, a in enumerate(attempts):
+        refs = references
+        if exclude is not None and exclude[i]:
+            keep = [r for j, r in enumerate(references) if j not in exclude[i]]
+            refs = keep or references
+        out[i] = match(a, refs).distance
+    return out
+
+
+def within_set(references: list[Utterance]) -> list[float]:
+    """Each reference's set distance to the others (the ``d100`` side of calibration)."""
+    if len(references) < 2:
+        return []
+    return [float(set_distances([r], references, [[i]])[0]) for i, r in enumerate(references)]
+
+
+def tempo_factor(ratio: float) -> float:
+    """What a set distance is multiplied by for the attempt's length relative to the
+    closest references (>= 1; about 1 within +-20%, rising smoothly beyond)."""
+    x = (abs(float(np.log(max(ratio, 1e-6)))) - TEMPO_KNEE) / TEMPO_SCALE
+    return 1.0 + TEMPO_WEIGHT * float(np.logaddexp(0.0, x))
+
+
+def noise_factor(snr_db: float) -> float:
+    """What an attempt's set distance is multiplied by for its estimated SNR (>= 1)."""
+    if not np.isfinite(snr_db):
+        return 1.0
+    return 1.0 + NOISE_WEIGHT * float(np.logaddexp(0.0, (NOISE_KNEE_DB - snr_db) / NOISE_SCALE_DB))
 
 
 @dataclass
@@ -248,9 +306,16 @@ class ScoreResult:
 
         fig = feedback(self)
         if path is not None:
-            from .. import plots
+            from ..checkpoint import atomic_write
+            from ..plots import _plt
 
-            plots.save(fig, path)
+            # Fast PNG: 90 dpi (990 x 560 px) and light compression (zlib level 6 takes
+            # about as long as drawing the figure).
+            try:
+                atomic_write(path, lambda tmp: fig.savefig(
+                    tmp, format="png", dpi=PLOT_DPI, pil_kwargs={"compress_level": 1}))
+            finally:
+                _plt().close(fig)
         return fig
 
 
