@@ -28,6 +28,17 @@ def test_roundtrip_rebuilds_model_from_file_alone(tmp_path):
         assert torch.allclose(ck.model(x), back.model(x))
 
 
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    p = checkpoint.atomic_write(tmp_path / "x.txt", lambda tmp: open(tmp, "w").write("hi"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~umask
+    assert p.read_text() == "hi"
+
+
 def test_atomic_save_keeps_old_file_on_failure(tmp_path, monkeypatch):
     p = checkpoint.save(_ckpt(), tmp_path / "m.pt")
     before = p.read_bytes()
