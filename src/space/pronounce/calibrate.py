@@ -31,7 +31,7 @@ from ..errors import ConfigError
 # Measured over the bundled sets (docs/pronounce.md); used only where a set cannot measure
 # an anchor itself.
 D50_POSITION = 0.45  # (d50 - d100) / (d0 - d100)
-D0_OVER_D100 = 3.0
+D0_OVER_D100 = 8.3
 
 # Band thresholds on the score (lower edges), documented in docs/pronounce.md. 'fair' and
 # above: closer than the equal-error distance, i.e. more likely the right word.
