@@ -208,6 +208,20 @@ def test_set_distances_as_scored(seven, three):
     assert len(loo) == len(refs) and min(loo) > 0
 
 
+def test_bundled_frames_cache_matches_the_encoder():
+    from space.pronounce.references import bundled_dir
+    from space.pronounce.score import _load_utterance, cached_frames, featurizer
+
+    folder = bundled_dir() / "3"
+    clips = reference_paths("3")
+    cached = cached_frames(folder, clips)
+    assert cached is not None and len(cached) == len(clips)
+    live = _load_utterance(clips[0], None, str(clips[0]), featurizer())
+    np.testing.assert_allclose(cached[0].frames, live.frames, atol=2e-3)
+    assert cached[0].speech_s == pytest.approx(live.speech_s)
+    assert cached_frames(folder, clips[:-1]) is None  # another set of clips: not used
+
+
 def test_wrong_word_scores_lower(seven, three):
     right = score(seven[0], sr=seven[1], word="7").score
     wrong = score(three[0], sr=three[1], word="7").score

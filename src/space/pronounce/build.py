@@ -125,6 +125,7 @@ def build_references(
         for p in folder.iterdir():  # clips of an earlier build that are not chosen now
             if p.suffix.lower() in AUDIO_EXTS and p.name not in names:
                 p.unlink()
+        write_frames_cache(folder, feat)
         write_set_info(folder, {
             "word": w, "clips": sorted(names), "references": sources, "features": f"{feat.id}|{scoring_id()}",
             "data": Path(data).name, "split": split, "k": k, "candidates": len(group),
@@ -135,6 +136,34 @@ def build_references(
             log(f"{w}: {len(names)} references from {len(group)} recordings; anchors "
                 f"d100 {cal.d100:.4f} d50 {cal.d50:.4f} d0 {cal.d0:.4f}")
     return {"words": summary, "out": str(out)}
+
+
+def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
+    """Store the frames of a folder's reference clips (float16) in ``frames.npz``: scoring
+    a user's own references calibrates them against every bundled word's references, and
+    reading these is much faster than running the encoder on 170 clips (see
+    :func:`space.pronounce.score.cached_frames`)."""
+    from ..checkpoint import atomic_write
+    from .references import FRAMES_FILE, _clips
+    from .score import scoring_id
+
+    clips = _clips(folder)
+    utts = []
+    for p in clips:
+        y, sr = audio.load(p)
+        utts.append(feat(y, sr, name=str(p)))
+    frames = [u.frames.astype(np.float16) for u in utts]
+    offsets = np.cumsum([0] + [len(f) for f in frames])
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh, features=np.array(f"{feat.id}|{scoring_id()}"),
+                clips=np.array([p.name for p in clips]), frames=np.concatenate(frames),
+                offsets=offsets, speech_s=np.array([u.speech_s for u in utts]),
+                snr_db=np.array([u.snr_db for u in utts]), hop_s=np.array(utts[0].hop_s))
+
+    return atomic_write(folder / FRAMES_FILE, write)
 
 
 def _default_featurizer() -> Featurizer:

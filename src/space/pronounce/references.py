@@ -23,6 +23,7 @@ from ..errors import ConfigError, DataError, SpaceError
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 SET_FILE = "set.json"
+FRAMES_FILE = "frames.npz"  # the clips' DTW frames (space.pronounce.build.write_frames_cache)
 # Spoken forms of the bundled digit words (FSDD labels them 0-9).
 ALIASES = {name: str(i) for i, name in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}
@@ -158,6 +159,7 @@ def add_references(word: str, files: list[str | os.PathLike]) -> list[Path]:
         out.append(target)
     # The calibration no longer matches the set: recomputed on next use.
     (dest / SET_FILE).unlink(missing_ok=True)
+    (dest / FRAMES_FILE).unlink(missing_ok=True)
     return out
 
 

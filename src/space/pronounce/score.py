@@ -114,10 +114,39 @@ def _other_word_utterances(exclude: set[str], feat: Featurizer) -> dict[str, lis
             for d in sorted(p for p in root.iterdir() if p.is_dir()):
                 clips = [p for p in sorted(d.iterdir()) if p.suffix in (".flac", ".wav")]
                 if clips:
-                    out[d.name] = [_load_utterance(p, None, str(p), feat) for p in clips]
+                    out[d.name] = cached_frames(d, clips) or [
+                        _load_utterance(p, None, str(p), feat) for p in clips]
         _sets[key] = out  # type: ignore[assignment]
         cached = out
     return {w: u for w, u in cached.items() if w not in exclude}  # type: ignore[union-attr]
+
+
+def cached_frames(folder: Path, clips: list[Path]) -> list[Utterance] | None:
+    """The stored frames of a bundled folder's clips (``frames.npz``, written by
+    ``space references build``) as frames-only utterances, or None when missing or made
+    with other features. Only for calibration (no audio or spectrogram in them)."""
+    from .references import FRAMES_FILE
+    from .sequence import frames as unit_frames
+
+    p = folder / FRAMES_FILE
+    if not p.is_file():
+        return None
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            if str(z["features"]) != featurizer_id() or \
+                    [str(c) for c in z["clips"]] != [c.name for c in clips]:
+                return None
+            fr, off = z["frames"].astype(np.float32), z["offsets"]
+            speech, snr, hop = z["speech_s"], z["snr_db"], float(z["hop_s"])
+    except (OSError, KeyError, ValueError):
+        return None
+    out = []
+    for i, c in enumerate(clips):
+        x = unit_frames(fr[off[i]:off[i + 1]].T)
+        out.append(Utterance(x, np.zeros((0, len(x)), np.float32), np.zeros(0, np.float32),
+                             0.0, hop, name=str(c), speech_s=float(speech[i]),
+                             snr_db=float(snr[i])))
+    return out
 
 
 def _calibrate_against_bundled(word: str | None, utts: list[Utterance],
