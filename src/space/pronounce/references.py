@@ -5,6 +5,7 @@ Layout of a references folder (bundled: ``space/references``; the user's:
 
     <word>/<clip>.flac|.wav ...   the references
     <word>/set.json               calibration anchors and where the clips came from
+    <word>/frames.npz             the clips' DTW frames (bundled sets; for calibration)
 
 A word the user has references for uses only those (a teacher's recordings replace the
 bundled voices); other words use the bundled set.
