@@ -18,7 +18,7 @@ import numpy as np
 from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
-from .calibrate import calibrate, set_distance
+from .calibrate import calibrate
 from .encoder import Featurizer, Utterance
 from .medoids import medoids, pairwise
 from .references import AUDIO_EXTS, check_word, write_set_info
@@ -31,12 +31,6 @@ def _stable_order(paths: list[str]) -> list[int]:
     """A fixed pseudo-random order (by file-name hash): the same sample on any machine."""
     return sorted(range(len(paths)),
                   key=lambda i: hashlib.sha1(Path(paths[i]).name.encode()).hexdigest())
-
-
-def _speaker_disjoint(d: np.ndarray, speaker: str | None, ref_speakers: list[str | None]) -> float:
-    """Set distance over the references by other speakers (all of them if unknown)."""
-    keep = [i for i, s in enumerate(ref_speakers) if speaker is None or s != speaker]
-    return set_distance(d[keep] if keep else d)
 
 
 def build_references(
