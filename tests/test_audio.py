@@ -30,6 +30,16 @@ def test_load_compressed(tmp_path, fmt, ext):
     assert sr == 16000 and abs(len(z) - 8000) < 100
 
 
+@pytest.mark.skipif("MP3" not in sf.available_formats(), reason="this libsndfile has no MP3")
+def test_load_mp3(tmp_path):
+    p = tmp_path / "x.mp3"
+    sf.write(p, tone(440, 1.0, 16000), 16000, format="MP3")
+    z, sr = audio.load(p, sr=16000)
+    assert sr == 16000 and abs(len(z) - 16000) < 1200
+    spec = np.abs(np.fft.rfft(z))
+    assert abs(np.argmax(spec) * 16000 / len(z) - 440) < 5
+
+
 def test_multichannel_is_mixed_to_mono(tmp_path):
     y = tone(440, 0.5, 16000)
     p = tmp_path / "st.wav"
