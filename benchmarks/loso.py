@@ -60,7 +60,7 @@ def main() -> int:
             print(f"  {spk:>10}: {s['test_acc']:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
     mean = sum(r["accuracy"] for r in rows) / len(rows)
     flags = " ".join(a for a in sys.argv[1:] if a.startswith("--no")) or "full recipe"
-    print(f"\nFSDD leave-one-speaker-out ({flags}, {args.epochs} epochs)")
+    print(f"\nFSDD leave-one-speaker-out ({flags}, {args.epochs} epochs, {args.copies} copies per clip)")
     print("| held-out speaker | accuracy | clips | train s |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['speaker']} | {r['accuracy']:.2%} | {r['n']} | {r['train_s']:.0f} |")
