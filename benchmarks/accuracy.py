@@ -82,20 +82,22 @@ def main() -> int:
     rows.append(("clean", clean))
     sc = Path(args.speech_commands)
     if (sc / "_background_noise_").is_dir():
+        pad = np.zeros(int(0.25 * sr), dtype=np.float32)  # noise before and after the word
+
+        def at_10db(cut_noise) -> list[np.ndarray]:
+            padded = [np.concatenate([pad, y, pad]) for y in clips]
+            return [mix_at_snr(yy, cut_noise(len(yy)), 10.0) for yy in padded]
+
         bank = NoiseBank(sc / "_background_noise_", sr)
-        noisy = []
-        for y in clips:
-            pad = np.zeros(int(0.25 * sr), dtype=np.float32)  # noise before and after the word
-            yy = np.concatenate([pad, y, pad])
-            noisy.append(mix_at_snr(yy, bank.sample(len(yy), rng), 10.0))
+        noisy = at_10db(lambda n: bank.sample(n, rng))
         rows.append(("background noise, 10 dB SNR", accuracy(noisy, sr)[0]))
         bab = babble(sc, sr, 60.0, rng)
-        noisy = []
-        for y in clips:
-            pad = np.zeros(int(0.25 * sr), dtype=np.float32)
-            yy = np.concatenate([pad, y, pad])
-            start = rng.integers(0, len(bab) - len(yy))
-            noisy.append(mix_at_snr(yy, bab[start : start + len(yy)], 10.0))
+
+        def cut_babble(n: int) -> np.ndarray:
+            start = rng.integers(0, len(bab) - n)
+            return bab[start : start + n]
+
+        noisy = at_10db(cut_babble)
         rows.append(("babble (unseen noise kind), 10 dB SNR", accuracy(noisy, sr)[0]))
     preds = {}
     for rate in (8000, 16000, 44100, 48000):

@@ -12,29 +12,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _timing import timed_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech_commands"
-
-
-def timed_ms(fn, *, n: int, warmup: int = 10) -> tuple[float, float]:
-    """Median and fastest run in ms. On a shared machine the median includes time the
-    process waited for a core; the fastest run is close to the cost on an idle one."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times), 1000 * min(times)
 
 
 def accuracy_section(rec, splits) -> tuple[list[str], object]:

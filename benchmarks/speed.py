@@ -18,17 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from _timing import timed_ms
 
 
 def median_ms(fn, repeats: int) -> float:
-    for _ in range(10):
-        fn()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts) * 1000
+    return timed_ms(fn, n=repeats)[0]
 
 
 def main() -> int:
