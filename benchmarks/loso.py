@@ -20,6 +20,26 @@ DEFAULT_FSDD = ROOT.parent / "shared" / "data" / "fsdd"
 DEFAULT_NOISE = ROOT.parent / "shared" / "data" / "speech_commands" / "_background_noise_"
 
 
+def run_loso(data: str, speakers: list[str], keep: str | None = None, **train_kwargs) -> list[dict]:
+    """Train with each speaker held out in turn; one row (accuracy, clips, seconds) per speaker.
+
+    ``keep``: a folder to keep the checkpoints in (``<speaker>.pt``), for error analysis."""
+    from space.api import train_model
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for spk in speakers:
+            t0 = time.time()
+            s = train_model(data, folder / f"{spk}.pt", holdout_speaker=spk, progress=False,
+                            **train_kwargs)
+            rows.append({"speaker": spk, "accuracy": s["test_acc"], "n": s["n_test"],
+                         "train_s": round(time.time() - t0, 1)})
+            print(f"  {spk:>10}: {s['test_acc']:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEFAULT_FSDD))
@@ -34,32 +54,30 @@ def main() -> int:
     ap.add_argument("--no-shift", action="store_true")
     ap.add_argument("--no-noise", action="store_true")
     ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--snr", help="LOW,HIGH dB for the noise mixing (default: the recipe's)")
+    ap.add_argument("--p-noise", type=float)
     ap.add_argument("--json", help="also write the rows here")
+    ap.add_argument("--keep", help="keep the checkpoints in this folder")
     args = ap.parse_args()
 
-    from space.api import train_model
     from space.data import fsdd_speakers
 
     if not Path(args.data).is_dir():
         print(f"FSDD not found at {args.data}", file=sys.stderr)
         return 2
     speakers = args.speakers.split(",") if args.speakers else fsdd_speakers(args.data)
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for spk in speakers:
-            t0 = time.time()
-            s = train_model(
-                args.data, Path(tmp) / f"{spk}.pt", holdout_speaker=spk, epochs=args.epochs,
-                copies=args.copies, channels=tuple(int(c) for c in args.channels.split(",")),
-                noise_dir=None if args.no_noise else args.noise_dir, augment=not args.no_augment,
-                speed=not args.no_speed, colour=not args.no_colour,
-                specaugment=not args.no_specaugment, shift=not args.no_shift, progress=False,
-            )
-            rows.append({"speaker": spk, "accuracy": s["test_acc"], "n": s["n_test"],
-                         "train_s": round(time.time() - t0, 1)})
-            print(f"  {spk:>10}: {s['test_acc']:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    rows = run_loso(
+        args.data, speakers, keep=args.keep, epochs=args.epochs, copies=args.copies,
+        channels=tuple(int(c) for c in args.channels.split(",")),
+        noise_dir=None if args.no_noise else args.noise_dir, augment=not args.no_augment,
+        speed=not args.no_speed, colour=not args.no_colour,
+        specaugment=not args.no_specaugment, shift=not args.no_shift, p_noise=args.p_noise,
+        snr_db=tuple(float(v) for v in args.snr.split(",")) if args.snr else None,
+    )
     mean = sum(r["accuracy"] for r in rows) / len(rows)
     flags = " ".join(a for a in sys.argv[1:] if a.startswith("--no")) or "full recipe"
+    if args.snr or args.p_noise is not None:
+        flags += f", noise at {args.snr or 'default'} dB SNR, p={args.p_noise}"
     print(f"\nFSDD leave-one-speaker-out ({flags}, {args.epochs} epochs, {args.copies} copies per clip)")
     print("| held-out speaker | accuracy | clips | train s |\n|---|---|---|---|")
     for r in rows:

@@ -137,6 +137,23 @@ def test_cli_train_bad_options(synthetic_dataset, tmp_path, capsys):
     assert cli(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "x.pt")]) == 2
     assert "data folder not found" in capsys.readouterr().err
     assert not (tmp_path / "x.pt").exists()
+    for bad, msg in ((["--snr", "30"], "--snr must be two numbers LOW,HIGH"),
+                     (["--snr", "20,5"], "--snr must be LOW,HIGH in dB"),
+                     (["--p-noise", "1.5"], "--p-noise must be a probability")):
+        assert cli(["train", "--data", str(synthetic_dataset), "--out", str(tmp_path / "x.pt"),
+                    *bad]) == 2
+        assert msg in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_noise_mixing_options_reach_the_recipe():
+    from space.api import augment_config
+
+    cfg = augment_config(snr_db=(0, 25), p_noise=0.9)
+    assert cfg.snr_db == (0.0, 25.0) and cfg.p_noise == 0.9
+    default = augment_config()
+    assert default.snr_db == (5.0, 30.0) and default.p_noise == 0.8
+    assert augment_config(augment=False, snr_db=(0, 25)).p_noise == 0.0
 
 
 @pytest.mark.slow

@@ -42,9 +42,12 @@ def default_feature_config(splits: Splits, **overrides: Any) -> FeatureConfig:
 
 
 def augment_config(*, noise_dir: str | None = None, augment: bool = True, speed: bool = True,
-                   colour: bool = True, specaugment: bool = True,
-                   shift: bool = True) -> AugmentConfig:
-    """The augmentation recipe with switches for each stage (ablations, --no-* flags)."""
+                   colour: bool = True, specaugment: bool = True, shift: bool = True,
+                   snr_db: tuple[float, float] | None = None,
+                   p_noise: float | None = None) -> AugmentConfig:
+    """The augmentation recipe with switches for each stage (ablations, --no-* flags).
+
+    ``snr_db`` (low, high) and ``p_noise`` override the background-noise mixing."""
     if not augment:
         return AugmentConfig.none()
     if noise_dir is not None and not Path(noise_dir).is_dir():
@@ -58,6 +61,16 @@ def augment_config(*, noise_dir: str | None = None, augment: bool = True, speed:
         cfg = replace(cfg, freq_masks=0, time_masks=0)
     if not shift:
         cfg = replace(cfg, time_shift_s=0.0)
+    if snr_db is not None:
+        lo, hi = (float(v) for v in snr_db)
+        if not -20 <= lo <= hi <= 60:
+            raise ConfigError(f"--snr must be LOW,HIGH in dB with -20 <= LOW <= HIGH <= 60, "
+                              f"not {lo:g},{hi:g}")
+        cfg = replace(cfg, snr_db=(lo, hi))
+    if p_noise is not None:
+        if not 0 <= p_noise <= 1:
+            raise ConfigError(f"--p-noise must be a probability in [0, 1], not {p_noise:g}")
+        cfg = replace(cfg, p_noise=float(p_noise))
     return cfg
 
 
@@ -80,6 +93,8 @@ def train_model(
     colour: bool = True,
     specaugment: bool = True,
     shift: bool = True,
+    snr_db: tuple[float, float] | None = None,
+    p_noise: float | None = None,
     fmax: float | None = None,
     n_mels: int = 40,
     task: str | None = None,
@@ -106,7 +121,8 @@ def train_model(
     tcfg = TrainConfig(
         epochs=epochs, batch_size=batch_size, lr=lr, copies=copies, seed=seed,
         augment=augment_config(noise_dir=noise_dir, augment=augment, speed=speed, colour=colour,
-                               specaugment=specaugment, shift=shift),
+                               specaugment=specaugment, shift=shift, snr_db=snr_db,
+                               p_noise=p_noise),
     )
     mcfg = ModelConfig(n_classes=len(splits.labels), channels=channels)
     t0 = time.time()

@@ -107,7 +107,9 @@ def train(
     if model_cfg.n_classes != len(labels):
         raise ConfigError(f"model has {model_cfg.n_classes} classes, data has {len(labels)}")
     seed_everything(train_cfg.seed)
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // dist_info.world_size))
+    # CPUs this process may use (taskset / container cpusets), shared among local ranks
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    torch.set_num_threads(max(1, cpus // dist_info.world_size))
 
     augmenter = Augmenter(train_cfg.augment, feature_cfg.sample_rate)
     train_ds = ClipDataset(train_examples, labels, feature_cfg, augmenter=augmenter,

@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--channels", default="32,64,128,256", help="conv channels per block")
     a = p.add_argument_group("augmentation")
     a.add_argument("--noise-dir", help="folder of background-noise recordings to mix in")
+    a.add_argument("--snr", metavar="LOW,HIGH",
+                   help="range of signal-to-noise ratios (dB) for the noise mixing (default 5,30)")
+    a.add_argument("--p-noise", type=float, help="share of examples that get noise (default 0.8)")
     a.add_argument("--no-augment", action="store_true", help="switch every augmentation off")
     a.add_argument("--no-speed", action="store_true", help="no speed/pitch perturbation")
     a.add_argument("--no-colour", action="store_true", help="no EQ/reverb")
@@ -56,14 +59,21 @@ def run(args: argparse.Namespace) -> int:
         channels = tuple(int(c) for c in args.channels.split(","))
     except ValueError:
         raise CliError(f"--channels must be comma-separated integers, not {args.channels!r}") from None
+    snr = None
+    if args.snr is not None:
+        try:
+            lo, hi = (float(v) for v in args.snr.split(","))
+        except ValueError:
+            raise CliError(f"--snr must be two numbers LOW,HIGH in dB, not {args.snr!r}") from None
+        snr = (lo, hi)
     summary = train_model(
         args.data, args.out, layout=args.layout,
         holdout_speaker=args.holdout_speaker, resume=args.resume, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, copies=args.copies, seed=args.seed,
         channels=channels, noise_dir=args.noise_dir, augment=not args.no_augment,
         speed=not args.no_speed, colour=not args.no_colour,
-        specaugment=not args.no_specaugment, shift=not args.no_shift,
-        fmax=args.fmax, n_mels=args.n_mels, task=args.task, progress=not args.quiet,
+        specaugment=not args.no_specaugment, shift=not args.no_shift, snr_db=snr,
+        p_noise=args.p_noise, fmax=args.fmax, n_mels=args.n_mels, task=args.task, progress=not args.quiet,
     )
     if summary is None:  # a non-zero torchrun rank
         return 0
