@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from space.recognize import load_model
 
-ROOT = Path(__file__).resolve().parents[1]
-FSDD = ROOT.parent / "shared" / "data" / "fsdd"
+from .conftest import FSDD, ROOT, needs_fsdd
 
 
 def test_digits_model_labels_the_bundled_examples():
@@ -33,7 +29,7 @@ def test_digits_model_card_metadata():
     assert recipe["augment"]["freq_masks"] == 0 and recipe["augment"]["time_masks"] == 0
 
 
-@pytest.mark.skipif(not FSDD.is_dir(), reason=f"FSDD not found at {FSDD}")
+@needs_fsdd
 def test_digits_model_on_the_official_fsdd_test_split():
     from space.data import fsdd_splits
 

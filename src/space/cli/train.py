@@ -32,11 +32,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--copies", type=int, default=1, help="augmented copies of each clip per epoch")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--channels", default="32,64,128,256", help="conv channels per block")
+    from ..config import AugmentConfig
+
+    default = AugmentConfig()
     a = p.add_argument_group("augmentation")
     a.add_argument("--noise-dir", help="folder of background-noise recordings to mix in")
     a.add_argument("--snr", metavar="LOW,HIGH",
-                   help="range of signal-to-noise ratios (dB) for the noise mixing (default 5,30)")
-    a.add_argument("--p-noise", type=float, help="share of examples that get noise (default 0.8)")
+                   help="range of signal-to-noise ratios (dB) for the noise mixing (default "
+                   f"{default.snr_db[0]:g},{default.snr_db[1]:g})")
+    a.add_argument("--p-noise", type=float,
+                   help=f"share of examples that get noise (default {default.p_noise:g})")
     a.add_argument("--no-augment", action="store_true", help="switch every augmentation off")
     a.add_argument("--no-speed", action="store_true", help="no speed/pitch perturbation")
     a.add_argument("--no-colour", action="store_true", help="no EQ/reverb")

@@ -47,8 +47,8 @@ NOISE_SCALE_DB = 8.0
 TEMPO_WEIGHT = 0.15
 TEMPO_KNEE = 0.3  # |log r| of 0.3: 35% longer or 26% shorter
 TEMPO_SCALE = 0.1
-CLIP_LEVEL = 0.999
-PLOT_DPI = 90  # |sample| at or above this counts as clipped
+CLIP_LEVEL = 0.999  # |sample| at or above this counts as clipped
+PLOT_DPI = 90  # feedback PNG resolution (990 x 560 px)
 
 _lock = threading.Lock()
 _featurizer: Featurizer | None = None
