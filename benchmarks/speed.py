@@ -33,8 +33,8 @@ def main() -> int:
 
     import torch
 
-    from space import checkpoint
-    from space.recognize import load_model, resolve_model
+    from space.recognize import checkpoint
+    from space.recognize.recognizer import load_model, resolve_model
 
     rng = np.random.default_rng(0)
     tmp = Path(tempfile.mkdtemp())

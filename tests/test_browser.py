@@ -45,7 +45,7 @@ pytestmark = [
 
 def _digits_model():
     from space.errors import ModelError
-    from space.recognize import load_model
+    from space.recognize.recognizer import load_model
 
     try:
         return load_model("digits")

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from space import checkpoint
 from space.config import FeatureConfig, ModelConfig
 from space.errors import ModelError
-from space.model import SpaceModel
-from space.recognize import Recognizer, load_model
+from space.recognize import checkpoint
+from space.recognize.model import SpaceModel
+from space.recognize.recognizer import Recognizer, load_model
 
 
 def _ckpt():

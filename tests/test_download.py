@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from space import download as dl
 from space.cli import main
+from space.data import download as dl
 from space.data import fsdd_splits, speech_commands_splits
 
 

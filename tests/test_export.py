@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from space.checkpoint import load
 from space.cli import main
 from space.errors import ConfigError, ModelError
-from space.export import export_model, load_exported
-from space.recognize import bundled_model_path, load_model
+from space.recognize.checkpoint import load
+from space.recognize.export import export_model, load_exported
+from space.recognize.recognizer import bundled_model_path, load_model
 
 from .conftest import SPEECH_COMMANDS, needs_speech_commands
 

@@ -14,7 +14,7 @@ import soundfile as sf
 from space.cli import main as cli
 from space.errors import AudioError, ConfigError, SpaceError
 from space.pronounce import ReferenceError, add_references, list_words, reference_paths, score
-from space.pronounce import sequence as seq
+from space.pronounce import align as seq
 from space.pronounce.calibrate import Calibration, band, calibrate, equal_error_distance
 
 from .conftest import SPEECH_COMMANDS, needs_speech_commands
@@ -167,7 +167,7 @@ def test_noise_and_tempo_factors_rise_smoothly():
 
 
 def test_estimated_snr_falls_with_noise(seven):
-    from space.pronounce.encoder import estimate_snr
+    from space.pronounce.frames import estimate_snr
 
     y, sr = seven
     rng = np.random.default_rng(0)
@@ -179,7 +179,7 @@ def test_estimated_snr_falls_with_noise(seven):
 
 
 def test_frames_blend_posteriors_and_log_mels(seven):
-    from space.pronounce.encoder import Featurizer
+    from space.pronounce.frames import Featurizer
     from space.pronounce.score import featurizer
 
     feat = featurizer()
@@ -209,7 +209,7 @@ def test_set_distances_as_scored(seven, three):
 
 
 def test_bundled_frames_cache_matches_the_encoder():
-    from space.pronounce.references import bundled_dir
+    from space.pronounce.refsets import bundled_dir
     from space.pronounce.score import _load_utterance, cached_frames, featurizer
 
     folder = bundled_dir() / "3"

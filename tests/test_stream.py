@@ -10,8 +10,8 @@ import soundfile as sf
 
 from space import audio
 from space.errors import AudioError, ConfigError
-from space.recognize import load_model
-from space.stream import StreamConfig, StreamingRecognizer, iter_file
+from space.recognize.recognizer import load_model
+from space.recognize.stream import StreamConfig, StreamingRecognizer, iter_file
 
 from .conftest import word_like
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from space import checkpoint
 from space.api import evaluate_model, train_model
 from space.cli import main as cli
 from space.errors import ConfigError
-from space.recognize import load_model
+from space.recognize import checkpoint
+from space.recognize.recognizer import load_model
 
 from .conftest import word_like
 
@@ -45,7 +45,7 @@ def test_checkpoint_carries_configs_and_history(tiny_model):
 def test_resume_continues_where_it_stopped(synthetic_dataset, tmp_path):
     from space.api import augment_config, load_splits
     from space.config import ModelConfig, TrainConfig
-    from space.train import train
+    from space.recognize.train import train
 
     sp = load_splits(synthetic_dataset)
     out = tmp_path / "r.pt"

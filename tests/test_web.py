@@ -15,7 +15,7 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 pytest.importorskip("httpx", reason="httpx (dev extra) is needed by FastAPI's TestClient")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from space.recognize import load_model  # noqa: E402
+from space.recognize.recognizer import load_model  # noqa: E402
 from space.web import create_app  # noqa: E402
 
 from .conftest import word_like  # noqa: E402
@@ -62,7 +62,7 @@ def client(tiny_model: Path, refs_dir: Path, monkeypatch):
 @pytest.fixture
 def attempt() -> tuple[np.ndarray, int]:
     """A 'rise' at 48 kHz, the rate a browser records at."""
-    from space.audio import resample
+    from space.audio.load import resample
 
     y = word_like(0, 16000, np.random.default_rng(9))
     return resample(y, 16000, 48000), 48000

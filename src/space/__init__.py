@@ -29,7 +29,7 @@ _LAZY = {
     "evaluate_model": "api",
     "load_audio": ("audio", "load"),
     "load_model": "recognize",
-    "log_mel": "features",
+    "log_mel": ("audio.features", "log_mel"),
     "score": ("pronounce", "score"),
     "train_model": "api",
 }

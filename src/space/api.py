@@ -105,10 +105,10 @@ def train_model(
     Returns a summary dict (``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``,
     ``n_test``, ``train_s``), or ``None`` on a non-zero torchrun rank.
     """
-    from . import checkpoint as ckpt_io
-    from .evaluate import evaluate
-    from .recognize import Recognizer
-    from .train import train
+    from .recognize import checkpoint as ckpt_io
+    from .recognize.evaluate import evaluate
+    from .recognize.recognizer import Recognizer
+    from .recognize.train import train
 
     if epochs < 1 or batch_size < 1 or lr <= 0 or copies < 1:
         raise ConfigError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
@@ -167,9 +167,9 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
     ``task``: Speech Commands task set-up (default: the one the model was trained on).
     Returns ``(Report, png_path_or_None)``.
     """
-    from . import plots
-    from .evaluate import evaluate
-    from .recognize import load_model
+    from .recognize import plots
+    from .recognize.evaluate import evaluate
+    from .recognize.recognizer import load_model
 
     rec = load_model(model)
     task = model_task(rec, data, layout, task)
@@ -193,11 +193,11 @@ def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str 
     """Detection-error sweep of a keyword model over a long stream made from a split.
 
     Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)
-    when given. Returns the :class:`~space.det.DetResult`.
+    when given. Returns the :class:`~space.recognize.det.DetResult`.
     """
-    from . import det
-    from .evaluate import save_json
-    from .recognize import load_model
+    from .recognize import det
+    from .recognize.evaluate import save_json
+    from .recognize.recognizer import load_model
 
     rec = load_model(model)
     task = model_task(rec, data, layout, task)

@@ -69,7 +69,7 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The CNN. Built from this and nothing else (see :mod:`space.model`)."""
+    """The CNN. Built from this and nothing else (see :mod:`space.recognize.model`)."""
 
     n_classes: int = 10
     channels: tuple[int, ...] = (32, 64, 128, 256)  # one conv block per entry

@@ -51,8 +51,8 @@ def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
 
 def run(args: argparse.Namespace) -> int:
     from .. import mic
-    from ..recognize import load_model
-    from ..stream import StreamingRecognizer, iter_file
+    from ..recognize.recognizer import load_model
+    from ..recognize.stream import StreamingRecognizer, iter_file
     from . import CliError
 
     if args.list_devices:

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..errors import SpaceError
-    from ..recognize import expand_inputs, load_model
+    from ..recognize.recognizer import expand_inputs, load_model
     from . import CliError
 
     if args.top_k < 1:

@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pronounce import references as refs
+    from ..pronounce import refsets as refs
 
     if args.action == "build":
         from ..pronounce.build import build_references

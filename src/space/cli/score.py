@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("give --word WORD or at least one --reference FILE")
     refs = None
     if args.reference:
-        from ..recognize import expand_inputs
+        from ..recognize.recognizer import expand_inputs
 
         refs = [str(p) for p in expand_inputs(args.reference)]
     failed = 0

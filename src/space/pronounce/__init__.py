@@ -9,8 +9,9 @@ See ``docs/pronounce.md`` for the calibration and the bands.
 
 from __future__ import annotations
 
+from .align import Alignment, dtw
 from .calibrate import BANDS, Calibration, band
-from .references import (
+from .refsets import (
     ReferenceError,
     add_references,
     check_word,
@@ -20,7 +21,6 @@ from .references import (
 )
 from .score import ScoreResult, score
 from .segments import Segment
-from .sequence import Alignment, dtw
 
 __all__ = [
     "BANDS",

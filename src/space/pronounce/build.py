@@ -19,9 +19,9 @@ from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
 from .calibrate import calibrate
-from .encoder import Featurizer, Utterance
+from .frames import Featurizer, Utterance
 from .medoids import medoids, pairwise
-from .references import AUDIO_EXTS, check_word, write_set_info
+from .refsets import AUDIO_EXTS, check_word, write_set_info
 
 TRIM_MARGIN_S = 0.1  # silence kept around the speech in a stored reference clip
 OTHERS_PER_WORD = 10  # recordings of each other word measured against a set (for d0, d50)
@@ -57,7 +57,7 @@ def build_references(
     """
     import soundfile as sf
 
-    from ..checkpoint import atomic_write
+    from ..recognize.checkpoint import atomic_write
 
     if k < 1:
         raise DataError("k (references per word) must be >= 1")
@@ -137,8 +137,8 @@ def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
     a user's own references calibrates them against every bundled word's references, and
     reading these is much faster than running the encoder on 170 clips (see
     :func:`space.pronounce.score.cached_frames`)."""
-    from ..checkpoint import atomic_write
-    from .references import FRAMES_FILE, _clips
+    from ..recognize.checkpoint import atomic_write
+    from .refsets import FRAMES_FILE, _clips
     from .score import scoring_id
 
     clips = _clips(folder)

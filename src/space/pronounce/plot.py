@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..plots import _plt
+from ..recognize.plots import _plt
 
 if TYPE_CHECKING:
     from .score import ScoreResult
@@ -31,7 +31,7 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     """Reference and attempt log-mel spectrograms one above the other with the worst
     segments shaded (numbered worst first) on both, the per-frame DTW cost along the
     attempt, and the DTW cost matrix with the warping path. Returns the figure."""
-    from .sequence import _cosine_cost
+    from .align import _cosine_cost
 
     plt = _plt()
     if fig is None:

@@ -13,10 +13,11 @@ import numpy as np
 
 from .. import audio
 from ..errors import AudioError, ModelError
+from .align import Alignment, dtw_frames
 from .calibrate import Calibration, band, calibrate, set_distance
-from .encoder import Featurizer, Utterance
+from .frames import Featurizer, Utterance
 from .medoids import pairwise
-from .references import (
+from .refsets import (
     ReferenceError,
     bundled_dir,
     check_word,
@@ -26,7 +27,6 @@ from .references import (
     write_set_info,
 )
 from .segments import Segment, frame_costs, worst_segments
-from .sequence import Alignment, dtw_frames
 
 Source = Union[str, os.PathLike, bytes, np.ndarray]  # noqa: UP007 (a runtime alias)
 
@@ -125,8 +125,8 @@ def cached_frames(folder: Path, clips: list[Path]) -> list[Utterance] | None:
     """The stored frames of a bundled folder's clips (``frames.npz``, written by
     ``space references build``) as frames-only utterances, or None when missing or made
     with other features. Only for calibration (no audio or spectrogram in them)."""
-    from .references import FRAMES_FILE
-    from .sequence import frames as unit_frames
+    from .align import frames as unit_frames
+    from .refsets import FRAMES_FILE
 
     p = folder / FRAMES_FILE
     if not p.is_file():
@@ -335,8 +335,8 @@ class ScoreResult:
 
         fig = feedback(self)
         if path is not None:
-            from ..checkpoint import atomic_write
-            from ..plots import _plt
+            from ..recognize.checkpoint import atomic_write
+            from ..recognize.plots import _plt
 
             # Fast PNG: 90 dpi (990 x 560 px) and light compression (zlib level 6 takes
             # about as long as drawing the figure).
@@ -352,7 +352,7 @@ def _recognize(word: str | None, y: np.ndarray, sr: int) -> dict[str, Any] | Non
     """Did the learner say the right word? Only for words a shipped model knows."""
     if word is None:
         return None
-    from ..recognize import load_model
+    from ..recognize.recognizer import load_model
 
     for name in ("digits", "commands"):
         try:

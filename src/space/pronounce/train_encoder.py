@@ -27,7 +27,7 @@ from ..config import AugmentConfig
 from ..data import Augmenter, Example, fsdd_splits, speech_commands_splits
 from ..data.augment import spec_augment
 from ..errors import DataError
-from .encoder import (
+from .frames import (
     DEFAULT_FEATURES,
     SILENCE,
     EncoderCheckpoint,
@@ -133,7 +133,7 @@ def train_encoder(
     va_t = np.array([index[e.label] for e in val])
     aug_cfg = AugmentConfig(noise_dir=noise_dir, p_noise=0.8 if noise_dir else 0.0)
     aug = Augmenter(aug_cfg, fcfg.sample_rate)
-    from ..features import LogMel
+    from ..audio.features import LogMel
 
     frontend = LogMel(fcfg)
     model = FrameEncoder(cfg, fcfg.n_mels)

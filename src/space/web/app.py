@@ -57,7 +57,7 @@ class _Models:
         return list(self.settings.models)
 
     def get(self, name: str | None) -> Any:
-        from ..recognize import load_model
+        from ..recognize.recognizer import load_model
 
         name = name or self.settings.default_model
         if name not in self.settings.models:
@@ -147,7 +147,7 @@ async def _read(upload: UploadFile, settings: Settings) -> bytes:
 
 def _png(result: Any) -> str:
     """The feedback figure as a data: URL (PNG). pyplot is not thread-safe: one at a time."""
-    from ..plots import _plt
+    from ..recognize.plots import _plt
 
     with _PLOT_LOCK:
         fig = result.plot()
@@ -184,7 +184,7 @@ def create_app(
     allow_add_references : bool
         Whether ``POST /api/references/{word}`` may add a user's recordings.
     """
-    from ..recognize import BUNDLED, bundled_model_path
+    from ..recognize.recognizer import BUNDLED, bundled_model_path
 
     if max_upload_bytes < 1024 or max_duration_s <= 0:
         raise ConfigError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
@@ -346,7 +346,7 @@ def create_app(
                 _decode_upload(data, name, settings)  # 413/415/422 before anything is kept
                 # Our own name in our own folder: the client's file name is never a path.
                 suffix = Path(name).suffix.lower()
-                if suffix not in pronounce.references.AUDIO_EXTS:
+                if suffix not in pronounce.refsets.AUDIO_EXTS:
                     suffix = ".wav"
                 stem = "".join(c if c.isalnum() else "_" for c in Path(name).stem)[:40]
                 p = Path(tmp) / f"{i:02d}_{stem or 'clip'}{suffix}"

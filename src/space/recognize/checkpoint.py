@@ -10,10 +10,10 @@ from typing import Any
 
 import torch
 
-from ._version import __version__
-from .config import FeatureConfig, ModelConfig, from_dict, to_dict
-from .errors import ConfigError, ModelError
-from .features import LogMel
+from .._version import __version__
+from ..audio.features import LogMel
+from ..config import FeatureConfig, ModelConfig, from_dict, to_dict
+from ..errors import ConfigError, ModelError
 from .model import SpaceModel
 
 FORMAT = "space-checkpoint"

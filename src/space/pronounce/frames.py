@@ -8,7 +8,7 @@ It pools along frequency only, so it keeps the front end's 10 ms frames, and its
 field (about +-0.2 s) is short enough that a mispronounced span stays local.
 
 Every path (reference building, scoring, benchmarks) gets its frames from
-:class:`Featurizer`, which calls the package's one front end (:class:`space.features.LogMel`).
+:class:`Featurizer`, which calls the package's one front end (:class:`space.audio.features.LogMel`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from .. import audio
+from ..audio.features import LogMel
 from ..config import FeatureConfig, from_dict, to_dict
 from ..errors import AudioError, ConfigError, ModelError
-from ..features import LogMel
 
 FORMAT = "space-frame-encoder"
 FORMAT_VERSION = 1
@@ -117,7 +117,7 @@ class EncoderCheckpoint:
 def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike) -> Path:
     """Write an encoder checkpoint atomically (config, labels and weights in one file)."""
     from .._version import __version__
-    from ..checkpoint import atomic_write
+    from ..recognize.checkpoint import atomic_write
 
     payload = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "space_version": __version__,
@@ -271,7 +271,7 @@ class Featurizer:
 
         Raises :class:`AudioError` when the encoder finds no speech (silence, noise).
         """
-        from .sequence import frames as unit_frames
+        from .align import frames as unit_frames
 
         y, w, left, s0, s1 = self.window(y, sr, name=name)
         feats = self.frontend(torch.from_numpy(w)[None])
@@ -320,7 +320,7 @@ def _blend(x: np.ndarray, mel: np.ndarray, w: float, center: bool,
     distance is ``(1 - w)`` x's plus ``w`` the (speech-centred) log-mels' cosine distance;
     with ``coeffs``, of their first ``coeffs`` cepstral (DCT) coefficients: the spectral
     envelope, in fewer dimensions (cheaper DTW)."""
-    from .sequence import frames as unit_frames
+    from .align import frames as unit_frames
 
     if center:
         mel = mel - mel.mean(axis=1, keepdims=True)

@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from ..config import FeatureConfig, ModelConfig, TrainConfig, to_dict
+from ..data import Augmenter, ClipDataset, Example
+from ..data.augment import spec_augment
+from ..errors import ConfigError
 from . import checkpoint as ckpt_io
-from .config import FeatureConfig, ModelConfig, TrainConfig, to_dict
-from .data import Augmenter, ClipDataset, Example
-from .data.augment import spec_augment
-from .errors import ConfigError
 from .model import SpaceModel
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .data import ClipDataset, Example
-from .errors import SpaceError
-from .recognize import Recognizer
+from ..data import ClipDataset, Example
+from ..errors import SpaceError
+from .recognizer import Recognizer
 
 
 @dataclass

@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from . import audio
-from .data.readers import SILENCE, UNKNOWN, Example
-from .errors import SpaceError
-from .recognize import Recognizer
+from .. import audio
+from ..data.readers import SILENCE, UNKNOWN, Example
+from ..errors import SpaceError
+from .recognizer import Recognizer
 
 GAP_S = (0.3, 1.2)  # noise between clips, uniform random (s)
 CLIP_PEAK = 0.5  # clips are levelled to this peak before they go into the stream
@@ -106,7 +106,7 @@ class DetResult:
 def _noise_source(noise_dir: str | None, sr: int, rng: np.random.Generator):
     """A function ``n -> noise [n]`` at RMS ``NOISE_RMS`` from the test range of the noise
     recordings (or white noise)."""
-    from .data.commands import NOISE_EXTS, NOISE_RANGES
+    from ..data.commands import NOISE_EXTS, NOISE_RANGES
 
     clips = []
     if noise_dir is not None:

@@ -1,6 +1,6 @@
 """Export a model for deployment: ONNX or TorchScript, log-mel front end included.
 
-The exported graph is :class:`~space.model.SpaceModel` without the training-only
+The exported graph is :class:`~space.recognize.model.SpaceModel` without the training-only
 ``feature_hook``: it takes prepared waveform windows and returns logits.
 
 Input  ``wave``   float32 [shape=(batch, n_samples)]: mono audio at the model rate
@@ -26,9 +26,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..config import to_dict
+from ..errors import ConfigError, ModelError
 from .checkpoint import Checkpoint, atomic_write
-from .config import to_dict
-from .errors import ConfigError, ModelError
 
 FORMATS = ("onnx", "torchscript")
 ONNX_OPSET = 17  # onnxruntime >= 1.17 (the `export` extra) runs it
@@ -109,7 +109,7 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
         The model cannot be loaded or traced.
     """
     from .checkpoint import load
-    from .recognize import resolve_model
+    from .recognizer import resolve_model
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")

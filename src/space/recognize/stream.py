@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from . import audio
-from .errors import AudioError, ConfigError
+from .. import audio
+from ..errors import AudioError, ConfigError
 
 
 @dataclass(frozen=True)

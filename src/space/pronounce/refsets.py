@@ -123,7 +123,7 @@ def read_set_info(folder: Path) -> dict[str, Any]:
 
 
 def write_set_info(folder: Path, info: dict[str, Any]) -> Path:
-    from ..checkpoint import atomic_write
+    from ..recognize.checkpoint import atomic_write
 
     text = json.dumps(info, indent=1, sort_keys=True)
     return atomic_write(folder / SET_FILE, lambda tmp: Path(tmp).write_text(text + "\n"))

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import audio
+from .. import audio
+from ..errors import ModelError, SpaceError
 from .checkpoint import Checkpoint
 from .checkpoint import load as load_checkpoint
-from .errors import ModelError, SpaceError
 
 BUNDLED = ("digits", "commands")
 
