@@ -110,12 +110,13 @@ def main() -> int:
     import httpx
 
     from space import pronounce
+    from space.errors import ReferenceSetError
 
     env = dict(os.environ)
     tmp = tempfile.TemporaryDirectory(prefix="space-load-")
     try:
         pronounce.reference_paths(args.word)
-    except pronounce.ReferenceError:
+    except ReferenceSetError:
         env["SPACE_REFERENCES_DIR"] = tmp.name
         os.environ["SPACE_REFERENCES_DIR"] = tmp.name
         pronounce.add_references(args.word, [FSDD / f"{args.word}_{s}_10.wav"

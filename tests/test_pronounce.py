@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 
 from space.cli import main as cli
-from space.errors import AudioError, ConfigError, SpaceError
-from space.pronounce import ReferenceError, add_references, list_words, reference_paths, score
+from space.errors import AudioError, ReferenceSetError, SpaceError, UsageError
+from space.pronounce import add_references, list_words, reference_paths, score
 from space.pronounce import align as seq
 from space.pronounce.calibrate import Calibration, band, calibrate, equal_error_distance
 
@@ -70,11 +70,11 @@ def test_many_pairs_equal_one_by_one():
 
 
 def test_dtw_bad_input():
-    with pytest.raises(ConfigError, match="metric"):
+    with pytest.raises(UsageError, match="metric"):
         seq.dtw(np.ones((2, 3)), np.ones((2, 3)), metric="manhattan")
-    with pytest.raises(ConfigError, match="feature sizes differ"):
+    with pytest.raises(UsageError, match="feature sizes differ"):
         seq.dtw(np.ones((2, 3)), np.ones((3, 3)))
-    with pytest.raises(ConfigError, match="non-empty"):
+    with pytest.raises(UsageError, match="non-empty"):
         seq.dtw(np.ones((2, 0)), np.ones((2, 3)))
 
 
@@ -104,7 +104,7 @@ def test_calibrate_from_distances():
     assert equal_error_distance(np.array([1, 2, 3.0]), np.array([4, 5, 6.0])) == 3
     only_within = calibrate(within)
     assert only_within.d100 < only_within.d50 < only_within.d0
-    with pytest.raises(ConfigError):
+    with pytest.raises(UsageError):
         calibrate(np.zeros((1, 1)))
 
 
@@ -306,13 +306,13 @@ def test_bad_input_api(seven, tmp_path):
         score(np.zeros(sr, dtype=np.float32), sr=sr, word="7")
     with pytest.raises(AudioError, match="record just the one word"):
         score(np.tile(y, 10), sr=sr, word="7")
-    with pytest.raises(ReferenceError, match="no references for word"):
+    with pytest.raises(ReferenceSetError, match="no references for word"):
         score(y, sr=sr, word="xylophone")
-    with pytest.raises(ReferenceError, match="empty"):
+    with pytest.raises(ReferenceSetError, match="empty"):
         score(y, sr=sr, references=[])
     with pytest.raises(SpaceError, match="sr"):
         score(y, word="7")
-    with pytest.raises(ConfigError, match="invalid word"):
+    with pytest.raises(UsageError, match="invalid word"):
         score(y, sr=sr, word="../../etc")
 
 
@@ -382,7 +382,7 @@ def test_add_references(seven, tmp_path, monkeypatch):
     r = score(y, sr=sr, word="seven-teacher")
     assert r.score >= 90 and r.word == "seven-teacher"
     for bad in ("../x", "a/b", ".hidden", "", "x" * 41, "a\\b", "con/../.."):
-        with pytest.raises(ConfigError):
+        with pytest.raises(UsageError):
             add_references(bad, files)
     junk = tmp_path / "junk.wav"
     junk.write_text("not audio")

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from space.api import evaluate_model, train_model
 from space.cli import main as cli
-from space.errors import ConfigError
+from space.errors import UsageError
 from space.recognize import checkpoint
 from space.recognize.recognizer import load_model
 
@@ -66,7 +66,7 @@ def test_resume_continues_where_it_stopped(synthetic_dataset, tmp_path):
     ck = checkpoint.load(out)
     assert [h["epoch"] for h in ck.meta["history"]] == [1, 2, 3]
     assert checkpoint.load(last).train_state["epoch"] == 2
-    with pytest.raises(ConfigError, match="planned for 3 epochs"):
+    with pytest.raises(UsageError, match="planned for 3 epochs"):
         train(sp.train, sp.val, sp.labels, out, model_cfg=mcfg,
               train_cfg=TrainConfig(epochs=5, batch_size=16), resume=last, progress=False)
 
@@ -79,7 +79,7 @@ def test_resume_refuses_other_labels(synthetic_dataset, tmp_path):
         (other / lab).mkdir(parents=True)
         for i in range(6):
             sf.write(other / lab / f"{i}.wav", word_like(i % 3, 16000, np.random.default_rng(i)), 16000)
-    with pytest.raises(ConfigError, match="was trained on labels"):
+    with pytest.raises(UsageError, match="was trained on labels"):
         train_model(other, tmp_path / "o.pt", epochs=2, channels=(4, 8), progress=False,
                     resume=out.with_name("r.last.pt"))
 

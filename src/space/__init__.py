@@ -17,7 +17,19 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .errors import AudioError, ConfigError, DataError, ModelError, SpaceError
+from .errors import (
+    AudioError,
+    AudioTooLongError,
+    DataError,
+    DecodeError,
+    DownloadError,
+    ModelError,
+    NoSpeechError,
+    ReferenceSetError,
+    SpaceError,
+    UnknownWordError,
+    UsageError,
+)
 
 _LAZY = {
     "AugmentConfig": "config",
@@ -37,10 +49,16 @@ _LAZY = {
 __all__ = sorted(
     [
         "AudioError",
-        "ConfigError",
+        "AudioTooLongError",
         "DataError",
+        "DecodeError",
+        "DownloadError",
         "ModelError",
+        "NoSpeechError",
+        "ReferenceSetError",
         "SpaceError",
+        "UnknownWordError",
+        "UsageError",
         "__version__",
         *_LAZY,
     ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import AugmentConfig, FeatureConfig, ModelConfig, TrainConfig
 from .data import Splits, open_splits
-from .errors import ConfigError
+from .errors import UsageError
 
 
 def load_splits(data: str | os.PathLike, *, layout: str = "auto",
@@ -26,10 +26,10 @@ def load_splits(data: str | os.PathLike, *, layout: str = "auto",
     from .data.commands import TASKS, task_splits
 
     if task not in TASKS:
-        raise ConfigError(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
+        raise UsageError(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
     found = detect_layout(data) if layout == "auto" else layout
     if found != "speech_commands" or holdout_speaker is not None:
-        raise ConfigError(f"--task is for Speech Commands data; {data} is read as {found!r}")
+        raise UsageError(f"--task is for Speech Commands data; {data} is read as {found!r}")
     return task_splits(data, task)
 
 
@@ -51,7 +51,7 @@ def augment_config(*, noise_dir: str | None = None, augment: bool = True, speed:
     if not augment:
         return AugmentConfig.none()
     if noise_dir is not None and not Path(noise_dir).is_dir():
-        raise ConfigError(f"{noise_dir}: noise folder not found")
+        raise UsageError(f"{noise_dir}: noise folder not found")
     cfg = AugmentConfig(noise_dir=str(noise_dir) if noise_dir else None)
     if not speed:
         cfg = replace(cfg, p_speed=0.0)
@@ -64,12 +64,12 @@ def augment_config(*, noise_dir: str | None = None, augment: bool = True, speed:
     if snr_db is not None:
         lo, hi = (float(v) for v in snr_db)
         if not -20 <= lo <= hi <= 60:
-            raise ConfigError(f"--snr must be LOW,HIGH in dB with -20 <= LOW <= HIGH <= 60, "
+            raise UsageError(f"--snr must be LOW,HIGH in dB with -20 <= LOW <= HIGH <= 60, "
                               f"not {lo:g},{hi:g}")
         cfg = replace(cfg, snr_db=(lo, hi))
     if p_noise is not None:
         if not 0 <= p_noise <= 1:
-            raise ConfigError(f"--p-noise must be a probability in [0, 1], not {p_noise:g}")
+            raise UsageError(f"--p-noise must be a probability in [0, 1], not {p_noise:g}")
         cfg = replace(cfg, p_noise=float(p_noise))
     return cfg
 
@@ -111,10 +111,10 @@ def train_model(
     from .recognize.train import train
 
     if epochs < 1 or batch_size < 1 or lr <= 0 or copies < 1:
-        raise ConfigError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
+        raise UsageError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
     if not splits.train:
-        raise ConfigError(f"{data}: the training split is empty")
+        raise UsageError(f"{data}: the training split is empty")
     fcfg = default_feature_config(splits, fmax=fmax, n_mels=n_mels)
     if resume is not None:
         fcfg = ckpt_io.load(resume).feature_cfg  # resuming keeps the features it started with
@@ -167,6 +167,7 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
     ``task``: Speech Commands task set-up (default: the one the model was trained on).
     Returns ``(Report, png_path_or_None)``.
     """
+    from .io import save_png
     from .recognize import plots
     from .recognize.evaluate import evaluate
     from .recognize.recognizer import load_model
@@ -182,7 +183,7 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
             report.confusion, report.labels,
             title=f"{Path(str(model)).stem} on {Path(str(data)).name} ({split}): "
             f"{report.accuracy:.1%}")
-        png = plots.save(fig, plot)
+        png = save_png(fig, plot, dpi=110)
     return report, png
 
 
@@ -195,8 +196,8 @@ def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str 
     Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)
     when given. Returns the :class:`~space.recognize.det.DetResult`.
     """
+    from .io import save_json
     from .recognize import det
-    from .recognize.evaluate import save_json
     from .recognize.recognizer import load_model
 
     rec = load_model(model)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .errors import ConfigError
+from .errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,15 @@ class FeatureConfig:
 
     def __post_init__(self) -> None:
         if not 4000 <= self.sample_rate <= 48000:
-            raise ConfigError(f"sample_rate {self.sample_rate} Hz is outside 4-48 kHz")
+            raise UsageError(f"sample_rate {self.sample_rate} Hz is outside 4-48 kHz")
         if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
-            raise ConfigError(
+            raise UsageError(
                 f"mel band {self.fmin}-{self.fmax} Hz must lie within 0-{self.sample_rate / 2} Hz"
             )
         if self.normalize not in ("utterance", "none"):
-            raise ConfigError(f"normalize must be 'utterance' or 'none', not {self.normalize!r}")
+            raise UsageError(f"normalize must be 'utterance' or 'none', not {self.normalize!r}")
         if self.n_mels < 8 or self.clip_s <= 0 or self.hop_ms <= 0 or self.win_ms < self.hop_ms:
-            raise ConfigError("n_mels >= 8, clip_s > 0 and win_ms >= hop_ms > 0 are required")
+            raise UsageError("n_mels >= 8, clip_s > 0 and win_ms >= hop_ms > 0 are required")
 
     @property
     def hop_length(self) -> int:
@@ -77,9 +77,9 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.n_classes < 2:
-            raise ConfigError("a classifier needs at least 2 classes")
+            raise UsageError("a classifier needs at least 2 classes")
         if not self.channels or any(c < 1 for c in self.channels):
-            raise ConfigError(f"channels must be positive, got {self.channels}")
+            raise UsageError(f"channels must be positive, got {self.channels}")
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
 
 
@@ -130,11 +130,11 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
     """Rebuild a config dataclass from :func:`to_dict` output; unknown keys are an error."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{cls.__name__} must be a mapping, got {type(data).__name__}")
+        raise UsageError(f"{cls.__name__} must be a mapping, got {type(data).__name__}")
     names = {f.name: f for f in fields(cls)}
     unknown = set(data) - set(names)
     if unknown:
-        raise ConfigError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+        raise UsageError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
     kwargs: dict[str, Any] = {}
     for k, v in data.items():
         if k == "augment" and isinstance(v, dict):

@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import AudioError
+from ..errors import AudioError, AudioTooLongError, DecodeError, UsageError, describe
 
 PathLike = str | os.PathLike
 Source = PathLike | BinaryIO | bytes
@@ -81,16 +81,19 @@ def load(
         fobj: PathLike | BinaryIO = path
     elif isinstance(source, (bytes, bytearray)):
         if len(source) == 0:
-            raise AudioError(f"{label}: no data (0 bytes)")
+            raise AudioError(f"{label}: empty (0 bytes of data)")
         fobj = io.BytesIO(source)
-    else:
+    elif hasattr(source, "read"):
         fobj = source
+    else:
+        raise UsageError(f"cannot read audio from a {describe(source)}: give a file path, bytes, "
+                         "a file object, or a mono array with its sample rate")
     try:
         with sf.SoundFile(fobj) as f:
             file_sr = int(f.samplerate)
             n_frames = int(f.frames)
             if max_duration_s is not None and n_frames > max_duration_s * file_sr:
-                raise AudioError(
+                raise AudioTooLongError(
                     f"{label}: {n_frames / file_sr:.1f} s long; at most {max_duration_s:g} s "
                     "per clip (for long recordings use `space listen --input FILE`)"
                 )
@@ -101,9 +104,9 @@ def load(
         msg = str(e).split("\n")[0]
         if "Format not recognised" in msg or "unknown format" in msg.lower():
             msg = "not a recognised audio format (WAV, FLAC, OGG, MP3)"
-        raise AudioError(f"{label}: cannot decode audio ({msg})") from None
+        raise DecodeError(f"{label}: cannot decode audio ({msg})") from None
     if isinstance(fobj, Path) and _truncated_wav(fobj):
-        raise AudioError(
+        raise DecodeError(
             f"{label}: truncated WAV file (the header promises more data than the file holds)"
         )
     y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]

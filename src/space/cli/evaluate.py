@@ -36,10 +36,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import det_model, evaluate_model
-    from . import CliError
+    from ..errors import UsageError
 
     if args.det is not None and args.holdout_speaker:
-        raise CliError("--det and --holdout-speaker cannot be combined")
+        raise UsageError("--det and --holdout-speaker cannot be combined")
     report, plot_path = evaluate_model(
         args.model, args.data, layout=args.layout, split=args.split,
         holdout_speaker=args.holdout_speaker, plot=args.plot or None, progress=not args.quiet,

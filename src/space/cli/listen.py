@@ -51,9 +51,9 @@ def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
 
 def run(args: argparse.Namespace) -> int:
     from .. import mic
+    from ..errors import UsageError
     from ..recognize.recognizer import load_model
     from ..recognize.stream import StreamingRecognizer, iter_file
-    from . import CliError
 
     if args.list_devices:
         devices = mic.input_devices()
@@ -63,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
             print("no input devices found", file=sys.stderr)
         return 0
     if args.fast and not args.input:
-        raise CliError("--fast needs --input FILE (a microphone is always real time)")
+        raise UsageError("--fast needs --input FILE (a microphone is always real time)")
     if not 0 <= args.min_probability <= 1:
-        raise CliError("--min-probability must lie within 0..1")
+        raise UsageError("--min-probability must lie within 0..1")
     word = None
     if args.word:
         from .. import pronounce

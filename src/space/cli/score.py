@@ -35,15 +35,14 @@ def _plot_path(plot: str, attempt: str, many: bool) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AudioError
+    from ..errors import AudioError, UsageError
     from ..pronounce import score
-    from . import CliError
 
     if not args.word and not args.reference:
-        raise CliError("give --word WORD or at least one --reference FILE")
+        raise UsageError("give --word WORD or at least one --reference FILE")
     refs = None
     if args.reference:
-        from ..recognize.recognizer import expand_inputs
+        from ..io import expand_inputs
 
         refs = [str(p) for p in expand_inputs(args.reference)]
     failed = 0

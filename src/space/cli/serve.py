@@ -33,16 +33,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import CliError
+    from ..errors import UsageError
 
     if not 0 < args.port < 65536:
-        raise CliError(f"--port {args.port} is not a valid port")
+        raise UsageError(f"--port {args.port} is not a valid port")
     try:
         import uvicorn
 
         from ..web import create_app
     except ImportError as e:
-        raise CliError(f"the web app needs its extra: pip install 'space-speech[web]' ({e})"
+        raise UsageError(f"the web app needs its extra: pip install 'space-speech[web]' ({e})"
                        ) from None
     import torch
 
@@ -64,5 +64,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     except SystemExit as e:  # uvicorn exits when it cannot bind the port
-        raise CliError(f"cannot listen on {args.host}:{args.port} (in use?)") from e
+        raise UsageError(f"cannot listen on {args.host}:{args.port} (in use?)") from e
     return 0

@@ -58,18 +58,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import train_model
-    from . import CliError
+    from ..errors import UsageError
 
     try:
         channels = tuple(int(c) for c in args.channels.split(","))
     except ValueError:
-        raise CliError(f"--channels must be comma-separated integers, not {args.channels!r}") from None
+        raise UsageError(f"--channels must be comma-separated integers, not {args.channels!r}") from None
     snr = None
     if args.snr is not None:
         try:
             lo, hi = (float(v) for v in args.snr.split(","))
         except ValueError:
-            raise CliError(f"--snr must be two numbers LOW,HIGH in dB, not {args.snr!r}") from None
+            raise UsageError(f"--snr must be two numbers LOW,HIGH in dB, not {args.snr!r}") from None
         snr = (lo, hi)
     summary = train_model(
         args.data, args.out, layout=args.layout,

@@ -22,15 +22,15 @@ class NoiseBank:
 
     def __init__(self, folder: str | Path, sr: int) -> None:
         from .. import audio
+        from ..io import audio_files
 
         folder = Path(folder)
         if not folder.is_dir():
             raise DataError(f"{folder}: noise folder not found")
         self.clips = []
-        for p in sorted(folder.iterdir()):
-            if p.suffix.lower() in (".wav", ".flac", ".ogg"):
-                y, _ = audio.load(p, sr=sr, max_duration_s=None)
-                self.clips.append(y)
+        for p in audio_files(folder):
+            y, _ = audio.load(p, sr=sr, max_duration_s=None)
+            self.clips.append(y)
         if not self.clips:
             raise DataError(f"{folder}: no noise recordings (.wav/.flac/.ogg) in it")
 

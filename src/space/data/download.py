@@ -31,15 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DownloadError
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60.0
 MARKER = ".space-download.json"
-
-
-class DownloadError(DataError):
-    """A download failed (network, server, checksum) or its target folder cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from .align import Alignment, dtw
 from .calibrate import BANDS, Calibration, band
 from .refsets import (
-    ReferenceError,
     add_references,
     check_word,
     list_words,
@@ -26,7 +25,6 @@ __all__ = [
     "BANDS",
     "Alignment",
     "Calibration",
-    "ReferenceError",
     "ScoreResult",
     "Segment",
     "add_references",

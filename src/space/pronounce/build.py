@@ -18,10 +18,11 @@ import numpy as np
 from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
+from ..io import is_audio_file
 from .calibrate import calibrate
 from .frames import Featurizer, Utterance
 from .medoids import medoids, pairwise
-from .refsets import AUDIO_EXTS, check_word, write_set_info
+from .refsets import check_word, write_set_info
 
 TRIM_MARGIN_S = 0.1  # silence kept around the speech in a stored reference clip
 OTHERS_PER_WORD = 10  # recordings of each other word measured against a set (for d0, d50)
@@ -57,7 +58,7 @@ def build_references(
     """
     import soundfile as sf
 
-    from ..recognize.checkpoint import atomic_write
+    from ..io import atomic_write
 
     if k < 1:
         raise DataError("k (references per word) must be >= 1")
@@ -117,7 +118,7 @@ def build_references(
             names.append(name)
             sources.append({"clip": name, "source": Path(e.path).name, "speaker": e.speaker})
         for p in folder.iterdir():  # clips of an earlier build that are not chosen now
-            if p.suffix.lower() in AUDIO_EXTS and p.name not in names:
+            if is_audio_file(p) and p.name not in names:
                 p.unlink()
         write_frames_cache(folder, feat)
         write_set_info(folder, {
@@ -137,7 +138,7 @@ def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
     a user's own references calibrates them against every bundled word's references, and
     reading these is much faster than running the encoder on 170 clips (see
     :func:`space.pronounce.score.cached_frames`)."""
-    from ..recognize.checkpoint import atomic_write
+    from ..io import atomic_write
     from .refsets import FRAMES_FILE, _clips
     from .score import scoring_id
 

@@ -27,7 +27,7 @@ from torch import nn
 from .. import audio
 from ..audio.features import LogMel
 from ..config import FeatureConfig, from_dict, to_dict
-from ..errors import AudioError, ConfigError, ModelError
+from ..errors import AudioError, ModelError, UsageError
 
 FORMAT = "space-frame-encoder"
 FORMAT_VERSION = 1
@@ -64,9 +64,9 @@ class EncoderConfig:
         for name in ("channels2d", "channels1d", "dilations"):
             object.__setattr__(self, name, tuple(int(c) for c in getattr(self, name)))
         if len(self.dilations) != len(self.channels1d):
-            raise ConfigError("one dilation per temporal conv layer is required")
+            raise UsageError("one dilation per temporal conv layer is required")
         if self.dim < 2 or self.n_classes < 2 or self.kernel1d % 2 == 0:
-            raise ConfigError("dim >= 2, n_classes >= 2 and an odd kernel1d are required")
+            raise UsageError("dim >= 2, n_classes >= 2 and an odd kernel1d are required")
 
 
 class FrameEncoder(nn.Module):
@@ -117,7 +117,7 @@ class EncoderCheckpoint:
 def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike) -> Path:
     """Write an encoder checkpoint atomically (config, labels and weights in one file)."""
     from .._version import __version__
-    from ..recognize.checkpoint import atomic_write
+    from ..io import atomic_write
 
     payload = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "space_version": __version__,
@@ -145,7 +145,7 @@ def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
         ecfg = from_dict(EncoderConfig, payload["encoder_config"])
         enc = FrameEncoder(ecfg, fcfg.n_mels)
         enc.load_state_dict(payload["state_dict"])
-    except (KeyError, ConfigError, RuntimeError, TypeError) as e:
+    except (KeyError, UsageError, RuntimeError, TypeError) as e:
         raise ModelError(f"{path}: frame encoder is damaged or incompatible ({e})") from None
     enc.eval()
     return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
@@ -205,11 +205,11 @@ class Featurizer:
                  mel_weight: float | None = None, mel_center: bool = True,
                  mel_coeffs: int | None = None) -> None:
         if output not in ("posterior", "embedding"):
-            raise ConfigError(f"output must be 'posterior' or 'embedding', not {output!r}")
+            raise UsageError(f"output must be 'posterior' or 'embedding', not {output!r}")
         if mel_weight is None:
             mel_weight = MEL_WEIGHT if encoder is not None else 0.0
         if not 0.0 <= mel_weight < 1.0:
-            raise ConfigError(f"mel_weight must be in [0, 1), not {mel_weight}")
+            raise UsageError(f"mel_weight must be in [0, 1), not {mel_weight}")
         self.mel_weight = float(mel_weight) if encoder is not None else 0.0
         self.mel_center = mel_center
         self.mel_coeffs = int(MEL_COEFFS if mel_coeffs is None else mel_coeffs)

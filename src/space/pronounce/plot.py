@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..recognize.plots import _plt
+from ..io import new_figure
 
 if TYPE_CHECKING:
     from .score import ScoreResult
@@ -33,9 +33,8 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     attempt, and the DTW cost matrix with the warping path. Returns the figure."""
     from .align import _cosine_cost
 
-    plt = _plt()
     if fig is None:
-        fig = plt.figure(figsize=(11, 6.2))
+        fig = new_figure((11, 6.2))
     gs = fig.add_gridspec(3, 2, width_ratios=(2.2, 1), hspace=0.55, wspace=0.22)
     att, ref, al = result.attempt_utterance, result.reference_utterance, result.alignment
     segs = result.segments

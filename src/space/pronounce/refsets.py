@@ -20,9 +20,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, DataError, SpaceError
+from ..errors import ReferenceSetError, UnknownWordError, UsageError
+from ..io import audio_files
 
-AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 SET_FILE = "set.json"
 FRAMES_FILE = "frames.npz"  # the clips' DTW frames (space.pronounce.build.write_frames_cache)
 # Spoken forms of the bundled digit words (FSDD labels them 0-9).
@@ -30,10 +30,6 @@ ALIASES = {name: str(i) for i, name in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}
 # Letters (any script), digits, and inner - _ ' ; no path separators, no leading dot.
 _WORD = re.compile(r"^[^\W_](?:[\w'\-]{0,38}[^\W_])?$")
-
-
-class ReferenceError(SpaceError):
-    """A reference set is missing, empty or unusable."""
 
 
 def bundled_dir() -> Path:
@@ -59,10 +55,10 @@ def check_word(word: str) -> str:
     letters, digits and inner ``-``, ``_``, ``'`` only, at most 40 characters.
     """
     if not isinstance(word, str):
-        raise ConfigError(f"word must be a string, not {type(word).__name__}")
+        raise UsageError(f"word must be a string, not {type(word).__name__}")
     w = word.strip().lower()
     if not _WORD.match(w):
-        raise ConfigError(
+        raise UsageError(
             f"invalid word {word!r}: use letters and digits (inner - _ ' allowed), "
             "at most 40 characters"
         )
@@ -70,10 +66,7 @@ def check_word(word: str) -> str:
 
 
 def _clips(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() in AUDIO_EXTS and not p.name.startswith("."))
+    return audio_files(folder)
 
 
 def _word_dirs(root: Path) -> list[Path]:
@@ -91,7 +84,7 @@ def list_words() -> list[str]:
 def word_dir(word: str) -> Path:
     """The folder whose references score ``word``: the user's if it has clips, else bundled.
 
-    Raises :class:`ReferenceError` for a word with no references.
+    Raises :class:`~space.errors.UnknownWordError` for a word with no references.
     """
     w = check_word(word)
     for root in (user_dir(), bundled_dir()):
@@ -99,7 +92,7 @@ def word_dir(word: str) -> Path:
             return root / w
     known = list_words()
     hint = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
-    raise ReferenceError(
+    raise UnknownWordError(
         f"no references for word {word!r} (known words: {hint or 'none'}); add your own with "
         f"`space references add {w} FILE...` or pass --reference FILE"
     )
@@ -123,7 +116,7 @@ def read_set_info(folder: Path) -> dict[str, Any]:
 
 
 def write_set_info(folder: Path, info: dict[str, Any]) -> Path:
-    from ..recognize.checkpoint import atomic_write
+    from ..io import atomic_write
 
     text = json.dumps(info, indent=1, sort_keys=True)
     return atomic_write(folder / SET_FILE, lambda tmp: Path(tmp).write_text(text + "\n"))
@@ -139,7 +132,7 @@ def add_references(word: str, files: list[str | os.PathLike]) -> list[Path]:
 
     w = check_word(word)
     if not files:
-        raise ReferenceError("no files given to add")
+        raise ReferenceSetError("no files given to add")
     for f in files:
         y, sr = audio.load(f, max_duration_s=5.0)  # raises AudioError naming the file
         del y, sr
@@ -162,8 +155,3 @@ def add_references(word: str, files: list[str | os.PathLike]) -> list[Path]:
     (dest / SET_FILE).unlink(missing_ok=True)
     (dest / FRAMES_FILE).unlink(missing_ok=True)
     return out
-
-
-def check_folder(root: Path) -> None:
-    if not root.is_dir():
-        raise DataError(f"{root}: not a folder")

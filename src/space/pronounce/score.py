@@ -13,12 +13,13 @@ import numpy as np
 
 from .. import audio
 from ..errors import AudioError, ModelError
+from ..io import audio_files
 from .align import Alignment, dtw_frames
 from .calibrate import Calibration, band, calibrate, set_distance
 from .frames import Featurizer, Utterance
 from .medoids import pairwise
 from .refsets import (
-    ReferenceError,
+    ReferenceSetError,
     bundled_dir,
     check_word,
     read_set_info,
@@ -112,7 +113,7 @@ def _other_word_utterances(exclude: set[str], feat: Featurizer) -> dict[str, lis
         root = bundled_dir()
         if root.is_dir():
             for d in sorted(p for p in root.iterdir() if p.is_dir()):
-                clips = [p for p in sorted(d.iterdir()) if p.suffix in (".flac", ".wav")]
+                clips = audio_files(d)
                 if clips:
                     out[d.name] = cached_frames(d, clips) or [
                         _load_utterance(p, None, str(p), feat) for p in clips]
@@ -207,7 +208,7 @@ def file_reference_set(references: list[Source], *, word: str | None,
                        sr: int | None) -> ReferenceSet:
     """A reference set from the user's files or arrays (calibrated on the spot)."""
     if not references:
-        raise ReferenceError("the reference set is empty: give at least one reference recording")
+        raise ReferenceSetError("the reference set is empty: give at least one reference recording")
     feat = featurizer()
     names = [str(r) if not isinstance(r, (np.ndarray, bytes)) else f"<reference {i + 1}>"
              for i, r in enumerate(references)]
@@ -335,16 +336,9 @@ class ScoreResult:
 
         fig = feedback(self)
         if path is not None:
-            from ..recognize.checkpoint import atomic_write
-            from ..recognize.plots import _plt
+            from ..io import save_png
 
-            # Fast PNG: 90 dpi (990 x 560 px) and light compression (zlib level 6 takes
-            # about as long as drawing the figure).
-            try:
-                atomic_write(path, lambda tmp: fig.savefig(
-                    tmp, format="png", dpi=PLOT_DPI, pil_kwargs={"compress_level": 1}))
-            finally:
-                _plt().close(fig)
+            save_png(fig, path)
         return fig
 
 
@@ -399,11 +393,11 @@ def score(
     AudioError
         Unreadable or silent attempt/reference, or an attempt far longer or shorter than
         the references.
-    ReferenceError
+    ReferenceSetError
         Unknown word, empty reference set.
     """
     if word is None and references is None:
-        raise ReferenceError("give a word (with references) or reference recordings")
+        raise ReferenceSetError("give a word (with references) or reference recordings")
     if references is not None:
         refs = file_reference_set(list(references), word=word, sr=sr)
     else:

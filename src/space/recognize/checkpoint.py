@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,8 @@ import torch
 from .._version import __version__
 from ..audio.features import LogMel
 from ..config import FeatureConfig, ModelConfig, from_dict, to_dict
-from ..errors import ConfigError, ModelError
+from ..errors import ModelError, UsageError
+from ..io import atomic_write
 from .model import SpaceModel
 
 FORMAT = "space-checkpoint"
@@ -36,25 +36,6 @@ class Checkpoint:
     @property
     def model_cfg(self) -> ModelConfig:
         return self.model.model_cfg
-
-
-def atomic_write(path: str | os.PathLike, write: Any) -> Path:
-    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see a half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    # mkstemp makes the file private (0600); give it the mode a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save(ckpt: Checkpoint, path: str | os.PathLike, *, with_train_state: bool = True) -> Path:
@@ -83,13 +64,15 @@ def load(path: str | os.PathLike) -> Checkpoint:
         Missing, unreadable, not a SPACE checkpoint, or inconsistent weights.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, not a model file (give the .pt checkpoint)")
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a damaged file
-        first = str(e).strip().split("\n")[0][:120]
-        raise ModelError(f"{path}: not a readable SPACE checkpoint ({first})") from None
+    except Exception:  # torch raises many types for a damaged file; its text helps no user
+        raise ModelError(
+            f"{path}: not a readable SPACE checkpoint (not a PyTorch file, or damaged)") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{path}: not a SPACE checkpoint")
     if payload.get("format_version", 0) > FORMAT_VERSION:
@@ -105,7 +88,7 @@ def load(path: str | os.PathLike) -> Checkpoint:
         state = payload["state_dict"]
         model = SpaceModel(fcfg, mcfg, frontend=LogMel(fcfg, mel=state["frontend.mel"]))
         model.load_state_dict(state)
-    except (KeyError, ConfigError, RuntimeError, TypeError) as e:
+    except (KeyError, UsageError, RuntimeError, TypeError) as e:
         raise ModelError(f"{path}: checkpoint is damaged or incompatible ({e})") from None
     model.eval()
     return Checkpoint(model, labels, payload.get("meta") or {}, payload.get("train_state"))

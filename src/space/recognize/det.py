@@ -106,15 +106,15 @@ class DetResult:
 def _noise_source(noise_dir: str | None, sr: int, rng: np.random.Generator):
     """A function ``n -> noise [n]`` at RMS ``NOISE_RMS`` from the test range of the noise
     recordings (or white noise)."""
-    from ..data.commands import NOISE_EXTS, NOISE_RANGES
+    from ..data.commands import NOISE_RANGES
+    from ..io import audio_files
 
     clips = []
     if noise_dir is not None:
         lo, hi = NOISE_RANGES["test"]
-        for path in sorted(Path(noise_dir).iterdir()):
-            if path.suffix.lower() in NOISE_EXTS:
-                y, _ = audio.load(path, sr=sr, max_duration_s=None)
-                clips.append(y[int(lo * len(y)) : int(hi * len(y))])
+        for path in audio_files(noise_dir):
+            y, _ = audio.load(path, sr=sr, max_duration_s=None)
+            clips.append(y[int(lo * len(y)) : int(hi * len(y))])
 
     def draw(n: int) -> np.ndarray:
         if not clips:
@@ -261,11 +261,11 @@ def run_det(rec: Recognizer, examples: list[Example], *, noise_dir: str | None =
 
 def plot_det(result: DetResult, *, title: str = "", ax: Any = None) -> Any:
     """DET curve: false-reject rate (%) against false alarms per hour."""
-    from .plots import _plt
+    from ..io import new_figure
 
-    plt = _plt()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 4.2))
+        fig = new_figure((5.5, 4.2))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     ax.plot(result.fa_per_hour, 100 * result.frr, marker=".", label="all keywords")
@@ -286,6 +286,6 @@ def plot_det(result: DetResult, *, title: str = "", ax: Any = None) -> Any:
 
 def save_plot(result: DetResult, path: str | Path, *, title: str = "") -> Path:
     """Write the DET plot as PNG (atomically)."""
-    from . import plots
+    from ..io import save_png
 
-    return plots.save(plot_det(result, title=title), path)
+    return save_png(plot_det(result, title=title), path, dpi=110)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,13 +91,3 @@ def evaluate(rec: Recognizer, examples: list[Example], *, batch_size: int = 128,
             "probability": float(probs[i, pred[i]])} for i in np.nonzero(pred != y)[0]]
     return Report(list(rec.labels), float(np.mean(pred == y)), len(y), per_class,
                   confusion_matrix(y, pred, labels=idx), mis, skipped)
-
-
-def save_json(obj: Any, path: str | Path) -> Path:
-    """Write JSON atomically."""
-    import json
-
-    from .checkpoint import atomic_write
-
-    text = json.dumps(obj, indent=2)
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))

@@ -27,8 +27,9 @@ import torch
 from torch import nn
 
 from ..config import to_dict
-from ..errors import ConfigError, ModelError
-from .checkpoint import Checkpoint, atomic_write
+from ..errors import ModelError, UsageError
+from ..io import atomic_write, save_json
+from .checkpoint import Checkpoint
 
 FORMATS = ("onnx", "torchscript")
 ONNX_OPSET = 17  # onnxruntime >= 1.17 (the `export` extra) runs it
@@ -103,7 +104,7 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
 
     Raises
     ------
-    ConfigError
+    UsageError
         Unknown format, or the ONNX packages are not installed.
     ModelError
         The model cannot be loaded or traced.
@@ -112,17 +113,17 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
     from .recognizer import resolve_model
 
     if fmt not in FORMATS:
-        raise ConfigError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
+        raise UsageError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
     if fmt == "onnx":
         try:
             import onnx  # noqa: F401
         except ImportError:
-            raise ConfigError("ONNX export needs the onnx package: pip install "
+            raise UsageError("ONNX export needs the onnx package: pip install "
                               "'space-speech[export]'") from None
     ckpt = model if isinstance(model, Checkpoint) else load(resolve_model(model))
     out = Path(out)
     if out.is_dir():
-        raise ConfigError(f"{out}: is a folder; give the file to write (e.g. model.{fmt})")
+        raise UsageError(f"{out}: is a folder; give the file to write (e.g. model.{fmt})")
     info = describe(ckpt, fmt)
     module = Exportable(ckpt).eval()
     write = _to_onnx if fmt == "onnx" else _to_torchscript
@@ -131,7 +132,7 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
     except (RuntimeError, torch.jit.Error) as e:  # pragma: no cover - tracer failures
         raise ModelError(f"cannot export to {fmt}: {str(e).splitlines()[0]}") from None
     sidecar = Path(str(out) + ".json")
-    atomic_write(sidecar, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2)))
+    save_json(info, sidecar)
     return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -126,16 +126,3 @@ def load_model(name_or_path: str | os.PathLike = "digits") -> Recognizer:
     """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file."""
     path = resolve_model(name_or_path)
     return Recognizer(load_checkpoint(path), name=str(name_or_path))
-
-
-def expand_inputs(items: Sequence[str | os.PathLike]) -> list[Path]:
-    """Files as given, folders expanded to the audio files inside them (sorted)."""
-    exts = {".wav", ".flac", ".ogg", ".mp3", ".oga", ".aiff", ".aif"}
-    out: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in exts))
-        else:
-            out.append(p)
-    return out

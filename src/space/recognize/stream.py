@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import audio
-from ..errors import AudioError, ConfigError
+from ..errors import AudioError, UsageError
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,17 @@ class StreamConfig:
 
     def __post_init__(self) -> None:
         if self.frame_ms <= 0 or self.start_ms < self.frame_ms:
-            raise ConfigError("frame_ms > 0 and start_ms >= frame_ms are required")
+            raise UsageError("frame_ms > 0 and start_ms >= frame_ms are required")
         if self.stop_db > self.start_db:
-            raise ConfigError(
+            raise UsageError(
                 f"stop_db ({self.stop_db}) must not exceed start_db ({self.start_db})"
             )
         if not 0 <= self.post_roll_ms <= self.hangover_ms:
-            raise ConfigError("post_roll_ms must lie within 0..hangover_ms")
+            raise UsageError("post_roll_ms must lie within 0..hangover_ms")
         if self.pre_roll_ms < 0 or self.min_speech_ms < 0 or self.max_word_s <= 0:
-            raise ConfigError("pre_roll_ms, min_speech_ms >= 0 and max_word_s > 0 are required")
+            raise UsageError("pre_roll_ms, min_speech_ms >= 0 and max_word_s > 0 are required")
         if not 0 <= self.min_probability <= 1:
-            raise ConfigError(f"min_probability {self.min_probability} is outside 0..1")
+            raise UsageError(f"min_probability {self.min_probability} is outside 0..1")
 
 
 @dataclass
@@ -376,7 +376,7 @@ def _denoise(y: np.ndarray, sr: int, noise: np.ndarray) -> np.ndarray:
     try:
         import noisereduce
     except ImportError as e:  # pragma: no cover - depends on the install
-        raise ConfigError(
+        raise UsageError(
             "noise suppression needs noisereduce (pip install 'space-speech[mic]')"
         ) from e
     n_fft = 512 if sr <= 16000 else 1024 if sr <= 32000 else 2048

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from ..config import FeatureConfig, ModelConfig, TrainConfig, to_dict
 from ..data import Augmenter, ClipDataset, Example
 from ..data.augment import spec_augment
-from ..errors import ConfigError
+from ..errors import UsageError
 from . import checkpoint as ckpt_io
 from .model import SpaceModel
 
@@ -105,7 +105,7 @@ def train(
     out = Path(out)
     model_cfg = model_cfg or ModelConfig(n_classes=len(labels))
     if model_cfg.n_classes != len(labels):
-        raise ConfigError(f"model has {model_cfg.n_classes} classes, data has {len(labels)}")
+        raise UsageError(f"model has {model_cfg.n_classes} classes, data has {len(labels)}")
     seed_everything(train_cfg.seed)
     # CPUs this process may use (taskset / container cpusets), shared among local ranks
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -128,15 +128,15 @@ def train(
     if resume is not None:
         prev = ckpt_io.load(resume)
         if prev.train_state is None:
-            raise ConfigError(f"{resume}: has no training state to resume from")
+            raise UsageError(f"{resume}: has no training state to resume from")
         if prev.labels != labels:
-            raise ConfigError(f"{resume}: was trained on labels {prev.labels}, data has {labels}")
+            raise UsageError(f"{resume}: was trained on labels {prev.labels}, data has {labels}")
         model.load_state_dict(prev.model.state_dict())
         opt.load_state_dict(prev.train_state["optimizer"])
         sched.load_state_dict(prev.train_state["scheduler"])
         planned = int(prev.meta.get("train_config", {}).get("epochs", train_cfg.epochs))
         if planned != train_cfg.epochs:
-            raise ConfigError(f"{resume}: that run was planned for {planned} epochs; resuming "
+            raise UsageError(f"{resume}: that run was planned for {planned} epochs; resuming "
                               f"continues it, so use --epochs {planned}")
         start_epoch = int(prev.train_state["epoch"]) + 1
         best_acc = float(prev.train_state.get("best_val_acc", -1.0))

@@ -10,7 +10,6 @@ then :func:`space.pronounce.add_references` (which keeps names inside the refere
 from __future__ import annotations
 
 import base64
-import io
 import os
 import tempfile
 import threading
@@ -21,17 +20,52 @@ from typing import Annotated, Any
 import anyio
 import numpy as np
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import audio
 from .._version import __version__
-from ..errors import AudioError, ConfigError, ModelError, SpaceError
+from ..errors import (
+    AudioError,
+    AudioTooLongError,
+    DataError,
+    DecodeError,
+    ModelError,
+    NoSpeechError,
+    ReferenceSetError,
+    SpaceError,
+    UnknownWordError,
+    UsageError,
+)
+from ..io import AUDIO_EXTS
 
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: minutes of 48 kHz WAV, far more than a word
 MAX_DURATION_S = 10.0  # a practice attempt is one word; longer uploads are refused (413)
 MAX_REFERENCE_FILES = 10
+
+# The package's errors as HTTP statuses, by type (the most specific class listed wins).
+HTTP_STATUS: dict[type[SpaceError], int] = {
+    DecodeError: 415,  # not audio we can decode
+    AudioTooLongError: 413,
+    NoSpeechError: 422,
+    AudioError: 422,
+    UnknownWordError: 404,
+    ReferenceSetError: 422,
+    UsageError: 422,
+    DataError: 422,
+    ModelError: 503,  # the server's own model is missing or broken: not the client's fault
+    SpaceError: 500,
+}
+
+
+def http_status(exc: SpaceError) -> int:
+    """The HTTP status of one of the package's errors (see :data:`HTTP_STATUS`)."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
 
 
 @dataclass
@@ -114,27 +148,9 @@ class _BodyLimit:
 
 
 def _decode_upload(data: bytes, name: str, settings: Settings) -> tuple[np.ndarray, int]:
-    """Bytes of an uploaded file -> mono float32 and its rate, or the right HTTP error."""
-    import soundfile as sf
-
-    if not data:
-        raise HTTPException(422, f"{name}: the upload is empty")
-    try:
-        info = sf.info(io.BytesIO(data))
-    except Exception:  # libsndfile cannot even read a header: not audio (or not a kind we read)
-        raise HTTPException(
-            415, f"{name}: not a recognised audio format (send WAV, FLAC, OGG or MP3)"
-        ) from None
-    if info.samplerate > 0 and info.frames / info.samplerate > settings.max_duration_s:
-        raise HTTPException(
-            413, f"{name}: {info.frames / info.samplerate:.1f} s long; at most "
-            f"{settings.max_duration_s:g} s per attempt (record one word)"
-        )
-    try:
-        return audio.load(data, name=name, max_duration_s=settings.max_duration_s)
-    except AudioError as e:
-        code = 415 if "cannot decode" in str(e) or "format" in str(e) else 422
-        raise HTTPException(code, str(e)) from None
+    """Bytes of an uploaded file -> mono float32 and its rate, through the one decoder
+    (:func:`space.audio.load`): its errors become HTTP statuses by :data:`HTTP_STATUS`."""
+    return audio.load(data, name=name, max_duration_s=settings.max_duration_s)
 
 
 async def _read(upload: UploadFile, settings: Settings) -> bytes:
@@ -146,20 +162,12 @@ async def _read(upload: UploadFile, settings: Settings) -> bytes:
 
 
 def _png(result: Any) -> str:
-    """The feedback figure as a data: URL (PNG). pyplot is not thread-safe: one at a time."""
-    from ..recognize.plots import _plt
+    """The feedback figure as a data: URL (PNG). Each request draws its own figure (no
+    pyplot), so pictures for several clients are drawn at once."""
+    from ..io import png_bytes
 
-    with _PLOT_LOCK:
-        fig = result.plot()
-        try:
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=80)
-        finally:
-            _plt().close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-_PLOT_LOCK = threading.Lock()
+    data = png_bytes(result.plot(), dpi=80)
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def create_app(
@@ -187,7 +195,7 @@ def create_app(
     from ..recognize.recognizer import BUNDLED, bundled_model_path
 
     if max_upload_bytes < 1024 or max_duration_s <= 0:
-        raise ConfigError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
+        raise UsageError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
     models: dict[str, str] = {}
     for name in BUNDLED:
         try:
@@ -224,8 +232,16 @@ def create_app(
 
     @app.exception_handler(SpaceError)
     async def space_error(request: Request, exc: SpaceError) -> JSONResponse:
-        code = 404 if type(exc).__name__ == "ReferenceError" else 422
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        return JSONResponse({"detail": str(exc)}, status_code=http_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer is a list of dicts; every other error here is one line.
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+            parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -346,7 +362,7 @@ def create_app(
                 _decode_upload(data, name, settings)  # 413/415/422 before anything is kept
                 # Our own name in our own folder: the client's file name is never a path.
                 suffix = Path(name).suffix.lower()
-                if suffix not in pronounce.refsets.AUDIO_EXTS:
+                if suffix not in AUDIO_EXTS:
                     suffix = ".wav"
                 stem = "".join(c if c.isalnum() else "_" for c in Path(name).stem)[:40]
                 p = Path(tmp) / f"{i:02d}_{stem or 'clip'}{suffix}"
