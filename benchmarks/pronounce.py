@@ -29,9 +29,9 @@ from space.data import speech_commands_splits
 from space.data.readers import SC_COMMANDS
 from space.pronounce.align import dtw_frames, frames
 from space.pronounce.calibrate import band, calibrate
+from space.pronounce.distance import match, set_distances, within_set
 from space.pronounce.frames import Featurizer, Utterance, bundled_encoder_path, load_encoder
 from space.pronounce.medoids import medoids, pairwise
-from space.pronounce.score import match, set_distances, within_set
 from space.pronounce.segments import worst_segments
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -155,7 +155,7 @@ def test_noise_lowers_the_score(seven):
 
 
 def test_noise_and_tempo_factors_rise_smoothly():
-    from space.pronounce.score import noise_factor, tempo_factor
+    from space.pronounce.distance import noise_factor, tempo_factor
 
     snrs = [80, 50, 36, 27, 17, 12, 8, 0]
     f = [noise_factor(x) for x in snrs]
@@ -179,10 +179,9 @@ def test_estimated_snr_falls_with_noise(seven):
 
 
 def test_frames_blend_posteriors_and_log_mels(seven):
-    from space.pronounce.frames import Featurizer
-    from space.pronounce.score import featurizer
+    from space.pronounce.frames import Featurizer, default_featurizer
 
-    feat = featurizer()
+    feat = default_featurizer()
     if feat.encoder is None:
         pytest.skip("no bundled frame encoder")
     u = feat(*seven)
@@ -197,7 +196,9 @@ def test_frames_blend_posteriors_and_log_mels(seven):
 
 
 def test_set_distances_as_scored(seven, three):
-    from space.pronounce.score import featurizer, match, set_distances, within_set, word_reference_set
+    from space.pronounce.distance import match, set_distances, within_set
+    from space.pronounce.frames import default_featurizer as featurizer
+    from space.pronounce.reference_set import word_reference_set
 
     refs = word_reference_set("7").utterances
     att = [featurizer()(*seven), featurizer()(*three)]
@@ -209,17 +210,19 @@ def test_set_distances_as_scored(seven, three):
 
 
 def test_bundled_frames_cache_matches_the_encoder():
+    from space.pronounce.frames import default_featurizer
+    from space.pronounce.reference_set import load_utterance, read_frames_cache
     from space.pronounce.refsets import bundled_dir
-    from space.pronounce.score import _load_utterance, cached_frames, featurizer
 
     folder = bundled_dir() / "3"
     clips = reference_paths("3")
-    cached = cached_frames(folder, clips)
+    feat = default_featurizer()
+    cached = read_frames_cache(folder, clips, feat)
     assert cached is not None and len(cached) == len(clips)
-    live = _load_utterance(clips[0], None, str(clips[0]), featurizer())
+    live = load_utterance(clips[0], None, str(clips[0]), feat)
     np.testing.assert_allclose(cached[0].frames, live.frames, atol=2e-3)
     assert cached[0].speech_s == pytest.approx(live.speech_s)
-    assert cached_frames(folder, clips[:-1]) is None  # another set of clips: not used
+    assert read_frames_cache(folder, clips[:-1], feat) is None  # another set of clips: not used
 
 
 def test_wrong_word_scores_lower(seven, three):

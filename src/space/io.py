@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +44,13 @@ def expand_inputs(items: Sequence[str | os.PathLike]) -> list[Path]:
         p = Path(item)
         out.extend(audio_files(p, recursive=True) if p.is_dir() else [p])
     return out
+
+
+def safe_stem(name: str, *, limit: int = 60) -> str:
+    """A file-name stem safe to create anywhere: letters, digits, ``_`` and ``-`` only (no
+    separators, no dots), at most ``limit`` characters; ``"clip"`` if nothing is left."""
+    stem = re.sub(r"[^\w\-]+", "_", Path(name).stem)[:limit].strip("_")
+    return stem or "clip"
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], Any]) -> Path:

@@ -115,28 +115,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(ev: Any, word: str | None, as_json: bool) -> None:
-    from ..errors import SpaceError
 
     d = ev.to_dict()
     line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
     if word is not None:
-        from .. import pronounce
+        from ..pronounce.scoring import score_word_event
 
-        try:
-            res = pronounce.score(ev.audio, word=word, sr=ev.sr)
-        except SpaceError as e:  # this attempt cannot be scored; the next one may
-            d["score"] = None
-            d["score_error"] = str(e)
-            line += f"\tnot scored: {e}"
+        scored = score_word_event(ev, word)
+        d.update(scored)
+        if scored["score"] is None:
+            line += f"\tnot scored: {scored['score_error']}"
         else:
-            r = res.to_dict()
-            d.update(score=r["score"], band=r["band"], distance=r["distance"],
-                     recognized=r["recognized"], worst_segment=None)
-            line += f"\tscore {r['score']:.0f} ({r['band']})"
-            if r["segments"]:
-                s = r["segments"][0]
-                a = round(ev.audio_start_s + s["attempt_start_s"], 3)
-                b = round(ev.audio_start_s + s["attempt_end_s"], 3)
-                d["worst_segment"] = {"start_s": a, "end_s": b}
-                line += f"\tworst {a:.2f}-{b:.2f} s"
+            line += f"\tscore {scored['score']:.0f} ({scored['band']})"
+            if scored["worst_segment"]:
+                w = scored["worst_segment"]
+                line += f"\tworst {w['start_s']:.2f}-{w['end_s']:.2f} s"
     print(json.dumps(d) if as_json else line, flush=True)

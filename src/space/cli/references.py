@@ -56,9 +56,6 @@ def run(args: argparse.Namespace) -> int:
         for p in refs.add_references(args.word, args.files):
             print(p)
     else:
-        user = refs.user_dir()
-        for w in refs.list_words():
-            folder = refs.word_dir(w)
-            where = "user" if folder.parent == user else "bundled"
-            print(f"{w}\t{len(refs.reference_paths(w))}\t{where}\t{folder}")
+        for s in refs.word_summaries():
+            print(f"{s['word']}\t{s['references']}\t{s['source']}\t{s['folder']}")
     return 0

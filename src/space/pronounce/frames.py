@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -343,3 +344,16 @@ def _speech_frames(p_silence: np.ndarray, name: str) -> tuple[int, int]:
     if not runs:
         raise AudioError(f"{name}: no speech found (silence or noise only)")
     return int(runs[0][0]), int(runs[-1][1])
+
+
+_default_lock = threading.Lock()
+_default: Featurizer | None = None
+
+
+def default_featurizer() -> Featurizer:
+    """The process-wide featurizer (the bundled frame encoder, loaded once, thread-safe)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Featurizer.bundled()
+        return _default

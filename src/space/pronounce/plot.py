@@ -9,7 +9,7 @@ import numpy as np
 from ..io import new_figure
 
 if TYPE_CHECKING:
-    from .score import ScoreResult
+    from .result import ScoreResult
 
 SHADE = dict(color="tab:red", alpha=0.25, lw=0)
 

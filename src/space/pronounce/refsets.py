@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReferenceSetError, UnknownWordError, UsageError
-from ..io import audio_files
+from ..io import audio_files, safe_stem
 
 SET_FILE = "set.json"
 FRAMES_FILE = "frames.npz"  # the clips' DTW frames (space.pronounce.build.write_frames_cache)
@@ -98,6 +98,19 @@ def word_dir(word: str) -> Path:
     )
 
 
+def word_summaries() -> list[dict[str, Any]]:
+    """Every word with references: ``{"word", "references" (count), "source" ("user" or
+    "bundled"), "folder"}`` - what ``space references list`` and ``/api/words`` show."""
+    user = user_dir()
+    out = []
+    for w in list_words():
+        folder = word_dir(w)
+        out.append({"word": w, "references": len(_clips(folder)),
+                    "source": "user" if folder.parent == user else "bundled",
+                    "folder": folder})
+    return out
+
+
 def reference_paths(word: str) -> list[Path]:
     """The reference recordings that score ``word``."""
     return _clips(word_dir(word))
@@ -141,7 +154,7 @@ def add_references(word: str, files: list[str | os.PathLike]) -> list[Path]:
     out = []
     for f in files:
         src = Path(f)
-        stem = re.sub(r"[^\w\-]+", "_", src.stem)[:60] or "clip"
+        stem = safe_stem(src.name)
         target = dest / f"{stem}{src.suffix.lower()}"
         n = 1
         while target.exists():

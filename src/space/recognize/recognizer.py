@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ class Prediction:
     source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["top_k"] = [{"label": lab, "probability": p} for lab, p in self.top_k]
-        return d
+        """The JSON object of ``space predict --json`` and the web app's ``/api/predict``."""
+        return {"file": self.source, "label": self.label,
+                "probability": round(float(self.probability), 6),
+                "top_k": [{"label": lab, "probability": round(float(p), 6)}
+                          for lab, p in self.top_k]}
 
 
 def bundled_model_path(name: str) -> Path:

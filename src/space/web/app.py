@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,7 +37,7 @@ from ..errors import (
     UnknownWordError,
     UsageError,
 )
-from ..io import AUDIO_EXTS
+from ..io import AUDIO_EXTS, safe_stem
 
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: minutes of 48 kHz WAV, far more than a word
@@ -77,41 +76,6 @@ class Settings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_duration_s: float = MAX_DURATION_S
     allow_add_references: bool = True
-
-
-class _Models:
-    """Recognisers loaded once, on first use, shared by all requests."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def names(self) -> list[str]:
-        return list(self.settings.models)
-
-    def get(self, name: str | None) -> Any:
-        from ..recognize.recognizer import load_model
-
-        name = name or self.settings.default_model
-        if name not in self.settings.models:
-            raise HTTPException(404, f"unknown model {name!r}; this server has: "
-                                f"{', '.join(self.settings.models) or 'none'}")
-        with self._lock:
-            rec = self._cache.get(name)
-            if rec is None:
-                rec = self._cache[name] = load_model(self.settings.models[name])
-            return rec
-
-    def for_word(self, word: str) -> str | None:
-        """The model whose vocabulary holds ``word`` (None for a user's own word)."""
-        for name in self.names():
-            try:
-                if word in self.get(name).labels:
-                    return name
-            except (SpaceError, HTTPException):
-                continue
-        return None
 
 
 class _BodyLimit:
@@ -193,6 +157,7 @@ def create_app(
         Whether ``POST /api/references/{word}`` may add a user's recordings.
     """
     from ..recognize.recognizer import BUNDLED, bundled_model_path
+    from ..recognize.registry import ModelRegistry
 
     if max_upload_bytes < 1024 or max_duration_s <= 0:
         raise UsageError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
@@ -211,7 +176,14 @@ def create_app(
         raise ModelError(f"bundled model {model!r} is not installed (run `make models`)")
     models.update(extra_models or {})
     settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references)
-    recs = _Models(settings)
+    recs = ModelRegistry(models)
+
+    def model_named(name: str | None) -> Any:
+        name = name or settings.default_model
+        if name not in settings.models:
+            raise HTTPException(404, f"unknown model {name!r}; this server has: "
+                                f"{', '.join(settings.models) or 'none'}")
+        return recs.get(name)
     # CPU-bound work runs in threads, at most one per core: more only makes them take turns
     # (and each request slower) while the event loop keeps accepting uploads.
     cpu = anyio.CapacityLimiter(max(1, os.cpu_count() or 1))
@@ -258,14 +230,12 @@ def create_app(
     @app.get("/api/words")
     def words() -> dict[str, Any]:
         """Every word with references (bundled and the user's), and the model that knows it."""
-        from .. import pronounce
 
-        out = []
-        for w in pronounce.list_words():
-            paths = pronounce.reference_paths(w)
-            user = pronounce.user_dir() in Path(paths[0]).parents if paths else False
-            out.append({"word": w, "display": _display(w), "references": len(paths),
-                        "source": "user" if user else "bundled", "model": recs.for_word(w)})
+        from ..pronounce.refsets import word_summaries
+
+        out = [{"word": s["word"], "display": _display(s["word"]), "references": s["references"],
+                "source": s["source"], "model": recs.name_for_word(s["word"])}
+               for s in word_summaries()]
         return {"words": out, "models": recs.names(), "default_model": settings.default_model}
 
     @app.post("/api/predict")
@@ -280,7 +250,7 @@ def create_app(
 
         def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
             y, sr = _decode_upload(data, name, settings)
-            p = recs.get(model).predict(y, sr=sr, top_k=top_k, name=name)
+            p = model_named(model).predict(y, sr=sr, top_k=top_k, name=name)
             return {**p.to_dict(), "model": model or settings.default_model,
                     "duration_s": round(len(y) / sr, 3), "sr": sr}
 
@@ -303,7 +273,7 @@ def create_app(
 
         def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
             y, sr = _decode_upload(data, name, settings)
-            res = pronounce.score(y, word=w, sr=sr, name=name)
+            res = pronounce.score(y, word=w, sr=sr, name=name, models=recs)
             d = res.to_dict()
             d["references"] = [Path(p).name for p in d["references"]]  # no server paths
             d["reference_urls"] = [f"/api/references/{w}/{i}"
@@ -364,8 +334,7 @@ def create_app(
                 suffix = Path(name).suffix.lower()
                 if suffix not in AUDIO_EXTS:
                     suffix = ".wav"
-                stem = "".join(c if c.isalnum() else "_" for c in Path(name).stem)[:40]
-                p = Path(tmp) / f"{i:02d}_{stem or 'clip'}{suffix}"
+                p = Path(tmp) / f"{i:02d}_{safe_stem(name, limit=40)}{suffix}"
                 p.write_bytes(data)
                 paths.append(p)
             added = pronounce.add_references(w, paths)
@@ -375,8 +344,9 @@ def create_app(
     return app
 
 
-_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-
-
 def _display(word: str) -> str:
-    return f"{word} ({_DIGITS[int(word)]})" if word.isdigit() and len(word) == 1 else word
+    """'7' -> '7 (seven)': the digit words' spoken form beside the label."""
+    from ..pronounce.refsets import ALIASES
+
+    spoken = {digit: name for name, digit in ALIASES.items()}
+    return f"{word} ({spoken[word]})" if word in spoken else word
