@@ -194,7 +194,7 @@ def open_splits(root: str | Path, *, layout: str = "auto", holdout_speaker: str 
     if layout == "auto":
         layout = detect_layout(root)
     if holdout_speaker is not None and layout != "fsdd":
-        raise DataError("--holdout-speaker is only defined for FSDD")
+        raise DataError("a held-out speaker (holdout_speaker) is only defined for FSDD")
     if layout == "fsdd":
         return fsdd_splits(root, holdout_speaker=holdout_speaker)
     if layout == "speech_commands":

@@ -93,8 +93,8 @@ def word_dir(word: str) -> Path:
     known = list_words()
     hint = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
     raise UnknownWordError(
-        f"no references for word {word!r} (known words: {hint or 'none'}); add your own with "
-        f"`space references add {w} FILE...` or pass --reference FILE"
+        f"no references for word {word!r} (known words: {hint or 'none'}); record the word "
+        f"and add the recordings first (`space references add {w} FILE...`)"
     )
 
 

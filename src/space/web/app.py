@@ -23,20 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from .. import audio
+from .. import audio, errors
 from .._version import __version__
-from ..errors import (
-    AudioError,
-    AudioTooLongError,
-    DataError,
-    DecodeError,
-    ModelError,
-    NoSpeechError,
-    ReferenceSetError,
-    SpaceError,
-    UnknownWordError,
-    UsageError,
-)
+from ..errors import ModelError, SpaceError, UsageError
 from ..io import AUDIO_EXTS, safe_stem
 
 STATIC = Path(__file__).parent / "static"
@@ -46,16 +35,16 @@ MAX_REFERENCE_FILES = 10
 
 # The package's errors as HTTP statuses, by type (the most specific class listed wins).
 HTTP_STATUS: dict[type[SpaceError], int] = {
-    DecodeError: 415,  # not audio we can decode
-    AudioTooLongError: 413,
-    NoSpeechError: 422,
-    AudioError: 422,
-    UnknownWordError: 404,
-    ReferenceSetError: 422,
-    UsageError: 422,
-    DataError: 422,
-    ModelError: 503,  # the server's own model is missing or broken: not the client's fault
-    SpaceError: 500,
+    errors.DecodeError: 415,  # not audio we can decode
+    errors.AudioTooLongError: 413,
+    errors.NoSpeechError: 422,
+    errors.AudioError: 422,
+    errors.UnknownWordError: 404,
+    errors.ReferenceSetError: 422,
+    errors.UsageError: 422,
+    errors.DataError: 422,
+    errors.ModelError: 503,  # the server's own model is missing or broken: not the client's fault
+    errors.SpaceError: 500,
 }
 
 
