@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from .config import FeatureConfig
-from .errors import AudioError
+from .errors import AudioError, AudioTooLongError, DecodeError, NoSpeechError
 
 PathLike = str | os.PathLike
 Source = PathLike | BinaryIO | bytes
@@ -71,6 +71,59 @@ def load(
     import soundfile as sf
 
     label = _name(source, name)
+    if sr is not None and (not isinstance(sr, (int, np.integer)) or not MIN_SR <= sr <= MAX_SR):
+        raise AudioError(f"{label}: cannot resample to {sr} Hz (use {MIN_SR}-{MAX_SR} Hz)")
+    fobj = _open(source, label)
+    try:
+        with sf.SoundFile(fobj) as f:
+            file_sr, n_frames = _check_header(f, fobj, label, max_duration_s)
+            data = f.read(dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError,
+            OverflowError, MemoryError, AssertionError) as e:
+        raise _decode_error(label, e) from None
+    if data.ndim != 2 or data.shape[1] < 1:
+        raise DecodeError(f"{label}: cannot decode audio (no channels)")
+    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    check(y, file_sr, name=label)
+    if sr is not None and sr != file_sr:
+        y = resample(y, file_sr, int(sr), name=label)
+        file_sr = int(sr)
+    return np.ascontiguousarray(y, dtype=np.float32), file_sr
+
+
+def probe(source: Source, *, max_duration_s: float | None = MAX_DURATION_S,
+          name: str | None = None) -> tuple[int, int, int]:
+    """The checks :func:`load` makes from the header, without decoding the samples.
+
+    For readers that stream a file block by block (``space listen --input``): they refuse
+    exactly what :func:`load` refuses, with the same messages.
+
+    Returns
+    -------
+    sr, frames, channels : int
+        Rate in Hz, samples per channel, channel count.
+    """
+    import soundfile as sf
+
+    label = _name(source, name)
+    fobj = _open(source, label)
+    try:
+        with sf.SoundFile(fobj) as f:
+            file_sr, n_frames = _check_header(f, fobj, label, max_duration_s)
+            if n_frames == 0:
+                raise AudioError(f"{label}: audio has no samples")
+            return file_sr, n_frames, int(f.channels)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError,
+            OverflowError, MemoryError, AssertionError) as e:
+        raise _decode_error(label, e) from None
+
+
+def _open(source: Source, label: str) -> PathLike | BinaryIO:
+    """Path checks (exists, not a folder, not empty); bytes wrapped in a file object."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -79,57 +132,98 @@ def load(
             raise AudioError(f"{label}: is a folder, not an audio file")
         if path.stat().st_size == 0:
             raise AudioError(f"{label}: file is empty (0 bytes)")
-        fobj: PathLike | BinaryIO = path
-    elif isinstance(source, (bytes, bytearray)):
+        return path
+    if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise AudioError(f"{label}: no data (0 bytes)")
-        fobj = io.BytesIO(source)
-    else:
-        fobj = source
-    try:
-        with sf.SoundFile(fobj) as f:
-            file_sr = int(f.samplerate)
-            n_frames = int(f.frames)
-            if max_duration_s is not None and n_frames > max_duration_s * file_sr:
-                raise AudioError(
-                    f"{label}: {n_frames / file_sr:.1f} s long; at most {max_duration_s:g} s "
-                    "per clip (for long recordings use `space listen --input FILE`)"
-                )
-            data = f.read(dtype="float32", always_2d=True)
-    except AudioError:
-        raise
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        msg = str(e).split("\n")[0]
-        if "Format not recognised" in msg or "unknown format" in msg.lower():
-            msg = "not a recognised audio format (WAV, FLAC, OGG, MP3)"
-        raise AudioError(f"{label}: cannot decode audio ({msg})") from None
-    if isinstance(fobj, Path) and _truncated_wav(fobj):
-        raise AudioError(
+        return io.BytesIO(bytes(source))
+    if not hasattr(source, "read"):
+        raise AudioError(f"{label}: expected a path, bytes or a file object, not "
+                         f"{type(source).__name__}")
+    return source
+
+
+def _check_header(f: Any, fobj: PathLike | BinaryIO, label: str,
+                  max_duration_s: float | None) -> tuple[int, int]:
+    """Rate, length and WAV integrity from an open SoundFile; raises before decoding."""
+    file_sr, n_frames = int(f.samplerate), int(f.frames)
+    if file_sr <= 0 or f.channels < 1:
+        raise DecodeError(f"{label}: cannot decode audio (invalid header: {file_sr} Hz, "
+                          f"{f.channels} channels)")
+    if max_duration_s is not None and n_frames > max_duration_s * file_sr:
+        raise AudioTooLongError(
+            f"{label}: {n_frames / file_sr:.1f} s long; at most {max_duration_s:g} s "
+            "per clip (for long recordings use `space listen --input FILE`)"
+        )
+    if _truncated_wav(fobj):
+        raise DecodeError(
             f"{label}: truncated WAV file (the header promises more data than the file holds)"
         )
-    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
-    check(y, file_sr, name=label)
-    if sr is not None and sr != file_sr:
-        y = resample(y, file_sr, sr, name=label)
-        file_sr = sr
-    return np.ascontiguousarray(y, dtype=np.float32), file_sr
+    return file_sr, n_frames
 
 
-def _truncated_wav(path: Path) -> bool:
-    """True when a RIFF/WAVE header promises more data than the file holds."""
-    with open(path, "rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+def _decode_error(label: str, e: BaseException) -> DecodeError:
+    msg = str(e).split("\n")[0]
+    if "Format not recognised" in msg or "unknown format" in msg.lower():
+        msg = "not a recognised audio format (WAV, FLAC, OGG, MP3)"
+    return DecodeError(f"{label}: cannot decode audio ({msg or type(e).__name__})")
+
+
+def _truncated_wav(fobj: PathLike | BinaryIO) -> bool:
+    """True when a RIFF/WAVE header promises more data than the file (or bytes) hold.
+
+    libsndfile reads such a file without complaint, padding nothing: the same upload must
+    not be refused from disk and accepted from memory, so every source is checked.
+    """
+    if isinstance(fobj, (str, os.PathLike)):
+        with open(fobj, "rb") as f:
+            return _wav_short(f, os.path.getsize(fobj))
+    try:
+        pos = fobj.tell()
+        size = fobj.seek(0, io.SEEK_END)
+    except (OSError, AttributeError, ValueError):
+        return False  # a pipe: nothing to compare against
+    try:
+        fobj.seek(0)
+        return _wav_short(fobj, size)
+    finally:
+        fobj.seek(pos)
+
+
+def _wav_short(f: BinaryIO, size: int) -> bool:
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return False
+    while True:
+        chunk = f.read(8)
+        if len(chunk) < 8:
             return False
-        while True:
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                return False
-            cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
-            if cid == b"data":
-                here = f.tell()
-                return size != 0xFFFFFFFF and here + size > path.stat().st_size
-            f.seek(size + (size & 1), 1)
+        cid, n = chunk[:4], int.from_bytes(chunk[4:], "little")
+        if cid == b"data":
+            # 0 and sizes near 2**31 or 2**32 (0x7FFFF000, 0xFFFFFFFF) are "length unknown"
+            # placeholders of streaming writers (`espeak-ng --stdout`, ffmpeg to a pipe).
+            return 0 < n < 0x7FFF0000 and f.tell() + n > size
+        f.seek(n + (n & 1), 1)
+
+
+def as_array(x: Any, *, name: str = "<array>") -> np.ndarray:
+    """A numpy array of samples from an array-like (numpy, a CPU/GPU torch tensor, a list).
+
+    Integer samples are kept as numbers (every consumer peak-normalises); booleans,
+    complex numbers, strings and objects are refused.
+    """
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor, without importing torch
+        x = x.detach().cpu().numpy()
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise AudioError(f"{name}: not an array of samples ({e})") from None
+    if a.dtype.kind not in "iuf":
+        raise AudioError(f"{name}: samples must be integer or floating-point numbers, not "
+                         f"{a.dtype}")
+    if a.dtype.kind == "f" and a.dtype.itemsize > 8:
+        a = a.astype(np.float64)
+    return a
 
 
 def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
@@ -148,12 +242,18 @@ def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{name}: audio contains NaN or infinite samples")
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
-        raise AudioError(f"{name}: audio is silent (peak below -80 dBFS); nothing to recognise")
+        raise NoSpeechError(f"{name}: audio is silent (peak below -80 dBFS): no speech found")
 
 
 def as_mono(y: np.ndarray) -> np.ndarray:
-    """Average channels of a (n, channels) array; 1-D arrays pass through."""
-    y = np.asarray(y, dtype=np.float32)
+    """Average channels of a (n, channels) array; 1-D arrays pass through.
+
+    Accepts what :func:`as_array` accepts (torch tensors too); other shapes are left for
+    :func:`check` to refuse with a message.
+    """
+    y = as_array(y).astype(np.float32)
+    if y.size == 0:
+        return y.reshape(-1)
     if y.ndim == 2:
         y = y.mean(axis=1) if y.shape[1] <= y.shape[0] else y.mean(axis=0)
     return y

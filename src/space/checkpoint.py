@@ -40,9 +40,16 @@ class Checkpoint:
 
 def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     """Call ``write(tmp_path)`` then rename onto ``path``: readers never see a half file."""
+    from .outputs import OutputError, write_error
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # Internal writers (reference sets) create their word folders; the faces refuse a
+        # missing parent folder before the work starts (outputs.check_output_path).
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise write_error(path, e) from None
     os.close(fd)
     # mkstemp makes the file private (0600); give it the mode a plain open() would.
     umask = os.umask(0)
@@ -51,8 +58,11 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        # A full disk or a folder made read-only mid-run: one clear line, no half file.
+        if isinstance(e, OSError) and not isinstance(e, OutputError):
+            raise write_error(path, e) from None
         raise
     return path
 
@@ -71,7 +81,16 @@ def save(ckpt: Checkpoint, path: str | os.PathLike, *, with_train_state: bool = 
         "state_dict": state,
         "train_state": ckpt.train_state if with_train_state else None,
     }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    def write(tmp: str) -> None:
+        try:
+            torch.save(payload, tmp)
+        except RuntimeError as e:  # torch's zip writer reports a failed write (disk full) so
+            from .outputs import OutputError
+
+            raise OutputError(f"cannot write {path}: {str(e).splitlines()[0]}; nothing was "
+                              "written") from None
+
+    return atomic_write(path, write)
 
 
 def load(path: str | os.PathLike) -> Checkpoint:

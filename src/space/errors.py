@@ -21,3 +21,15 @@ class ModelError(SpaceError):
 
 class DataError(SpaceError):
     """A data set folder is not in the expected layout."""
+
+
+class DecodeError(AudioError):
+    """The bytes are not audio SPACE can decode (unknown format, damaged, truncated)."""
+
+
+class AudioTooLongError(AudioError):
+    """A clip is longer than allowed (checked from the header, before decoding)."""
+
+
+class NoSpeechError(AudioError):
+    """The audio decodes but holds no speech (silence, noise, hum)."""

@@ -15,7 +15,7 @@ import torch
 from . import audio
 from .checkpoint import Checkpoint
 from .checkpoint import load as load_checkpoint
-from .errors import ModelError, SpaceError
+from .errors import ConfigError, ModelError, SpaceError
 
 BUNDLED = ("digits", "commands")
 
@@ -47,15 +47,24 @@ def bundled_model_path(name: str) -> Path:
 
 
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """A bundled model name or a checkpoint path -> a checkpoint path."""
+    """A bundled model name or a checkpoint path -> a checkpoint path.
+
+    A bare bundled name (``"digits"``, ``"commands"``) always means the bundled model, even
+    when a file or folder of that name sits in the working directory (a data folder called
+    ``digits`` must not hide the model). Anything that looks like a path (a separator or a
+    suffix: ``./digits``, ``digits.pt``) is a path; a ``PathLike`` is always a path.
+    """
     s = str(name_or_path)
-    if s in BUNDLED and not Path(s).exists():
+    if isinstance(name_or_path, str) and s in BUNDLED:
         return bundled_model_path(s)
-    path = Path(s)
+    path = Path(s).expanduser()
     if not path.exists():
         raise ModelError(
             f"{s}: no such model file (bundled models: {', '.join(BUNDLED)})"
         )
+    if path.is_dir():
+        raise ModelError(f"{s}: is a folder, not a model file (bundled models: "
+                         f"{', '.join(BUNDLED)}; a checkpoint is a .pt file)")
     return path
 
 
@@ -70,13 +79,24 @@ class Recognizer:
         self.name = name
 
     def prepare(self, source: Any, *, sr: int | None = None, name: str | None = None) -> np.ndarray:
-        """Path, bytes or array -> the fixed window this model sees [shape=(n_samples,)]."""
-        if isinstance(source, np.ndarray):
-            if sr is None:
-                raise SpaceError("sr (the sample rate in Hz) is required with an array")
-            return audio.prepare(audio.as_mono(source), int(sr), self.feature_cfg,
-                                 name=name or "<array>")
-        return audio.load_prepared(source, self.feature_cfg, name=name)
+        """Path, bytes or array -> the fixed window this model sees [shape=(n_samples,)].
+
+        Parameters
+        ----------
+        source : path, bytes, file object, np.ndarray or torch.Tensor
+            An array or tensor is mono ``[shape=(n,)]`` or ``[shape=(n, channels)]`` at
+            ``sr`` Hz (required). A file is decoded by :func:`space.audio.load`; ``sr``
+            given with a file must match its rate (it cannot describe a file).
+
+        Raises
+        ------
+        AudioError
+            Unusable audio; :class:`~space.errors.NoSpeechError` for silence or steady noise.
+        ConfigError
+            ``sr`` missing for an array, or disagreeing with a file's rate.
+        """
+        y, rate, label = load_input(source, sr=sr, name=name)
+        return audio.prepare(y, rate, self.feature_cfg, name=label)
 
     @torch.no_grad()
     def probabilities(self, windows: np.ndarray) -> np.ndarray:
@@ -120,6 +140,46 @@ class Recognizer:
             if len(batch) >= batch_size:
                 yield from flush()
         yield from flush()
+
+
+def is_array(source: Any) -> bool:
+    """True for the in-memory sample containers inputs may be (numpy arrays, torch tensors)."""
+    return isinstance(source, np.ndarray) or (hasattr(source, "detach") and
+                                              hasattr(source, "dim"))
+
+
+def load_input(source: Any, *, sr: int | None = None, name: str | None = None,
+               max_duration_s: float | None = audio.MAX_DURATION_S,
+               speech: bool = True) -> tuple[np.ndarray, int, str]:
+    """Any input a face accepts -> ``(mono float32 [shape=(n,)], rate in Hz, name)``.
+
+    The one entry for predict and score: files and bytes go through
+    :func:`space.audio.load`, arrays and tensors through :func:`space.audio.as_mono` and
+    :func:`space.audio.check`, and (``speech=True``) both through
+    :func:`space.speech.require_speech`, so every face refuses the same things with the
+    same words.
+    """
+    from .speech import require_speech
+
+    if is_array(source):
+        label = name or "<array>"
+        if sr is None:
+            raise ConfigError(f"{label}: sr (the sample rate in Hz) is required with an array")
+        if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)):
+            raise ConfigError(f"{label}: sr must be an integer number of Hz, not {sr!r}")
+        y, rate = audio.as_mono(audio.as_array(source, name=label)), int(sr)
+        audio.check(y, rate, name=label)
+    else:
+        label = name or (str(source) if isinstance(source, (str, os.PathLike)) else
+                         "<audio data>")
+        y, rate = audio.load(source, name=label, max_duration_s=max_duration_s)
+        if sr is not None and sr != rate:
+            raise ConfigError(f"{label}: sr={sr} was given but the file is at {rate} Hz; "
+                              "sr describes arrays only (leave it out for files: they are "
+                              "resampled as needed)")
+    if speech:
+        require_speech(y, rate, name=label)
+    return y, rate, label
 
 
 def load_model(name_or_path: str | os.PathLike = "digits") -> Recognizer:

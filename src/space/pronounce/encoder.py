@@ -26,7 +26,7 @@ from torch import nn
 
 from .. import audio
 from ..config import FeatureConfig, from_dict, to_dict
-from ..errors import AudioError, ConfigError, ModelError
+from ..errors import ConfigError, ModelError, NoSpeechError
 from ..features import LogMel
 
 FORMAT = "space-frame-encoder"
@@ -341,5 +341,5 @@ def _speech_frames(p_silence: np.ndarray, name: str) -> tuple[int, int]:
     runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)
             if b - a >= MIN_SPEECH_FRAMES]
     if not runs:
-        raise AudioError(f"{name}: no speech found (silence or noise only)")
+        raise NoSpeechError(f"{name}: no speech found (silence or noise only)")
     return int(runs[0][0]), int(runs[-1][1])

@@ -11,12 +11,12 @@ from typing import Any, Union
 
 import numpy as np
 
-from .. import audio
 from ..errors import AudioError, ModelError
 from .calibrate import Calibration, band, calibrate, set_distance
 from .encoder import Featurizer, Utterance
 from .medoids import pairwise
 from .references import (
+    DamagedReferenceError,
     ReferenceError,
     bundled_dir,
     check_word,
@@ -92,15 +92,15 @@ class ReferenceSet:
         return float(np.median([u.speech_s for u in self.utterances]))
 
 
-def _load_utterance(source: Source, sr: int | None, name: str, feat: Featurizer) -> Utterance:
-    if isinstance(source, np.ndarray):
-        if sr is None:
-            raise AudioError(f"{name}: sr (the sample rate in Hz) is required with an array")
-        y = audio.as_mono(source)
-        audio.check(y, int(sr), name=name)
-        return feat(y, int(sr), name=name)
-    y, file_sr = audio.load(source, name=name)
-    return feat(y, file_sr, name=name)
+def _load_utterance(source: Source, sr: int | None, name: str, feat: Featurizer, *,
+                    speech: bool = True) -> Utterance:
+    """Decode (the same loader and checks as prediction: recognize.load_input) and encode.
+
+    ``speech=False`` for stored reference sets, which were checked when they were added."""
+    from ..recognize import load_input
+
+    y, rate, label = load_input(source, sr=sr, name=name, speech=speech)
+    return feat(y, rate, name=label)
 
 
 def _other_word_utterances(exclude: set[str], feat: Featurizer) -> dict[str, list[Utterance]]:
@@ -115,7 +115,7 @@ def _other_word_utterances(exclude: set[str], feat: Featurizer) -> dict[str, lis
                 clips = [p for p in sorted(d.iterdir()) if p.suffix in (".flac", ".wav")]
                 if clips:
                     out[d.name] = cached_frames(d, clips) or [
-                        _load_utterance(p, None, str(p), feat) for p in clips]
+                        _load_utterance(p, None, str(p), feat, speech=False) for p in clips]
         _sets[key] = out  # type: ignore[assignment]
         cached = out
     return {w: u for w, u in cached.items() if w not in exclude}  # type: ignore[union-attr]
@@ -165,21 +165,36 @@ def _calibrate_against_bundled(word: str | None, utts: list[Utterance],
 
 
 def _stamp(paths: list[Path]) -> tuple:
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:  # removed since the folder was listed: the set is being changed
+            raise DamagedReferenceError(f"{p}: a reference recording disappeared while "
+                                        "being read; try again") from None
+        out.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
-def word_reference_set(word: str) -> ReferenceSet:
-    """The (cached) reference set of a bundled or user word."""
+def word_reference_set(word: str, references_dir: str | os.PathLike | None = None
+                       ) -> ReferenceSet:
+    """The (cached) reference set of a bundled or user word (the user's folder:
+    ``references_dir`` or :func:`~space.pronounce.references.user_dir`)."""
     w = check_word(word)
-    folder = word_dir(w)
-    paths = reference_paths(w)
+    folder = word_dir(w, references_dir)
+    paths = reference_paths(w, references_dir)
     fid = featurizer_id()
     key = (w, _stamp(paths), fid)
     with _lock:
         if key in _sets:
             return _sets[key]
     feat = featurizer()
-    utts = [_load_utterance(p, None, str(p), feat) for p in paths]
+    try:
+        utts = [_load_utterance(p, None, str(p), feat, speech=False) for p in paths]
+    except AudioError as e:  # a stored clip deleted or damaged under us: not the attempt's fault
+        hint = ("" if folder.parent == bundled_dir() else
+                f"; remove it with `space references remove {w} CLIP`")
+        raise DamagedReferenceError(f"a reference of {w!r} cannot be used: {e}{hint}") from None
     info = read_set_info(folder)
     cal_info = info.get("calibration") or {}
     names = sorted(p.name for p in paths)
@@ -204,14 +219,19 @@ def word_reference_set(word: str) -> ReferenceSet:
 
 
 def file_reference_set(references: list[Source], *, word: str | None,
-                       sr: int | None) -> ReferenceSet:
-    """A reference set from the user's files or arrays (calibrated on the spot)."""
+                       sr: int | None, file_sr: int | None = None) -> ReferenceSet:
+    """A reference set from the user's files or arrays (calibrated on the spot).
+
+    ``sr`` is the rate of the arrays; ``file_sr``, when given, must match the files'."""
+    from ..recognize import is_array
+
     if not references:
         raise ReferenceError("the reference set is empty: give at least one reference recording")
     feat = featurizer()
-    names = [str(r) if not isinstance(r, (np.ndarray, bytes)) else f"<reference {i + 1}>"
+    names = [str(r) if isinstance(r, (str, os.PathLike)) else f"<reference {i + 1}>"
              for i, r in enumerate(references)]
-    utts = [_load_utterance(r, sr, n, feat) for r, n in zip(references, names, strict=True)]
+    utts = [_load_utterance(r, sr if is_array(r) else file_sr, n, feat)
+            for r, n in zip(references, names, strict=True)]
     w = check_word(word) if word else None
     cal = _calibrate_against_bundled(w, utts, feat)
     warnings = []
@@ -333,6 +353,10 @@ class ScoreResult:
         """Feedback figure (see :func:`space.pronounce.plot.feedback`); PNG at ``path``."""
         from .plot import feedback
 
+        if path is not None:
+            from ..outputs import check_output_path
+
+            check_output_path(path, what="--plot")
         fig = feedback(self)
         if path is not None:
             from ..checkpoint import atomic_write
@@ -375,6 +399,7 @@ def score(
     references: list[Source] | None = None,
     sr: int | None = None,
     name: str | None = None,
+    references_dir: str | os.PathLike | None = None,
 ) -> ScoreResult:
     """Score a spoken attempt against golden references.
 
@@ -388,7 +413,11 @@ def score(
     references : list of paths or arrays, optional
         The user's own reference recordings (arrays at ``sr``), instead of the word's set.
     sr : int, optional
-        Sample rate in Hz of array inputs.
+        Sample rate in Hz of array (or torch tensor) inputs. With files only, an ``sr``
+        that disagrees with a file's rate is an error.
+    references_dir : path, optional
+        The user's references folder (default: ``$SPACE_REFERENCES_DIR`` or
+        ``~/.local/share/space/references``).
 
     Returns
     -------
@@ -402,15 +431,24 @@ def score(
     ReferenceError
         Unknown word, empty reference set.
     """
+    from ..recognize import is_array
+
     if word is None and references is None:
         raise ReferenceError("give a word (with references) or reference recordings")
-    if references is not None:
-        refs = file_reference_set(list(references), word=word, sr=sr)
+    if references is not None and not isinstance(references, (list, tuple)):
+        raise ReferenceError("references must be a list of recordings (paths or arrays)")
+    if sr is not None and (is_array(attempt) or any(is_array(r) for r in references or [])):
+        # sr describes the arrays; files beside them keep their own rate
+        file_sr = None
     else:
-        refs = word_reference_set(word)  # type: ignore[arg-type]
+        file_sr = sr  # no arrays: an sr that disagrees with a file is an error
+    if references is not None:
+        refs = file_reference_set(list(references), word=word, sr=sr, file_sr=file_sr)
+    else:
+        refs = word_reference_set(word, references_dir)  # type: ignore[arg-type]
     label = name or (str(attempt) if isinstance(attempt, (str, os.PathLike)) else "<attempt>")
     feat = featurizer()
-    att = _load_utterance(attempt, sr, label, feat)
+    att = _load_utterance(attempt, sr if is_array(attempt) else file_sr, label, feat)
     warnings = list(refs.warnings)
     ratio = att.speech_s / max(refs.typical_speech_s, 1e-3)
     if ratio > MAX_LENGTH_RATIO or ratio < 1 / MAX_LENGTH_RATIO:

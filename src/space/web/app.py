@@ -24,9 +24,15 @@ from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from .. import audio
 from .._version import __version__
-from ..errors import AudioError, ConfigError, ModelError, SpaceError
+from ..errors import (
+    AudioError,
+    AudioTooLongError,
+    ConfigError,
+    DecodeError,
+    ModelError,
+    SpaceError,
+)
 
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: minutes of 48 kHz WAV, far more than a word
@@ -43,6 +49,7 @@ class Settings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_duration_s: float = MAX_DURATION_S
     allow_add_references: bool = True
+    references_dir: str | None = None  # the user's references folder (None: the default)
 
 
 class _Models:
@@ -114,27 +121,38 @@ class _BodyLimit:
 
 
 def _decode_upload(data: bytes, name: str, settings: Settings) -> tuple[np.ndarray, int]:
-    """Bytes of an uploaded file -> mono float32 and its rate, or the right HTTP error."""
-    import soundfile as sf
+    """Bytes of an uploaded file -> mono float32 and its rate, or the right HTTP error.
+
+    The same loader and checks as the CLI and the Python API (recognize.load_input: the
+    one decoder, truncation, silence and no-speech checks); only the status is web's own.
+    """
+    from ..recognize import load_input
 
     if not data:
         raise HTTPException(422, f"{name}: the upload is empty")
     try:
-        info = sf.info(io.BytesIO(data))
-    except Exception:  # libsndfile cannot even read a header: not audio (or not a kind we read)
-        raise HTTPException(
-            415, f"{name}: not a recognised audio format (send WAV, FLAC, OGG or MP3)"
-        ) from None
-    if info.samplerate > 0 and info.frames / info.samplerate > settings.max_duration_s:
-        raise HTTPException(
-            413, f"{name}: {info.frames / info.samplerate:.1f} s long; at most "
-            f"{settings.max_duration_s:g} s per attempt (record one word)"
-        )
-    try:
-        return audio.load(data, name=name, max_duration_s=settings.max_duration_s)
+        y, sr, _ = load_input(data, name=name, max_duration_s=settings.max_duration_s)
     except AudioError as e:
-        code = 415 if "cannot decode" in str(e) or "format" in str(e) else 422
-        raise HTTPException(code, str(e)) from None
+        raise HTTPException(status_for(e), str(e)) from None
+    return y, sr
+
+
+def status_for(exc: SpaceError) -> int:
+    """The HTTP status of one of the package's errors, by its type (never its message)."""
+    from ..outputs import OutputError
+    from ..pronounce.references import DamagedReferenceError, ReferenceError
+
+    if isinstance(exc, DecodeError):
+        return 415  # not audio we can decode
+    if isinstance(exc, AudioTooLongError):
+        return 413
+    if isinstance(exc, DamagedReferenceError):
+        return 409  # the server's stored set is being changed or is damaged
+    if isinstance(exc, ReferenceError):
+        return 404
+    if isinstance(exc, OutputError):
+        return 507  # disk full or read-only storage on the server
+    return 422
 
 
 async def _read(upload: UploadFile, settings: Settings) -> bytes:
@@ -169,6 +187,7 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     max_duration_s: float = MAX_DURATION_S,
     allow_add_references: bool = True,
+    references_dir: str | os.PathLike | None = None,
 ) -> FastAPI:
     """Build the web app.
 
@@ -183,6 +202,9 @@ def create_app(
         Larger or longer uploads get 413.
     allow_add_references : bool
         Whether ``POST /api/references/{word}`` may add a user's recordings.
+    references_dir : path, optional
+        The user's references folder (default: ``$SPACE_REFERENCES_DIR`` or
+        ``~/.local/share/space/references``).
     """
     from ..recognize import BUNDLED, bundled_model_path
 
@@ -202,7 +224,9 @@ def create_app(
     elif model not in models:
         raise ModelError(f"bundled model {model!r} is not installed (run `make models`)")
     models.update(extra_models or {})
-    settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references)
+    settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references,
+                        str(references_dir) if references_dir is not None else None)
+    rdir = settings.references_dir
     recs = _Models(settings)
     # CPU-bound work runs in threads, at most one per core: more only makes them take turns
     # (and each request slower) while the event loop keeps accepting uploads.
@@ -224,8 +248,7 @@ def create_app(
 
     @app.exception_handler(SpaceError)
     async def space_error(request: Request, exc: SpaceError) -> JSONResponse:
-        code = 404 if type(exc).__name__ == "ReferenceError" else 422
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -245,11 +268,10 @@ def create_app(
         from .. import pronounce
 
         out = []
-        for w in pronounce.list_words():
-            paths = pronounce.reference_paths(w)
-            user = pronounce.user_dir() in Path(paths[0]).parents if paths else False
-            out.append({"word": w, "display": _display(w), "references": len(paths),
-                        "source": "user" if user else "bundled", "model": recs.for_word(w)})
+        for ws in pronounce.word_sources(rdir):
+            out.append({"word": ws.word, "display": _display(ws.word),
+                        "references": len(ws.clips), "source": ws.source,
+                        "replaces_bundled": ws.hides_bundled, "model": recs.for_word(ws.word)})
         return {"words": out, "models": recs.names(), "default_model": settings.default_model}
 
     @app.post("/api/predict")
@@ -282,12 +304,12 @@ def create_app(
 
         name = file.filename or "upload"
         w = pronounce.check_word(word)
-        pronounce.reference_paths(w)  # 404 for an unknown word before decoding anything
+        pronounce.reference_paths(w, rdir)  # 404 for an unknown word before decoding anything
         data = await _read(file, settings)
 
         def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
             y, sr = _decode_upload(data, name, settings)
-            res = pronounce.score(y, word=w, sr=sr, name=name)
+            res = pronounce.score(y, word=w, sr=sr, name=name, references_dir=rdir)
             d = res.to_dict()
             d["references"] = [Path(p).name for p in d["references"]]  # no server paths
             d["reference_urls"] = [f"/api/references/{w}/{i}"
@@ -306,7 +328,7 @@ def create_app(
         from .. import pronounce
 
         w = pronounce.check_word(word)
-        paths = pronounce.reference_paths(w)
+        paths = pronounce.reference_paths(w, rdir)
         return {"word": w, "references": [
             {"index": i, "name": p.name, "url": f"/api/references/{w}/{i}"}
             for i, p in enumerate(paths)]}
@@ -317,10 +339,12 @@ def create_app(
         from .. import pronounce
 
         w = pronounce.check_word(word)
-        paths = pronounce.reference_paths(w)  # the file is picked by number, never by name
+        paths = pronounce.reference_paths(w, rdir)  # picked by number, never by name
         if not 0 <= index < len(paths):
             raise HTTPException(404, f"word {w!r} has {len(paths)} references; no #{index}")
         p = paths[index]
+        if not p.is_file():  # removed a moment ago
+            raise HTTPException(409, f"reference #{index} of {w!r} was just removed; reload")
         media = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg",
                  ".mp3": "audio/mpeg"}.get(p.suffix.lower(), "application/octet-stream")
         return FileResponse(p, media_type=media)
@@ -352,9 +376,13 @@ def create_app(
                 p = Path(tmp) / f"{i:02d}_{stem or 'clip'}{suffix}"
                 p.write_bytes(data)
                 paths.append(p)
-            added = pronounce.add_references(w, paths)
-        return {"word": w, "added": [p.name for p in added],
-                "references": len(pronounce.reference_paths(w))}
+            # file checks and the copy are blocking: off the event loop
+            res = await in_thread(lambda: pronounce.add_reference_clips(
+                w, paths, references_dir=rdir, max_duration_s=settings.max_duration_s))
+        return {"word": w, "added": [p.name for p in res.added],
+                "duplicates": [{"file": Path(f).name.split("_", 1)[-1], "same_as": c}
+                               for f, c in res.duplicates],
+                "references": len(pronounce.reference_paths(w, rdir))}
 
     return app
 
