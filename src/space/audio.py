@@ -24,6 +24,9 @@ MAX_SR = 96000
 # An isolated word is short; a long file is almost always a mistake (or a job for
 # `space listen --input`), and decoding ten minutes of audio to find one word wastes memory.
 MAX_DURATION_S = 30.0
+# More channels than any microphone array we expect: a damaged header (and decoding it would
+# allocate frames x channels floats).
+MAX_CHANNELS = 64
 # Peak below this (about -80 dBFS) is digital silence or a muted microphone.
 SILENCE_PEAK = 1e-4
 
@@ -147,9 +150,13 @@ def _check_header(f: Any, fobj: PathLike | BinaryIO, label: str,
                   max_duration_s: float | None) -> tuple[int, int]:
     """Rate, length and WAV integrity from an open SoundFile; raises before decoding."""
     file_sr, n_frames = int(f.samplerate), int(f.frames)
-    if file_sr <= 0 or f.channels < 1:
+    if file_sr <= 0 or not 1 <= f.channels <= MAX_CHANNELS or n_frames < 0:
         raise DecodeError(f"{label}: cannot decode audio (invalid header: {file_sr} Hz, "
                           f"{f.channels} channels)")
+    if not MIN_SR <= file_sr <= MAX_SR:  # before decoding: a damaged header can claim anything
+        raise AudioError(
+            f"{label}: sample rate {file_sr} Hz is not supported (use {MIN_SR}-{MAX_SR} Hz)"
+        )
     if max_duration_s is not None and n_frames > max_duration_s * file_sr:
         raise AudioTooLongError(
             f"{label}: {n_frames / file_sr:.1f} s long; at most {max_duration_s:g} s "
@@ -251,7 +258,8 @@ def as_mono(y: np.ndarray) -> np.ndarray:
     Accepts what :func:`as_array` accepts (torch tensors too); other shapes are left for
     :func:`check` to refuse with a message.
     """
-    y = as_array(y).astype(np.float32)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range -> inf, refused by check()
+        y = as_array(y).astype(np.float32)
     if y.size == 0:
         return y.reshape(-1)
     if y.ndim == 2:

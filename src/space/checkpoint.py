@@ -111,7 +111,8 @@ def load(path: str | os.PathLike) -> Checkpoint:
         raise ModelError(f"{path}: not a readable SPACE checkpoint ({first})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{path}: not a SPACE checkpoint")
-    if payload.get("format_version", 0) > FORMAT_VERSION:
+    version = payload.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelError(
             f"{path}: written by a newer SPACE ({payload.get('space_version')}); upgrade space"
         )
@@ -124,7 +125,8 @@ def load(path: str | os.PathLike) -> Checkpoint:
         state = payload["state_dict"]
         model = SpaceModel(fcfg, mcfg, frontend=LogMel(fcfg, mel=state["frontend.mel"]))
         model.load_state_dict(state)
-    except (KeyError, ConfigError, RuntimeError, TypeError) as e:
+    except (KeyError, ConfigError, RuntimeError, TypeError, ValueError, AttributeError,
+            IndexError) as e:  # whatever a damaged payload makes the rebuild trip over
         raise ModelError(f"{path}: checkpoint is damaged or incompatible ({e})") from None
     model.eval()
     return Checkpoint(model, labels, payload.get("meta") or {}, payload.get("train_state"))
