@@ -191,7 +191,13 @@ _LOCK = threading.Lock()  # threads of one server
 @contextmanager
 def _locked(root: Path) -> Iterator[None]:
     """One writer at a time per references folder: threads and processes (flock)."""
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        # the user's data folder (~/.local/share/space/references) is ours to create
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from ..outputs import write_error
+
+        raise write_error(root, e) from None
     with _LOCK:
         try:
             import fcntl
@@ -237,8 +243,8 @@ def add_reference_clips(word: str, files: list[str | os.PathLike], *,
         # the one loader, the same checks as an attempt (raises AudioError naming the file)
         load_input(f, name=str(f), max_duration_s=max_duration_s)
     root = user_dir(references_dir)
-    if not root.exists():
-        check_output_path(root, what="references folder", folder=True)
+    if root.exists() and not root.is_dir():
+        check_output_path(root, what="references folder", folder=True)  # says what is wrong
     dest = root / w
     result = AddResult(w, dest)
     with _locked(root):
