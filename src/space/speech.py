@@ -22,11 +22,11 @@ background noise (``benchmarks/speech_presence.py``, results in
 audio                          refused
 =============================  ==================
 white noise (synthetic, file)  100%
-running tap / pink noise       100% / 77%
-exercise bike / cat / dishes   77% / 33% / 0%
-FSDD, SC clean; 10 dB SNR      0%
+running tap / pink noise       100% / 87%
+exercise bike / cat / dishes   60% / 17% / 0%
+FSDD, SC clean; 10 dB SNR      0% (600 clips)
 FSDD, SC at 5 dB SNR           0%, 0.3%
-espeak-ng words                0%
+espeak-ng words (2 voices)     0%
 =============================  ==================
 
 A tone or chirp is not noise (it is not flat) and passes: the check is about noise, not
