@@ -7,7 +7,7 @@ FSDD   ?= ../shared/data/fsdd
 SC     ?= ../shared/data/speech_commands
 OUT    ?= out
 
-.PHONY: setup system-deps demo test test-fast models references bench lint clean
+.PHONY: setup system-deps demo test test-fast fuzz models references bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> creating $(VENV) and installing pinned dependencies (first run: a few minutes)"
@@ -49,6 +49,13 @@ test: setup system-deps
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Long property-based fuzzing of every decoder entry point (tests/test_fuzz.py): 300 random
+# cases per property instead of make test's 8; prints the case count (also in $(OUT)/fuzz.txt).
+fuzz: setup
+	@mkdir -p $(OUT)
+	SPACE_FUZZ=long SPACE_FUZZ_REPORT=$(OUT)/fuzz.txt $(BIN)/python -m pytest -q -s \
+	  tests/test_fuzz.py
 
 # Re-train the bundled models with the recipes quoted in the README's model cards.
 models: setup

@@ -207,12 +207,13 @@ def test_add_references_stays_in_the_folder(client, refs_dir: Path, tmp_path: Pa
     monkeypatch.setattr(tempfile, "tempdir", str(spool))
     rng = np.random.default_rng(4)
     clip = wav_bytes(word_like(2, 16000, rng), 16000)
+    clip2 = wav_bytes(word_like(2, 16000, rng), 16000)
     files = [("files", ("../../../evil name.wav", clip, "audio/wav")),
-             ("files", ("/etc/cron.d/x.wav", clip, "audio/wav"))]
+             ("files", ("/etc/cron.d/x.wav", clip2, "audio/wav"))]
     r = client.post("/api/references/beep", files=files)
     assert r.status_code == 200, r.text
     d = r.json()
-    assert d["word"] == "beep" and d["references"] == 2
+    assert d["word"] == "beep" and d["references"] == 2 and d["duplicates"] == []
     stored = sorted(p.name for p in (refs_dir / "beep").iterdir() if p.suffix == ".wav")
     assert stored == sorted(d["added"]) and all("/" not in n and ".." not in n for n in stored)
     assert list(spool.iterdir()) == []  # the upload folder is gone

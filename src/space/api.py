@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -99,20 +101,30 @@ def train_model(
     n_mels: int = 40,
     task: str | None = None,
     progress: bool = True,
+    skip_bad: bool = False,
 ) -> dict[str, Any] | None:
     """Train on a data set folder, write the best checkpoint to ``out``, test it.
 
+    Every file of the data set is checked first (headers: :func:`space.data.scan.
+    scan_examples`). Unusable files stop the run before it starts, all of them named, or
+    with ``skip_bad`` are left out (and counted in the summary's ``skipped``).
+
     Returns a summary dict (``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``,
-    ``n_test``, ``train_s``), or ``None`` on a non-zero torchrun rank.
+    ``n_test``, ``train_s``, ``skipped``), or ``None`` on a non-zero torchrun rank.
     """
+    from .io import check_output_path
     from .recognize import checkpoint as ckpt_io
     from .recognize.evaluate import evaluate
     from .recognize.recognizer import Recognizer
-    from .recognize.train import train
+    from .recognize.train import last_path, train
 
     if epochs < 1 or batch_size < 1 or lr <= 0 or copies < 1:
         raise UsageError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
+    # Refuse an unwritable --out now, not after the whole run (and its <out>.last.pt too).
+    out = check_output_path(out, what="--out")
+    check_output_path(last_path(out), what="--out")
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
+    splits, skipped = _drop_bad_files(splits, data, skip_bad=skip_bad)
     if not splits.train:
         raise UsageError(f"{data}: the training split is empty")
     fcfg = default_feature_config(splits, fmax=fmax, n_mels=n_mels)
@@ -127,8 +139,20 @@ def train_model(
     mcfg = ModelConfig(n_classes=len(splits.labels), channels=channels)
     t0 = time.time()
     meta = {"data": str(data), **{k: str(v) for k, v in splits.info.items()}}
-    ck = train(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg, model_cfg=mcfg,
-               train_cfg=tcfg, resume=resume, meta=meta, progress=progress)
+    try:
+        with sigterm_as_interrupt():
+            ck = train(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg,
+                       model_cfg=mcfg, train_cfg=tcfg, resume=resume, meta=meta,
+                       progress=progress)
+    except KeyboardInterrupt:
+        last = last_path(out)
+        if int(os.environ.get("RANK", "0")) == 0:
+            import sys
+
+            print("\n" + (f"{last} holds the last finished epoch: continue with --resume "
+                          f"{last} (same --epochs)" if last.is_file() else
+                          "no epoch had finished: nothing to resume"), file=sys.stderr)
+        raise
     if int(os.environ.get("RANK", "0")) != 0:
         return None
     train_s = time.time() - t0
@@ -139,7 +163,57 @@ def train_model(
     ckpt_io.save(ck, out, with_train_state=False)
     return {"checkpoint": str(out), "best_epoch": ck.meta.get("best_epoch"),
             "val_acc": ck.meta.get("val_acc"), "test_acc": test_acc, "n_test": n_test,
-            "train_s": round(train_s, 1), "labels": ck.labels}
+            "train_s": round(train_s, 1), "labels": ck.labels,
+            "skipped": [{"file": b.path, "error": b.reason} for b in skipped]}
+
+
+def _drop_bad_files(splits: Splits, data: str | os.PathLike, *, skip_bad: bool
+                    ) -> tuple[Splits, list[Any]]:
+    """Scan every split's files; refuse (naming them all) or leave them out (``skip_bad``)."""
+    import sys
+    from dataclasses import replace as dc_replace
+
+    from .data.scan import describe_bad, scan_examples
+    from .errors import DataError
+
+    bad = scan_examples(splits.train + splits.val + splits.test)
+    if not bad:
+        return splits, []
+    if not skip_bad:
+        raise DataError(f"{data}: {len(bad)} unusable file(s); fix or remove them, or pass "
+                        f"--skip-bad to train without them:\n{describe_bad(bad)}")
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"skipping {len(bad)} unusable file(s) of {data}:\n{describe_bad(bad)}",
+              file=sys.stderr)
+    drop = {b.path for b in bad}
+
+    def keep(xs: list) -> list:
+        return [e for e in xs if e.path not in drop]
+
+    return dc_replace(splits, train=keep(splits.train), val=keep(splits.val),
+                      test=keep(splits.test)), bad
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, a job scheduler) stops work the way Ctrl-C does
+    (KeyboardInterrupt), so writes in flight are cleaned up (atomic writes) and the last
+    finished checkpoint stays valid. Main thread only; elsewhere a no-op."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
@@ -167,11 +241,13 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
     ``task``: Speech Commands task set-up (default: the one the model was trained on).
     Returns ``(Report, png_path_or_None)``.
     """
-    from .io import save_png
+    from .io import check_output_path, save_png
     from .recognize import plots
     from .recognize.evaluate import evaluate
     from .recognize.recognizer import load_model
 
+    if plot:
+        check_output_path(plot, what="--plot")
     rec = load_model(model)
     task = model_task(rec, data, layout, task)
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
@@ -196,10 +272,15 @@ def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str 
     Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)
     when given. Returns the :class:`~space.recognize.det.DetResult`.
     """
-    from .io import save_json
+    from .io import check_output_path, save_json
     from .recognize import det
     from .recognize.recognizer import load_model
 
+    if plot:
+        check_output_path(plot, what="--det")
+        check_output_path(json_out or Path(plot).with_suffix(".json"), what="--det")
+    elif json_out:
+        check_output_path(json_out, what="--det")
     rec = load_model(model)
     task = model_task(rec, data, layout, task)
     splits = load_splits(data, layout=layout, task=task)

@@ -16,7 +16,9 @@ to do about it, and never echoes data (arrays, file contents).
     ├── DataError             a data set folder in the wrong layout, unusable clips
     │   └── DownloadError     a data set that could not be fetched or verified
     ├── ReferenceSetError     a reference set that is empty or unusable
-    │   └── UnknownWordError  a word with no references
+    │   ├── UnknownWordError  a word with no references
+    │   └── DamagedReferenceError  a stored reference that was deleted or damaged
+    ├── OutputError           an output that cannot be written (missing folder, disk full)
     └── UsageError            a bad parameter, option or configuration value (also a ValueError)
 """
 
@@ -61,6 +63,17 @@ class ReferenceSetError(SpaceError):
 
 class UnknownWordError(ReferenceSetError):
     """A word has no reference recordings (bundled or the user's)."""
+
+
+class DamagedReferenceError(ReferenceSetError):
+    """A stored reference recording cannot be read (deleted or corrupted under us)."""
+
+
+class OutputError(SpaceError, OSError):
+    """An output file or folder cannot be written (missing parent, a folder, read-only, full).
+
+    Also an ``OSError``, so code that already tolerates a failed optional write (a cache
+    in a read-only folder) keeps doing so."""
 
 
 class UsageError(SpaceError, ValueError):

@@ -5,7 +5,21 @@ and places it in the fixed window a model sees. The log-mel front end
 (:mod:`space.audio.features`) is imported on its own: it needs torch.
 """
 
-from .load import MAX_DURATION_S, MAX_SR, MIN_SR, SILENCE_PEAK, Source, as_mono, check, load, resample
+from .load import (
+    MAX_DURATION_S,
+    MAX_SR,
+    MIN_SR,
+    SILENCE_PEAK,
+    Source,
+    as_array,
+    as_mono,
+    check,
+    is_array,
+    load,
+    load_input,
+    probe,
+    resample,
+)
 from .prepare import fit_window, load_prepared, normalize_peak, prepare, speech_bounds
 
 __all__ = [
@@ -14,13 +28,17 @@ __all__ = [
     "MIN_SR",
     "SILENCE_PEAK",
     "Source",
+    "as_array",
     "as_mono",
     "check",
+    "is_array",
     "fit_window",
     "load",
+    "load_input",
     "load_prepared",
     "normalize_peak",
     "prepare",
+    "probe",
     "resample",
     "speech_bounds",
 ]

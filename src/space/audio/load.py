@@ -9,11 +9,11 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import AudioError, AudioTooLongError, DecodeError, UsageError, describe
+from ..errors import AudioError, AudioTooLongError, DecodeError, NoSpeechError, UsageError, describe
 
 PathLike = str | os.PathLike
 Source = PathLike | BinaryIO | bytes
@@ -23,6 +23,9 @@ MAX_SR = 96000
 # An isolated word is short; a long file is almost always a mistake (or a job for
 # `space listen --input`), and decoding ten minutes of audio to find one word wastes memory.
 MAX_DURATION_S = 30.0
+# More channels than any microphone array we expect: a damaged header (and decoding it would
+# allocate frames x channels floats).
+MAX_CHANNELS = 64
 # Peak below this (about -80 dBFS) is digital silence or a muted microphone.
 SILENCE_PEAK = 1e-4
 
@@ -70,6 +73,59 @@ def load(
     import soundfile as sf
 
     label = _name(source, name)
+    if sr is not None and (not isinstance(sr, (int, np.integer)) or not MIN_SR <= sr <= MAX_SR):
+        raise AudioError(f"{label}: cannot resample to {sr} Hz (use {MIN_SR}-{MAX_SR} Hz)")
+    fobj = _open(source, label)
+    try:
+        with sf.SoundFile(fobj) as f:
+            file_sr, n_frames = _check_header(f, fobj, label, max_duration_s)
+            data = f.read(dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError,
+            OverflowError, MemoryError, AssertionError) as e:
+        raise _decode_error(label, e) from None
+    if data.ndim != 2 or data.shape[1] < 1:
+        raise DecodeError(f"{label}: cannot decode audio (no channels)")
+    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    check(y, file_sr, name=label)
+    if sr is not None and sr != file_sr:
+        y = resample(y, file_sr, int(sr), name=label)
+        file_sr = int(sr)
+    return np.ascontiguousarray(y, dtype=np.float32), file_sr
+
+
+def probe(source: Source, *, max_duration_s: float | None = MAX_DURATION_S,
+          name: str | None = None) -> tuple[int, int, int]:
+    """The checks :func:`load` makes from the header, without decoding the samples.
+
+    For readers that stream a file block by block (``space listen --input``): they refuse
+    exactly what :func:`load` refuses, with the same messages.
+
+    Returns
+    -------
+    sr, frames, channels : int
+        Rate in Hz, samples per channel, channel count.
+    """
+    import soundfile as sf
+
+    label = _name(source, name)
+    fobj = _open(source, label)
+    try:
+        with sf.SoundFile(fobj) as f:
+            file_sr, n_frames = _check_header(f, fobj, label, max_duration_s)
+            if n_frames == 0:
+                raise AudioError(f"{label}: audio has no samples")
+            return file_sr, n_frames, int(f.channels)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError,
+            OverflowError, MemoryError, AssertionError) as e:
+        raise _decode_error(label, e) from None
+
+
+def _open(source: Source, label: str) -> PathLike | BinaryIO:
+    """Path checks (exists, not a folder, not empty); bytes wrapped in a file object."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -78,60 +134,102 @@ def load(
             raise AudioError(f"{label}: is a folder, not an audio file")
         if path.stat().st_size == 0:
             raise AudioError(f"{label}: file is empty (0 bytes)")
-        fobj: PathLike | BinaryIO = path
-    elif isinstance(source, (bytes, bytearray)):
+        return path
+    if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise AudioError(f"{label}: empty (0 bytes of data)")
-        fobj = io.BytesIO(source)
-    elif hasattr(source, "read"):
-        fobj = source
-    else:
+        return io.BytesIO(bytes(source))
+    if not hasattr(source, "read"):
         raise UsageError(f"cannot read audio from a {describe(source)}: give a file path, bytes, "
                          "a file object, or a mono array with its sample rate")
-    try:
-        with sf.SoundFile(fobj) as f:
-            file_sr = int(f.samplerate)
-            n_frames = int(f.frames)
-            if max_duration_s is not None and n_frames > max_duration_s * file_sr:
-                raise AudioTooLongError(
-                    f"{label}: {n_frames / file_sr:.1f} s long; at most {max_duration_s:g} s "
-                    "per clip (for long recordings use `space listen --input FILE`)"
-                )
-            data = f.read(dtype="float32", always_2d=True)
-    except AudioError:
-        raise
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        msg = str(e).split("\n")[0]
-        if "Format not recognised" in msg or "unknown format" in msg.lower():
-            msg = "not a recognised audio format (WAV, FLAC, OGG, MP3)"
-        raise DecodeError(f"{label}: cannot decode audio ({msg})") from None
-    if isinstance(fobj, Path) and _truncated_wav(fobj):
+    return source
+
+
+def _check_header(f: Any, fobj: PathLike | BinaryIO, label: str,
+                  max_duration_s: float | None) -> tuple[int, int]:
+    """Rate, length and WAV integrity from an open SoundFile; raises before decoding."""
+    file_sr, n_frames = int(f.samplerate), int(f.frames)
+    if file_sr <= 0 or not 1 <= f.channels <= MAX_CHANNELS or n_frames < 0:
+        raise DecodeError(f"{label}: cannot decode audio (invalid header: {file_sr} Hz, "
+                          f"{f.channels} channels)")
+    if not MIN_SR <= file_sr <= MAX_SR:  # before decoding: a damaged header can claim anything
+        raise AudioError(
+            f"{label}: sample rate {file_sr} Hz is not supported (use {MIN_SR}-{MAX_SR} Hz)"
+        )
+    if max_duration_s is not None and n_frames > max_duration_s * file_sr:
+        raise AudioTooLongError(
+            f"{label}: {n_frames / file_sr:.1f} s long; at most {max_duration_s:g} s "
+            "per clip (for long recordings use `space listen --input FILE`)"
+        )
+    if _truncated_wav(fobj):
         raise DecodeError(
             f"{label}: truncated WAV file (the header promises more data than the file holds)"
         )
-    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
-    check(y, file_sr, name=label)
-    if sr is not None and sr != file_sr:
-        y = resample(y, file_sr, sr, name=label)
-        file_sr = sr
-    return np.ascontiguousarray(y, dtype=np.float32), file_sr
+    return file_sr, n_frames
 
 
-def _truncated_wav(path: Path) -> bool:
-    """True when a RIFF/WAVE header promises more data than the file holds."""
-    with open(path, "rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+def _decode_error(label: str, e: BaseException) -> DecodeError:
+    msg = str(e).split("\n")[0]
+    if "Format not recognised" in msg or "unknown format" in msg.lower():
+        msg = "not a recognised audio format (WAV, FLAC, OGG, MP3)"
+    return DecodeError(f"{label}: cannot decode audio ({msg or type(e).__name__})")
+
+
+def _truncated_wav(fobj: PathLike | BinaryIO) -> bool:
+    """True when a RIFF/WAVE header promises more data than the file (or bytes) hold.
+
+    libsndfile reads such a file without complaint, padding nothing: the same upload must
+    not be refused from disk and accepted from memory, so every source is checked.
+    """
+    if isinstance(fobj, (str, os.PathLike)):
+        with open(fobj, "rb") as f:
+            return _wav_short(f, os.path.getsize(fobj))
+    try:
+        pos = fobj.tell()
+        size = fobj.seek(0, io.SEEK_END)
+    except (OSError, AttributeError, ValueError):
+        return False  # a pipe: nothing to compare against
+    try:
+        fobj.seek(0)
+        return _wav_short(fobj, size)
+    finally:
+        fobj.seek(pos)
+
+
+def _wav_short(f: BinaryIO, size: int) -> bool:
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return False
+    while True:
+        chunk = f.read(8)
+        if len(chunk) < 8:
             return False
-        while True:
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                return False
-            cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
-            if cid == b"data":
-                here = f.tell()
-                return size != 0xFFFFFFFF and here + size > path.stat().st_size
-            f.seek(size + (size & 1), 1)
+        cid, n = chunk[:4], int.from_bytes(chunk[4:], "little")
+        if cid == b"data":
+            # 0 and sizes near 2**31 or 2**32 (0x7FFFF000, 0xFFFFFFFF) are "length unknown"
+            # placeholders of streaming writers (`espeak-ng --stdout`, ffmpeg to a pipe).
+            return 0 < n < 0x7FFF0000 and f.tell() + n > size
+        f.seek(n + (n & 1), 1)
+
+
+def as_array(x: Any, *, name: str = "<array>") -> np.ndarray:
+    """A numpy array of samples from an array-like (numpy, a CPU/GPU torch tensor, a list).
+
+    Integer samples are kept as numbers (every consumer peak-normalises); booleans,
+    complex numbers, strings and objects are refused.
+    """
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor, without importing torch
+        x = x.detach().cpu().numpy()
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise AudioError(f"{name}: not an array of samples ({e})") from None
+    if a.dtype.kind not in "iuf":
+        raise AudioError(f"{name}: samples must be integer or floating-point numbers, not "
+                         f"{a.dtype}")
+    if a.dtype.kind == "f" and a.dtype.itemsize > 8:
+        a = a.astype(np.float64)
+    return a
 
 
 def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
@@ -150,12 +248,19 @@ def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{name}: audio contains NaN or infinite samples")
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
-        raise AudioError(f"{name}: audio is silent (peak below -80 dBFS); nothing to recognise")
+        raise NoSpeechError(f"{name}: audio is silent (peak below -80 dBFS): no speech found")
 
 
 def as_mono(y: np.ndarray) -> np.ndarray:
-    """Average channels of a (n, channels) array; 1-D arrays pass through."""
-    y = np.asarray(y, dtype=np.float32)
+    """Average channels of a (n, channels) array; 1-D arrays pass through.
+
+    Accepts what :func:`as_array` accepts (torch tensors too); other shapes are left for
+    :func:`check` to refuse with a message.
+    """
+    with np.errstate(over="ignore"):  # float64 beyond float32's range -> inf, refused by check()
+        y = as_array(y).astype(np.float32)
+    if y.size == 0:
+        return y.reshape(-1)
     if y.ndim == 2:
         y = y.mean(axis=1) if y.shape[1] <= y.shape[0] else y.mean(axis=0)
     return y
@@ -172,3 +277,43 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int, *, name: str = "<audio
     if orig_sr == target_sr:
         return y.astype(np.float32, copy=False)
     return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+
+
+def is_array(source: Any) -> bool:
+    """True for the in-memory sample containers inputs may be (numpy arrays, torch tensors)."""
+    return isinstance(source, np.ndarray) or (hasattr(source, "detach") and
+                                              hasattr(source, "dim"))
+
+
+def load_input(source: Any, *, sr: int | None = None, name: str | None = None,
+               max_duration_s: float | None = MAX_DURATION_S,
+               speech: bool = True) -> tuple[np.ndarray, int, str]:
+    """Any input a face accepts -> ``(mono float32 [shape=(n,)], rate in Hz, name)``.
+
+    The one entry for predict and score: files and bytes go through
+    :func:`load`, arrays and tensors through :func:`as_mono` and
+    :func:`check`, and (``speech=True``) both through
+    :func:`space.audio.speech.require_speech`, so every face refuses the same things with the
+    same words.
+    """
+    from .speech import require_speech
+
+    if is_array(source):
+        label = name or "<array>"
+        if sr is None:
+            raise UsageError(f"{label}: sr (the sample rate in Hz) is required with an array")
+        if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)):
+            raise UsageError(f"{label}: sr must be an integer number of Hz, not {sr!r}")
+        y, rate = as_mono(as_array(source, name=label)), int(sr)
+        check(y, rate, name=label)
+    else:
+        label = name or (str(source) if isinstance(source, (str, os.PathLike)) else
+                         "<audio data>")
+        y, rate = load(source, name=label, max_duration_s=max_duration_s)
+        if sr is not None and sr != rate:
+            raise UsageError(f"{label}: sr={sr} was given but the file is at {rate} Hz; "
+                              "sr describes arrays only (leave it out for files: they are "
+                              "resampled as needed)")
+    if speech:
+        require_speech(y, rate, name=label)
+    return y, rate, label

@@ -22,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", "-m", default="digits",
                    help="bundled model (digits, commands) or a checkpoint path (default: digits)")
     p.add_argument("--word", "-w", help="score each word heard against this word's references")
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder for --word (default: $SPACE_REFERENCES_DIR "
+                   "or ~/.local/share/space/references)")
     p.add_argument("--input", "-i", metavar="FILE",
                    help="stream this recording instead of the microphone")
     p.add_argument("--fast", action="store_true",
@@ -71,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         from .. import pronounce
 
         word = pronounce.check_word(args.word)
-        pronounce.reference_paths(word)  # fail now, not at the first word, if it has none
+        # fail now, not at the first word, if it has none
+        pronounce.reference_paths(word, args.references_dir)
     rec = load_model(args.model)
     chunk_s = args.chunk_ms / 1000
     microphone = None
@@ -101,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         for ev in stream.feed(counted(chunks)):
             n += 1
-            _report(ev, word, args.json)
+            _report(ev, word, args.json, args.references_dir)
     except KeyboardInterrupt:  # the normal way to stop listening
         for ev in stream.flush():
-            _report(ev, word, args.json)
+            _report(ev, word, args.json, args.references_dir)
         print(file=sys.stderr)
     finally:
         if microphone is not None:
@@ -114,14 +118,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(ev: Any, word: str | None, as_json: bool) -> None:
+def _report(ev: Any, word: str | None, as_json: bool, references_dir: str | None = None
+            ) -> None:
 
     d = ev.to_dict()
     line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
     if word is not None:
         from ..pronounce.scoring import score_word_event
 
-        scored = score_word_event(ev, word)
+        scored = score_word_event(ev, word, references_dir=references_dir)
         d.update(scored)
         if scored["score"] is None:
             line += f"\tnot scored: {scored['score_error']}"

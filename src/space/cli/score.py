@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--reference", "-r", action="append", metavar="REF",
                    help="a reference recording or a folder of them (repeat for a set); "
                    "replaces --word's set")
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder (default: $SPACE_REFERENCES_DIR or "
+                   "~/.local/share/space/references)")
     p.add_argument("--json", action="store_true", help="one JSON object per attempt per line")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")
@@ -47,9 +50,15 @@ def run(args: argparse.Namespace) -> int:
         refs = [str(p) for p in expand_inputs(args.reference)]
     failed = 0
     many = len(args.attempts) > 1
+    if args.plot:
+        from ..io import check_output_path
+
+        for attempt in args.attempts:  # every picture's path, before any scoring
+            check_output_path(_plot_path(args.plot, attempt, many), what="--plot")
     for attempt in args.attempts:
         try:
-            res = score(attempt, word=args.word, references=refs)
+            res = score(attempt, word=args.word, references=refs,
+                        references_dir=args.references_dir)
         except AudioError as e:
             if not many:
                 raise

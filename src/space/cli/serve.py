@@ -25,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="larger uploads get 413 (default 10)")
     p.add_argument("--max-duration-s", type=float, default=10.0,
                    help="longer recordings get 413 (default 10)")
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder, where the page adds recordings (default: "
+                   "$SPACE_REFERENCES_DIR or ~/.local/share/space/references)")
     p.add_argument("--no-add-references", action="store_true",
                    help="do not let the page add recordings to your references")
     p.add_argument("--threads", type=int, default=1,
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     app = create_app(model=args.model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                      max_duration_s=args.max_duration_s,
-                     allow_add_references=not args.no_add_references)
+                     allow_add_references=not args.no_add_references,
+                     references_dir=args.references_dir)
     try:
         local = ipaddress.ip_address(args.host).is_loopback
     except ValueError:

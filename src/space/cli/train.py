@@ -51,6 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     f.add_argument("--fmax", type=float,
                    help="upper mel band edge in Hz (default: 4000 for FSDD, 8000 otherwise)")
     f.add_argument("--n-mels", type=int, default=40)
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave out unusable files (named, with a count) instead of refusing "
+                   "to train; every file's header is checked before training starts")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     return p
@@ -79,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         speed=not args.no_speed, colour=not args.no_colour,
         specaugment=not args.no_specaugment, shift=not args.no_shift, snr_db=snr,
         p_noise=args.p_noise, fmax=args.fmax, n_mels=args.n_mels, task=args.task, progress=not args.quiet,
+        skip_bad=args.skip_bad,
     )
     if summary is None:  # a non-zero torchrun rank
         return 0

@@ -76,7 +76,8 @@ class ClipDataset(Dataset):
         try:
             y, (start, end) = self.raw(i)
         except AudioError as e:
-            raise DataError(f"cannot use training clip: {e}") from None
+            # (evaluation reads its clips through here too: not always a "training" clip)
+            raise DataError(f"cannot use clip: {e}") from None
         n = self.cfg.n_samples
         aug = self.augmenter
         if aug is None:

@@ -18,7 +18,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .refsets import add_references, check_word, list_words, reference_paths, user_dir
+from .refsets import (
+    AddResult,
+    WordSource,
+    add_reference_clips,
+    add_references,
+    check_word,
+    list_words,
+    reference_paths,
+    remove_references,
+    user_dir,
+    word_sources,
+)
 
 _LAZY = {
     "Alignment": "align",
@@ -33,18 +44,23 @@ _LAZY = {
 
 __all__ = [
     "BANDS",
+    "AddResult",
     "Alignment",
     "Calibration",
     "ScoreResult",
     "Segment",
+    "WordSource",
+    "add_reference_clips",
     "add_references",
     "band",
     "check_word",
     "dtw",
     "list_words",
     "reference_paths",
+    "remove_references",
     "score",
     "user_dir",
+    "word_sources",
 ]
 
 

@@ -60,10 +60,11 @@ def build_references(
     """
     import soundfile as sf
 
-    from ..io import atomic_write
+    from ..io import atomic_write, check_output_path
 
     if k < 1:
         raise DataError("k (references per word) must be >= 1")
+    check_output_path(out, what="--out", folder=True)
     feat = featurizer or default_featurizer()
     examples = open_splits(data, layout=layout).get(split)
     labels = sorted({e.label for e in examples if not e.label.startswith("_")})

@@ -28,7 +28,7 @@ from torch import nn
 from .. import audio
 from ..audio.features import LogMel
 from ..config import FeatureConfig, from_dict, to_dict
-from ..errors import AudioError, ModelError, UsageError
+from ..errors import ModelError, NoSpeechError, UsageError
 
 FORMAT = "space-frame-encoder"
 FORMAT_VERSION = 1
@@ -342,7 +342,7 @@ def _speech_frames(p_silence: np.ndarray, name: str) -> tuple[int, int]:
     runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)
             if b - a >= MIN_SPEECH_FRAMES]
     if not runs:
-        raise AudioError(f"{name}: no speech found (silence or noise only)")
+        raise NoSpeechError(f"{name}: no speech found (silence or noise only)")
     return int(runs[0][0]), int(runs[-1][1])
 
 

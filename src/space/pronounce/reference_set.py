@@ -18,8 +18,7 @@ from typing import Union
 
 import numpy as np
 
-from .. import audio
-from ..errors import AudioError, ReferenceSetError
+from ..errors import AudioError, DamagedReferenceError, ReferenceSetError
 from ..io import atomic_write, audio_files
 from .align import frames as unit_frames
 from .calibrate import Calibration, calibrate
@@ -63,17 +62,16 @@ class ReferenceSet:
 
 
 def load_utterance(source: Source, sr: int | None, name: str,
-                   feat: Featurizer | None = None) -> Utterance:
-    """A path, bytes or mono array (with ``sr``) -> its frames, through the one decoder."""
+                   feat: Featurizer | None = None, *, speech: bool = True) -> Utterance:
+    """A path, bytes or mono array (with ``sr``) -> its frames, through the one loader and
+    the same checks as prediction (:func:`space.audio.load_input`).
+
+    ``speech=False`` for stored reference sets, which were checked when they were added."""
+    from ..audio import load_input
+
     feat = feat or default_featurizer()
-    if isinstance(source, np.ndarray):
-        if sr is None:
-            raise AudioError(f"{name}: sr (the sample rate in Hz) is required with an array")
-        y = audio.as_mono(source)
-        audio.check(y, int(sr), name=name)
-        return feat(y, int(sr), name=name)
-    y, file_sr = audio.load(source, name=name)
-    return feat(y, file_sr, name=name)
+    y, rate, label = load_input(source, sr=sr, name=name, speech=speech)
+    return feat(y, rate, name=label)
 
 
 def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
@@ -81,7 +79,7 @@ def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
     a user's own references calibrates them against every bundled word's references, and
     reading these is much faster than running the encoder on 170 clips."""
     clips = audio_files(folder)
-    utts = [load_utterance(p, None, str(p), feat) for p in clips]
+    utts = [load_utterance(p, None, str(p), feat, speech=False) for p in clips]
     frames = [u.frames.astype(np.float16) for u in utts]
     offsets = np.cumsum([0] + [len(f) for f in frames])
 
@@ -135,7 +133,7 @@ def _bundled_utterances(feat: Featurizer) -> dict[str, list[Utterance]]:
             clips = audio_files(d)
             if clips:
                 out[d.name] = read_frames_cache(d, clips, feat) or [
-                    load_utterance(p, None, str(p), feat) for p in clips]
+                    load_utterance(p, None, str(p), feat, speech=False) for p in clips]
     with _lock:
         _bundled_frames[key] = out
     return out
@@ -157,21 +155,36 @@ def calibrate_against_bundled(word: str | None, utts: list[Utterance],
 
 
 def _stamp(paths: list[Path]) -> tuple:
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:  # removed since the folder was listed: the set is being changed
+            raise DamagedReferenceError(f"{p}: a reference recording disappeared while "
+                                        "being read; try again") from None
+        out.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
-def word_reference_set(word: str, feat: Featurizer | None = None) -> ReferenceSet:
-    """The (cached) reference set of a bundled or user word."""
+def word_reference_set(word: str, feat: Featurizer | None = None, *,
+                       references_dir: str | os.PathLike | None = None) -> ReferenceSet:
+    """The (cached) reference set of a bundled or user word (the user's folder:
+    ``references_dir`` or :func:`~space.pronounce.refsets.user_dir`)."""
     feat = feat or default_featurizer()
     w = check_word(word)
-    folder = word_dir(w)
-    paths = reference_paths(w)
+    folder = word_dir(w, references_dir)
+    paths = reference_paths(w, references_dir)
     fid = features_id(feat)
     key = (w, _stamp(paths), fid)
     with _lock:
         if key in _sets:
             return _sets[key]
-    utts = [load_utterance(p, None, str(p), feat) for p in paths]
+    try:
+        utts = [load_utterance(p, None, str(p), feat, speech=False) for p in paths]
+    except AudioError as e:  # a stored clip deleted or damaged under us: not the attempt's fault
+        hint = ("" if folder.parent == bundled_dir() else
+                f"; remove it with `space references remove {w} CLIP`")
+        raise DamagedReferenceError(f"a reference of {w!r} cannot be used: {e}{hint}") from None
     info = read_set_info(folder)
     cal_info = info.get("calibration") or {}
     names = sorted(p.name for p in paths)
@@ -196,14 +209,20 @@ def word_reference_set(word: str, feat: Featurizer | None = None) -> ReferenceSe
 
 
 def file_reference_set(references: list[Source], *, word: str | None, sr: int | None,
-                       feat: Featurizer | None = None) -> ReferenceSet:
-    """A reference set from the user's files or arrays (calibrated on the spot)."""
+                       file_sr: int | None = None, feat: Featurizer | None = None
+                       ) -> ReferenceSet:
+    """A reference set from the user's files or arrays (calibrated on the spot).
+
+    ``sr`` is the rate of the arrays; ``file_sr``, when given, must match the files'."""
+    from ..audio import is_array
+
     if not references:
         raise ReferenceSetError("the reference set is empty: give at least one reference recording")
     feat = feat or default_featurizer()
-    names = [str(r) if not isinstance(r, (np.ndarray, bytes)) else f"<reference {i + 1}>"
+    names = [str(r) if isinstance(r, (str, os.PathLike)) else f"<reference {i + 1}>"
              for i, r in enumerate(references)]
-    utts = [load_utterance(r, sr, n, feat) for r, n in zip(references, names, strict=True)]
+    utts = [load_utterance(r, sr if is_array(r) else file_sr, n, feat)
+            for r, n in zip(references, names, strict=True)]
     w = check_word(word) if word else None
     cal = calibrate_against_bundled(w, utts, feat)
     warnings = []

@@ -56,6 +56,10 @@ class ScoreResult:
         """Feedback figure (see :func:`space.pronounce.plot.feedback`); PNG at ``path``."""
         from .plot import feedback
 
+        if path is not None:
+            from ..io import check_output_path
+
+            check_output_path(path, what="--plot")
         fig = feedback(self)
         if path is not None:
             from ..io import save_png

@@ -47,6 +47,7 @@ def score(
     sr: int | None = None,
     name: str | None = None,
     models: Any = None,
+    references_dir: str | os.PathLike | None = None,
 ) -> ScoreResult:
     """Score a spoken attempt against golden references.
 
@@ -60,11 +61,15 @@ def score(
     references : list of paths or arrays, optional
         The user's own reference recordings (arrays at ``sr``), instead of the word's set.
     sr : int, optional
-        Sample rate in Hz of array inputs.
+        Sample rate in Hz of array (or torch tensor) inputs. With files only, an ``sr``
+        that disagrees with a file's rate is an error.
     name : str, optional
         How to call the attempt in the result and in messages.
     models : ModelRegistry, optional
         The models that check the word (``recognized``); default: the bundled ones.
+    references_dir : path, optional
+        The user's references folder (default: ``$SPACE_REFERENCES_DIR`` or
+        ``~/.local/share/space/references``).
 
     Returns
     -------
@@ -78,17 +83,26 @@ def score(
     ReferenceSetError
         Unknown word (:class:`~space.errors.UnknownWordError`), empty reference set.
     """
+    from ..audio import is_array
+
     if word is None and references is None:
         raise ReferenceSetError("give a word (with references) or reference recordings")
+    if references is not None and not isinstance(references, (list, tuple)):
+        raise ReferenceSetError("references must be a list of recordings (paths or arrays)")
+    if sr is not None and (is_array(attempt) or any(is_array(r) for r in references or [])):
+        file_sr = None  # sr describes the arrays; files beside them keep their own rate
+    else:
+        file_sr = sr  # no arrays: an sr that disagrees with a file is an error
     label = name or (str(attempt) if isinstance(attempt, (str, os.PathLike)) else "<attempt>")
     if isinstance(attempt, (str, os.PathLike)) and not os.path.exists(attempt):
         raise AudioError(f"{label}: file not found")  # before loading references or models
     feat = default_featurizer()
     if references is not None:
-        refs = file_reference_set(list(references), word=word, sr=sr, feat=feat)
+        refs = file_reference_set(list(references), word=word, sr=sr, file_sr=file_sr,
+                                  feat=feat)
     else:
-        refs = word_reference_set(word, feat)  # type: ignore[arg-type]
-    att = load_utterance(attempt, sr, label, feat)
+        refs = word_reference_set(word, feat, references_dir=references_dir)  # type: ignore[arg-type]
+    att = load_utterance(attempt, sr if is_array(attempt) else file_sr, label, feat)
     warnings = list(refs.warnings)
     ratio = att.speech_s / max(refs.typical_speech_s, 1e-3)
     if ratio > MAX_LENGTH_RATIO or ratio < 1 / MAX_LENGTH_RATIO:
@@ -116,13 +130,15 @@ def score(
     )
 
 
-def score_word_event(event: Any, word: str, *, models: Any = None) -> dict[str, Any]:
+def score_word_event(event: Any, word: str, *, models: Any = None,
+                     references_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """Score a word found in a stream (a :class:`~space.recognize.stream.WordEvent`) as an
     attempt at ``word``: the fields ``space listen --word`` adds to the event, with the
     worst segment in stream time. An attempt that cannot be scored gets ``score: None``
     and ``score_error`` (the next one may be fine)."""
     try:
-        res = score(event.audio, word=word, sr=event.sr, models=models)
+        res = score(event.audio, word=word, sr=event.sr, models=models,
+                    references_dir=references_dir)
     except SpaceError as e:
         return {"score": None, "score_error": str(e)}
     r = res.to_dict()

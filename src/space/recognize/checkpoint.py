@@ -52,7 +52,16 @@ def save(ckpt: Checkpoint, path: str | os.PathLike, *, with_train_state: bool = 
         "state_dict": state,
         "train_state": ckpt.train_state if with_train_state else None,
     }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    def write(tmp: str) -> None:
+        try:
+            torch.save(payload, tmp)
+        except RuntimeError as e:  # torch's zip writer reports a failed write (disk full) so
+            from ..errors import OutputError
+
+            raise OutputError(f"cannot write {path}: {str(e).splitlines()[0]}; nothing was "
+                              "written") from None
+
+    return atomic_write(path, write)
 
 
 def load(path: str | os.PathLike) -> Checkpoint:
@@ -75,7 +84,8 @@ def load(path: str | os.PathLike) -> Checkpoint:
             f"{path}: not a readable SPACE checkpoint (not a PyTorch file, or damaged)") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{path}: not a SPACE checkpoint")
-    if payload.get("format_version", 0) > FORMAT_VERSION:
+    version = payload.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelError(
             f"{path}: written by a newer SPACE ({payload.get('space_version')}); upgrade space"
         )
@@ -88,7 +98,8 @@ def load(path: str | os.PathLike) -> Checkpoint:
         state = payload["state_dict"]
         model = SpaceModel(fcfg, mcfg, frontend=LogMel(fcfg, mel=state["frontend.mel"]))
         model.load_state_dict(state)
-    except (KeyError, UsageError, RuntimeError, TypeError) as e:
+    except (KeyError, UsageError, RuntimeError, TypeError, ValueError, AttributeError,
+            IndexError) as e:  # whatever a damaged payload makes the rebuild trip over
         raise ModelError(f"{path}: checkpoint is damaged or incompatible ({e})") from None
     model.eval()
     return Checkpoint(model, labels, payload.get("meta") or {}, payload.get("train_state"))

@@ -120,10 +120,11 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
         except ImportError:
             raise UsageError("ONNX export needs the onnx package: pip install "
                               "'space-speech[export]'") from None
+    from ..io import check_output_path
+
+    out = check_output_path(out, what="--out")
+    check_output_path(str(out) + ".json", what="--out")
     ckpt = model if isinstance(model, Checkpoint) else load(resolve_model(model))
-    out = Path(out)
-    if out.is_dir():
-        raise UsageError(f"{out}: is a folder; give the file to write (e.g. model.{fmt})")
     info = describe(ckpt, fmt)
     module = Exportable(ckpt).eval()
     write = _to_onnx if fmt == "onnx" else _to_torchscript

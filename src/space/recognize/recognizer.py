@@ -49,15 +49,24 @@ def bundled_model_path(name: str) -> Path:
 
 
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """A bundled model name or a checkpoint path -> a checkpoint path."""
+    """A bundled model name or a checkpoint path -> a checkpoint path.
+
+    A bare bundled name (``"digits"``, ``"commands"``) always means the bundled model, even
+    when a file or folder of that name sits in the working directory (a data folder called
+    ``digits`` must not hide the model). Anything that looks like a path (a separator or a
+    suffix: ``./digits``, ``digits.pt``) is a path; a ``PathLike`` is always a path.
+    """
     s = str(name_or_path)
-    if s in BUNDLED and not Path(s).exists():
+    if isinstance(name_or_path, str) and s in BUNDLED:
         return bundled_model_path(s)
-    path = Path(s)
+    path = Path(s).expanduser()
     if not path.exists():
         raise ModelError(
             f"{s}: no such model file (bundled models: {', '.join(BUNDLED)})"
         )
+    if path.is_dir():
+        raise ModelError(f"{s}: is a folder, not a model file (bundled models: "
+                         f"{', '.join(BUNDLED)}; a checkpoint is a .pt file)")
     return path
 
 
@@ -72,13 +81,24 @@ class Recognizer:
         self.name = name
 
     def prepare(self, source: Any, *, sr: int | None = None, name: str | None = None) -> np.ndarray:
-        """Path, bytes or array -> the fixed window this model sees [shape=(n_samples,)]."""
-        if isinstance(source, np.ndarray):
-            if sr is None:
-                raise SpaceError("sr (the sample rate in Hz) is required with an array")
-            return audio.prepare(audio.as_mono(source), int(sr), self.feature_cfg,
-                                 name=name or "<array>")
-        return audio.load_prepared(source, self.feature_cfg, name=name)
+        """Path, bytes or array -> the fixed window this model sees [shape=(n_samples,)].
+
+        Parameters
+        ----------
+        source : path, bytes, file object, np.ndarray or torch.Tensor
+            An array or tensor is mono ``[shape=(n,)]`` or ``[shape=(n, channels)]`` at
+            ``sr`` Hz (required). A file is decoded by :func:`space.audio.load`; ``sr``
+            given with a file must match its rate (it cannot describe a file).
+
+        Raises
+        ------
+        AudioError
+            Unusable audio; :class:`~space.errors.NoSpeechError` for silence or steady noise.
+        UsageError
+            ``sr`` missing for an array, or disagreeing with a file's rate.
+        """
+        y, rate, label = audio.load_input(source, sr=sr, name=name)
+        return audio.prepare(y, rate, self.feature_cfg, name=label)
 
     @torch.no_grad()
     def probabilities(self, windows: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import audio
-from ..errors import AudioError, UsageError
+from ..errors import AudioError, DecodeError, UsageError
 
 
 @dataclass(frozen=True)
@@ -359,7 +359,7 @@ class StreamingRecognizer:
 
 
 def _as_float_mono(chunk: np.ndarray) -> np.ndarray:
-    y = np.asarray(chunk)
+    y = audio.as_array(chunk, name="stream: chunk")  # numpy or torch; numbers only
     if y.dtype.kind in "iu":
         scale = float(2 ** (8 * y.dtype.itemsize - 1))
         y = (y.astype(np.float64) - (scale if y.dtype.kind == "u" else 0.0)) / scale
@@ -396,22 +396,9 @@ def iter_file(
     import soundfile as sf
 
     name = str(path)
-    if not os.path.exists(name):
-        raise AudioError(f"{name}: file not found")
-    if os.path.isdir(name):
-        raise AudioError(f"{name}: is a folder, not an audio file")
-    try:
-        info = sf.info(name)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        msg = str(e).split("\n")[0]
-        raise AudioError(f"{name}: cannot decode audio ({msg})") from None
-    sr = int(info.samplerate)
-    if not audio.MIN_SR <= sr <= audio.MAX_SR:
-        raise AudioError(
-            f"{name}: sample rate {sr} Hz is not supported (use {audio.MIN_SR}-{audio.MAX_SR} Hz)"
-        )
-    if info.frames == 0:
-        raise AudioError(f"{name}: audio has no samples")
+    # The same header checks and messages as every other path (space.audio.load), without
+    # the length limit: a long recording is what streaming is for.
+    sr, _, _ = audio.probe(path, max_duration_s=None, name=name)
     block = max(1, int(round(chunk_s * sr)))
 
     def gen() -> Iterator[np.ndarray]:
@@ -419,7 +406,7 @@ def iter_file(
             for b in sf.blocks(name, blocksize=block, dtype="float32", always_2d=True):
                 yield b.mean(axis=1) if b.shape[1] > 1 else b[:, 0]
         except (sf.LibsndfileError, RuntimeError) as e:
-            raise AudioError(f"{name}: cannot decode audio ({str(e).splitlines()[0]})") from None
+            raise DecodeError(f"{name}: cannot decode audio ({str(e).splitlines()[0]})") from None
 
     return sr, gen()
 

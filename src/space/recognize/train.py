@@ -64,6 +64,22 @@ def last_path(out: Path) -> Path:
     return out.with_name(out.stem + ".last" + out.suffix)
 
 
+# OneCycleLR divides by its warm-up and anneal step counts (pct_start * total - 1 and the
+# rest), so it fails with ZeroDivisionError on tiny runs; below this many steps the peak
+# rate is held constant instead (a run that short learns little either way).
+MIN_ONE_CYCLE_STEPS = 8
+
+
+def lr_schedule(opt: torch.optim.Optimizer, lr: float,
+                total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+    """One-cycle schedule (25% warm-up) over ``total_steps``; constant ``lr`` when the run
+    is shorter than :data:`MIN_ONE_CYCLE_STEPS` steps."""
+    if total_steps < MIN_ONE_CYCLE_STEPS:
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps,
+                                               pct_start=0.25)
+
+
 @torch.no_grad()
 def predict_windows(model: torch.nn.Module, ds: ClipDataset, batch_size: int = 256) -> np.ndarray:
     """Class probabilities for every item of an un-augmented dataset [shape=(n, classes)]."""
@@ -121,9 +137,7 @@ def train(
                             weight_decay=train_cfg.weight_decay)
     per_rank = math.ceil(len(train_ds) / dist_info.world_size)
     steps_per_epoch = max(1, math.ceil(per_rank / train_cfg.batch_size))
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=train_cfg.lr, total_steps=train_cfg.epochs * steps_per_epoch, pct_start=0.25
-    )
+    sched = lr_schedule(opt, train_cfg.lr, train_cfg.epochs * steps_per_epoch)
     start_epoch, best_acc, history = 0, -1.0, []
     if resume is not None:
         prev = ckpt_io.load(resume)

@@ -40,9 +40,11 @@ HTTP_STATUS: dict[type[SpaceError], int] = {
     errors.NoSpeechError: 422,
     errors.AudioError: 422,
     errors.UnknownWordError: 404,
+    errors.DamagedReferenceError: 409,  # the server's stored set is being changed or is damaged
     errors.ReferenceSetError: 422,
     errors.UsageError: 422,
     errors.DataError: 422,
+    errors.OutputError: 507,  # the server cannot write (disk full, read-only storage)
     errors.ModelError: 503,  # the server's own model is missing or broken: not the client's fault
     errors.SpaceError: 500,
 }
@@ -65,6 +67,7 @@ class Settings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_duration_s: float = MAX_DURATION_S
     allow_add_references: bool = True
+    references_dir: str | None = None  # the user's references folder (None: the default)
 
 
 class _BodyLimit:
@@ -101,9 +104,12 @@ class _BodyLimit:
 
 
 def _decode_upload(data: bytes, name: str, settings: Settings) -> tuple[np.ndarray, int]:
-    """Bytes of an uploaded file -> mono float32 and its rate, through the one decoder
-    (:func:`space.audio.load`): its errors become HTTP statuses by :data:`HTTP_STATUS`."""
-    return audio.load(data, name=name, max_duration_s=settings.max_duration_s)
+    """Bytes of an uploaded file -> mono float32 and its rate, through the same loader and
+    checks as the CLI and the Python API (:func:`space.audio.load_input`: the one decoder,
+    truncation, silence and no-speech checks); its errors become HTTP statuses by
+    :data:`HTTP_STATUS`."""
+    y, sr, _ = audio.load_input(data, name=name, max_duration_s=settings.max_duration_s)
+    return y, sr
 
 
 async def _read(upload: UploadFile, settings: Settings) -> bytes:
@@ -130,6 +136,7 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     max_duration_s: float = MAX_DURATION_S,
     allow_add_references: bool = True,
+    references_dir: str | os.PathLike | None = None,
 ) -> FastAPI:
     """Build the web app.
 
@@ -144,6 +151,9 @@ def create_app(
         Larger or longer uploads get 413.
     allow_add_references : bool
         Whether ``POST /api/references/{word}`` may add a user's recordings.
+    references_dir : path, optional
+        The user's references folder (default: ``$SPACE_REFERENCES_DIR`` or
+        ``~/.local/share/space/references``).
     """
     from ..recognize.recognizer import BUNDLED, bundled_model_path
     from ..recognize.registry import ModelRegistry
@@ -164,7 +174,9 @@ def create_app(
     elif model not in models:
         raise ModelError(f"bundled model {model!r} is not installed (run `make models`)")
     models.update(extra_models or {})
-    settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references)
+    settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references,
+                        str(references_dir) if references_dir is not None else None)
+    rdir = settings.references_dir
     recs = ModelRegistry(models)
 
     def model_named(name: str | None) -> Any:
@@ -219,12 +231,12 @@ def create_app(
     @app.get("/api/words")
     def words() -> dict[str, Any]:
         """Every word with references (bundled and the user's), and the model that knows it."""
+        from .. import pronounce
 
-        from ..pronounce.refsets import word_summaries
-
-        out = [{"word": s["word"], "display": _display(s["word"]), "references": s["references"],
-                "source": s["source"], "model": recs.name_for_word(s["word"])}
-               for s in word_summaries()]
+        out = [{"word": ws.word, "display": _display(ws.word), "references": len(ws.clips),
+                "source": ws.source, "replaces_bundled": ws.hides_bundled,
+                "model": recs.name_for_word(ws.word)}
+               for ws in pronounce.word_sources(rdir)]
         return {"words": out, "models": recs.names(), "default_model": settings.default_model}
 
     @app.post("/api/predict")
@@ -257,12 +269,12 @@ def create_app(
 
         name = file.filename or "upload"
         w = pronounce.check_word(word)
-        pronounce.reference_paths(w)  # 404 for an unknown word before decoding anything
+        pronounce.reference_paths(w, rdir)  # 404 for an unknown word before decoding anything
         data = await _read(file, settings)
 
         def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
             y, sr = _decode_upload(data, name, settings)
-            res = pronounce.score(y, word=w, sr=sr, name=name, models=recs)
+            res = pronounce.score(y, word=w, sr=sr, name=name, models=recs, references_dir=rdir)
             d = res.to_dict()
             d["references"] = [Path(p).name for p in d["references"]]  # no server paths
             d["reference_urls"] = [f"/api/references/{w}/{i}"
@@ -281,7 +293,7 @@ def create_app(
         from .. import pronounce
 
         w = pronounce.check_word(word)
-        paths = pronounce.reference_paths(w)
+        paths = pronounce.reference_paths(w, rdir)
         return {"word": w, "references": [
             {"index": i, "name": p.name, "url": f"/api/references/{w}/{i}"}
             for i, p in enumerate(paths)]}
@@ -292,10 +304,12 @@ def create_app(
         from .. import pronounce
 
         w = pronounce.check_word(word)
-        paths = pronounce.reference_paths(w)  # the file is picked by number, never by name
+        paths = pronounce.reference_paths(w, rdir)  # picked by number, never by name
         if not 0 <= index < len(paths):
             raise HTTPException(404, f"word {w!r} has {len(paths)} references; no #{index}")
         p = paths[index]
+        if not p.is_file():  # removed a moment ago
+            raise HTTPException(409, f"reference #{index} of {w!r} was just removed; reload")
         media = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg",
                  ".mp3": "audio/mpeg"}.get(p.suffix.lower(), "application/octet-stream")
         return FileResponse(p, media_type=media)
@@ -326,9 +340,13 @@ def create_app(
                 p = Path(tmp) / f"{i:02d}_{safe_stem(name, limit=40)}{suffix}"
                 p.write_bytes(data)
                 paths.append(p)
-            added = pronounce.add_references(w, paths)
-        return {"word": w, "added": [p.name for p in added],
-                "references": len(pronounce.reference_paths(w))}
+            # file checks and the copy are blocking: off the event loop
+            res = await in_thread(lambda: pronounce.add_reference_clips(
+                w, paths, references_dir=rdir, max_duration_s=settings.max_duration_s))
+        return {"word": w, "added": [p.name for p in res.added],
+                "duplicates": [{"file": Path(f).name.split("_", 1)[-1], "same_as": c}
+                               for f, c in res.duplicates],
+                "references": len(pronounce.reference_paths(w, rdir))}
 
     return app
 
