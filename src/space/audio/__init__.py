@@ -6,7 +6,14 @@ and places it in the fixed window a model sees. The log-mel front end
 """
 
 from .load import MAX_DURATION_S, MAX_SR, MIN_SR, SILENCE_PEAK, Source, as_mono, check, load, resample
-from .prepare import fit_window, load_prepared, normalize_peak, prepare, speech_bounds
+from .prepare import (
+    fit_window,
+    load_prepared,
+    normalize_peak,
+    place_window,
+    prepare,
+    speech_bounds,
+)
 
 __all__ = [
     "MAX_DURATION_S",
@@ -20,6 +27,7 @@ __all__ = [
     "load",
     "load_prepared",
     "normalize_peak",
+    "place_window",
     "prepare",
     "resample",
     "speech_bounds",

@@ -109,7 +109,7 @@ def load(
         raise DecodeError(
             f"{label}: truncated WAV file (the header promises more data than the file holds)"
         )
-    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    y = as_mono(data, channels_first=False, name=label)
     check(y, file_sr, name=label)
     if sr is not None and sr != file_sr:
         y = resample(y, file_sr, sr, name=label)
@@ -153,11 +153,39 @@ def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
         raise AudioError(f"{name}: audio is silent (peak below -80 dBFS); nothing to recognise")
 
 
-def as_mono(y: np.ndarray) -> np.ndarray:
-    """Average channels of a (n, channels) array; 1-D arrays pass through."""
-    y = np.asarray(y, dtype=np.float32)
+def as_mono(y: np.ndarray, *, channels_first: bool | None = None,
+            name: str = "<audio>") -> np.ndarray:
+    """The one mono mix: channels averaged, integer PCM scaled to [-1, 1), float32.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), (n, channels) or (channels, n)]
+        float samples, or int/uint PCM (scaled by its full range).
+    channels_first : bool, optional
+        Whether a 2-D array is ``(channels, n)``. ``None`` guesses: the longer axis is time
+        (arrays from users); decoders and sound devices give ``(n, channels)``: pass False.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=float32]
+
+    Raises
+    ------
+    AudioError
+        Not 1-D or 2-D.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "iu":
+        scale = float(2 ** (8 * y.dtype.itemsize - 1))
+        y = (y.astype(np.float64) - (scale if y.dtype.kind == "u" else 0.0)) / scale
+    y = y.astype(np.float32, copy=False)
     if y.ndim == 2:
-        y = y.mean(axis=1) if y.shape[1] <= y.shape[0] else y.mean(axis=0)
+        if channels_first is None:
+            channels_first = y.shape[1] > y.shape[0]
+        y = y.mean(axis=0 if channels_first else 1)
+    elif y.ndim != 1:
+        raise AudioError(f"{name}: expected audio of shape (n,) or (n, channels), got shape "
+                         f"{y.shape}")
     return y
 
 

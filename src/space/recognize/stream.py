@@ -192,7 +192,8 @@ class StreamingRecognizer:
         chunk : np.ndarray [shape=(n,) or (n, channels)]
             float samples in [-1, 1], or int16/int32 PCM; any length, including 0.
         """
-        y = _as_float_mono(chunk)
+        # sounddevice and soundfile give (frames, channels)
+        y = audio.as_mono(chunk, channels_first=False, name="stream")
         if y.size:
             if not np.all(np.isfinite(y)):
                 raise AudioError("stream: chunk contains NaN or infinite samples")
@@ -356,19 +357,6 @@ class StreamingRecognizer:
         if drop > 0:
             self._buf = self._buf[drop:]
             self._buf_start += drop
-
-
-def _as_float_mono(chunk: np.ndarray) -> np.ndarray:
-    y = np.asarray(chunk)
-    if y.dtype.kind in "iu":
-        scale = float(2 ** (8 * y.dtype.itemsize - 1))
-        y = (y.astype(np.float64) - (scale if y.dtype.kind == "u" else 0.0)) / scale
-    y = y.astype(np.float32, copy=False)
-    if y.ndim == 2:
-        y = y.mean(axis=1)  # sounddevice and soundfile give (frames, channels)
-    elif y.ndim != 1:
-        raise AudioError(f"stream: expected a chunk of shape (n,) or (n, channels), got {y.shape}")
-    return y
 
 
 def _denoise(y: np.ndarray, sr: int, noise: np.ndarray) -> np.ndarray:
