@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from space.api import evaluate_model, train_model
-from space.config import ModelConfig, TrainConfig
 from space.cli import main as cli
+from space.config import ModelConfig, TrainConfig
 from space.errors import UsageError
 from space.recognize import checkpoint
 from space.recognize.recognizer import load_model

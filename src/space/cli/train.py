@@ -134,7 +134,6 @@ def train_config(args: argparse.Namespace, base: Any) -> Any:
     from dataclasses import replace
 
     from ..config import AugmentConfig
-
     from ..errors import UsageError
 
     snr = None

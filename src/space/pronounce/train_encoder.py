@@ -136,19 +136,20 @@ def train_encoder(
     speech_commands: str | os.PathLike | None,
     fsdd: str | os.PathLike | None,
     train: TrainConfig = FRAMES_TRAIN,
-    encoder: EncoderConfig = EncoderConfig(),
+    encoder: EncoderConfig | None = None,
     resume: str | os.PathLike | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> EncoderCheckpoint | None:
-    """Train and save the frame encoder (see the module doc); ``encoder.n_classes`` is set
-    from the data (its words + silence).
+    """Train and save the frame encoder (see the module doc). ``encoder`` defaults to
+    :class:`EncoderConfig` (the shipped architecture); its ``n_classes`` is set from the
+    data (its words + silence).
 
     Returns the best checkpoint on rank 0, ``None`` on the other torchrun ranks.
     """
     train_ex, val_ex = _examples(speech_commands, fsdd)
     labels = [*sorted({e.label for e in train_ex}), SILENCE]
-    cfg = replace(encoder, n_classes=len(labels))
+    cfg = replace(encoder or EncoderConfig(), n_classes=len(labels))
     meta = {"n_train": len(train_ex), "n_val": len(val_ex),
             "data": {"speech_commands": portable_path(speech_commands),
                      "fsdd": portable_path(fsdd)}}

@@ -405,7 +405,7 @@ def iter_file(
     def gen() -> Iterator[np.ndarray]:
         try:
             for b in sf.blocks(name, blocksize=block, dtype="float32", always_2d=True):
-                yield b.mean(axis=1) if b.shape[1] > 1 else b[:, 0]
+                yield audio.as_mono(b, channels_first=False, name=name)
         except (sf.LibsndfileError, RuntimeError) as e:
             raise AudioError(f"{name}: cannot decode audio ({str(e).splitlines()[0]})") from None
 
