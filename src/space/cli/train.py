@@ -36,10 +36,12 @@ def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
     ``train`` (a TrainConfig)."""
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, help=f"passes over the data (default {train.epochs})")
-    g.add_argument("--batch-size", type=int, help=f"default {train.batch_size}")
+    g.add_argument("--batch-size", type=int,
+                   help=f"windows per optimizer step (default {train.batch_size})")
     g.add_argument("--lr", type=float,
                    help=f"peak learning rate of the one-cycle schedule (default {train.lr:g})")
-    g.add_argument("--seed", type=int, help=f"default {train.seed}")
+    g.add_argument("--seed", type=int, help="seed of the initial weights, the order and the "
+                   f"augmentation (default {train.seed})")
     g.add_argument("--threads", type=int,
                    help="torch threads (default: every CPU this process may use)")
     g.add_argument("--resume", help="continue from a <out>.last.pt checkpoint")
@@ -89,7 +91,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     f = p.add_argument_group("features (stored in the checkpoint)")
     f.add_argument("--fmax", type=float,
                    help="upper mel band edge in Hz (default: 4000 for FSDD, 8000 otherwise)")
-    f.add_argument("--n-mels", type=int, help=f"default {FeatureConfig().n_mels}")
+    f.add_argument("--n-mels", type=int,
+                   help=f"mel bands of the front end (default {FeatureConfig().n_mels})")
 
     q = sub.add_parser(
         "train-frames",
@@ -143,20 +146,20 @@ def train_config(args: argparse.Namespace, base: Any) -> Any:
         except ValueError:
             raise UsageError(f"--snr must be two numbers LOW,HIGH in dB, not {args.snr!r}") from None
         snr = (lo, hi)
-    no_augment = getattr(args, "no_augment", False)
-    aug = base.augment
-    if no_augment:
+    if getattr(args, "no_augment", False):
         aug = AugmentConfig.none()
     else:
         off = [s for s in ("speed", "colour", "specaugment", "shift")
                if getattr(args, f"no_{s}", False)]
-        aug = replace(aug.without(*off), **_given(args, noise_dir="noise_dir"))
-        aug = replace(aug, **({"snr_db": snr} if snr else {}),
-                      **_given(args, p_noise="p_noise"))
-    train = replace(base, augment=aug, **_given(
-        args, epochs="epochs", batch_size="batch_size", lr="lr", seed="seed",
-        threads="threads", **({"copies": "copies"} if hasattr(args, "copies") else {})))
-    return train
+        changes = _given(args, noise_dir="noise_dir", p_noise="p_noise")
+        if snr is not None:
+            changes["snr_db"] = snr
+        aug = replace(base.augment.without(*off), **changes)
+    fields = dict(epochs="epochs", batch_size="batch_size", lr="lr", seed="seed",
+                  threads="threads")
+    if hasattr(args, "copies"):  # space train only
+        fields["copies"] = "copies"
+    return replace(base, augment=aug, **_given(args, **fields))
 
 
 def _as_flag(e: Exception, args: argparse.Namespace) -> Exception:

@@ -44,11 +44,11 @@ def _examples(sc: str | os.PathLike | None,
     train: list[Example] = []
     val: list[Example] = []
     if sc:
-        s = speech_commands_splits(sc)
+        s = speech_commands_splits(Path(sc))
         train += s.train
         val += s.val
     if fsdd:
-        f = fsdd_splits(fsdd)
+        f = fsdd_splits(Path(fsdd))
         train += f.train
         val += f.val
     if not train:
