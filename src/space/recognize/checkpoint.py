@@ -26,7 +26,6 @@ from .model import SpaceModel
 FORMAT = "space-checkpoint"
 # Version of each format this code reads and writes; bump it when the payload changes.
 FORMAT_VERSIONS = {FORMAT: 1, "space-frame-encoder": 1}
-FORMAT_VERSION = FORMAT_VERSIONS[FORMAT]
 
 
 def write(path: str | os.PathLike, *, format: str, configs: dict[str, Any], labels: list[str],
