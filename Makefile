@@ -64,11 +64,11 @@ models: setup
 	  --no-specaugment --epochs 12 --copies 2
 	$(BIN)/space train --data $(SC) --task 12 --out src/space/models/commands.pt \
 	  --noise-dir $(SC)/_background_noise_ --epochs 30
+	@# Frame encoder for pronunciation scoring, then its reference sets.
+	$(BIN)/space train-frames --speech-commands $(SC) --fsdd $(FSDD) \
+	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
 	@# The resumable <name>.last.pt files hold optimizer state; they are not shipped.
 	rm -f src/space/models/*.last.pt
-	@# Frame encoder for pronunciation scoring (docs/pronounce.md), then its reference sets.
-	$(BIN)/python -m space.pronounce.train_encoder --speech-commands $(SC) --fsdd $(FSDD) \
-	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
 	$(MAKE) references
 
 # Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD

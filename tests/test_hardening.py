@@ -184,9 +184,11 @@ def test_train_names_every_bad_file_before_training(dataset_with_bad_files, tmp_
 
 def test_skip_bad_trains_without_them(dataset_with_bad_files, tmp_path):
     from space.api import train_model
+    from space.config import ModelConfig, TrainConfig
 
-    s = train_model(dataset_with_bad_files, tmp_path / "m.pt", epochs=1, batch_size=32,
-                    channels=(4, 8), progress=False, skip_bad=True)
+    s = train_model(dataset_with_bad_files, tmp_path / "m.pt",
+                    train=TrainConfig(epochs=1, batch_size=32), model=ModelConfig(channels=(4, 8)),
+                    progress=False, skip_bad=True)
     assert len(s["skipped"]) == 3 and {Path(b["file"]).name for b in s["skipped"]} == {
         "junk.wav", "empty.wav", "cut.wav"}
 

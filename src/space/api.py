@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .config import AugmentConfig, FeatureConfig, ModelConfig, TrainConfig
+from .config import FeatureConfig, ModelConfig, TrainConfig
 from .data import Splits, open_splits
 from .errors import UsageError
 
@@ -35,115 +35,89 @@ def load_splits(data: str | os.PathLike, *, layout: str = "auto",
     return task_splits(data, task)
 
 
-def default_feature_config(splits: Splits, **overrides: Any) -> FeatureConfig:
-    """FSDD is 8 kHz audio: its models use the band it holds (up to 4 kHz). Others: 8 kHz."""
-    fmax = 4000.0 if splits.info.get("layout") == "fsdd" else 8000.0
-    kw = {"fmax": fmax}
-    kw.update({k: v for k, v in overrides.items() if v is not None})
-    return FeatureConfig(**kw)
-
-
-def augment_config(*, noise_dir: str | None = None, augment: bool = True, speed: bool = True,
-                   colour: bool = True, specaugment: bool = True, shift: bool = True,
-                   snr_db: tuple[float, float] | None = None,
-                   p_noise: float | None = None) -> AugmentConfig:
-    """The augmentation recipe with switches for each stage (ablations, --no-* flags).
-
-    ``snr_db`` (low, high) and ``p_noise`` override the background-noise mixing."""
-    if not augment:
-        return AugmentConfig.none()
-    if noise_dir is not None and not Path(noise_dir).is_dir():
-        raise UsageError(f"{noise_dir}: noise folder not found")
-    cfg = AugmentConfig(noise_dir=str(noise_dir) if noise_dir else None)
-    if not speed:
-        cfg = replace(cfg, p_speed=0.0)
-    if not colour:
-        cfg = replace(cfg, p_eq=0.0, p_reverb=0.0)
-    if not specaugment:
-        cfg = replace(cfg, freq_masks=0, time_masks=0)
-    if not shift:
-        cfg = replace(cfg, time_shift_s=0.0)
-    if snr_db is not None:
-        lo, hi = (float(v) for v in snr_db)
-        if not -20 <= lo <= hi <= 60:
-            raise UsageError(f"--snr must be LOW,HIGH in dB with -20 <= LOW <= HIGH <= 60, "
-                              f"not {lo:g},{hi:g}")
-        cfg = replace(cfg, snr_db=(lo, hi))
-    if p_noise is not None:
-        if not 0 <= p_noise <= 1:
-            raise UsageError(f"--p-noise must be a probability in [0, 1], not {p_noise:g}")
-        cfg = replace(cfg, p_noise=float(p_noise))
-    return cfg
+def default_features(layout: str) -> FeatureConfig:
+    """The feature set-up a data set of ``layout`` trains with when none is given: FSDD is
+    8 kHz audio, so its models use the band it holds (up to 4 kHz); others up to 8 kHz."""
+    return FeatureConfig(fmax=4000.0 if layout == "fsdd" else 8000.0)
 
 
 def train_model(
     data: str | os.PathLike,
     out: str | os.PathLike,
     *,
+    train: TrainConfig = TrainConfig(),
+    model: ModelConfig | None = None,
+    features: FeatureConfig | None = None,
     layout: str = "auto",
     holdout_speaker: str | None = None,
-    resume: str | os.PathLike | None = None,
-    epochs: int = 12,
-    batch_size: int = 64,
-    lr: float = 3e-3,
-    copies: int = 1,
-    seed: int = 0,
-    channels: tuple[int, ...] = (32, 64, 128, 256),
-    noise_dir: str | None = None,
-    augment: bool = True,
-    speed: bool = True,
-    colour: bool = True,
-    specaugment: bool = True,
-    shift: bool = True,
-    snr_db: tuple[float, float] | None = None,
-    p_noise: float | None = None,
-    fmax: float | None = None,
-    n_mels: int = 40,
     task: str | None = None,
+    resume: str | os.PathLike | None = None,
     progress: bool = True,
     skip_bad: bool = False,
 ) -> dict[str, Any] | None:
-    """Train on a data set folder, write the best checkpoint to ``out``, test it.
+    """Train a recogniser on a data set folder, write the best checkpoint to ``out``, test it.
 
     Every file of the data set is checked first (headers: :func:`space.data.scan.
     scan_examples`). Unusable files stop the run before it starts, all of them named, or
     with ``skip_bad`` are left out (and counted in the summary's ``skipped``).
 
-    Returns a summary dict (``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``,
-    ``n_test``, ``train_s``, ``skipped``), or ``None`` on a non-zero torchrun rank.
+    Parameters
+    ----------
+    data : path
+        FSDD, a Speech Commands folder, or one sub-folder of clips per label.
+    out : path
+        The checkpoint to write; ``<out>.last.pt`` is the resumable latest epoch. Checked
+        before any work starts.
+    train : TrainConfig
+        Optimisation and augmentation (``train.augment``).
+    model : ModelConfig, optional
+        The CNN; its ``n_classes`` is set from the data. Default: :class:`ModelConfig`.
+    features : FeatureConfig, optional
+        The front end. Default: :func:`default_features` of the data set's layout. A
+        resumed run keeps the features it started with.
+    layout, holdout_speaker, task
+        How to read ``data`` (:func:`load_splits`).
+    resume : path, optional
+        A ``<out>.last.pt`` to continue.
+    skip_bad : bool
+        Leave unusable files out instead of refusing to start.
+
+    Returns
+    -------
+    dict or None
+        ``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``, ``n_test``, ``train_s``,
+        ``labels``, ``skipped``; ``None`` on a non-zero torchrun rank.
     """
     from .io import check_output_path
     from .recognize import checkpoint as ckpt_io
     from .recognize.evaluate import evaluate
     from .recognize.recognizer import Recognizer
-    from .recognize.train import last_path, train
+    from .recognize.train import last_path
+    from .recognize.train import train as fit_recognizer
 
-    if epochs < 1 or batch_size < 1 or lr <= 0 or copies < 1:
-        raise UsageError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
-    # Refuse an unwritable --out now, not after the whole run (and its <out>.last.pt too).
+    if not isinstance(train, TrainConfig):
+        raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
+    noise_dir = train.augment.noise_dir
+    if noise_dir is not None and not Path(noise_dir).is_dir():
+        raise UsageError(f"{noise_dir}: noise folder not found")
+    # Refuse an unwritable out now, not after the whole run (and its <out>.last.pt too).
     out = check_output_path(out, what="--out")
     check_output_path(last_path(out), what="--out")
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
     splits, skipped = _drop_bad_files(splits, data, skip_bad=skip_bad)
     if not splits.train:
         raise UsageError(f"{data}: the training split is empty")
-    fcfg = default_feature_config(splits, fmax=fmax, n_mels=n_mels)
+    fcfg = features or default_features(str(splits.info.get("layout")))
     if resume is not None:
         fcfg = ckpt_io.load(resume).feature_cfg  # resuming keeps the features it started with
-    tcfg = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, copies=copies, seed=seed,
-        augment=augment_config(noise_dir=noise_dir, augment=augment, speed=speed, colour=colour,
-                               specaugment=specaugment, shift=shift, snr_db=snr_db,
-                               p_noise=p_noise),
-    )
-    mcfg = ModelConfig(n_classes=len(splits.labels), channels=channels)
+    mcfg = replace(model or ModelConfig(), n_classes=len(splits.labels))
     t0 = time.time()
     meta = {"data": str(data), **{k: str(v) for k, v in splits.info.items()}}
     try:
         with sigterm_as_interrupt():
-            ck = train(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg,
-                       model_cfg=mcfg, train_cfg=tcfg, resume=resume, meta=meta,
-                       progress=progress)
+            ck = fit_recognizer(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg,
+                                model_cfg=mcfg, train_cfg=train, resume=resume, meta=meta,
+                                progress=progress)
     except KeyboardInterrupt:
         last = last_path(out)
         if int(os.environ.get("RANK", "0")) == 0:

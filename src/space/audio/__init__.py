@@ -20,7 +20,14 @@ from .load import (
     probe,
     resample,
 )
-from .prepare import fit_window, load_prepared, normalize_peak, prepare, speech_bounds
+from .prepare import (
+    fit_window,
+    load_prepared,
+    normalize_peak,
+    place_window,
+    prepare,
+    speech_bounds,
+)
 
 __all__ = [
     "MAX_DURATION_S",
@@ -37,6 +44,7 @@ __all__ = [
     "load_input",
     "load_prepared",
     "normalize_peak",
+    "place_window",
     "prepare",
     "probe",
     "resample",

@@ -87,7 +87,7 @@ def load(
         raise _decode_error(label, e) from None
     if data.ndim != 2 or data.shape[1] < 1:
         raise DecodeError(f"{label}: cannot decode audio (no channels)")
-    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    y = as_mono(data, channels_first=False, name=label)
     check(y, file_sr, name=label)
     if sr is not None and sr != file_sr:
         y = resample(y, file_sr, int(sr), name=label)
@@ -251,18 +251,43 @@ def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
         raise NoSpeechError(f"{name}: audio is silent (peak below -80 dBFS): no speech found")
 
 
-def as_mono(y: np.ndarray) -> np.ndarray:
-    """Average channels of a (n, channels) array; 1-D arrays pass through.
+def as_mono(y: Any, *, channels_first: bool | None = None,
+            name: str = "<audio>") -> np.ndarray:
+    """The one mono mix: channels averaged, integer PCM scaled to [-1, 1), float32.
 
-    Accepts what :func:`as_array` accepts (torch tensors too); other shapes are left for
-    :func:`check` to refuse with a message.
+    Parameters
+    ----------
+    y : array-like [shape=(n,), (n, channels) or (channels, n)]
+        float samples, or int/uint PCM (scaled by its full range); numpy arrays, torch
+        tensors (CPU or GPU) or lists (:func:`as_array`).
+    channels_first : bool, optional
+        Whether a 2-D array is ``(channels, n)``. ``None`` guesses: the longer axis is time
+        (arrays from users); decoders and sound devices give ``(n, channels)``: pass False.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=float32]
+
+    Raises
+    ------
+    AudioError
+        Not numbers, or not 1-D or 2-D.
     """
+    y = as_array(y, name=name)
+    if y.dtype.kind in "iu":
+        scale = float(2 ** (8 * y.dtype.itemsize - 1))
+        y = (y.astype(np.float64) - (scale if y.dtype.kind == "u" else 0.0)) / scale
     with np.errstate(over="ignore"):  # float64 beyond float32's range -> inf, refused by check()
-        y = as_array(y).astype(np.float32)
+        y = y.astype(np.float32, copy=False)
     if y.size == 0:
         return y.reshape(-1)
     if y.ndim == 2:
-        y = y.mean(axis=1) if y.shape[1] <= y.shape[0] else y.mean(axis=0)
+        if channels_first is None:
+            channels_first = y.shape[1] > y.shape[0]
+        y = y.mean(axis=0 if channels_first else 1)
+    elif y.ndim != 1:
+        raise AudioError(f"{name}: expected audio of shape (n,) or (n, channels), got shape "
+                         f"{y.shape}")
     return y
 
 
@@ -304,7 +329,7 @@ def load_input(source: Any, *, sr: int | None = None, name: str | None = None,
             raise UsageError(f"{label}: sr (the sample rate in Hz) is required with an array")
         if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)):
             raise UsageError(f"{label}: sr must be an integer number of Hz, not {sr!r}")
-        y, rate = as_mono(as_array(source, name=label)), int(sr)
+        y, rate = as_mono(source, name=label), int(sr)
         check(y, rate, name=label)
     else:
         label = name or (str(source) if isinstance(source, (str, os.PathLike)) else

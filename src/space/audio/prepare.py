@@ -36,10 +36,17 @@ def speech_bounds(y: np.ndarray, sr: int, *, top_db: float = 40.0) -> tuple[int,
     return (start, end) if end > start else (0, len(y))
 
 
-def fit_window(y: np.ndarray, start: int, end: int, n_samples: int) -> np.ndarray:
+def place_window(y: np.ndarray, start: int, end: int, n_samples: int) -> tuple[np.ndarray, int]:
     """Cut ``n_samples`` around the speech in ``y[start:end]``, zero-padded where y ends.
 
     A span that fits is centred; a longer one keeps the window with the most energy.
+
+    Returns
+    -------
+    window : np.ndarray [shape=(n_samples,), dtype=float32]
+    left : int
+        Index in ``y`` of the window's first sample (negative when it starts with padding),
+        so ``y[start]`` is ``window[start - left]``.
     """
     start, end = max(start, -n_samples), min(end, len(y) + n_samples)
     span = end - start
@@ -52,7 +59,12 @@ def fit_window(y: np.ndarray, start: int, end: int, n_samples: int) -> np.ndarra
     out = np.zeros(n_samples, dtype=np.float32)
     a, b = max(left, 0), min(left + n_samples, len(y))
     out[a - left : b - left] = y[a:b]
-    return out
+    return out, left
+
+
+def fit_window(y: np.ndarray, start: int, end: int, n_samples: int) -> np.ndarray:
+    """:func:`place_window` without the window's position [shape=(n_samples,)]."""
+    return place_window(y, start, end, n_samples)[0]
 
 
 def prepare(

@@ -27,11 +27,10 @@ from torch import nn
 
 from .. import audio
 from ..audio.features import LogMel
-from ..config import FeatureConfig, from_dict, to_dict
+from ..config import EncoderConfig, FeatureConfig, from_dict
 from ..errors import ModelError, NoSpeechError, UsageError
 
-FORMAT = "space-frame-encoder"
-FORMAT_VERSION = 1
+FORMAT = "space-frame-encoder"  # its version: space.recognize.checkpoint.FORMAT_VERSIONS
 # FSDD's digits are 8 kHz recordings: a 4 kHz band lets a wide-band attempt be compared with
 # them without energy the reference can never have (the same reason as the digits model).
 DEFAULT_FEATURES = FeatureConfig(fmax=4000.0)
@@ -47,27 +46,6 @@ SILENCE = "_silence_"  # the encoder's label for frames outside speech
 # word stays recognisable; the spectrum does.
 MEL_WEIGHT = 0.3
 MEL_COEFFS = 12  # ... as this many cepstral coefficients of the centred log-mels (0: all bands)
-
-
-@dataclass(frozen=True)
-class EncoderConfig:
-    """The frame encoder. Stored in its checkpoint."""
-
-    channels2d: tuple[int, ...] = (16, 32, 48)  # conv3x3 blocks, each halving the mel axis only
-    channels1d: tuple[int, ...] = (128, 128)  # temporal convs over (channels x mels) per frame
-    kernel1d: int = 5
-    dilations: tuple[int, ...] = (1, 2)  # widen the receptive field without more weights
-    dim: int = 64  # frame embedding size (what DTW compares)
-    n_classes: int = 36  # training targets: words + one 'silence' class
-    dropout: float = 0.1
-
-    def __post_init__(self) -> None:
-        for name in ("channels2d", "channels1d", "dilations"):
-            object.__setattr__(self, name, tuple(int(c) for c in getattr(self, name)))
-        if len(self.dilations) != len(self.channels1d):
-            raise UsageError("one dilation per temporal conv layer is required")
-        if self.dim < 2 or self.n_classes < 2 or self.kernel1d % 2 == 0:
-            raise UsageError("dim >= 2, n_classes >= 2 and an odd kernel1d are required")
 
 
 class FrameEncoder(nn.Module):
@@ -115,32 +93,22 @@ class EncoderCheckpoint:
     sha1: str = ""  # of the file it was loaded from: names the features calibration used
 
 
-def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike) -> Path:
-    """Write an encoder checkpoint atomically (config, labels and weights in one file)."""
-    from .._version import __version__
-    from ..io import atomic_write
+def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike, *,
+                 train_state: dict[str, Any] | None = None) -> Path:
+    """Write an encoder checkpoint atomically (config, labels and weights in one file;
+    ``train_state`` for resuming a training)."""
+    from ..recognize.checkpoint import write
 
-    payload = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "space_version": __version__,
-        "feature_config": to_dict(ck.feature_cfg), "encoder_config": to_dict(ck.encoder.cfg),
-        "labels": list(ck.labels), "meta": ck.meta,
-        "state_dict": {k: v.detach().cpu() for k, v in ck.encoder.state_dict().items()},
-    }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    return write(path, format=FORMAT,
+                 configs={"feature_config": ck.feature_cfg, "encoder_config": ck.encoder.cfg},
+                 labels=ck.labels, module=ck.encoder, meta=ck.meta, train_state=train_state)
 
 
 def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
     """Read a checkpoint written by :func:`save_encoder`. Raises :class:`ModelError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: frame encoder file not found (run `make models`)")
-    try:
-        sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a damaged file
-        raise ModelError(f"{path}: not a readable frame encoder ({str(e)[:120]})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a SPACE frame encoder")
+    from ..recognize.checkpoint import read
+
+    payload = read(path, format=FORMAT, what="frame encoder")
     try:
         fcfg = from_dict(FeatureConfig, payload["feature_config"])
         ecfg = from_dict(EncoderConfig, payload["encoder_config"])
@@ -149,6 +117,7 @@ def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
     except (KeyError, UsageError, RuntimeError, TypeError) as e:
         raise ModelError(f"{path}: frame encoder is damaged or incompatible ({e})") from None
     enc.eval()
+    sha1 = hashlib.sha1(Path(path).read_bytes()).hexdigest()
     return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
                              payload.get("meta") or {}, sha1)
 
@@ -259,11 +228,8 @@ class Featurizer:
                 max(0, start - ctx), min(len(y), end + ctx))
         else:
             lo, hi = start, end
-        n = max(cfg.n_samples, hi - lo)
-        left = lo + (hi - lo) // 2 - n // 2
-        w = np.zeros(n, dtype=np.float32)
-        a, b = max(left, 0), min(left + n, len(y))
-        w[a - left : b - left] = y[a:b]
+        # At least the training window, more for a long recording (then centred, never cut)
+        w, left = audio.place_window(y, lo, hi, max(cfg.n_samples, hi - lo))
         return y, audio.normalize_peak(w), left, start - left, end - left
 
     @torch.no_grad()

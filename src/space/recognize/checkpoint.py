@@ -1,4 +1,11 @@
-"""Checkpoints: weights + feature/model config + labels + package version, written atomically."""
+"""Checkpoints: weights + configs + labels + meta + format version, written atomically.
+
+One reader and one writer for every network SPACE ships (:func:`write`, :func:`read`): the
+recogniser (format ``space-checkpoint``, :func:`save`/:func:`load` here) and the frame
+encoder of pronunciation scoring (``space-frame-encoder``,
+:func:`space.pronounce.frames.save_encoder`/``load_encoder``). A file names its format and
+version; a reader refuses a newer version instead of misreading it.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,70 @@ import torch
 from .._version import __version__
 from ..audio.features import LogMel
 from ..config import FeatureConfig, ModelConfig, from_dict, to_dict
-from ..errors import ModelError, UsageError
+from ..errors import ModelError, OutputError, UsageError
 from ..io import atomic_write
 from .model import SpaceModel
 
 FORMAT = "space-checkpoint"
-FORMAT_VERSION = 1
+# Version of each format this code reads and writes; bump it when the payload changes.
+FORMAT_VERSIONS = {FORMAT: 1, "space-frame-encoder": 1}
+
+
+def write(path: str | os.PathLike, *, format: str, configs: dict[str, Any], labels: list[str],
+          module: torch.nn.Module, meta: dict[str, Any] | None = None,
+          train_state: dict[str, Any] | None = None) -> Path:
+    """Write a checkpoint atomically (temp file in the same folder, then rename).
+
+    ``configs`` maps payload keys (``"feature_config"``, ...) to config dataclasses, stored
+    as plain dicts so the network can be rebuilt from the file alone.
+    """
+    payload = {
+        "format": format,
+        "format_version": FORMAT_VERSIONS[format],
+        "space_version": __version__,
+        **{key: to_dict(cfg) for key, cfg in configs.items()},
+        "labels": list(labels),
+        "meta": dict(meta or {}),
+        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+        "train_state": train_state,
+    }
+
+    def save_payload(tmp: str) -> None:
+        try:
+            torch.save(payload, tmp)
+        except RuntimeError as e:  # torch's zip writer reports a failed write (disk full) so
+            raise OutputError(f"cannot write {path}: {str(e).splitlines()[0]}; nothing was "
+                              "written") from None
+
+    return atomic_write(path, save_payload)
+
+
+def read(path: str | os.PathLike, *, format: str, what: str = "model") -> dict[str, Any]:
+    """Read the payload of a checkpoint of ``format``, checking it is one this code reads.
+
+    Raises
+    ------
+    ModelError
+        Missing, a folder, unreadable, another format, or a newer format version. The
+        message names ``path`` and calls the file a ``what``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, not a {what} file (give the .pt checkpoint)")
+    if not path.is_file():
+        raise ModelError(f"{path}: {what} file not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # torch raises many types for a damaged file; its text helps no user
+        raise ModelError(
+            f"{path}: not a readable SPACE checkpoint (not a PyTorch file, or damaged)") from None
+    if not isinstance(payload, dict) or payload.get("format") != format:
+        raise ModelError(f"{path}: not a SPACE {what} checkpoint")
+    version = payload.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSIONS[format]:
+        raise ModelError(
+            f"{path}: written by a newer SPACE ({payload.get('space_version')}); upgrade space")
+    return payload
 
 
 @dataclass
@@ -39,29 +104,11 @@ class Checkpoint:
 
 
 def save(ckpt: Checkpoint, path: str | os.PathLike, *, with_train_state: bool = True) -> Path:
-    """Write a checkpoint atomically (temp file in the same folder, then rename)."""
-    state = {k: v.detach().cpu() for k, v in ckpt.model.state_dict().items()}
-    payload = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "space_version": __version__,
-        "feature_config": to_dict(ckpt.feature_cfg),
-        "model_config": to_dict(ckpt.model_cfg),
-        "labels": list(ckpt.labels),
-        "meta": ckpt.meta,
-        "state_dict": state,
-        "train_state": ckpt.train_state if with_train_state else None,
-    }
-    def write(tmp: str) -> None:
-        try:
-            torch.save(payload, tmp)
-        except RuntimeError as e:  # torch's zip writer reports a failed write (disk full) so
-            from ..errors import OutputError
-
-            raise OutputError(f"cannot write {path}: {str(e).splitlines()[0]}; nothing was "
-                              "written") from None
-
-    return atomic_write(path, write)
+    """Write a recogniser checkpoint atomically (:func:`write`)."""
+    return write(path, format=FORMAT,
+                 configs={"feature_config": ckpt.feature_cfg, "model_config": ckpt.model_cfg},
+                 labels=ckpt.labels, module=ckpt.model, meta=ckpt.meta,
+                 train_state=ckpt.train_state if with_train_state else None)
 
 
 def load(path: str | os.PathLike) -> Checkpoint:
@@ -72,23 +119,7 @@ def load(path: str | os.PathLike) -> Checkpoint:
     ModelError
         Missing, unreadable, not a SPACE checkpoint, or inconsistent weights.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ModelError(f"{path}: is a folder, not a model file (give the .pt checkpoint)")
-    if not path.is_file():
-        raise ModelError(f"{path}: model file not found")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # torch raises many types for a damaged file; its text helps no user
-        raise ModelError(
-            f"{path}: not a readable SPACE checkpoint (not a PyTorch file, or damaged)") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a SPACE checkpoint")
-    version = payload.get("format_version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelError(
-            f"{path}: written by a newer SPACE ({payload.get('space_version')}); upgrade space"
-        )
+    payload = read(path, format=FORMAT)
     try:
         fcfg = from_dict(FeatureConfig, payload["feature_config"])
         mcfg = from_dict(ModelConfig, payload["model_config"])

@@ -79,8 +79,7 @@ def evaluate(rec: Recognizer, examples: list[Example], *, batch_size: int = 128,
         kept.append(examples[i])
     if not windows:
         raise SpaceError("none of the examples could be read")
-    probs = np.concatenate([rec.probabilities(np.stack(windows[i : i + batch_size]))
-                            for i in range(0, len(windows), batch_size)])
+    probs = rec.probabilities(windows, batch_size=batch_size)
     pred = probs.argmax(1)
     y = np.array(targets)
     idx = list(range(len(rec.labels)))

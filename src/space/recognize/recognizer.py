@@ -101,10 +101,45 @@ class Recognizer:
         return audio.prepare(y, rate, self.feature_cfg, name=label)
 
     @torch.no_grad()
-    def probabilities(self, windows: np.ndarray) -> np.ndarray:
-        """[shape=(b, n_samples)] prepared windows -> [shape=(b, n_classes)] probabilities."""
-        logits = self.model(torch.as_tensor(np.asarray(windows, dtype=np.float32)))
-        return torch.softmax(logits, dim=1).numpy()
+    def probabilities(self, windows: np.ndarray | Iterable[np.ndarray], *,
+                      batch_size: int = 256, progress: str | None = None,
+                      total: int | None = None) -> np.ndarray:
+        """Prepared windows -> class probabilities, in batches: the one inference loop.
+
+        Parameters
+        ----------
+        windows : np.ndarray [shape=(b, n_samples)] or an iterable of [shape=(n_samples,)]
+            Windows as :meth:`prepare` (or a stream's hop) gives them; an iterable is read
+            one batch at a time, so a long stream's windows are never all in memory.
+        batch_size : int
+            Windows per forward pass.
+        progress : str, optional
+            Show a progress bar with this title (``total`` windows, when known).
+
+        Returns
+        -------
+        np.ndarray [shape=(b, n_classes), dtype=float32]
+        """
+        from itertools import islice
+
+        self.model.eval()
+        bar = None
+        if progress is not None:  # tqdm only when asked: predict's start-up stays light
+            from tqdm import tqdm
+
+            if isinstance(windows, np.ndarray) and total is None:
+                total = len(windows)
+            bar = tqdm(total=total, desc=progress, leave=False)
+        it = iter(windows)
+        out = []
+        while batch := list(islice(it, batch_size)):
+            x = torch.as_tensor(np.stack(batch).astype(np.float32, copy=False))
+            out.append(torch.softmax(self.model(x), dim=1).numpy())
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
 
     def _answer(self, probs: np.ndarray, top_k: int, source: str | None) -> Prediction:
         order = np.argsort(-probs)[: max(1, min(top_k, len(self.labels)))]

@@ -192,7 +192,8 @@ class StreamingRecognizer:
         chunk : np.ndarray [shape=(n,) or (n, channels)]
             float samples in [-1, 1], or int16/int32 PCM; any length, including 0.
         """
-        y = _as_float_mono(chunk)
+        # sounddevice and soundfile give (frames, channels)
+        y = audio.as_mono(chunk, channels_first=False, name="stream")
         if y.size:
             if not np.all(np.isfinite(y)):
                 raise AudioError("stream: chunk contains NaN or infinite samples")
@@ -358,19 +359,6 @@ class StreamingRecognizer:
             self._buf_start += drop
 
 
-def _as_float_mono(chunk: np.ndarray) -> np.ndarray:
-    y = audio.as_array(chunk, name="stream: chunk")  # numpy or torch; numbers only
-    if y.dtype.kind in "iu":
-        scale = float(2 ** (8 * y.dtype.itemsize - 1))
-        y = (y.astype(np.float64) - (scale if y.dtype.kind == "u" else 0.0)) / scale
-    y = y.astype(np.float32, copy=False)
-    if y.ndim == 2:
-        y = y.mean(axis=1)  # sounddevice and soundfile give (frames, channels)
-    elif y.ndim != 1:
-        raise AudioError(f"stream: expected a chunk of shape (n,) or (n, channels), got {y.shape}")
-    return y
-
-
 def _denoise(y: np.ndarray, sr: int, noise: np.ndarray) -> np.ndarray:
     """Stationary spectral gating (noisereduce) with a noise profile from the stream's pauses."""
     try:
@@ -404,7 +392,7 @@ def iter_file(
     def gen() -> Iterator[np.ndarray]:
         try:
             for b in sf.blocks(name, blocksize=block, dtype="float32", always_2d=True):
-                yield b.mean(axis=1) if b.shape[1] > 1 else b[:, 0]
+                yield audio.as_mono(b, channels_first=False, name=name)
         except (sf.LibsndfileError, RuntimeError) as e:
             raise DecodeError(f"{name}: cannot decode audio ({str(e).splitlines()[0]})") from None
 
