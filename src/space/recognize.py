@@ -60,14 +60,40 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
 
 
 class Recognizer:
-    """A model ready to predict. Use :func:`load_model` to get one."""
+    """A model ready to predict. Use :func:`load_model` to get one.
 
-    def __init__(self, ckpt: Checkpoint, *, name: str | None = None) -> None:
+    The network runs on an inference engine (:mod:`space.engine`): ONNX Runtime when it is
+    installed, else PyTorch; ``engine`` or ``$SPACE_ENGINE`` picks one. ``path`` (the
+    checkpoint file) keys and places the cached ONNX export; without it the weights are
+    hashed instead. :attr:`model` is the PyTorch module either way (for training code).
+    """
+
+    def __init__(self, ckpt: Checkpoint, *, name: str | None = None,
+                 path: str | os.PathLike | None = None, engine: str | None = None) -> None:
+        from .engine import build, file_hash, module_hash
+        from .export import Exportable
+
         self.ckpt = ckpt
         self.model = ckpt.model.eval()
         self.labels = list(ckpt.labels)
         self.feature_cfg = ckpt.feature_cfg
         self.name = name
+        self.path = Path(path) if path is not None else None
+        example = torch.zeros(1, self.feature_cfg.n_samples)
+        self.engine = build(
+            Exportable(ckpt), example, kind="recognizer",
+            key=file_hash(self.path) if self.path is not None else module_hash(self.model),
+            near=self.path, output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine)
+
+    @property
+    def engine_name(self) -> str:
+        """``"onnx"`` or ``"torch"``: what runs the network."""
+        return self.engine.name
+
+    def set_threads(self, n: int) -> None:
+        """Threads one call of the network may use (PyTorch's setting is process-wide)."""
+        self.engine.set_threads(n)
 
     def prepare(self, source: Any, *, sr: int | None = None, name: str | None = None) -> np.ndarray:
         """Path, bytes or array -> the fixed window this model sees [shape=(n_samples,)]."""
@@ -78,11 +104,12 @@ class Recognizer:
                                  name=name or "<array>")
         return audio.load_prepared(source, self.feature_cfg, name=name)
 
-    @torch.no_grad()
     def probabilities(self, windows: np.ndarray) -> np.ndarray:
         """[shape=(b, n_samples)] prepared windows -> [shape=(b, n_classes)] probabilities."""
-        logits = self.model(torch.as_tensor(np.asarray(windows, dtype=np.float32)))
-        return torch.softmax(logits, dim=1).numpy()
+        from .engine import softmax
+
+        (logits,) = self.engine.run(np.asarray(windows, dtype=np.float32))
+        return softmax(logits, axis=1)
 
     def _answer(self, probs: np.ndarray, top_k: int, source: str | None) -> Prediction:
         order = np.argsort(-probs)[: max(1, min(top_k, len(self.labels)))]
@@ -122,10 +149,14 @@ class Recognizer:
         yield from flush()
 
 
-def load_model(name_or_path: str | os.PathLike = "digits") -> Recognizer:
-    """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file."""
+def load_model(name_or_path: str | os.PathLike = "digits", *,
+               engine: str | None = None) -> Recognizer:
+    """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file.
+
+    ``engine``: ``"onnx"`` or ``"torch"`` (default: ``$SPACE_ENGINE``, else ONNX Runtime
+    when installed; see :mod:`space.engine`)."""
     path = resolve_model(name_or_path)
-    return Recognizer(load_checkpoint(path), name=str(name_or_path))
+    return Recognizer(load_checkpoint(path), name=str(name_or_path), path=path, engine=engine)
 
 
 def expand_inputs(items: Sequence[str | os.PathLike]) -> list[Path]:
