@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({
                 "file": res.source, "label": res.label, "probability": round(res.probability, 6),
                 "top_k": [{"label": lab, "probability": round(p, 6)} for lab, p in res.top_k],
+                "engine": rec.engine_name,
             }), flush=True)
         else:
             alts = "  ".join(f"{lab} {p:.2f}" for lab, p in res.top_k[1:])

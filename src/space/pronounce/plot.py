@@ -1,4 +1,9 @@
-"""Visual feedback for one scored attempt (matplotlib, no window)."""
+"""Visual feedback for one scored attempt (matplotlib, no window).
+
+Figures are made with matplotlib's object-oriented API (a :class:`matplotlib.figure.Figure`
+on its own Agg canvas), never through pyplot: pyplot keeps global state, so the web app
+had to draw one figure at a time under a lock; a figure per call needs none.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..plots import _plt
-
 if TYPE_CHECKING:
     from .score import ScoreResult
 
 SHADE = dict(color="tab:red", alpha=0.25, lw=0)
+
+
+def new_figure(figsize: tuple[float, float] = (11, 6.2)) -> Any:
+    """A figure on its own Agg canvas, outside pyplot (safe to make in any thread)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _spec(ax: Any, utt: Any, title: str, spans: list[tuple[float, float]]) -> None:
@@ -23,7 +36,9 @@ def _spec(ax: Any, utt: Any, title: str, spans: list[tuple[float, float]]) -> No
         ax.axvspan(a, b, **SHADE)
         ax.text((a + b) / 2, n_mels * 0.92, str(k + 1), ha="center", va="top", color="white",
                 fontsize=9, fontweight="bold")
-    ax.set_ylabel("mel band")
+    # Band numbers say nothing to a learner, and each tick is costly to make and draw.
+    ax.set_yticks([])
+    ax.set_ylabel("low → high\npitch band", fontsize=8)
     ax.set_title(title, fontsize=9, loc="left")
 
 
@@ -33,15 +48,16 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     attempt, and the DTW cost matrix with the warping path. Returns the figure."""
     from .sequence import _cosine_cost
 
-    plt = _plt()
     if fig is None:
-        fig = plt.figure(figsize=(11, 6.2))
+        fig = new_figure()
     gs = fig.add_gridspec(3, 2, width_ratios=(2.2, 1), hspace=0.55, wspace=0.22)
     att, ref, al = result.attempt_utterance, result.reference_utterance, result.alignment
     segs = result.segments
     ax_r = fig.add_subplot(gs[0, 0])
     ax_a = fig.add_subplot(gs[1, 0])
-    ax_c = fig.add_subplot(gs[2, 0], sharex=ax_a)
+    # Not sharex=ax_a: shared axes update each other's ticks on every draw (slow); the same
+    # limits are set below instead.
+    ax_c = fig.add_subplot(gs[2, 0])
     ax_m = fig.add_subplot(gs[:, 1])
     ref_name = result.reference_paths[result.best_reference].rsplit("/", 1)[-1]
     _spec(ax_r, ref, f"closest reference: {ref_name}",
@@ -59,6 +75,7 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
         ax_c.axvspan(s.attempt_start_s, s.attempt_end_s, **SHADE)
     ax_c.set_xlabel("attempt time (s)")
     ax_c.set_ylabel("frame cost")
+    ax_c.set_xlim(ax_a.get_xlim())
     ax_c.legend(fontsize=7, loc="upper right", framealpha=0.6)
     C = _cosine_cost(att.frames, ref.frames)
     n, m = C.shape
@@ -73,6 +90,7 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     ax_m.set_title("DTW cost matrix and path", fontsize=9)
     for ax in (ax_r, ax_a, ax_c, ax_m):  # few ticks: making and drawing them is most of the time
         ax.locator_params(nbins=4)
+        ax.tick_params(labelsize=8)
     word = result.word if result.word is not None else "(own references)"
     rec = ""
     if result.recognized is not None:

@@ -333,18 +333,14 @@ class ScoreResult:
         """Feedback figure (see :func:`space.pronounce.plot.feedback`); PNG at ``path``."""
         from .plot import feedback
 
-        fig = feedback(self)
+        fig = feedback(self)  # its own Agg canvas, outside pyplot: nothing to close
         if path is not None:
             from ..checkpoint import atomic_write
-            from ..plots import _plt
 
             # Fast PNG: 90 dpi (990 x 560 px) and light compression (zlib level 6 takes
             # about as long as drawing the figure).
-            try:
-                atomic_write(path, lambda tmp: fig.savefig(
-                    tmp, format="png", dpi=PLOT_DPI, pil_kwargs={"compress_level": 1}))
-            finally:
-                _plt().close(fig)
+            atomic_write(path, lambda tmp: fig.savefig(
+                tmp, format="png", dpi=PLOT_DPI, pil_kwargs={"compress_level": 1}))
         return fig
 
 

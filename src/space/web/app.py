@@ -10,10 +10,13 @@ then :func:`space.pronounce.add_references` (which keeps names inside the refere
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import io
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -146,20 +149,46 @@ async def _read(upload: UploadFile, settings: Settings) -> bytes:
 
 
 def _png(result: Any) -> str:
-    """The feedback figure as a data: URL (PNG). pyplot is not thread-safe: one at a time."""
-    from ..plots import _plt
+    """The feedback figure as a data: URL (PNG). Each call draws its own figure on its own
+    Agg canvas (matplotlib's object-oriented API, no pyplot), so requests need no lock."""
+    from ..pronounce.score import PLOT_DPI
 
-    with _PLOT_LOCK:
-        fig = result.plot()
-        try:
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=80)
-        finally:
-            _plt().close(fig)
+    fig = result.plot()
+    buf = io.BytesIO()
+    # Light compression: zlib's default level takes about as long as drawing the figure.
+    fig.savefig(buf, format="png", dpi=min(80, PLOT_DPI), pil_kwargs={"compress_level": 1})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-_PLOT_LOCK = threading.Lock()
+def _warm_up(recs: _Models) -> dict[str, Any]:
+    """Load everything the first request would otherwise wait for: the recognisers, the frame
+    encoder, every word's reference set and calibration, DTW's compiled code, and matplotlib
+    (one full score with a picture). Returns what runs the networks."""
+    from .. import pronounce
+    from ..pronounce.score import featurizer, word_reference_set
+
+    engines: dict[str, str] = {}
+    for name in recs.names():
+        try:
+            engines[f"model:{name}"] = recs.get(name).engine_name
+        except (SpaceError, HTTPException):
+            continue  # a broken extra model: its requests report the error
+    feat = featurizer()
+    engines["frames"] = feat.engine.name if feat.encoder is not None else "torch"
+    first: tuple[str, Path] | None = None
+    for w in pronounce.list_words():
+        try:
+            word_reference_set(w)
+            first = first or (w, pronounce.reference_paths(w)[0])
+        except SpaceError:
+            continue  # a damaged user set: its requests report the error
+    if first is not None:  # one real score end to end, picture included
+        y, sr = audio.load(first[1])
+        try:
+            _png(pronounce.score(y, word=first[0], sr=sr))
+        except SpaceError:
+            pass
+    return engines
 
 
 def create_app(
@@ -169,6 +198,7 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     max_duration_s: float = MAX_DURATION_S,
     allow_add_references: bool = True,
+    preload: bool = True,
 ) -> FastAPI:
     """Build the web app.
 
@@ -183,6 +213,11 @@ def create_app(
         Larger or longer uploads get 413.
     allow_add_references : bool
         Whether ``POST /api/references/{word}`` may add a user's recordings.
+    preload : bool
+        Load the models, the frame encoder and every reference set when the server starts
+        (before it accepts requests), so the first answer is as fast as the rest.
+        ``/api/health`` says ``"ready": true`` once that is done (or, without preloading,
+        at once: things then load on first use).
     """
     from ..recognize import BUNDLED, bundled_model_path
 
@@ -211,7 +246,22 @@ def create_app(
     async def in_thread(fn: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, limiter=cpu)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        # The server accepts requests only after this: the first score is a warm one.
+        if preload:
+            t0 = time.perf_counter()
+            app.state.engines = await anyio.to_thread.run_sync(_warm_up, recs)
+            app.state.warmup_s = round(time.perf_counter() - t0, 3)
+            # What was loaded lives as long as the server: keep it out of the garbage
+            # collector's full passes, which otherwise stall a request now and then.
+            gc.collect()
+            gc.freeze()
+        app.state.ready = True
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="SPACE",
         version=__version__,
         description="Recognise a spoken word and score its pronunciation against golden "
@@ -220,6 +270,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.models = recs
+    app.state.ready = False
+    app.state.engines = {}
+    app.state.warmup_s = None
     app.add_middleware(_BodyLimit, max_bytes=max_upload_bytes + 64 * 1024)  # + form overhead
 
     @app.exception_handler(SpaceError)
@@ -235,9 +288,15 @@ def create_app(
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        """Liveness and what this server offers."""
-        return {"status": "ok", "version": __version__, "models": recs.names(),
-                "default_model": settings.default_model}
+        """Liveness, readiness and what this server offers. ``engine``: what runs the
+        networks (``onnx``: ONNX Runtime, ``torch``: PyTorch), by model and for the
+        pronunciation frames."""
+        from ..engine import engine_name
+
+        return {"status": "ok", "ready": bool(app.state.ready), "version": __version__,
+                "models": recs.names(), "default_model": settings.default_model,
+                "engine": engine_name(), "engines": dict(app.state.engines),
+                "warmup_s": app.state.warmup_s}
 
     @app.get("/api/words")
     def words() -> dict[str, Any]:
@@ -266,7 +325,8 @@ def create_app(
             y, sr = _decode_upload(data, name, settings)
             p = recs.get(model).predict(y, sr=sr, top_k=top_k, name=name)
             return {**p.to_dict(), "model": model or settings.default_model,
-                    "duration_s": round(len(y) / sr, 3), "sr": sr}
+                    "duration_s": round(len(y) / sr, 3), "sr": sr,
+                    "engine": recs.get(model).engine_name}
 
         return await in_thread(work)
 
@@ -277,8 +337,11 @@ def create_app(
         plot: Annotated[bool, Form(description="include the feedback picture (PNG)")] = False,
     ) -> dict[str, Any]:
         """Pronunciation score of an attempt against the word's references (issue-4 JSON),
-        plus where to fetch the references and, with ``plot``, the feedback picture."""
+        plus where to fetch the references, ``drawing`` (what a client needs to draw the
+        feedback picture itself: spectrogram codes, DTW path, per-frame costs; see
+        :func:`space.pronounce.drawing.drawing`) and, with ``plot``, the picture as PNG."""
         from .. import pronounce
+        from ..pronounce.drawing import drawing
 
         name = file.filename or "upload"
         w = pronounce.check_word(word)
@@ -294,6 +357,7 @@ def create_app(
                                    for i in range(len(res.references))]
             d["best_reference"] = int(res.best_reference)
             d["duration_s"] = round(len(y) / sr, 3)
+            d["drawing"] = drawing(res)
             if plot:
                 d["plot_png"] = _png(res)
             return d
