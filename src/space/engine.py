@@ -20,7 +20,8 @@ writer) from the PyTorch module the first time a checkpoint is loaded, and cache
 * keyed by a hash of the checkpoint file's bytes (plus what else the graph depends on and
   :data:`EXPORT_VERSION`), so a retrained or replaced checkpoint never runs a stale graph:
   a new key is a new file, and older files of the same checkpoint are removed;
-* built in memory when no folder is writable (nothing cached, same result).
+* built in memory when no folder is writable, or for a module that has no file (a model
+  just trained): nothing cached, same result.
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ def build(
         :func:`module_hash`. The cache file's name holds a hash of it, ``kind``, the ONNX
         opset and :data:`EXPORT_VERSION`.
     near : path, optional
-        The checkpoint file: the cache goes next to it when its folder is writable.
+        The checkpoint file: the cache goes next to it when its folder is writable, else in
+        :func:`cache_dir`. Without it the graph is exported into memory (not cached).
     output_names, dynamic_axes
         As ``torch.onnx.export`` takes them (the input is ``"input"``).
     engine : str, optional
@@ -265,8 +267,10 @@ def build(
 
     full = hashlib.sha256(
         f"{kind}|{key}|opset{ONNX_OPSET}|v{EXPORT_VERSION}".encode()).hexdigest()
+    # A module without a file (just trained, in memory) is exported into memory: its
+    # weights are transient, and a shared cache file would be another process's to delete.
     stem = Path(near).stem if near is not None else "model"
-    path = cached_path(stem, kind, full, Path(near) if near is not None else None)
+    path = cached_path(stem, kind, full, Path(near)) if near is not None else None
 
     def write(tmp: str) -> None:
         write_onnx(module, (example,), tmp, input_names=["input"],
