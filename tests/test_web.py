@@ -272,3 +272,18 @@ def test_serve_defaults_to_loopback() -> None:
 
     args = build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1" and args.port == 8000
+
+
+def test_png_drawn_in_worker_processes(tiny_model: Path, refs_dir: Path, monkeypatch,
+                                       attempt) -> None:
+    """``png_workers``: pictures come from worker processes, the same PNG as in-thread."""
+    monkeypatch.setenv("SPACE_REFERENCES_DIR", str(refs_dir))
+    y, sr = attempt
+    app = create_app(model=str(tiny_model), png_workers=1)
+    with TestClient(app) as c:
+        r = c.post("/api/score", data={"word": "rise", "plot": "true"},
+                   files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")})
+        assert r.status_code == 200, r.text
+        png = base64.b64decode(r.json()["plot_png"].split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+        assert r.json()["drawing"]["attempt"]["frames"] > 10

@@ -67,16 +67,18 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     cost = result.frame_costs
     t = att.time(np.arange(len(cost)))
     ax_c.plot(t, cost, color="k", lw=1)
-    ax_c.axhline(result.calibration.d100, color="tab:green", ls="--", lw=0.8,
-                 label="references' own distance (score 100)")
-    ax_c.axhline(result.calibration.d0, color="tab:red", ls=":", lw=0.8,
-                 label="other words (score 0)")
+    # Lines labelled in place: a legend box costs as much to lay out as an axes' ticks.
+    for d, color, ls, text in ((result.calibration.d100, "tab:green", "--",
+                                "references' own distance (score 100)"),
+                               (result.calibration.d0, "tab:red", ":", "other words (score 0)")):
+        ax_c.axhline(d, color=color, ls=ls, lw=0.8)
+        ax_c.text(0.995, d, text, transform=ax_c.get_yaxis_transform(), ha="right",
+                  va="bottom", fontsize=7, color=color)
     for s in segs:
         ax_c.axvspan(s.attempt_start_s, s.attempt_end_s, **SHADE)
     ax_c.set_xlabel("attempt time (s)")
     ax_c.set_ylabel("frame cost")
     ax_c.set_xlim(ax_a.get_xlim())
-    ax_c.legend(fontsize=7, loc="upper right", framealpha=0.6)
     C = _cosine_cost(att.frames, ref.frames)
     n, m = C.shape
     a0, r0 = att.time(0) - att.hop_s / 2, ref.time(0) - ref.hop_s / 2
@@ -89,7 +91,7 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     ax_m.set_ylabel("attempt time (s)")
     ax_m.set_title("DTW cost matrix and path", fontsize=9)
     for ax in (ax_r, ax_a, ax_c, ax_m):  # few ticks: making and drawing them is most of the time
-        ax.locator_params(nbins=4)
+        ax.locator_params(nbins=3)
         ax.tick_params(labelsize=8)
     word = result.word if result.word is not None else "(own references)"
     rec = ""

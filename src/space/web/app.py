@@ -160,6 +160,59 @@ def _png(result: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _slim(result: Any) -> Any:
+    """The score result without its audio (the picture does not use it): less to pickle."""
+    from dataclasses import replace
+
+    empty = np.zeros(0, np.float32)
+    return replace(result, attempt_audio=empty,
+                   attempt_utterance=replace(result.attempt_utterance, audio=empty),
+                   reference_utterance=replace(result.reference_utterance, audio=empty))
+
+
+def _warm_png_worker(_: int) -> int:
+    """Run in each picture worker at start: matplotlib and the plotting code imported."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+
+    from ..pronounce import plot  # noqa: F401
+
+    return os.getpid()
+
+
+class _PngRenderer:
+    """Feedback PNGs for ``plot=true``. Drawing a matplotlib figure is Python-bound, so
+    threads take turns on the GIL; with ``workers`` > 0 pictures are drawn in that many
+    worker processes (started with the server, one per core is plenty) and the request
+    waits for its picture without holding one of the request threads."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(0, int(workers))
+        self.pool: Any = None
+
+    def start(self) -> None:
+        if self.workers and self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: forking a process that runs threads (the server's, ONNX Runtime's) can
+            # copy a held lock into the child.
+            self.pool = ProcessPoolExecutor(self.workers,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            list(self.pool.map(_warm_png_worker, range(self.workers)))
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    async def render(self, result: Any, in_thread: Any) -> str:
+        if self.pool is None:
+            return await in_thread(lambda: _png(result))
+        import asyncio
+
+        return await asyncio.wrap_future(self.pool.submit(_png, _slim(result)))
+
+
 def _warm_up(recs: _Models) -> dict[str, Any]:
     """Load everything the first request would otherwise wait for: the recognisers, the frame
     encoder, every word's reference set and calibration, DTW's compiled code, and matplotlib
@@ -199,6 +252,7 @@ def create_app(
     max_duration_s: float = MAX_DURATION_S,
     allow_add_references: bool = True,
     preload: bool = True,
+    png_workers: int = 0,
 ) -> FastAPI:
     """Build the web app.
 
@@ -218,6 +272,10 @@ def create_app(
         (before it accepts requests), so the first answer is as fast as the rest.
         ``/api/health`` says ``"ready": true`` once that is done (or, without preloading,
         at once: things then load on first use).
+    png_workers : int
+        Processes that draw ``plot=true`` pictures (started with the server); 0 draws them
+        in the request threads (``space serve --png-workers``; on the busy 2-core
+        development machine workers made pictures slower, not faster).
     """
     from ..recognize import BUNDLED, bundled_model_path
 
@@ -242,6 +300,7 @@ def create_app(
     # CPU-bound work runs in threads, at most one per core: more only makes them take turns
     # (and each request slower) while the event loop keeps accepting uploads.
     cpu = anyio.CapacityLimiter(max(1, os.cpu_count() or 1))
+    png = _PngRenderer(png_workers)
 
     async def in_thread(fn: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, limiter=cpu)
@@ -257,8 +316,12 @@ def create_app(
             # collector's full passes, which otherwise stall a request now and then.
             gc.collect()
             gc.freeze()
+        await anyio.to_thread.run_sync(png.start)
         app.state.ready = True
-        yield
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(png.stop)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -348,7 +411,7 @@ def create_app(
         pronounce.reference_paths(w)  # 404 for an unknown word before decoding anything
         data = await _read(file, settings)
 
-        def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
+        def work() -> tuple[dict[str, Any], Any]:  # CPU-bound: off the event loop, in a thread
             y, sr = _decode_upload(data, name, settings)
             res = pronounce.score(y, word=w, sr=sr, name=name)
             d = res.to_dict()
@@ -358,11 +421,12 @@ def create_app(
             d["best_reference"] = int(res.best_reference)
             d["duration_s"] = round(len(y) / sr, 3)
             d["drawing"] = drawing(res)
-            if plot:
-                d["plot_png"] = _png(res)
-            return d
+            return d, res
 
-        return await in_thread(work)
+        d, res = await in_thread(work)
+        if plot:
+            d["plot_png"] = await png.render(res, in_thread)
+        return d
 
     @app.get("/api/references/{word}")
     def references(word: str) -> dict[str, Any]:

@@ -138,13 +138,19 @@ async function submit(blob, filename) {
   const scoreForm = fd();
   scoreForm.append("word", word);
   state.attemptName = filename;
-  const predictForm = fd();
-  predictForm.append("model", info.model || state.defaultModel);
+  // A word a model knows: the score's `recognized` already says what that model heard, so
+  // one request does. A word of the user's own: ask the default model separately.
+  let heardReq = null;
+  if (!info.model) {
+    const predictForm = fd();
+    predictForm.append("model", state.defaultModel);
+    heardReq = api("/api/predict", { method: "POST", body: predictForm });
+  }
   try {
-    const [score, heard] = await Promise.all([
-      api("/api/score", { method: "POST", body: scoreForm }),
-      api("/api/predict", { method: "POST", body: predictForm }),
-    ]);
+    const [score, predicted] = await Promise.all([
+      api("/api/score", { method: "POST", body: scoreForm }), heardReq]);
+    const heard = predicted || score.recognized ||
+      { label: "?", probability: 0 }; // no model knows the word and none answered
     show(score, heard, word, info);
     setStatus("Done. Press Record to try again.");
   } catch (e) {
@@ -285,6 +291,9 @@ function drawSpec(g, p, spec, spans) {
     spans.forEach(([a, b], k) => {
       g.fillStyle = SHADE;
       g.fillRect(p.px(a), p.y, p.px(b) - p.px(a), p.h);
+      g.strokeStyle = "rgba(255, 255, 255, 0.8)"; g.setLineDash([4, 3]); g.lineWidth = 1;
+      g.strokeRect(p.px(a), p.y + 1, p.px(b) - p.px(a), p.h - 2);
+      g.setLineDash([]);
       g.fillStyle = "#fff"; g.font = "bold 12px system-ui, sans-serif";
       g.textAlign = "center"; g.textBaseline = "top";
       g.fillText(String(k + 1), (p.px(a) + p.px(b)) / 2, p.y + 3);
@@ -306,7 +315,8 @@ function drawFeedback(canvas, score) {
   if (!d) { canvas.dataset.drawn = "0"; return; }
   const att = d.attempt, ref = d.reference, segs = score.segments || [];
   const left = 56, split = Math.round(W * 0.64), right = W - 12;
-  const ph = Math.floor((H - 3 * 22 - 34) / 3);
+  const gap = 34; // room for one panel's tick labels and the next one's title
+  const ph = Math.floor((H - 20 - 2 * gap - 36) / 3);
   // Time spans of the pictures: a column is column_s wide, centred on its frames.
   const span = (s) => [s.offset_s - s.hop_s / 2, s.offset_s - s.hop_s / 2 + s.columns * s.column_s];
   const [ra, rb] = span(ref), [aa, ab] = span(att);
@@ -316,14 +326,14 @@ function drawFeedback(canvas, score) {
   drawSpec(g, pr, ref, segs.map((s) => [s.reference_start_s, s.reference_end_s]));
   ticks(g, pr, "x");
 
-  const pa = panel(g, left, 20 + ph + 22, split - left, ph, aa, ab, 0, 1);
+  const pa = panel(g, left, 20 + ph + gap, split - left, ph, aa, ab, 0, 1);
   title(g, pa, `attempt: ${state.attemptName || "your recording"}`);
   drawSpec(g, pa, att, segs.map((s) => [s.attempt_start_s, s.attempt_end_s]));
   ticks(g, pa, "x");
 
   const costs = d.frame_costs;
   const top = 1.1 * Math.max(d.d0, ...costs);
-  const pc = panel(g, left, 20 + 2 * (ph + 22), split - left, ph, aa, ab, 0, top);
+  const pc = panel(g, left, 20 + 2 * (ph + gap), split - left, ph, aa, ab, 0, top);
   title(g, pc, "how far each moment of your attempt is from the reference");
   pc.clip(() => {
     for (const s of segs) {
