@@ -105,9 +105,9 @@ class TorchEngine:
     def __init__(self, module: nn.Module) -> None:
         self.module = module.eval()
 
-    @torch.no_grad()
     def run(self, x: np.ndarray) -> list[np.ndarray]:
-        out = self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+        with torch.no_grad():
+            out = self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
         outs = out if isinstance(out, (tuple, list)) else (out,)
         return [o.numpy() for o in outs]
 
