@@ -104,8 +104,9 @@ def test_cli_predict_json_schema(tiny_model, synthetic_dataset, capsys):
     assert len(lines) == 3
     for line, f in zip(lines, files):
         obj = json.loads(line)
-        assert set(obj) == {"file", "label", "probability", "top_k"}
+        assert set(obj) == {"file", "label", "probability", "top_k", "engine"}
         assert obj["file"] == str(f) and obj["label"] == "rise"
+        assert obj["engine"] in ("onnx", "torch")
         assert len(obj["top_k"]) == 2 and obj["top_k"][0]["label"] == "rise"
         assert obj["top_k"][0]["probability"] == obj["probability"]
 

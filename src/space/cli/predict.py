@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             bar.write(f"space predict: skipped: {res}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps(res.to_dict()), flush=True)
+            print(json.dumps({**res.to_dict(), "engine": rec.engine_name}), flush=True)
         else:
             alts = "  ".join(f"{lab} {p:.2f}" for lab, p in res.top_k[1:])
             print(f"{res.source}\t{res.label}\t{res.probability:.3f}" + (f"\t({alts})" if alts else ""))

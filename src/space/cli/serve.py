@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "$SPACE_REFERENCES_DIR or ~/.local/share/space/references)")
     p.add_argument("--no-add-references", action="store_true",
                    help="do not let the page add recordings to your references")
+    p.add_argument("--png-workers", type=int, default=0,
+                   help="processes that draw plot=true pictures (default 0: in the request "
+                   "threads; workers help on an idle multi-core machine, not on a busy one)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads per request (default 1: requests run side by side)")
     return p
@@ -54,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(model=args.model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                      max_duration_s=args.max_duration_s,
                      allow_add_references=not args.no_add_references,
-                     references_dir=args.references_dir)
+                     references_dir=args.references_dir,
+                     png_workers=max(0, args.png_workers))
     try:
         local = ipaddress.ip_address(args.host).is_loopback
     except ValueError:

@@ -84,6 +84,25 @@ class FrameEncoder(nn.Module):
         return e, self.head(self.dropout(torch.relu(e)))
 
 
+class FrameNet(nn.Module):
+    """Front end + frame encoder as one network, what :class:`Featurizer` runs (on ONNX
+    Runtime or PyTorch, see :mod:`space.recognize.engine`): wave ``[shape=(1, n)]`` -> log-mels
+    ``[shape=(1, n_mels, t)]``, per-frame class posteriors ``[shape=(1, n_classes, t)]``
+    and embeddings ``[shape=(1, dim, t)]``. Without an encoder, the log-mels alone."""
+
+    def __init__(self, frontend: LogMel, encoder: FrameEncoder | None) -> None:
+        super().__init__()
+        self.frontend = frontend
+        self.encoder = encoder
+
+    def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        feats = self.frontend(wave)
+        if self.encoder is None:
+            return (feats,)
+        emb, logits = self.encoder(feats)
+        return feats, torch.softmax(logits, dim=1), emb
+
+
 @dataclass
 class EncoderCheckpoint:
     encoder: FrameEncoder
@@ -91,6 +110,7 @@ class EncoderCheckpoint:
     labels: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
     sha1: str = ""  # of the file it was loaded from: names the features calibration used
+    path: str = ""  # the file it was loaded from (its ONNX export is cached beside it)
 
 
 def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike, *,
@@ -119,7 +139,7 @@ def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
     enc.eval()
     sha1 = hashlib.sha1(Path(path).read_bytes()).hexdigest()
     return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
-                             payload.get("meta") or {}, sha1)
+                             payload.get("meta") or {}, sha1, str(path))
 
 
 def bundled_encoder_path() -> Path:
@@ -173,7 +193,7 @@ class Featurizer:
     def __init__(self, encoder: EncoderCheckpoint | None = None,
                  feature_cfg: FeatureConfig | None = None, *, output: str = "posterior",
                  mel_weight: float | None = None, mel_center: bool = True,
-                 mel_coeffs: int | None = None) -> None:
+                 mel_coeffs: int | None = None, engine: str | None = None) -> None:
         if output not in ("posterior", "embedding"):
             raise UsageError(f"output must be 'posterior' or 'embedding', not {output!r}")
         if mel_weight is None:
@@ -186,6 +206,9 @@ class Featurizer:
         self.encoder = encoder
         self.cfg = encoder.feature_cfg if encoder is not None else (feature_cfg or DEFAULT_FEATURES)
         self.frontend = LogMel(self.cfg).eval()
+        self._engine_choice = engine
+        self._engine: Any = None  # built on first use (see the engine property)
+        self._engine_lock = threading.Lock()
         self.output = output
         self.name = f"encoder {output}" if encoder is not None else "log-mel"
         self.silence = None
@@ -232,7 +255,34 @@ class Featurizer:
         w, left = audio.place_window(y, lo, hi, max(cfg.n_samples, hi - lo))
         return y, audio.normalize_peak(w), left, start - left, end - left
 
-    @torch.no_grad()
+    @property
+    def engine(self) -> Any:
+        """The engine that runs :class:`FrameNet` (:mod:`space.recognize.engine`), built on first use:
+        ONNX Runtime unless ``engine``/``$SPACE_ENGINE`` says torch or it is not installed.
+        The ONNX file is cached beside the encoder checkpoint, keyed by the checkpoint's
+        hash and the front end's mel filterbank (which the encoder file does not hold)."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = self._build_engine()
+        return self._engine
+
+    def _build_engine(self) -> Any:
+        from ..recognize.engine import build, module_hash
+
+        net = FrameNet(self.frontend, self.encoder.encoder if self.encoder else None).eval()
+        enc = self.encoder
+        if enc is not None and enc.sha1:
+            key = f"{enc.sha1}|{module_hash(self.frontend)}"
+        else:
+            key = module_hash(net)
+        names = ["feats", "posteriors", "embeddings"] if enc is not None else ["feats"]
+        axes = {"input": {1: "samples"}, **{n: {2: "frames"} for n in names}}
+        near = Path(enc.path) if enc is not None and enc.path else None
+        return build(net, torch.zeros(1, self.cfg.n_samples), kind="frames", key=key,
+                     near=near, output_names=names, dynamic_axes=axes,
+                     engine=self._engine_choice)
+
     def __call__(self, y: np.ndarray, sr: int, *, name: str = "<audio>") -> Utterance:
         """Mono audio ``[shape=(n,)]`` at ``sr`` Hz -> :class:`Utterance`.
 
@@ -241,30 +291,30 @@ class Featurizer:
         from .align import frames as unit_frames
 
         y, w, left, s0, s1 = self.window(y, sr, name=name)
-        feats = self.frontend(torch.from_numpy(w)[None])
+        outs = self.engine.run(w[None])
+        feats = outs[0][0]  # [n_mels, t]
         hop = self.cfg.hop_length
-        n_frames = feats.shape[2]
+        n_frames = feats.shape[1]
         if self.encoder is not None:
-            emb, logits = self.encoder.encoder(feats)
-            post = torch.softmax(logits[0], dim=0)
+            post, emb = outs[1][0], outs[2][0]  # [n_classes, t], [dim, t]
             if self.silence is not None:
-                f0, f1 = _speech_frames(post[self.silence].numpy(), name)
+                f0, f1 = _speech_frames(post[self.silence], name)
                 m = int(round(MARGIN_S * self.cfg.sample_rate / hop))
                 f0, f1 = max(0, f0 - m), min(n_frames, f1 + m)
             else:
                 f0, f1 = s0 // hop, -(-s1 // hop) + 1
-            out = post.sqrt() if self.output == "posterior" else emb[0]
+            out = np.sqrt(post) if self.output == "posterior" else emb
         else:
             # Frame k is centred on window sample k * hop (the STFT is centred).
             f0, f1 = s0 // hop, -(-s1 // hop) + 1
-            out = feats[0]
+            out = feats
         f1 = max(f0 + 2, min(n_frames, f1))
         sr_m = self.cfg.sample_rate
-        x = unit_frames(out[:, f0:f1].numpy())
+        x = unit_frames(out[:, f0:f1])
+        spec = np.ascontiguousarray(feats[:, f0:f1])
         if self.mel_weight > 0:
-            x = _blend(x, feats[0, :, f0:f1].numpy(), self.mel_weight, self.mel_center,
-                       self.mel_coeffs)
-        return Utterance(x, feats[0, :, f0:f1].numpy(), y,
+            x = _blend(x, spec, self.mel_weight, self.mel_center, self.mel_coeffs)
+        return Utterance(x, spec, y,
                          (left + f0 * hop) / sr_m, hop / sr_m, name=name,
                          speech_s=(f1 - f0) * hop / sr_m, snr_db=estimate_snr(y, sr_m))
 

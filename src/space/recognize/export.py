@@ -69,25 +69,38 @@ def _example(ckpt: Checkpoint, batch: int = 2) -> torch.Tensor:
     return 0.1 * torch.randn(batch, ckpt.feature_cfg.n_samples, generator=g)
 
 
-def _to_onnx(module: nn.Module, ckpt: Checkpoint, tmp: str, info: dict[str, Any]) -> None:
+def write_onnx(module: nn.Module, example: tuple[torch.Tensor, ...], path: str | os.PathLike,
+               *, input_names: list[str], output_names: list[str],
+               dynamic_axes: dict[str, dict[int, str]], metadata: dict[str, str]) -> None:
+    """Trace ``module`` on ``example`` into an ONNX file at ``path`` (not atomic: callers
+    write to a temporary name), with ``metadata`` as its metadata properties.
+
+    The one ONNX writer: ``space export`` and the ONNX Runtime engine
+    (:mod:`space.recognize.engine`) both call it.
+    """
     import onnx
 
     with warnings.catch_warnings():
         # torch 2.13's default exporter (dynamo) needs onnxscript, a large extra dependency;
-        # the TorchScript-based one handles this graph (conv, matmul, log, reductions) and
+        # the TorchScript-based one handles these graphs (conv, matmul, log, reductions) and
         # warns that it is deprecated.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module, (_example(ckpt),), tmp, input_names=["wave"], output_names=["logits"],
-            dynamic_axes={"wave": {0: "batch"}, "logits": {0: "batch"}},
-            opset_version=ONNX_OPSET, dynamo=False,
+            module, example, str(path), input_names=input_names, output_names=output_names,
+            dynamic_axes=dynamic_axes, opset_version=ONNX_OPSET, dynamo=False,
         )
-    proto = onnx.load(tmp)
-    for key, value in (("space", json.dumps(info)), ("labels", json.dumps(info["labels"]))):
+    proto = onnx.load(str(path))
+    for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.checker.check_model(proto)
-    onnx.save(proto, tmp)
+    onnx.save(proto, str(path))
+
+
+def _to_onnx(module: nn.Module, ckpt: Checkpoint, tmp: str, info: dict[str, Any]) -> None:
+    write_onnx(module, (_example(ckpt),), tmp, input_names=["wave"], output_names=["logits"],
+               dynamic_axes={"wave": {0: "batch"}, "logits": {0: "batch"}},
+               metadata={"space": json.dumps(info), "labels": json.dumps(info["labels"])})
 
 
 def _to_torchscript(module: nn.Module, ckpt: Checkpoint, tmp: str, info: dict[str, Any]) -> None:

@@ -71,14 +71,40 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
 
 
 class Recognizer:
-    """A model ready to predict. Use :func:`load_model` to get one."""
+    """A model ready to predict. Use :func:`load_model` to get one.
 
-    def __init__(self, ckpt: Checkpoint, *, name: str | None = None) -> None:
+    The network runs on an inference engine (:mod:`space.recognize.engine`): ONNX Runtime when it is
+    installed, else PyTorch; ``engine`` or ``$SPACE_ENGINE`` picks one. ``path`` (the
+    checkpoint file) keys and places the cached ONNX export; without it the weights are
+    hashed instead. :attr:`model` is the PyTorch module either way (for training code).
+    """
+
+    def __init__(self, ckpt: Checkpoint, *, name: str | None = None,
+                 path: str | os.PathLike | None = None, engine: str | None = None) -> None:
+        from .engine import build, file_hash, module_hash
+        from .export import Exportable
+
         self.ckpt = ckpt
         self.model = ckpt.model.eval()
         self.labels = list(ckpt.labels)
         self.feature_cfg = ckpt.feature_cfg
         self.name = name
+        self.path = Path(path) if path is not None else None
+        example = torch.zeros(1, self.feature_cfg.n_samples)
+        self.engine = build(
+            Exportable(ckpt), example, kind="recognizer",
+            key=file_hash(self.path) if self.path is not None else module_hash(self.model),
+            near=self.path, output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine)
+
+    @property
+    def engine_name(self) -> str:
+        """``"onnx"`` or ``"torch"``: what runs the network."""
+        return self.engine.name
+
+    def set_threads(self, n: int) -> None:
+        """Threads one call of the network may use (PyTorch's setting is process-wide)."""
+        self.engine.set_threads(n)
 
     def prepare(self, source: Any, *, sr: int | None = None, name: str | None = None) -> np.ndarray:
         """Path, bytes or array -> the fixed window this model sees [shape=(n_samples,)].
@@ -100,11 +126,11 @@ class Recognizer:
         y, rate, label = audio.load_input(source, sr=sr, name=name)
         return audio.prepare(y, rate, self.feature_cfg, name=label)
 
-    @torch.no_grad()
     def probabilities(self, windows: np.ndarray | Iterable[np.ndarray], *,
                       batch_size: int = 256, progress: str | None = None,
                       total: int | None = None) -> np.ndarray:
-        """Prepared windows -> class probabilities, in batches: the one inference loop.
+        """Prepared windows -> class probabilities, in batches on the engine: the one
+        inference loop (prediction, evaluation, training's validation, DET sweeps).
 
         Parameters
         ----------
@@ -122,6 +148,8 @@ class Recognizer:
         """
         from itertools import islice
 
+        from .engine import softmax
+
         self.model.eval()
         bar = None
         if progress is not None:  # tqdm only when asked: predict's start-up stays light
@@ -133,8 +161,8 @@ class Recognizer:
         it = iter(windows)
         out = []
         while batch := list(islice(it, batch_size)):
-            x = torch.as_tensor(np.stack(batch).astype(np.float32, copy=False))
-            out.append(torch.softmax(self.model(x), dim=1).numpy())
+            (logits,) = self.engine.run(np.stack(batch).astype(np.float32, copy=False))
+            out.append(softmax(logits, axis=1).astype(np.float32, copy=False))
             if bar is not None:
                 bar.update(len(batch))
         if bar is not None:
@@ -179,7 +207,11 @@ class Recognizer:
         yield from flush()
 
 
-def load_model(name_or_path: str | os.PathLike = "digits") -> Recognizer:
-    """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file."""
+def load_model(name_or_path: str | os.PathLike = "digits", *,
+               engine: str | None = None) -> Recognizer:
+    """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file.
+
+    ``engine``: ``"onnx"`` or ``"torch"`` (default: ``$SPACE_ENGINE``, else ONNX Runtime
+    when installed; see :mod:`space.recognize.engine`)."""
     path = resolve_model(name_or_path)
-    return Recognizer(load_checkpoint(path), name=str(name_or_path))
+    return Recognizer(load_checkpoint(path), name=str(name_or_path), path=path, engine=engine)

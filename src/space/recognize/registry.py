@@ -16,11 +16,11 @@ class ModelRegistry:
     Parameters
     ----------
     models : dict, optional
-        Name shown to users -> bundled name or checkpoint path. Default: every bundled
-        model that is installed.
+        Name shown to users -> bundled name, checkpoint path, or a loaded
+        :class:`Recognizer`. Default: every bundled model that is installed.
     """
 
-    def __init__(self, models: dict[str, str | os.PathLike] | None = None) -> None:
+    def __init__(self, models: dict[str, str | os.PathLike | Recognizer] | None = None) -> None:
         if models is None:
             models = {}
             for name in BUNDLED:
@@ -29,8 +29,9 @@ class ModelRegistry:
                 except ModelError:
                     continue
                 models[name] = name
-        self.models = {k: str(v) for k, v in models.items()}
-        self._loaded: dict[str, Recognizer] = {}
+        self._loaded = {k: v for k, v in models.items() if isinstance(v, Recognizer)}
+        self.models = {k: str(v) if not isinstance(v, Recognizer) else (v.name or k)
+                       for k, v in models.items()}
         self._lock = threading.Lock()
 
     def names(self) -> list[str]:

@@ -274,7 +274,8 @@ def classifier_task(train_examples: list[Example], val_examples: list[Example],
 
     def validate(net: torch.nn.Module) -> float:
         assert val_ds is not None
-        rec = Recognizer(ckpt_io.Checkpoint(net, labels))  # type: ignore[arg-type]
+        # validation runs the module being trained as it is (no export per epoch)
+        rec = Recognizer(ckpt_io.Checkpoint(net, labels), engine="torch")  # type: ignore[arg-type]
         windows = (w for x, _ in DataLoader(val_ds, batch_size=256) for w in x.numpy())
         probs = rec.probabilities(windows, batch_size=256)
         return float(np.mean(probs.argmax(1) == np.array(val_ds.targets)))

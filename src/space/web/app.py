@@ -10,8 +10,11 @@ then :func:`space.pronounce.add_references` (which keeps names inside the refere
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -129,6 +132,92 @@ def _png(result: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+def _slim(result: Any) -> Any:
+    """The score result without its audio (the picture does not use it): less to pickle."""
+    from dataclasses import replace
+
+    empty = np.zeros(0, np.float32)
+    return replace(result, attempt_audio=empty,
+                   attempt_utterance=replace(result.attempt_utterance, audio=empty),
+                   reference_utterance=replace(result.reference_utterance, audio=empty))
+
+
+def _warm_png_worker(_: int) -> int:
+    """Run in each picture worker at start: matplotlib and the plotting code imported."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+
+    from ..pronounce import plot  # noqa: F401
+
+    return os.getpid()
+
+
+class _PngRenderer:
+    """Feedback PNGs for ``plot=true``. Drawing a matplotlib figure is Python-bound, so
+    threads take turns on the GIL; with ``workers`` > 0 pictures are drawn in that many
+    worker processes (started with the server, one per core is plenty) and the request
+    waits for its picture without holding one of the request threads."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(0, int(workers))
+        self.pool: Any = None
+
+    def start(self) -> None:
+        if self.workers and self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: forking a process that runs threads (the server's, ONNX Runtime's) can
+            # copy a held lock into the child.
+            self.pool = ProcessPoolExecutor(self.workers,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            list(self.pool.map(_warm_png_worker, range(self.workers)))
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    async def render(self, result: Any, in_thread: Any) -> str:
+        if self.pool is None:
+            return await in_thread(lambda: _png(result))
+        import asyncio
+
+        return await asyncio.wrap_future(self.pool.submit(_png, _slim(result)))
+
+
+def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
+    """Load everything the first request would otherwise wait for: the recognisers, the frame
+    encoder, every word's reference set and calibration, DTW's compiled code, and matplotlib
+    (one full score with a picture). Returns what runs the networks."""
+    from .. import pronounce
+    from ..pronounce.frames import default_featurizer
+    from ..pronounce.reference_set import word_reference_set
+
+    engines: dict[str, str] = {}
+    for name in recs.names():
+        try:
+            engines[f"model:{name}"] = recs.get(name).engine_name
+        except SpaceError:
+            continue  # a broken extra model: its requests report the error
+    feat = default_featurizer()
+    engines["frames"] = feat.engine.name if feat.encoder is not None else "torch"
+    first: tuple[str, Path] | None = None
+    for w in pronounce.list_words(references_dir):
+        try:
+            word_reference_set(w, feat, references_dir=references_dir)
+            first = first or (w, pronounce.reference_paths(w, references_dir)[0])
+        except SpaceError:
+            continue  # a damaged user set: its requests report the error
+    if first is not None:  # one real score end to end, picture included
+        y, sr = audio.load(first[1])
+        try:
+            _png(pronounce.score(y, word=first[0], sr=sr, models=recs,
+                                 references_dir=references_dir))
+        except SpaceError:
+            pass
+    return engines
+
+
 def create_app(
     *,
     model: str = "digits",
@@ -137,6 +226,8 @@ def create_app(
     max_duration_s: float = MAX_DURATION_S,
     allow_add_references: bool = True,
     references_dir: str | os.PathLike | None = None,
+    preload: bool = True,
+    png_workers: int = 0,
 ) -> FastAPI:
     """Build the web app.
 
@@ -154,6 +245,15 @@ def create_app(
     references_dir : path, optional
         The user's references folder (default: ``$SPACE_REFERENCES_DIR`` or
         ``~/.local/share/space/references``).
+    preload : bool
+        Load the models, the frame encoder and every reference set when the server starts
+        (before it accepts requests), so the first answer is as fast as the rest.
+        ``/api/health`` says ``"ready": true`` once that is done (or, without preloading,
+        at once: things then load on first use).
+    png_workers : int
+        Processes that draw ``plot=true`` pictures (started with the server); 0 draws them
+        in the request threads (``space serve --png-workers``; on the busy 2-core
+        development machine workers made pictures slower, not faster).
     """
     from ..recognize.recognizer import BUNDLED, bundled_model_path
     from ..recognize.registry import ModelRegistry
@@ -188,11 +288,31 @@ def create_app(
     # CPU-bound work runs in threads, at most one per core: more only makes them take turns
     # (and each request slower) while the event loop keeps accepting uploads.
     cpu = anyio.CapacityLimiter(max(1, os.cpu_count() or 1))
+    png = _PngRenderer(png_workers)
 
     async def in_thread(fn: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, limiter=cpu)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        # The server accepts requests only after this: the first score is a warm one.
+        if preload:
+            t0 = time.perf_counter()
+            app.state.engines = await anyio.to_thread.run_sync(_warm_up, recs, rdir)
+            app.state.warmup_s = round(time.perf_counter() - t0, 3)
+            # What was loaded lives as long as the server: keep it out of the garbage
+            # collector's full passes, which otherwise stall a request now and then.
+            gc.collect()
+            gc.freeze()
+        await anyio.to_thread.run_sync(png.start)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(png.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="SPACE",
         version=__version__,
         description="Recognise a spoken word and score its pronunciation against golden "
@@ -201,6 +321,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.models = recs
+    app.state.ready = False
+    app.state.engines = {}
+    app.state.warmup_s = None
     app.add_middleware(_BodyLimit, max_bytes=max_upload_bytes + 64 * 1024)  # + form overhead
 
     @app.exception_handler(SpaceError)
@@ -224,9 +347,15 @@ def create_app(
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        """Liveness and what this server offers."""
-        return {"status": "ok", "version": __version__, "models": recs.names(),
-                "default_model": settings.default_model}
+        """Liveness, readiness and what this server offers. ``engine``: what runs the
+        networks (``onnx``: ONNX Runtime, ``torch``: PyTorch), by model and for the
+        pronunciation frames."""
+        from ..recognize.engine import engine_name
+
+        return {"status": "ok", "ready": bool(app.state.ready), "version": __version__,
+                "models": recs.names(), "default_model": settings.default_model,
+                "engine": engine_name(), "engines": dict(app.state.engines),
+                "warmup_s": app.state.warmup_s}
 
     @app.get("/api/words")
     def words() -> dict[str, Any]:
@@ -253,7 +382,8 @@ def create_app(
             y, sr = _decode_upload(data, name, settings)
             p = model_named(model).predict(y, sr=sr, top_k=top_k, name=name)
             return {**p.to_dict(), "model": model or settings.default_model,
-                    "duration_s": round(len(y) / sr, 3), "sr": sr}
+                    "duration_s": round(len(y) / sr, 3), "sr": sr,
+                    "engine": model_named(model).engine_name}
 
         return await in_thread(work)
 
@@ -264,15 +394,18 @@ def create_app(
         plot: Annotated[bool, Form(description="include the feedback picture (PNG)")] = False,
     ) -> dict[str, Any]:
         """Pronunciation score of an attempt against the word's references (issue-4 JSON),
-        plus where to fetch the references and, with ``plot``, the feedback picture."""
+        plus where to fetch the references, ``drawing`` (what a client needs to draw the
+        feedback picture itself: spectrogram codes, DTW path, per-frame costs; see
+        :func:`space.pronounce.drawing.drawing`) and, with ``plot``, the picture as PNG."""
         from .. import pronounce
+        from ..pronounce.drawing import drawing
 
         name = file.filename or "upload"
         w = pronounce.check_word(word)
         pronounce.reference_paths(w, rdir)  # 404 for an unknown word before decoding anything
         data = await _read(file, settings)
 
-        def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
+        def work() -> tuple[dict[str, Any], Any]:  # CPU-bound: off the event loop, in a thread
             y, sr = _decode_upload(data, name, settings)
             res = pronounce.score(y, word=w, sr=sr, name=name, models=recs, references_dir=rdir)
             d = res.to_dict()
@@ -281,11 +414,13 @@ def create_app(
                                    for i in range(len(res.references))]
             d["best_reference"] = int(res.best_reference)
             d["duration_s"] = round(len(y) / sr, 3)
-            if plot:
-                d["plot_png"] = _png(res)
-            return d
+            d["drawing"] = drawing(res)
+            return d, res
 
-        return await in_thread(work)
+        d, res = await in_thread(work)
+        if plot:
+            d["plot_png"] = await png.render(res, in_thread)
+        return d
 
     @app.get("/api/references/{word}")
     def references(word: str) -> dict[str, Any]:
