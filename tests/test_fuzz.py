@@ -74,6 +74,16 @@ def _nothing_written_outside_tmp(tmp_path_factory, request):
     mp = pytest.MonkeyPatch()
     mp.chdir(work)
     mp.setenv("SPACE_REFERENCES_DIR", str(work / "refs"))
+    # Loading the models once may cache their ONNX exports beside the checkpoints (the
+    # engine's design, whatever the input): done before the snapshot, so the check below
+    # catches only writes that fuzzed inputs cause.
+    from space.pronounce.frames import default_featurizer
+
+    rec()
+    from space import load_model
+
+    load_model("commands")
+    default_featurizer()
     before = _tree(ROOT)
     failed_before = request.session.testsfailed
     t0 = time.monotonic()
@@ -465,7 +475,8 @@ def test_web_uploads(data: bytes, endpoint: str, word: str, filename: str, top_k
     else:
         r = c.post(f"/api/references/{quote(word, safe='')}",
                    files=[("files", (filename, data))])
-    assert r.status_code in WEB_STATUSES or (r.status_code == 405 and not word.strip()), (
-        r.status_code, r.text[:200])
+    # 405: a word with a "/" (or none) routes to no POST endpoint (the path names another)
+    routed_elsewhere = r.status_code == 405 and ("/" in word or not word.strip())
+    assert r.status_code in WEB_STATUSES or routed_elsewhere, (r.status_code, r.text[:200])
     if r.status_code != 200:
         assert isinstance(r.json().get("detail"), (str, list))
