@@ -394,7 +394,7 @@ def test_add_references(seven, tmp_path, monkeypatch):
 def test_references_build(synthetic_dataset, tmp_path, capsys):
     out = tmp_path / "built"
     rc = cli(["references", "build", "--data", str(synthetic_dataset), "--out", str(out),
-              "--k", "2", "--max-candidates", "12", "--quiet"])
+              "--per-word", "2", "--max-candidates", "12", "--quiet"])
     assert rc == 0
     for word in ("beep", "fall", "rise"):
         info = json.loads((out / word / "set.json").read_text())

@@ -30,15 +30,15 @@ class LogMel(nn.Module):
 
     def __init__(self, cfg: FeatureConfig, *, mel: torch.Tensor | None = None) -> None:
         """``mel``: the filterbank [shape=(n_mels, bins)] when it is already known (a loaded
-        checkpoint stores it); otherwise librosa builds it. Prediction never imports librosa,
-        which keeps start-up fast and memory low."""
+        checkpoint stores it); otherwise :func:`space.audio.mel.mel_filterbank` builds it
+        (librosa's filters, without importing librosa and scipy.signal: seconds at start-up)."""
         super().__init__()
         self.cfg = cfg
         n_fft, win = cfg.n_fft, cfg.win_length
         if mel is None:
-            import librosa
+            from .mel import mel_filterbank
 
-            m = librosa.filters.mel(
+            m = mel_filterbank(
                 sr=cfg.sample_rate, n_fft=n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
             )
             # Only the FFT bins some mel filter uses are computed: with a 4 kHz band at

@@ -71,13 +71,7 @@ def load(
 
     label = _name(source, name)
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise AudioError(f"{label}: file not found")
-        if path.is_dir():
-            raise AudioError(f"{label}: is a folder, not an audio file")
-        if path.stat().st_size == 0:
-            raise AudioError(f"{label}: file is empty (0 bytes)")
+        path = check_file(source, name=label)
         fobj: PathLike | BinaryIO = path
     elif isinstance(source, (bytes, bytearray)):
         if len(source) == 0:
@@ -132,6 +126,20 @@ def _truncated_wav(path: Path) -> bool:
                 here = f.tell()
                 return size != 0xFFFFFFFF and here + size > path.stat().st_size
             f.seek(size + (size & 1), 1)
+
+
+def check_file(path: str | os.PathLike, *, name: str | None = None) -> Path:
+    """Raise :class:`AudioError` unless ``path`` is an existing, non-empty file (what
+    :func:`load` checks before decoding; cheap, for checking inputs before heavy work)."""
+    label = name or str(path)
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{label}: file not found")
+    if p.is_dir():
+        raise AudioError(f"{label}: is a folder, not an audio file")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{label}: file is empty (0 bytes)")
+    return p
 
 
 def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from ._common import MODEL_HELP, add_json, add_model
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -21,7 +23,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--reference", "-r", action="append", metavar="REF",
                    help="a reference recording or a folder of them (repeat for a set); "
                    "replaces --word's set")
-    p.add_argument("--json", action="store_true", help="one JSON object per attempt per line")
+    add_model(p, default=None,
+              help=f"{MODEL_HELP} that checks the word was said (`recognized`; default: the "
+              "bundled model that knows the word)")
+    add_json(p, "one JSON object per attempt per line on stdout")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")
     return p
@@ -35,21 +40,42 @@ def _plot_path(plot: str, attempt: str, many: bool) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..audio.load import check_file
     from ..errors import AudioError, UsageError
-    from ..pronounce import score
 
     if not args.word and not args.reference:
         raise UsageError("give --word WORD or at least one --reference FILE")
+    # Every input is checked before the references and the frame encoder load (seconds):
+    # a mistyped file name is reported at once.
+    failed = 0
+    many = len(args.attempts) > 1
+    attempts = []
+    for attempt in args.attempts:
+        try:
+            check_file(attempt)
+        except AudioError as e:
+            if not many:
+                raise
+            print(f"space score: error: {e}", file=sys.stderr)
+            failed += 1
+        else:
+            attempts.append(attempt)
     refs = None
     if args.reference:
         from ..io import expand_inputs
 
         refs = [str(p) for p in expand_inputs(args.reference)]
-    failed = 0
-    many = len(args.attempts) > 1
-    for attempt in args.attempts:
+        for r in refs:
+            check_file(r)
+    elif args.word:
+        from ..pronounce.refsets import word_dir
+
+        word_dir(args.word)  # an unknown or invalid word
+    from ..pronounce import score
+
+    for attempt in attempts:
         try:
-            res = score(attempt, word=args.word, references=refs)
+            res = score(attempt, word=args.word, references=refs, model=args.model)
         except AudioError as e:
             if not many:
                 raise

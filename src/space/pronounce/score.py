@@ -342,18 +342,22 @@ class ScoreResult:
         return fig
 
 
-def _recognize(word: str | None, y: np.ndarray, sr: int) -> dict[str, Any] | None:
-    """Did the learner say the right word? Only for words a shipped model knows."""
+def _recognize(word: str | None, y: np.ndarray, sr: int,
+               model: str | os.PathLike | None = None) -> dict[str, Any] | None:
+    """Did the learner say the right word? Only for words the model knows: ``model``, or
+    else the first shipped model that knows the word."""
     if word is None:
         return None
     from ..recognize.recognizer import load_model
 
-    for name in ("digits", "commands"):
+    for name in ((str(model),) if model is not None else ("digits", "commands")):
         try:
             rec = _recognizers.get(name)
             if rec is None:
                 rec = _recognizers[name] = load_model(name)
         except ModelError:
+            if model is not None:  # the one asked for: say why it cannot be used
+                raise
             continue
         if word in rec.labels:
             p = rec.predict(y, sr=sr)
@@ -369,6 +373,7 @@ def score(
     references: list[Source] | None = None,
     sr: int | None = None,
     name: str | None = None,
+    model: str | os.PathLike | None = None,
 ) -> ScoreResult:
     """Score a spoken attempt against golden references.
 
@@ -383,6 +388,9 @@ def score(
         The user's own reference recordings (arrays at ``sr``), instead of the word's set.
     sr : int, optional
         Sample rate in Hz of array inputs.
+    model : str or path, optional
+        The recognition model for ``recognized`` (a bundled name or a checkpoint); by
+        default the first bundled model whose labels include the word.
 
     Returns
     -------
@@ -424,7 +432,7 @@ def score(
     y_model = att.audio
     return ScoreResult(
         attempt=label, word=refs.word, references=list(refs.paths), score=s, band=band(s),
-        distance=m.distance, recognized=_recognize(refs.word, y_model, feat.cfg.sample_rate),
+        distance=m.distance, recognized=_recognize(refs.word, y_model, feat.cfg.sample_rate, model),
         segments=segs, warnings=warnings, attempt_audio=y_model, sr=feat.cfg.sample_rate,
         reference_paths=list(refs.paths), reference_distances=m.distances, best_reference=m.best,
         attempt_utterance=att, reference_utterance=ref_utt, alignment=m.alignments[m.best],

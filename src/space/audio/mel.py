@@ -1,0 +1,67 @@
+"""The mel filterbank in numpy, equal to ``librosa.filters.mel`` with its defaults.
+
+librosa's version imports ``scipy.signal`` (about 1.5 s cold) through its filter module;
+a :class:`~space.audio.features.LogMel` built at run time (the frame encoder, a new model)
+needs only these few lines. The tests check it against librosa to 1e-6.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Slaney's mel scale (librosa's default, ``htk=False``): linear below 1 kHz, logarithmic above.
+_F_SP = 200.0 / 3  # Hz per mel in the linear part
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOGSTEP = np.log(6.4) / 27.0  # log(Hz) per mel in the logarithmic part
+
+
+def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
+    """Frequencies in Hz -> Slaney mels (``librosa.hz_to_mel(..., htk=False)``)."""
+    f = np.asarray(hz, dtype=np.float64)
+    mel = f / _F_SP
+    log_part = f >= _MIN_LOG_HZ
+    return np.where(log_part, _MIN_LOG_MEL + np.log(np.maximum(f, _MIN_LOG_HZ) / _MIN_LOG_HZ)
+                    / _LOGSTEP, mel)
+
+
+def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
+    """Slaney mels -> frequencies in Hz (inverse of :func:`hz_to_mel`)."""
+    m = np.asarray(mel, dtype=np.float64)
+    hz = _F_SP * m
+    return np.where(m >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (m - _MIN_LOG_MEL)), hz)
+
+
+def mel_filterbank(*, sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
+                   fmax: float | None = None) -> np.ndarray:
+    """Triangular mel filters, area-normalised (Slaney), as ``librosa.filters.mel`` makes them.
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate in Hz.
+    n_fft : int
+        FFT length in samples.
+    n_mels : int
+        Number of mel bands.
+    fmin, fmax : float
+        Lowest and highest band edge in Hz (``fmax`` defaults to ``sr / 2``).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_mels, 1 + n_fft // 2), dtype=float32]
+        Weight of each FFT bin in each band.
+    """
+    fmax = sr / 2 if fmax is None else float(fmax)
+    fft_hz = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+    # n_mels + 2 edges, equally spaced in mels: band i rises from edge i to i + 1, falls to i + 2.
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    widths = np.diff(edges)
+    ramps = edges[:, None] - fft_hz[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    # Slaney normalisation: every filter has the same area, so a band's energy does not grow
+    # with its width.
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return weights.astype(np.float32)
