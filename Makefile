@@ -59,7 +59,8 @@ models: setup
 	  --noise-dir $(SC)/_background_noise_ --epochs 30
 	@# The resumable <name>.last.pt files hold optimizer state; they are not shipped.
 	rm -f src/space/models/*.last.pt
-	@# Frame encoder for pronunciation scoring (docs/pronounce.md), then its reference sets.
+	@# Frame encoder for pronunciation scoring (README: frame encoder model card), then its
+	@# reference sets.
 	$(BIN)/python -m space.pronounce.train_encoder --speech-commands $(SC) --fsdd $(FSDD) \
 	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
 	$(MAKE) references
@@ -68,15 +69,17 @@ models: setup
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
 references: setup
 	find src/space/references -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
-	$(BIN)/space references build --data $(FSDD) --out src/space/references --k 5
-	$(BIN)/space references build --data $(SC) --out src/space/references --k 5
+	$(BIN)/space references build --data $(FSDD) --out src/space/references --per-word 5
+	$(BIN)/space references build --data $(SC) --out src/space/references --per-word 5
 
 bench: setup
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/accuracy.py
 
+# ruff (style, imports, bugs) and mypy (types at module boundaries; settings in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

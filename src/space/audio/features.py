@@ -54,6 +54,10 @@ class LogMel(nn.Module):
         k = torch.arange(n_bins, dtype=torch.float64)[:, None]
         angle = 2 * torch.pi * k * t / n_fft
         basis = torch.cat([torch.cos(angle), -torch.sin(angle)]) * window
+        # Declared for type checkers: register_buffer's attributes are otherwise
+        # Tensor | Module to them.
+        self.basis: torch.Tensor
+        self.mel: torch.Tensor
         self.register_buffer("basis", basis.float()[:, None, :])
         self.register_buffer("mel", mel.float())
         self.n_bins = n_bins

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ._common import MODEL_HELP, add_json, add_model
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
         else:
             attempts.append(attempt)
-    refs = None
+    refs: list[Any] | None = None
     if args.reference:
         from ..io import expand_inputs
 
@@ -94,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
                      if seg else "")
             heard = ""
             if res.recognized is not None:
-                r = res.recognized
-                heard = f"  heard {r['label']!r} ({r['probability']:.2f})"
+                rec = res.recognized
+                heard = f"  heard {rec['label']!r} ({rec['probability']:.2f})"
             print(f"{attempt}\t{res.word or '-'}\t{res.score:.1f}\t{res.band}{worst}{heard}")
         for w in res.warnings:
             print(f"space score: warning: {attempt}: {w}", file=sys.stderr)

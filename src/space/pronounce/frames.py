@@ -183,8 +183,9 @@ class Utterance:
     speech_s: float = 0.0
     snr_db: float = float("inf")  # estimated signal-to-noise ratio (see estimate_snr)
 
-    def time(self, frame: float) -> float:
-        """Seconds into :attr:`audio` of a frame index (its centre)."""
+    def time(self, frame: Any) -> Any:
+        """Seconds into :attr:`audio` of a frame index (its centre); a float, or an array
+        [shape=(n,)] for an array of indices."""
         return self.offset_s + frame * self.hop_s
 
 

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ def write_set_info(folder: Path, info: dict[str, Any]) -> Path:
     return atomic_write(folder / SET_FILE, lambda tmp: Path(tmp).write_text(text + "\n"))
 
 
-def add_references(word: str, files: list[str | os.PathLike]) -> list[Path]:
+def add_references(word: str, files: Sequence[str | os.PathLike]) -> list[Path]:
     """Copy a user's recordings of ``word`` into the user references folder.
 
     Each file is checked (decodable audio, not silent, at most 5 s) before anything is
