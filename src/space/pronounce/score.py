@@ -12,6 +12,7 @@ from typing import Any, Union
 import numpy as np
 
 from .. import audio
+from ..display import ScoreDisplay
 from ..errors import AudioError, ModelError
 from ..io import audio_files
 from .align import Alignment, dtw_frames
@@ -293,8 +294,9 @@ def noise_factor(snr_db: float) -> float:
 
 
 @dataclass
-class ScoreResult:
-    """The score of one attempt. :meth:`to_dict` is the JSON object of ``space score --json``."""
+class ScoreResult(ScoreDisplay):
+    """The score of one attempt. :meth:`to_dict` is the JSON object of ``space score --json``;
+    in Jupyter it shows itself (:mod:`space.display`)."""
 
     attempt: str
     word: str | None
