@@ -55,6 +55,19 @@ def _name(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
+def feedback_png(result: Any) -> bytes:
+    """The feedback picture of a score result as PNG, drawn once per result: Jupyter asks
+    for the HTML and the PNG of the same output, and drawing takes a few hundred ms."""
+    cached = getattr(result, "__dict__", {}).get("_feedback_png")
+    if cached is None:
+        from .io import png_bytes
+
+        cached = png_bytes(result.plot())
+        if hasattr(result, "__dict__"):
+            result.__dict__["_feedback_png"] = cached
+    return cached
+
+
 def score_html(result: Any, *, picture: bool = True) -> str:
     """HTML of a pronunciation score: the score and band, what the recogniser heard, the
     worst segments, warnings, the feedback picture and players for the attempt and the
@@ -92,9 +105,7 @@ def score_html(result: Any, *, picture: bool = True) -> str:
     for w in result.warnings:
         parts.append(f'<div style="color:#b26a00">warning: {html.escape(str(w))}</div>')
     if picture:
-        from .io import png_bytes
-
-        parts.append(png_html(png_bytes(result.plot()), f"feedback: {band}"))
+        parts.append(png_html(feedback_png(result), f"feedback: {band}"))
     ref = result.reference_utterance
     ref_name = _name(str(result.reference_paths[result.best_reference]))
     parts.append(audio_html(result.attempt_audio, result.sr, "attempt"))
@@ -129,9 +140,7 @@ class ScoreDisplay:
         return score_html(self)
 
     def _repr_png_(self) -> bytes:
-        from .io import png_bytes
-
-        return png_bytes(self.plot())  # type: ignore[attr-defined]
+        return feedback_png(self)
 
 
 class PredictionDisplay:

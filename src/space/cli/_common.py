@@ -59,7 +59,7 @@ def add_json(p: argparse.ArgumentParser, help: str = "print the result as JSON o
 
 def add_quiet(p: argparse.ArgumentParser, help: str = "no progress bars") -> None:
     p.add_argument("--quiet", "-q", action="store_true",
-                   help=f"{help} (they only show when stderr is a terminal)")
+                   help=f"{help} (shown only when stderr is a terminal)")
 
 
 def show_progress(args: argparse.Namespace) -> bool:
