@@ -7,7 +7,7 @@ import librosa
 import numpy as np
 import pytest
 
-from space.audio.mel import hz_to_mel, mel_filterbank, mel_to_hz
+from space.audio.mel import dct_matrix, hz_to_mel, mel_filterbank, mel_to_hz
 
 
 @pytest.mark.parametrize(("sr", "n_fft", "n_mels", "fmin", "fmax"), [
@@ -30,6 +30,18 @@ def test_mel_scale_round_trip_and_librosa():
     assert np.allclose(hz_to_mel(hz), librosa.hz_to_mel(hz), atol=1e-9)
     assert np.allclose(mel_to_hz(hz_to_mel(hz)), hz, atol=1e-6)
     assert float(hz_to_mel(1000.0)) == pytest.approx(15.0)  # the linear part: 200/3 Hz per mel
+
+
+@pytest.mark.parametrize(("n", "k"), [(40, 20), (40, 40), (13, 5), (1, 1)])
+def test_dct_matrix_equals_scipy(n, k):
+    from scipy.fft import dct
+
+    x = np.random.default_rng(n).normal(size=(n, 7))
+    np.testing.assert_allclose(dct_matrix(n, k) @ x, dct(x, type=2, norm="ortho", axis=0)[:k],
+                               atol=1e-10, rtol=0)
+    x32 = x.astype(np.float32)
+    got = (dct_matrix(n, k) @ x32).astype(np.float32)
+    assert np.max(np.abs(got - dct(x32, type=2, norm="ortho", axis=0)[:k])) <= 1e-5
 
 
 def test_logmel_construction_imports_no_librosa_or_scipy():
