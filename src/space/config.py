@@ -27,7 +27,7 @@ class FeatureConfig:
     hop_ms: float = 10.0
     # Per-utterance mean/variance normalisation of each mel band: removes the microphone's
     # and room's spectral tilt (a channel effect) and the level, measured as the biggest
-    # single gain on unseen speakers (FINDINGS.md).
+    # single gain on unseen speakers (README: "One audio front end" and the digits model card).
     normalize: str = "utterance"  # "utterance" | "none"
     trim_top_db: float = 40.0  # silence threshold (dB below peak) used to find the speech
 

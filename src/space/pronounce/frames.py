@@ -173,8 +173,9 @@ class Utterance:
     speech_s: float = 0.0
     snr_db: float = float("inf")  # estimated signal-to-noise ratio (see estimate_snr)
 
-    def time(self, frame: float) -> float:
-        """Seconds into :attr:`audio` of a frame index (its centre)."""
+    def time(self, frame: Any) -> Any:
+        """Seconds into :attr:`audio` of a frame index (its centre); a float, or an array
+        [shape=(n,)] for an array of indices."""
         return self.offset_s + frame * self.hop_s
 
 
@@ -342,9 +343,10 @@ def _blend(x: np.ndarray, mel: np.ndarray, w: float, center: bool,
     if center:
         mel = mel - mel.mean(axis=1, keepdims=True)
     if coeffs:
-        from scipy.fft import dct
+        from ..audio.mel import dct_matrix
 
-        mel = dct(mel, type=2, norm="ortho", axis=0)[:coeffs]
+        # the DCT as a small matrix product: importing scipy.fft costs 0.7 s of start-up
+        mel = (dct_matrix(mel.shape[0], coeffs) @ mel).astype(mel.dtype, copy=False)
     m = unit_frames(mel)
     return np.ascontiguousarray(np.concatenate([np.sqrt(1 - w) * x, np.sqrt(w) * m], axis=1),
                                 dtype=np.float32)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..display import ScoreDisplay
 from .align import Alignment
 from .calibrate import Calibration
 from .frames import Utterance
@@ -15,9 +16,9 @@ from .segments import Segment
 
 
 @dataclass
-class ScoreResult:
+class ScoreResult(ScoreDisplay):
     """The score of one attempt. :meth:`to_dict` is the JSON object of ``space score --json``
-    and of the web app's ``/api/score``."""
+    and of the web app's ``/api/score``; in Jupyter it shows itself (:mod:`space.display`)."""
 
     attempt: str
     word: str | None
