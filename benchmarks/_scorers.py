@@ -1,0 +1,101 @@
+"""Scorers the pronunciation benchmarks compare, behind one interface.
+
+A scorer is called as ``scorer(y, sr, word) -> Scored`` with a mono float array, its
+sample rate and a bundled word folder name (``'3'``, ``'left'``). It may also have
+``fit(items)`` (items: ``(y, sr, word, expert_score)``), which benchmarks/learners.py
+calls on the training folds only. Add a scorer by adding a class and a line in SCORERS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Scored:
+    """One attempt's result as the benchmarks read it.
+
+    score: 0-100 (higher = better said).
+    phones: per canonical phone of the word (CMUdict order), ``{"phone", "score",
+        "attempt_start_s", "attempt_end_s"}``; None for a scorer without phones.
+    worst_span: (start_s, end_s) in the attempt of the part the scorer blames most (the
+        worst segment, or the lowest-scored phone); None when it names none.
+    error: the message when the scorer refused the attempt (score is then 0).
+    """
+
+    score: float
+    phones: list[dict] | None = None
+    worst_span: tuple[float, float] | None = None
+    error: str | None = None
+
+    @property
+    def lowest_phone(self) -> int | None:
+        if not self.phones:
+            return None
+        return int(np.argmin([p["score"] for p in self.phones]))
+
+
+class Baseline:
+    """Today's ``space.score`` (word folders' references, worst segment)."""
+
+    name = "baseline"
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        import space
+        from space.errors import SpaceError
+
+        try:
+            r = space.score(y, sr=sr, word=word)
+        except SpaceError as e:
+            return Scored(0.0, error=str(e))
+        seg = r.segments[0] if r.segments else None
+        span = (seg.attempt_start_s, seg.attempt_end_s) if seg else None
+        return Scored(float(r.score), None, span)
+
+
+class PhoneScorer:
+    """The phone-level scorer (space.pronounce.phone_score): posteriorgram DTW against
+    the word's references, reference phone spans mapped onto the attempt."""
+
+    name = "phones"
+
+    def __init__(self) -> None:
+        from space.pronounce import phone_score
+
+        self.mod = phone_score
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        from space.errors import SpaceError
+
+        try:
+            r = self.mod.score_phones(y, sr, word)
+        except SpaceError as e:
+            return Scored(0.0, error=str(e))
+        phones = [{"phone": p.phone, "score": p.score, "attempt_start_s": p.attempt_start_s,
+                   "attempt_end_s": p.attempt_end_s} for p in r.phones]
+        low = min(r.phones, key=lambda p: p.score) if r.phones else None
+        span = (low.attempt_start_s, low.attempt_end_s) if low else None
+        return Scored(float(r.score), phones, span)
+
+
+SCORERS = {"baseline": Baseline, "phones": PhoneScorer}
+
+
+def get_scorers(names: str) -> list:
+    out = []
+    for n in names.split(","):
+        if n not in SCORERS:
+            raise SystemExit(f"unknown scorer {n!r}; known: {', '.join(SCORERS)}")
+        out.append(SCORERS[n]())
+    return out
+
+
+def roc_auc(pos, neg) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    return float(roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg]))
