@@ -56,10 +56,11 @@ class Baseline:
 
 
 class PhoneScorer:
-    """The phone-level scorer (space.pronounce.phone_score): posteriorgram DTW against
-    the word's references, reference phone spans mapped onto the attempt."""
+    """The phone-level scorer (space.pronounce.phone_score): GOP from a forced alignment
+    of the word's phones plus posteriorgram DTW against the word's references."""
 
     name = "phones"
+    part = "score"  # which phone score: "score" (both), "gop_score" or "dtw_score"
 
     def __init__(self) -> None:
         from space.pronounce import phone_score
@@ -73,14 +74,29 @@ class PhoneScorer:
             r = self.mod.score_phones(y, sr, word)
         except SpaceError as e:
             return Scored(0.0, error=str(e))
-        phones = [{"phone": p.phone, "score": p.score, "attempt_start_s": p.attempt_start_s,
-                   "attempt_end_s": p.attempt_end_s} for p in r.phones]
-        low = min(r.phones, key=lambda p: p.score) if r.phones else None
-        span = (low.attempt_start_s, low.attempt_end_s) if low else None
-        return Scored(float(r.score), phones, span)
+        phones = [{"phone": p.phone, "score": getattr(p, self.part),
+                   "attempt_start_s": p.attempt_start_s, "attempt_end_s": p.attempt_end_s}
+                  for p in r.results]
+        k = int(np.argmin([p["score"] for p in phones]))
+        span = (phones[k]["attempt_start_s"], phones[k]["attempt_end_s"])
+        word = self.mod.word_from_phones(np.array([p["score"] for p in phones]))
+        return Scored(word, phones, span)
 
 
-SCORERS = {"baseline": Baseline, "phones": PhoneScorer}
+class GopScorer(PhoneScorer):
+    """Ablation: the phone scorer's clarity (GOP) half alone."""
+
+    name, part = "phones-gop", "gop_score"
+
+
+class DtwScorer(PhoneScorer):
+    """Ablation: the phone scorer's reference-comparison (posteriorgram DTW) half alone."""
+
+    name, part = "phones-dtw", "dtw_score"
+
+
+SCORERS = {"baseline": Baseline, "phones": PhoneScorer, "phones-gop": GopScorer,
+           "phones-dtw": DtwScorer}
 
 
 def get_scorers(names: str) -> list:

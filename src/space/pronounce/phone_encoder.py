@@ -44,7 +44,7 @@ SIL = len(PHONES)  # index of silence in LABELS
 FEATURES = FeatureConfig(fmax=8000.0, n_mels=48)
 NARROW_HZ = 4000.0  # the top of an 8 kHz recording's band
 # Short context on purpose (see the module doc): 3x3 mel convs, then two 5-tap convs.
-DEFAULT_CONFIG = EncoderConfig(channels2d=(24, 48), channels1d=(192, 192), kernel1d=5,
+DEFAULT_CONFIG = EncoderConfig(channels2d=(16, 32), channels1d=(160, 160), kernel1d=5,
                                dilations=(1, 1), dim=96, n_classes=len(LABELS), dropout=0.1)
 MARGIN_S = 0.08  # silence kept on each side of the speech the model finds
 MIN_SPEECH_FRAMES = 4

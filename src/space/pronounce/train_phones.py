@@ -49,11 +49,25 @@ IGNORE = -100
 P_NARROW = 0.3
 EDGE_S = 0.01
 PAD_S = 0.3  # audio kept around the aligned word
+WINDOW_S = 0.8
+
+
+QUIET_DB = -35.0  # frames this far below the clip's loudest are not scored as a phone
+
+
+def _frame_db(y: np.ndarray, sr: int) -> np.ndarray:
+    """Level of each 10 ms frame (25 ms window) in dB below the clip's loudest frame."""
+    hop, n = sr // 100, int(0.025 * sr)
+    yp = np.pad(y, (n // 2, n))
+    k = len(y) // hop + 1
+    idx = np.arange(k)[:, None] * hop + np.arange(n)[None, :]
+    p = np.mean(yp[idx] ** 2, axis=1) + 1e-12
+    return (10 * np.log10(p / p.max())).astype(np.float32)
 
 
 class _Clips:
     def __init__(self, entries: list[tuple[str, dict]], sr: int) -> None:
-        self.y, self.spans, self.narrow = [], [], []
+        self.y, self.spans, self.narrow, self.db = [], [], [], []
         for path, e in entries:
             y, _ = audio.load(path, sr=sr, max_duration_s=None)
             ph = e["phones"]
@@ -63,6 +77,7 @@ class _Clips:
             self.spans.append(np.array([[LABELS.index(p), s - a / sr, t - a / sr]
                                         for p, s, t in ph], np.float64))
             self.narrow.append(e["sr"] <= 8000)
+            self.db.append(_frame_db(self.y[-1], sr))
 
 
 def _lowpass(y: np.ndarray, sr: int) -> np.ndarray:
@@ -84,6 +99,7 @@ def _batch(clips: _Clips, idx: np.ndarray, aug: Augmenter | None, rng: np.random
         if aug is not None and not nb and rng.random() < P_NARROW:
             y, nb = _lowpass(y, sr), True
         narrow[r] = nb
+        f = 1.0
         if aug is not None:
             y, f = aug.speed(y, rng)
             spans[:, 1:] /= f
@@ -109,6 +125,12 @@ def _batch(clips: _Clips, idx: np.ndarray, aug: Augmenter | None, rng: np.random
         lab[(t < spans[0, 1] - EDGE_S) | (t >= spans[-1, 2] + EDGE_S)] = SIL
         for p, s, e in spans:
             lab[(t >= s + EDGE_S) & (t < e - EDGE_S)] = int(p)
+        # near-silent frames inside the word (a stop's closure, silence the aligner gave
+        # to a final phone) are neither that phone nor scored as silence
+        db = clips.db[i]
+        k = np.clip((t * f * 100).astype(np.int64), 0, len(db) - 1)
+        inside = (t >= spans[0, 1]) & (t < spans[-1, 2])
+        lab[inside & (db[k] < QUIET_DB)] = IGNORE
         # frames outside the audio we have (window padding beyond the clip) stay silence
     return torch.from_numpy(waves), torch.from_numpy(labels), narrow
 
@@ -118,7 +140,7 @@ def _entries(labels: dict, splits: set[str], sources: set[str]) -> list[tuple[st
             if e["split"] in splits and e["source"] in sources and e["phones"]]
 
 
-def train(out: Path, labels_path: Path, *, noise_dir: str | None, epochs: int = 8,
+def train(out: Path, labels_path: Path, *, noise_dir: str | None, epochs: int = 6,
           batch_size: int = 48, lr: float = 3e-3, seed: int = 0, threads: int = 1,
           cfg: EncoderConfig = DEFAULT_CONFIG, log=print) -> PhoneModel:
     torch.manual_seed(seed)
@@ -144,7 +166,8 @@ def train(out: Path, labels_path: Path, *, noise_dir: str | None, epochs: int = 
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per,
                                                 pct_start=0.15)
     gen = torch.Generator().manual_seed(seed)
-    n, hop = fcfg.n_samples, fcfg.hop_length
+    # 0.8 s windows: every word here fits, and 20% less compute than the 1 s clips
+    n, hop = int(WINDOW_S * fcfg.sample_rate), fcfg.hop_length
     state_path = Path(str(out) + ".last.pt")
     start_epoch, best = 0, (-1.0, None)
     if state_path.is_file():
@@ -212,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--labels", default="cache/phone_labels.json")
     p.add_argument("--noise-dir")
     p.add_argument("--out", required=True)
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--batch-size", type=int, default=48)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
