@@ -95,8 +95,24 @@ class DtwScorer(PhoneScorer):
     name, part = "phones-dtw", "dtw_score"
 
 
+class Combined:
+    """Mean of today's word-level score and the phone scorer's word score; the phones
+    (and the blamed span) are the phone scorer's."""
+
+    name = "combined"
+
+    def __init__(self) -> None:
+        self.base, self.phones = Baseline(), PhoneScorer()
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        b, p = self.base(y, sr, word), self.phones(y, sr, word)
+        if p.error:
+            return b
+        return Scored(0.5 * (b.score + p.score), p.phones, p.worst_span, b.error)
+
+
 SCORERS = {"baseline": Baseline, "phones": PhoneScorer, "phones-gop": GopScorer,
-           "phones-dtw": DtwScorer}
+           "phones-dtw": DtwScorer, "combined": Combined}
 
 
 def get_scorers(names: str) -> list:

@@ -46,7 +46,6 @@ NARROW_HZ = 4000.0  # the top of an 8 kHz recording's band
 # Short context on purpose (see the module doc): 3x3 mel convs, then two 5-tap convs.
 DEFAULT_CONFIG = EncoderConfig(channels2d=(16, 32), channels1d=(160, 160), kernel1d=5,
                                dilations=(1, 1), dim=96, n_classes=len(LABELS), dropout=0.1)
-MARGIN_S = 0.08  # silence kept on each side of the speech the model finds
 MIN_SPEECH_FRAMES = 4
 
 
@@ -145,7 +144,7 @@ class Posteriorgram:
     Attributes
     ----------
     post : np.ndarray [shape=(n, len(LABELS))]
-        Per-frame posteriors (rows sum to 1), speech plus a short margin.
+        Per-frame posteriors (rows sum to 1) of the whole clip.
     offset_s, hop_s : float
         Time in the clip (as given, any rate) of the first frame's centre; frame spacing.
     narrowband : bool
@@ -172,11 +171,14 @@ class Posteriorgram:
 @torch.no_grad()
 def posteriorgram(model: PhoneModel, y: np.ndarray, sr: int, *, name: str = "<audio>",
                   narrowband: bool | None = None) -> Posteriorgram:
-    """Mono audio at ``sr`` -> :class:`Posteriorgram` of its speech.
+    """Mono audio at ``sr`` -> :class:`Posteriorgram` of the whole clip.
 
-    The whole clip (at least 1 s, zero-padded) goes through the model; the speech is
-    where the model's silence posterior is below 0.5 (runs of at least 4 frames), plus
-    :data:`MARGIN_S`. Raises :class:`AudioError` when no speech is found."""
+    The clip (at least 1 s, zero-padded on both sides) goes through the model; frames of
+    the padding are dropped. ``narrowband``: True runs the model as on an 8 kHz
+    recording (bands above 4 kHz masked), to compare an attempt with narrowband
+    references in the band they have; None decides from the audio.
+    Raises :class:`AudioError` when the model hears no speech (fewer than
+    :data:`MIN_SPEECH_FRAMES` frames likelier speech than silence, in a row)."""
     from .encoder import estimate_snr
 
     cfg = model.feature_cfg
@@ -193,17 +195,17 @@ def posteriorgram(model: PhoneModel, y: np.ndarray, sr: int, *, name: str = "<au
     _, logits = model.encoder(feats)
     post = torch.softmax(logits[0], dim=0).numpy().T.astype(np.float32)  # (t, classes)
     hop = cfg.hop_length
+    # frames whose centre lies in the clip (not the padding)
+    f0 = -(-left // hop)
+    f1 = min(len(post), (left + len(y16)) // hop + 1)
+    post = post[f0:f1]
     speech = post[:, SIL] < 0.5
     edges = np.flatnonzero(np.diff(np.r_[0, speech.astype(np.int8), 0]))
-    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)
-            if b - a >= MIN_SPEECH_FRAMES]
-    if not runs:
+    if not any(b - a >= MIN_SPEECH_FRAMES for a, b in zip(edges[::2], edges[1::2],
+                                                          strict=True)):
         raise AudioError(f"{name}: no speech found (silence or noise only)")
-    m = int(round(MARGIN_S * cfg.sample_rate / hop))
-    f0, f1 = max(0, runs[0][0] - m), min(len(post), runs[-1][1] + m)
-    return Posteriorgram(post[f0:f1], (f0 * hop - left) / cfg.sample_rate,
-                         hop / cfg.sample_rate, nb, y16,
-                         estimate_snr(y16, cfg.sample_rate))
+    return Posteriorgram(post, (f0 * hop - left) / cfg.sample_rate, hop / cfg.sample_rate,
+                         nb, y16, estimate_snr(y16, cfg.sample_rate))
 
 
 def force_align(logp: np.ndarray, seq: list[int], *, min_frames: int = 2,
@@ -270,3 +272,64 @@ def force_align(logp: np.ndarray, seq: list[int], *, min_frames: int = 2,
         fr = np.flatnonzero((path >= lo) & (path < hi))
         spans.append((int(fr[0]), int(fr[-1]) + 1))
     return spans
+
+
+def align_with_insertions(logp: np.ndarray, seq: list[int], *, min_frames: int = 2,
+                          penalty: float = float(np.log(10.0)), sil: int = SIL
+                          ) -> tuple[list[tuple[int, int]], list[tuple[int, int, int]]]:
+    """Like :func:`force_align`, with an optional *inserted sound* before, between and
+    after the phones: a state whose frame score is the best non-silence phone's log
+    posterior minus ``penalty`` (per frame: a frame goes to it only when some phone
+    other than the expected one is ``e**penalty`` times likelier, 10x by default).
+
+    Returns
+    -------
+    spans : list of (start, end)
+        Frame span of each phone of ``seq``.
+    inserted : list of (after, start, end)
+        Runs of inserted frames; ``after`` is the index of the phone they follow (-1:
+        before the first).
+    """
+    t_n, k = len(logp), len(seq)
+    if t_n < k * min_frames:
+        raise AudioError(f"{t_n} frames are too few for {k} phones")
+    speech = np.delete(logp, sil, axis=1).max(axis=1) - penalty  # insertion frame score
+    # states: SIL, INS(-1), [phone 0 x min_frames], INS(0), ..., [phone k-1], INS(k-1), SIL
+    kind: list[tuple[str, int]] = [("sil", -1), ("ins", -1)]
+    for i in range(k):
+        kind += [("ph", i)] * min_frames + [("ins", i)]
+    kind.append(("sil", k))
+    s_n = len(kind)
+    em = np.empty((t_n, s_n))
+    for s, (kd, i) in enumerate(kind):
+        em[:, s] = logp[:, sil] if kd == "sil" else speech if kd == "ins" else logp[:, seq[i]]
+    loop = np.array([kd != "ph" or (s + 1 < s_n and kind[s + 1][0] != "ph") or
+                     kind[s + 1][1] != i for s, (kd, i) in enumerate(kind[:-1])] + [True])
+    skip = np.array([s >= 2 and kind[s - 1][0] == "ins" for s in range(s_n)])
+    neg = -1e30
+    score = np.full(s_n, neg)
+    score[:3] = em[0, :3]  # start in silence, an insertion or the first phone
+    back = np.zeros((t_n, s_n), np.int8)
+    for t in range(1, t_n):
+        stay = np.where(loop, score, neg)
+        move = np.r_[neg, score[:-1]]
+        jump = np.where(skip, np.r_[neg, neg, score[:-2]], neg)
+        best = np.maximum(np.maximum(stay, move), jump)
+        back[t] = np.where(best == stay, 0, np.where(best == move, 1, 2))
+        score = best + em[t]
+    ends = [s_n - 1, s_n - 2, s_n - 3]  # silence, last insertion, the last phone's end
+    s = max(ends, key=lambda e: score[e])
+    path = np.empty(t_n, np.int32)
+    for t in range(t_n - 1, -1, -1):
+        path[t] = s
+        s -= int(back[t, s])
+    spans = []
+    for i in range(k):
+        fr = np.flatnonzero([kind[p] == ("ph", i) for p in path])
+        spans.append((int(fr[0]), int(fr[-1]) + 1))
+    inserted = []
+    ins = np.array([kind[p][0] == "ins" for p in path] + [False])
+    edges = np.flatnonzero(np.diff(np.r_[False, ins].astype(np.int8)))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        inserted.append((kind[path[a]][1], int(a), int(b)))
+    return spans, inserted

@@ -92,7 +92,8 @@ def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
             rs = word_phone_set(word)
         else:
             rs = _file_set(word, key, reference_audio or [], sr)
-        pg = posteriorgram(phone_model(), attempt, sr, name="attempt")
+        pg = posteriorgram(phone_model(), attempt, sr, name="attempt",
+                           narrowband=rs.narrowband or None)
         res = score_attempt(pg, rs)
     except PronunciationError:
         return [], [f"no known pronunciation for {spoken_word(word)!r}: scored without phones"]

@@ -41,6 +41,7 @@ from .phone_encoder import (
     SIL,
     PhoneModel,
     Posteriorgram,
+    align_with_insertions,
     bundled_phone_model_path,
     force_align,
     load_phone_model,
@@ -59,6 +60,12 @@ WORST_WEIGHT = 0.5  # word score = (1 - w) * mean + w * min over phones
 SOUNDED_LIKE_RATIO = 2.0
 SOUNDED_LIKE_MIN = 0.3
 MIN_FRAMES = 2  # per phone in the forced alignment (20 ms)
+MARGIN_FRAMES = 5  # silence kept around the aligned word for DTW (50 ms)
+# An inserted sound (epenthesis: 'estop', 'sixa') shorter than 30 ms (the shortest
+# vowel) is not reported; from 50 ms of a clear sound on it takes its neighbour phone's
+# score to 0 (proportionally below).
+MIN_INSERT_FRAMES = 3
+FULL_INSERT_FRAMES = 5
 EPS = 1e-6
 
 _lock = threading.Lock()
@@ -101,6 +108,7 @@ class PhoneResult:
     reference_cost: float  # mean DTW cost against the references over the phone
     gop_score: float  # the clarity half of the score (0-100)
     dtw_score: float  # the reference-comparison half (0-100)
+    inserted: str | None = None  # ARPAbet of a sound inserted next to this phone
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -108,6 +116,7 @@ class PhoneResult:
             if isinstance(v, float):
                 d[k] = round(v, 3 if k.endswith("_s") else 2)
         d["sounded_like_ipa"] = to_ipa(self.sounded_like) if self.sounded_like else None
+        d["inserted_ipa"] = to_ipa(self.inserted) if self.inserted else None
         return d
 
 
@@ -128,9 +137,14 @@ class PhoneScores:
 @dataclass
 class _Ref:
     pg: Posteriorgram
-    x: np.ndarray  # sqrt posteriors, (n, classes), unit rows
-    spans: list[tuple[int, int]]  # frame span of each phone
+    x: np.ndarray  # sqrt posteriors of the word (+ margin), (n, classes), unit rows
+    start: int  # frame of pg where x starts
+    spans: list[tuple[int, int]]  # frame span of each phone in pg
     clarity: np.ndarray  # (phones,)
+
+    @property
+    def local_spans(self) -> list[tuple[int, int]]:
+        return [(a - self.start, b - self.start) for a, b in self.spans]
 
 
 @dataclass
@@ -144,8 +158,12 @@ class PhoneReferenceSet:
     warnings: list[str]
 
 
-def _prep(pg: Posteriorgram) -> np.ndarray:
-    return np.ascontiguousarray(np.sqrt(np.maximum(pg.post, 0.0)), dtype=np.float32)
+def _prep(pg: Posteriorgram, spans: list[tuple[int, int]]) -> tuple[np.ndarray, int]:
+    """Unit-length square-root posteriors of the word's frames plus :data:`MARGIN_FRAMES`
+    each side (what DTW compares), and the first frame's index."""
+    a = max(0, spans[0][0] - MARGIN_FRAMES)
+    b = min(len(pg.post), spans[-1][1] + MARGIN_FRAMES)
+    return np.ascontiguousarray(np.sqrt(np.maximum(pg.post[a:b], 0.0)), dtype=np.float32), a
 
 
 def _align_phones(pg: Posteriorgram, seq: list[int]) -> list[tuple[int, int]]:
@@ -162,7 +180,7 @@ def _phone_costs(x: np.ndarray, ref: _Ref) -> tuple[np.ndarray, list[tuple[int, 
     al, _ = dtw_frames(x, ref.x)
     i, j = al.path[:, 0], al.path[:, 1]
     costs, spans = [], []
-    for a, b in ref.spans:
+    for a, b in ref.local_spans:
         m = (j >= a) & (j < b)
         costs.append(float(al.path_cost[m].mean()))
         spans.append((int(i[m].min()), int(i[m].max()) + 1))
@@ -180,26 +198,34 @@ def build_reference_set(word: str, sources: list, *, sr: int | None = None,
     if phones is None:
         raise PronunciationError(f"no known pronunciation for {word!r}: scored without phones")
     seq = [LABELS.index(p) for p in phones]
-    refs = []
+    from .phone_encoder import is_narrowband
+
+    clips = []
     for s in sources:
         if isinstance(s, np.ndarray):
-            y, r = s, int(sr)  # type: ignore[arg-type]
+            clips.append((s, int(sr), "<reference>"))  # type: ignore[arg-type]
         else:
             y, r = audio.load(s)
-        pg = posteriorgram(model, y, r, name=str(s) if not isinstance(s, np.ndarray) else "ref")
+            clips.append((y, r, str(s)))
+    # One band for the whole set: if any reference is narrowband, all are read (and
+    # attempts compared) as narrowband, so no reference stands out by its band alone.
+    narrow = any(is_narrowband(y, r) for y, r, _ in clips)
+    refs = []
+    for y, r, name in clips:
+        pg = posteriorgram(model, y, r, name=name, narrowband=narrow)
         spans = _align_phones(pg, seq)
-        refs.append(_Ref(pg, _prep(pg), spans, _clarity(pg, seq, spans)))
+        x, start = _prep(pg, spans)
+        refs.append(_Ref(pg, x, start, spans, _clarity(pg, seq, spans)))
     clarity = np.median(np.stack([r.clarity for r in refs]), axis=0)
     if len(refs) >= 2:
         loo = np.median(np.stack([_phone_costs(r.x, o)[0] for k, r in enumerate(refs)
                                   for m, o in enumerate(refs) if m != k]), axis=0)
     else:
         loo = np.zeros(len(phones))
-    narrow = any(r.pg.narrowband for r in refs)
     warnings = []
     if narrow:
-        warnings.append("the references are narrowband (no sound above 4 kHz): /s/, /f/, "
-                        "/θ/ and /ʃ/ are judged from the attempt alone more than compared")
+        warnings.append("the references are narrowband (nothing above 4 kHz): the attempt is "
+                        "compared in that band, where /s/, /f/ and /θ/ are hard to tell apart")
     return PhoneReferenceSet(word, phones, refs, clarity, loo, narrow, warnings)
 
 
@@ -220,9 +246,9 @@ def word_phone_set(word: str) -> PhoneReferenceSet:
 def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
     """Phone scores of an attempt's posteriorgram against a reference set."""
     seq = [LABELS.index(p) for p in rs.phones]
-    spans = _align_phones(pg, seq)
+    spans, inserted = align_with_insertions(np.log(pg.post + EPS), seq, min_frames=MIN_FRAMES)
     clarity = _clarity(pg, seq, spans)
-    x = _prep(pg)
+    x, _ = _prep(pg, spans)
     per = [_phone_costs(x, r) for r in rs.refs]
     order = np.argsort([p[2] for p in per], kind="stable")
     close = order[: max(1, (len(order) + 1) // 2)]
@@ -232,6 +258,18 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
     gop = 100 * np.minimum(1.0, clarity / np.maximum(rs.clarity, MIN_REF_CLARITY))
     dtw = 100 * np.clip(1 - np.maximum(0.0, cost - rs.loo_cost) / DTW_SCALE, 0, 1)
     phone_scores = 0.5 * (gop + dtw)
+    # inserted sounds take down the phone they follow (the first phone for one before it)
+    ins_like: dict[int, str] = {}
+    for after, a, b in inserted:
+        if b - a < MIN_INSERT_FRAMES:
+            continue
+        k = max(after, 0)
+        m = pg.post[a:b].copy()
+        m[:, SIL] = 0
+        severity = min(1.0, (b - a) / FULL_INSERT_FRAMES) * float(m.max(axis=1).mean())
+        for arr in (phone_scores, gop, dtw):
+            arr[k] *= 1 - severity
+        ins_like[k] = LABELS[int(np.argmax(m.mean(axis=0)))]
     results = []
     for k, (p, (a, b)) in enumerate(zip(rs.phones, spans, strict=True)):
         m = pg.post[a:b].mean(axis=0)
@@ -250,7 +288,8 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
             reference_start_s=max(0.0, ref.pg.time(ra) - ref.pg.hop_s / 2),
             reference_end_s=ref.pg.time(rb - 1) + ref.pg.hop_s / 2,
             score=float(phone_scores[k]), sounded_like=like, clarity=float(clarity[k]),
-            reference_cost=float(cost[k]), gop_score=float(gop[k]), dtw_score=float(dtw[k])))
+            reference_cost=float(cost[k]), gop_score=float(gop[k]), dtw_score=float(dtw[k]),
+            inserted=ins_like.get(k)))
     word_score = word_from_phones(phone_scores)
     return PhoneScores(rs.word, list(rs.phones), word_score, results, best, list(rs.warnings))
 
@@ -274,7 +313,7 @@ def score_phones(y: np.ndarray, sr: int, word: str, *, name: str = "<attempt>") 
         The phone model is not installed.
     """
     rs = word_phone_set(word)
-    pg = posteriorgram(phone_model(), y, sr, name=name)
+    pg = posteriorgram(phone_model(), y, sr, name=name, narrowband=rs.narrowband or None)
     return score_attempt(pg, rs)
 
 

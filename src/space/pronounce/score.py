@@ -325,9 +325,12 @@ class ScoreResult:
             "recognized": self.recognized,
             "segments": [s.to_dict() for s in self.segments],
             "warnings": list(self.warnings),
+            "phones": list(self.phones),
         }
 
     frame_costs: np.ndarray  # [shape=(n,)] DTW cost per attempt frame (closest half)
+    # per phone of the word (phone_result.attempt_phones); empty when it has none
+    phones: list[dict[str, Any]] = field(default_factory=list)
 
     def plot(self, path: str | os.PathLike | None = None) -> Any:
         """Feedback figure (see :func:`space.pronounce.plot.feedback`); PNG at ``path``."""
@@ -428,11 +431,18 @@ def score(
     ref_utt = refs.utterances[m.best]
     segs = worst_segments(m.frame_costs, m.alignments[m.best].path, att, ref_utt)
     y_model = att.audio
+    from .phone_result import attempt_phones, file_key
+
+    phones, phone_warnings = attempt_phones(
+        refs.word, y_model, feat.cfg.sample_rate, bundled=references is None,
+        reference_audio=[u.audio for u in refs.utterances],
+        key=file_key(references, refs.word) if references is not None else None)
+    warnings += phone_warnings
     return ScoreResult(
         attempt=label, word=refs.word, references=list(refs.paths), score=s, band=band(s),
         distance=m.distance, recognized=_recognize(refs.word, y_model, feat.cfg.sample_rate),
         segments=segs, warnings=warnings, attempt_audio=y_model, sr=feat.cfg.sample_rate,
         reference_paths=list(refs.paths), reference_distances=m.distances, best_reference=m.best,
         attempt_utterance=att, reference_utterance=ref_utt, alignment=m.alignments[m.best],
-        calibration=refs.calibration, frame_costs=m.frame_costs,
+        calibration=refs.calibration, frame_costs=m.frame_costs, phones=phones,
     )
