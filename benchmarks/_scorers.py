@@ -111,8 +111,70 @@ class Combined:
         return Scored(0.5 * (b.score + p.score), p.phones, p.worst_span, b.error)
 
 
+class Fused:
+    """A ridge regression from the word-level score and the phone scorer's figures
+    (word score, mean/min phone score, mean/min clarity and reference-comparison halves,
+    inserted sounds, digit-word flag) to the experts' 0-10 median, fitted by ``fit`` on
+    the learners of the *other* folds (benchmarks/learners.py calls it per fold). Unfitted
+    (benchmarks/mispronounce.py), it fits itself once on all the learners' clips: their
+    speakers are not the benchmark's voices."""
+
+    name = "fused"
+
+    def __init__(self) -> None:
+        self.base, self.phones = Baseline(), PhoneScorer()
+        self.cache: dict = {}
+        self.model = None
+
+    def features(self, y: np.ndarray, sr: int, word: str) -> tuple[np.ndarray, Scored]:
+        import hashlib
+
+        key = (word, sr, hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest())
+        if key not in self.cache:
+            b = self.base(y, sr, word)
+            try:
+                r = self.phones.mod.score_phones(y, sr, word)
+                ps = np.array([q.score for q in r.results])
+                g = np.array([q.gop_score for q in r.results])
+                d = np.array([q.dtw_score for q in r.results])
+                ins = sum(q.inserted is not None for q in r.results)
+                f = [b.score, r.score, ps.mean(), ps.min(), g.mean(), g.min(), d.mean(),
+                     d.min(), ins]
+                low = int(np.argmin(ps))
+                sc = Scored(0.0, [{"phone": q.phone, "score": q.score,
+                                   "attempt_start_s": q.attempt_start_s,
+                                   "attempt_end_s": q.attempt_end_s} for q in r.results],
+                            (r.results[low].attempt_start_s, r.results[low].attempt_end_s))
+            except Exception:  # noqa: BLE001 (no phones: the word-level figures alone)
+                f = [b.score, b.score, b.score, b.score, 50, 50, 50, 50, 0]
+                sc = Scored(0.0, None, b.worst_span)
+            f.append(1.0 if word.isdigit() else 0.0)
+            self.cache[key] = (np.array(f, float), sc)
+        return self.cache[key]
+
+    def fit(self, items) -> None:
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        X = np.stack([self.features(y, sr, w)[0] for y, sr, w, _ in items])
+        t = np.array([m for *_, m in items])
+        self.model = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(X, t)
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        if self.model is None:
+            import learners
+
+            its = learners.load_items()
+            self.fit([(it["y"], learners.SR, it["folder"], it["median"]) for it in its])
+        f, sc = self.features(y, sr, word)
+        pred = float(self.model.predict(f[None])[0])
+        return Scored(float(np.clip(10 * pred, 0, 100)), sc.phones, sc.worst_span)
+
+
 SCORERS = {"baseline": Baseline, "phones": PhoneScorer, "phones-gop": GopScorer,
-           "phones-dtw": DtwScorer, "combined": Combined}
+           "phones-dtw": DtwScorer, "combined": Combined,
+           "fused": Fused}
 
 
 def get_scorers(names: str) -> list:

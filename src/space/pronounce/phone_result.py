@@ -95,7 +95,9 @@ def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
         pg = posteriorgram(phone_model(), attempt, sr, name="attempt",
                            narrowband=rs.narrowband or None)
         res = score_attempt(pg, rs)
-    except PronunciationError:
+    except PronunciationError as e:
+        if "pocketsphinx" in str(e):  # no pronouncing dictionary installed
+            return [], [f"{e}: scored without phones"]
         return [], [f"no known pronunciation for {spoken_word(word)!r}: scored without phones"]
     except ModelError:
         return [], ["the phone model is not installed: scored without phones"]
