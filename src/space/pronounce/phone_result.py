@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError, ModelError
+from .phone_encoder import posteriorgram
 from .phone_score import (
     PhoneReferenceSet,
     build_reference_set,
@@ -20,7 +21,6 @@ from .phone_score import (
     score_attempt,
     word_phone_set,
 )
-from .phone_encoder import posteriorgram
 from .phones import PronunciationError, spoken_word
 
 _lock = threading.Lock()
