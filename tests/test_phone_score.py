@@ -11,7 +11,7 @@ from space.errors import AudioError
 from space.pronounce import phone_encoder
 from space.pronounce.phone_result import attempt_phones, weakest_phone
 
-from .test_phones import say
+from .test_phones import needs_sphinx, say
 
 needs_model = pytest.mark.skipif(not phone_encoder.bundled_phone_model_path().is_file(),
                                  reason="the phone model (src/space/models/phones.pt) is missing")
@@ -21,6 +21,7 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
 
 @needs_model
 @needs_espeak
+@needs_sphinx
 def test_phones_of_a_bundled_word_are_in_order_inside_the_attempt() -> None:
     from space.pronounce.phone_score import score_phones
 
@@ -40,6 +41,7 @@ def test_phones_of_a_bundled_word_are_in_order_inside_the_attempt() -> None:
 
 @needs_model
 @needs_espeak
+@needs_sphinx
 def test_a_replaced_vowel_scores_lower_than_the_word_said_right() -> None:
     from space.pronounce.phone_score import score_phones
 
@@ -50,6 +52,7 @@ def test_a_replaced_vowel_scores_lower_than_the_word_said_right() -> None:
 
 
 @needs_model
+@needs_sphinx
 def test_no_speech_is_an_error_not_a_verdict() -> None:
     from space.pronounce.phone_score import score_phones
 
@@ -60,6 +63,7 @@ def test_no_speech_is_an_error_not_a_verdict() -> None:
     assert phones == [] and warnings and "no phone scores" in warnings[0]
 
 
+@needs_sphinx
 def test_unknown_words_are_scored_without_phones_and_say_so() -> None:
     y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
     phones, warnings = attempt_phones("xqzzyv", y, 16000, bundled=False,
@@ -83,14 +87,19 @@ def test_weakest_phone_line() -> None:
 
 @needs_model
 @needs_espeak
+@needs_sphinx
 def test_score_result_carries_phones_in_json(tmp_path) -> None:
     import soundfile as sf
 
     import space
 
     y, sr = say("[[s'Ev@n]]")
-    r = space.score(y, sr=sr, word="7")
+    # opt-in: without phones=True the list is empty and no phone warning is added
+    plain = space.score(y, sr=sr, word="7").to_dict()
+    assert plain["phones"] == [] and not any("narrowband" in w for w in plain["warnings"])
+    r = space.score(y, sr=sr, word="7", phones=True)
     d = r.to_dict()
+    assert d["score"] == plain["score"]  # the word score does not change
     assert [p["phone"] for p in d["phones"]] == ["S", "EH", "V", "AH", "N"]
     keys = {"phone", "ipa", "attempt_start_s", "attempt_end_s", "reference_start_s",
             "reference_end_s", "score", "sounded_like"}
@@ -103,6 +112,23 @@ def test_score_result_carries_phones_in_json(tmp_path) -> None:
         sf.write(tmp_path / f"r{i}.wav", yy, s2)
         paths.append(str(tmp_path / f"r{i}.wav"))
     r2 = space.score(say("[[bl'Ig]]", voice="en-us+m3")[0], sr=s2, references=paths,
-                     word="blxqig")
+                     word="blxqig", phones=True)
     assert r2.phones == []
     assert "no known pronunciation for 'blxqig': scored without phones" in r2.warnings
+
+
+@needs_model
+def test_a_missing_pocketsphinx_is_a_warning_not_an_error(monkeypatch) -> None:
+    from space.pronounce import phone_score
+    from space.pronounce.phones import PronunciationError
+
+    def no_sphinx(word: str) -> None:
+        raise PronunciationError("phone alignment needs the pocketsphinx package "
+                                 "(pip install pocketsphinx)")
+
+    monkeypatch.setattr(phone_score, "pronunciation", no_sphinx)
+    y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    phones, warnings = attempt_phones("seven", y, 16000, bundled=False, reference_audio=[y])
+    assert phones == []
+    assert warnings == ["phone alignment needs the pocketsphinx package (pip install "
+                        "pocketsphinx): scored without phones"]

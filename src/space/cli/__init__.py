@@ -13,14 +13,14 @@ import sys
 from .._version import __version__
 from ..errors import SpaceError
 
+# What the command line exits with, by the type of what stopped it (most specific first).
+# Every error of the package is the user's to fix (a file, an option, a data folder): 2.
+EXIT_CODES: dict[type[BaseException], int] = {SpaceError: 2, KeyboardInterrupt: 130}
+
 # Sub-command modules, in the order `space --help` lists them.
 COMMANDS = [
     "predict", "train", "evaluate", "export", "data", "listen", "score", "references", "serve",
 ]
-
-
-class CliError(SpaceError):
-    """Bad command-line usage found after parsing (e.g. conflicting options)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except SpaceError as e:
         print(f"space {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_CODES[SpaceError]
     except KeyboardInterrupt:
         print(f"space {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_CODES[KeyboardInterrupt]
     except BrokenPipeError:
         return 0
 

@@ -8,7 +8,7 @@ import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ..download import ARCHIVES
+    from ..data.download import ARCHIVES
 
     p = sub.add_parser(
         "data",
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..download import download
+    from ..data.download import download
 
     done = download(args.name, args.to, url=args.url, sha256=args.sha256,
                     keep_archive=args.keep_archive, progress=not args.quiet)

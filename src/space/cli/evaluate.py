@@ -36,10 +36,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import det_model, evaluate_model
-    from . import CliError
+    from ..errors import UsageError
+    from ..io import check_output_path
 
     if args.det is not None and args.holdout_speaker:
-        raise CliError("--det and --holdout-speaker cannot be combined")
+        raise UsageError("--det and --holdout-speaker cannot be combined")
+    if args.det:  # the sweep runs after the evaluation: refuse its paths first
+        check_output_path(args.det, what="--det")
+        check_output_path(Path(args.det).with_suffix(".json"), what="--det")
     report, plot_path = evaluate_model(
         args.model, args.data, layout=args.layout, split=args.split,
         holdout_speaker=args.holdout_speaker, plot=args.plot or None, progress=not args.quiet,
@@ -62,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {m['file']}: {m['true']} -> {m['predicted']} ({m['probability']:.2f})")
         if len(report.misclassified) > 20:
             print(f"  ... {len(report.misclassified) - 20} more (see --json)")
+        for s in report.skipped[:20]:  # named here too, not only in --json
+            print(f"space evaluate: skipped: {s['error']}", file=sys.stderr)
+        if len(report.skipped) > 20:
+            print(f"space evaluate: ... {len(report.skipped) - 20} more skipped (see --json)",
+                  file=sys.stderr)
         if plot_path:
             print(f"confusion matrix: {plot_path}", file=sys.stderr)
         if det is not None:

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..export import export_model
+    from ..recognize.export import export_model
 
     path = export_model(args.model, args.out, fmt=args.fmt)
     print(f"wrote {path} ({args.fmt}) and {path}.json", file=sys.stderr)

@@ -28,15 +28,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..errors import SpaceError
-    from ..recognize import expand_inputs, load_model
-    from . import CliError
+    from ..errors import SpaceError, UsageError
+    from ..io import expand_inputs
+    from ..recognize.recognizer import load_model
 
     if args.top_k < 1:
-        raise CliError("--top-k must be at least 1")
+        raise UsageError("--top-k must be at least 1")
     files = expand_inputs(args.inputs)
     if not files:
-        raise CliError(f"no audio files found in {' '.join(args.inputs)}")
+        raise UsageError(f"no audio files found in {' '.join(args.inputs)}")
     rec = load_model(args.model)
     failed = 0
     bar = tqdm(total=len(files), unit="file", file=sys.stderr,
@@ -50,10 +50,7 @@ def run(args: argparse.Namespace) -> int:
             bar.write(f"space predict: skipped: {res}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps({
-                "file": res.source, "label": res.label, "probability": round(res.probability, 6),
-                "top_k": [{"label": lab, "probability": round(p, 6)} for lab, p in res.top_k],
-            }), flush=True)
+            print(json.dumps({**res.to_dict(), "engine": rec.engine_name}), flush=True)
         else:
             alts = "  ".join(f"{lab} {p:.2f}" for lab, p in res.top_k[1:])
             print(f"{res.source}\t{res.label}\t{res.probability:.3f}" + (f"\t({alts})" if alts else ""))

@@ -21,6 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--reference", "-r", action="append", metavar="REF",
                    help="a reference recording or a folder of them (repeat for a set); "
                    "replaces --word's set")
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder (default: $SPACE_REFERENCES_DIR or "
+                   "~/.local/share/space/references)")
+    p.add_argument("--phones", action="store_true",
+                   help="also score each sound of the word (needs pocketsphinx; slower): "
+                   "the weakest sound is named, --json lists them all")
     p.add_argument("--json", action="store_true", help="one JSON object per attempt per line")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")
@@ -35,22 +41,27 @@ def _plot_path(plot: str, attempt: str, many: bool) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AudioError
+    from ..errors import AudioError, UsageError
     from ..pronounce import score
-    from . import CliError
 
     if not args.word and not args.reference:
-        raise CliError("give --word WORD or at least one --reference FILE")
+        raise UsageError("give --word WORD or at least one --reference FILE")
     refs = None
     if args.reference:
-        from ..recognize import expand_inputs
+        from ..io import expand_inputs
 
         refs = [str(p) for p in expand_inputs(args.reference)]
     failed = 0
     many = len(args.attempts) > 1
+    if args.plot:
+        from ..io import check_output_path
+
+        for attempt in args.attempts:  # every picture's path, before any scoring
+            check_output_path(_plot_path(args.plot, attempt, many), what="--plot")
     for attempt in args.attempts:
         try:
-            res = score(attempt, word=args.word, references=refs)
+            res = score(attempt, word=args.word, references=refs,
+                        references_dir=args.references_dir, phones=args.phones)
         except AudioError as e:
             if not many:
                 raise
@@ -72,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
                 r = res.recognized
                 heard = f"  heard {r['label']!r} ({r['probability']:.2f})"
             print(f"{attempt}\t{res.word or '-'}\t{res.score:.1f}\t{res.band}{worst}{heard}")
+            if res.phones and res.word:
+                from ..pronounce.phone_result import weakest_phone
+
+                line = weakest_phone(res.phones, res.word)
+                if line:
+                    print(f"  {line}")
         for w in res.warnings:
             print(f"space score: warning: {attempt}: {w}", file=sys.stderr)
         if png is not None:

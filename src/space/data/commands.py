@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..io import audio_files
 from .readers import SC_COMMANDS, SILENCE, UNKNOWN, Example, Splits, speech_commands_splits
 
 TASKS = ("12", "all")
@@ -29,7 +30,6 @@ UNKNOWN_PERCENT = 10.0  # unknown-word examples per split, same
 SILENCE_S = 1.0  # length of a silence example: the data set's clip length
 # Time ranges (fractions of each noise recording) that each split may cut silence from.
 NOISE_RANGES = {"train": (0.0, 0.8), "val": (0.8, 0.9), "test": (0.9, 1.0)}
-NOISE_EXTS = (".wav", ".flac", ".ogg")
 
 
 def _expected(root: Path) -> str:
@@ -69,9 +69,7 @@ def noise_files(root: str | Path) -> list[tuple[Path, float]]:
             "long noise recordings there, as in the Speech Commands download)"
         )
     out = []
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() not in NOISE_EXTS:
-            continue
+    for p in audio_files(folder):
         try:
             dur = float(sf.info(str(p)).duration)
         except Exception as e:  # soundfile raises several types for a bad header

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError
+from ..io import audio_files
 
-AUDIO_EXTS = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"}
 FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)\.wav$")
 SC_COMMANDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 UNKNOWN = "_unknown_"
@@ -178,7 +178,7 @@ def folder_splits(root: str | Path, *, val_fraction: float = 0.1, test_fraction:
         )
     train, val, test = [], [], []
     for d in label_dirs:
-        files = sorted(p for p in d.rglob("*") if p.suffix.lower() in AUDIO_EXTS)
+        files = audio_files(d, recursive=True)
         if not files:
             raise DataError(f"{d}: label folder '{d.name}' has no audio clips")
         for p in files:
@@ -194,7 +194,7 @@ def open_splits(root: str | Path, *, layout: str = "auto", holdout_speaker: str 
     if layout == "auto":
         layout = detect_layout(root)
     if holdout_speaker is not None and layout != "fsdd":
-        raise DataError("--holdout-speaker is only defined for FSDD")
+        raise DataError("a held-out speaker (holdout_speaker) is only defined for FSDD")
     if layout == "fsdd":
         return fsdd_splits(root, holdout_speaker=holdout_speaker)
     if layout == "speech_commands":

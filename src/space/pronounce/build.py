@@ -18,10 +18,13 @@ import numpy as np
 from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
+from ..io import is_audio_file
 from .calibrate import calibrate
-from .encoder import Featurizer, Utterance
+from .distance import features_id, set_distances, within_set
+from .frames import Featurizer, Utterance, default_featurizer
 from .medoids import medoids, pairwise
-from .references import AUDIO_EXTS, check_word, write_set_info
+from .reference_set import write_frames_cache
+from .refsets import check_word, write_set_info
 
 TRIM_MARGIN_S = 0.1  # silence kept around the speech in a stored reference clip
 OTHERS_PER_WORD = 10  # recordings of each other word measured against a set (for d0, d50)
@@ -57,16 +60,16 @@ def build_references(
     """
     import soundfile as sf
 
-    from ..checkpoint import atomic_write
+    from ..io import atomic_write, check_output_path
 
     if k < 1:
         raise DataError("k (references per word) must be >= 1")
-    feat = featurizer or _default_featurizer()
+    check_output_path(out, what="--out", folder=True)
+    feat = featurizer or default_featurizer()
     examples = open_splits(data, layout=layout).get(split)
     labels = sorted({e.label for e in examples if not e.label.startswith("_")})
     if not labels:
         raise DataError(f"{data}: no labelled clips in the {split} split")
-    from .score import scoring_id, set_distances, within_set
 
     cands: dict[str, list[tuple[Example, Utterance]]] = {}
     for label in labels:
@@ -95,13 +98,12 @@ def build_references(
         ref_spk = [group[i][0].speaker for i in idx]
         rest = [group[i] for i in range(len(group)) if i not in idx]
         others = [g for o, gs in cands.items() if o != label for g in gs[:OTHERS_PER_WORD]]
-        within = pairwise([u.frames for u in refs])
         # Same word by other speakers: scored against the references by other speakers.
         genuine = set_distances([u for _, u in rest], refs,
                                 [[j for j, s in enumerate(ref_spk) if e.speaker is not None
                                   and s == e.speaker] for e, _ in rest]) if rest else None
         impostor = set_distances([u for _, u in others], refs) if others else None
-        cal = calibrate(within, genuine=genuine, impostor=impostor, loo=within_set(refs))
+        cal = calibrate(None, genuine=genuine, impostor=impostor, loo=within_set(refs))
         folder = out / w
         folder.mkdir(parents=True, exist_ok=True)
         names, sources = [], []
@@ -117,50 +119,19 @@ def build_references(
             names.append(name)
             sources.append({"clip": name, "source": Path(e.path).name, "speaker": e.speaker})
         for p in folder.iterdir():  # clips of an earlier build that are not chosen now
-            if p.suffix.lower() in AUDIO_EXTS and p.name not in names:
+            if is_audio_file(p) and p.name not in names:
                 p.unlink()
         write_frames_cache(folder, feat)
         write_set_info(folder, {
-            "word": w, "clips": sorted(names), "references": sources, "features": f"{feat.id}|{scoring_id()}",
+            "word": w, "clips": sorted(names), "references": sources, "features": features_id(feat),
             "data": Path(data).name, "split": split, "k": k, "candidates": len(group),
-            "within": np.round(within, 5).tolist(), "calibration": cal.to_dict(),
+            # the DTW distances among the references, for the record (the anchors use
+            # each one's set distance to the others, as an attempt is measured)
+            "within": np.round(pairwise([u.frames for u in refs]), 5).tolist(),
+            "calibration": cal.to_dict(),
         })
         summary[w] = names
         if log:
             log(f"{w}: {len(names)} references from {len(group)} recordings; anchors "
                 f"d100 {cal.d100:.4f} d50 {cal.d50:.4f} d0 {cal.d0:.4f}")
     return {"words": summary, "out": str(out)}
-
-
-def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
-    """Store the frames of a folder's reference clips (float16) in ``frames.npz``: scoring
-    a user's own references calibrates them against every bundled word's references, and
-    reading these is much faster than running the encoder on 170 clips (see
-    :func:`space.pronounce.score.cached_frames`)."""
-    from ..checkpoint import atomic_write
-    from .references import FRAMES_FILE, _clips
-    from .score import scoring_id
-
-    clips = _clips(folder)
-    utts = []
-    for p in clips:
-        y, sr = audio.load(p)
-        utts.append(feat(y, sr, name=str(p)))
-    frames = [u.frames.astype(np.float16) for u in utts]
-    offsets = np.cumsum([0] + [len(f) for f in frames])
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh, features=np.array(f"{feat.id}|{scoring_id()}"),
-                clips=np.array([p.name for p in clips]), frames=np.concatenate(frames),
-                offsets=offsets, speech_s=np.array([u.speech_s for u in utts]),
-                snr_db=np.array([u.snr_db for u in utts]), hop_s=np.array(utts[0].hop_s))
-
-    return atomic_write(folder / FRAMES_FILE, write)
-
-
-def _default_featurizer() -> Featurizer:
-    from .score import featurizer
-
-    return featurizer()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import DataError
-from .sequence import distances, pack
+from .align import distances, pack
 
 
 def pairwise(a: Sequence[np.ndarray], b: Sequence[np.ndarray] | None = None) -> np.ndarray:

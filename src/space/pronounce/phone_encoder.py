@@ -1,6 +1,6 @@
 """Phone posteriorgrams: a small frame classifier over the 39 CMUdict phones + silence.
 
-Why a phone model next to the word-trained frame encoder (:mod:`.encoder`): word
+Why a phone model next to the word-trained frame encoder (:mod:`.frames`): word
 posteriors hardly move when one sound of a word changes but the word stays recognisable
 (three said as 'tree' is still most like 'three'); phone posteriors are meant to move.
 Two choices keep them about the sound and not the word:
@@ -20,7 +20,6 @@ Trained by :mod:`.train_phones` on forced-aligned phone labels (:mod:`.phone_lab
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -31,14 +30,13 @@ import numpy as np
 import torch
 
 from .. import audio
-from ..config import FeatureConfig, from_dict, to_dict
-from ..errors import AudioError, ConfigError, ModelError
-from ..features import LogMel
-from .encoder import EncoderConfig, FrameEncoder
+from ..audio.features import LogMel
+from ..config import EncoderConfig, FeatureConfig
+from ..errors import AudioError, NoSpeechError
+from .frames import EncoderCheckpoint, FrameEncoder, load_encoder, save_encoder
 from .phones import PHONES
 
-FORMAT = "space-phone-encoder"
-FORMAT_VERSION = 1
+FORMAT = "space-phone-encoder"  # its version: space.recognize.checkpoint.FORMAT_VERSIONS
 LABELS: tuple[str, ...] = (*PHONES, "SIL")
 SIL = len(PHONES)  # index of silence in LABELS
 FEATURES = FeatureConfig(fmax=8000.0, n_mels=48)
@@ -84,42 +82,19 @@ class PhoneModel:
         self.high = high_bands(self.feature_cfg)
 
 
-def save_phone_model(m: PhoneModel, path: str | os.PathLike) -> Path:
-    """Write the model atomically (configs, labels and weights in one file)."""
-    from .._version import __version__
-    from ..checkpoint import atomic_write
-
-    payload = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "space_version": __version__,
-        "feature_config": to_dict(m.feature_cfg), "encoder_config": to_dict(m.encoder.cfg),
-        "labels": list(m.labels), "meta": m.meta,
-        "state_dict": {k: v.detach().cpu() for k, v in m.encoder.state_dict().items()},
-    }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+def save_phone_model(m: PhoneModel, path: str | os.PathLike, *,
+                     train_state: dict[str, Any] | None = None) -> Path:
+    """Write the model atomically through the one checkpoint writer (the frame encoder's,
+    :func:`.frames.save_encoder`, in this format): configs, labels and weights in one file;
+    ``train_state`` for resuming a training."""
+    return save_encoder(EncoderCheckpoint(m.encoder, m.feature_cfg, m.labels, m.meta), path,
+                        train_state=train_state, format=FORMAT)
 
 
 def load_phone_model(path: str | os.PathLike) -> PhoneModel:
     """Read a model written by :func:`save_phone_model`. Raises :class:`ModelError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: phone model file not found")
-    try:
-        sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a damaged file
-        raise ModelError(f"{path}: not a readable phone model ({str(e)[:120]})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a SPACE phone model")
-    try:
-        fcfg = from_dict(FeatureConfig, payload["feature_config"])
-        ecfg = from_dict(EncoderConfig, payload["encoder_config"])
-        enc = FrameEncoder(ecfg, fcfg.n_mels)
-        enc.load_state_dict(payload["state_dict"])
-    except (KeyError, ConfigError, RuntimeError, TypeError) as e:
-        raise ModelError(f"{path}: phone model is damaged or incompatible ({e})") from None
-    enc.eval()
-    return PhoneModel(enc, fcfg, [str(x) for x in payload["labels"]],
-                      payload.get("meta") or {}, sha1)
+    ck = load_encoder(path, format=FORMAT, what="phone model")
+    return PhoneModel(ck.encoder, ck.feature_cfg, ck.labels, ck.meta, ck.sha1)
 
 
 def bundled_phone_model_path() -> Path:
@@ -177,9 +152,9 @@ def posteriorgram(model: PhoneModel, y: np.ndarray, sr: int, *, name: str = "<au
     the padding are dropped. ``narrowband``: True runs the model as on an 8 kHz
     recording (bands above 4 kHz masked), to compare an attempt with narrowband
     references in the band they have; None decides from the audio.
-    Raises :class:`AudioError` when the model hears no speech (fewer than
+    Raises :class:`NoSpeechError` when the model hears no speech (fewer than
     :data:`MIN_SPEECH_FRAMES` frames likelier speech than silence, in a row)."""
-    from .encoder import estimate_snr
+    from .frames import estimate_snr
 
     cfg = model.feature_cfg
     y = np.asarray(y, np.float32)
@@ -203,7 +178,7 @@ def posteriorgram(model: PhoneModel, y: np.ndarray, sr: int, *, name: str = "<au
     edges = np.flatnonzero(np.diff(np.r_[0, speech.astype(np.int8), 0]))
     if not any(b - a >= MIN_SPEECH_FRAMES for a, b in zip(edges[::2], edges[1::2],
                                                           strict=True)):
-        raise AudioError(f"{name}: no speech found (silence or noise only)")
+        raise NoSpeechError(f"{name}: no speech found (silence or noise only)")
     return Posteriorgram(post, (f0 * hop - left) / cfg.sample_rate, hop / cfg.sample_rate,
                          nb, y16, estimate_snr(y16, cfg.sample_rate))
 

@@ -1,12 +1,13 @@
 """The ``phones`` list of a score result (see :mod:`.phone_score`), and the warnings that
 say why a result has none.
 
-Kept apart from :mod:`.score` so the word-level scorer stays as it is: it calls
+Kept apart from :mod:`.scoring` so the word-level scorer stays as it is: it calls
 :func:`attempt_phones` once and stores what comes back.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -47,7 +48,6 @@ def _file_set(word: str, key: tuple | None, audios: list[np.ndarray],
 
 def file_key(references: list, word: str | None) -> tuple | None:
     """Cache key of a user's reference files (names, sizes, times); None for arrays."""
-    import os
     from pathlib import Path
 
     out: list = [word]
@@ -65,7 +65,9 @@ def file_key(references: list, word: str | None) -> tuple | None:
 
 def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
                    bundled: bool, reference_audio: list[np.ndarray] | None = None,
-                   key: tuple | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+                   key: tuple | None = None,
+                   references_dir: str | os.PathLike | None = None,
+                   ) -> tuple[list[dict[str, Any]], list[str]]:
     """Phone results of an attempt, or none and a warning that says why.
 
     Parameters
@@ -78,6 +80,8 @@ def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
         True: the word's own reference set (bundled or added with ``space references
         add``); False: ``reference_audio`` (the user's files, at ``sr``) identified by
         ``key``.
+    references_dir : path, optional
+        The user's references folder (with ``bundled``), as in :func:`.scoring.score`.
 
     Returns
     -------
@@ -89,7 +93,7 @@ def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
                     "without phones)"]
     try:
         if bundled:
-            rs = word_phone_set(word)
+            rs = word_phone_set(word, references_dir=references_dir)
         else:
             rs = _file_set(word, key, reference_audio or [], sr)
         pg = posteriorgram(phone_model(), attempt, sr, name="attempt",

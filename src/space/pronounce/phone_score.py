@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import audio
 from ..errors import ModelError
+from .align import dtw_frames
 from .phone_encoder import (
     LABELS,
     SIL,
@@ -48,8 +49,7 @@ from .phone_encoder import (
     posteriorgram,
 )
 from .phones import PronunciationError, pronunciation, to_ipa
-from .references import reference_paths
-from .sequence import dtw_frames
+from .refsets import reference_paths
 
 # A Bhattacharyya coefficient falling by half over a phone (posteriors sharing half
 # their mass) takes its reference score from 100 to 0.
@@ -229,9 +229,11 @@ def build_reference_set(word: str, sources: list, *, sr: int | None = None,
     return PhoneReferenceSet(word, phones, refs, clarity, loo, narrow, warnings)
 
 
-def word_phone_set(word: str) -> PhoneReferenceSet:
-    """The (cached) phone reference set of a bundled or user word's references."""
-    paths = reference_paths(word)
+def word_phone_set(word: str, *,
+                   references_dir: str | os.PathLike | None = None) -> PhoneReferenceSet:
+    """The (cached) phone reference set of a bundled or user word's references
+    (``references_dir``: the user's references folder, as in :func:`.scoring.score`)."""
+    paths = reference_paths(word, references_dir)
     model = phone_model()
     key = (word, model.sha1, tuple((str(p), p.stat().st_mtime_ns) for p in paths))
     with _lock:

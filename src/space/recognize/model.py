@@ -11,8 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .config import FeatureConfig, ModelConfig
-from .features import LogMel
+from ..audio.features import LogMel
+from ..config import FeatureConfig, ModelConfig
 
 
 class ConvBlock(nn.Sequential):

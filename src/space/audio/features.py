@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import FeatureConfig
+from ..config import FeatureConfig
 
 
 class LogMel(nn.Module):
