@@ -75,15 +75,17 @@ models: setup
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
 references: setup
 	find src/space/references -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
-	$(BIN)/space references build --data $(FSDD) --out src/space/references --k 5
-	$(BIN)/space references build --data $(SC) --out src/space/references --k 5
+	$(BIN)/space references build --data $(FSDD) --out src/space/references --per-word 5
+	$(BIN)/space references build --data $(SC) --out src/space/references --per-word 5
 
 bench: setup
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/accuracy.py
 
+# ruff (style, imports, bugs) and mypy (types at module boundaries; settings in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -291,7 +291,7 @@ def bench_speed(clips: list[Clip] | None, n_pairs: int = 30) -> None:
         t = time.perf_counter()
         _, path = fastdtw(X.T, Y.T, dist=cosine)
         fd_times.append(time.perf_counter() - t)
-        exact = dtw_frames(frames(X), frames(Y))[0]
+        exact = dtw_frames(frames(X), frames(Y))
         C = 1 - frames(X) @ frames(Y).T
         approx = float(sum(C[i, j] for i, j in path))
         off.append(approx > exact.total * (1 + 1e-4))

@@ -370,7 +370,7 @@ def test_reference_duplicates_remove_and_restore(tmp_path, capsys):
         "a.wav", "b.wav"]  # no a_1.wav
     assert main(["references", *d, "list"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("7\t"))
-    assert "\t2\tuser (replaces the bundled set; `space references remove 7` restores it)" in line
+    assert "\t2\tuser\t7\treplaces the bundled set; `space references remove 7` restores it" in line
     assert main(["references", *d, "remove", "7", "a.wav"]) == 0
     assert "removed 1 clip(s)" in capsys.readouterr().err
     assert pronounce.reference_paths("7", refs) == [refs / "7" / "b.wav"]

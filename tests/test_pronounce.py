@@ -65,7 +65,7 @@ def test_many_pairs_equal_one_by_one():
     packed = seq.pack(seqs)
     for threads in (1, 2):
         got = seq.distances(packed, packed, pairs, threads=threads)
-        want = [seq.dtw_frames(seqs[a], seqs[b])[0].distance for a, b in pairs]
+        want = [seq.dtw_frames(seqs[a], seqs[b]).distance for a, b in pairs]
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
@@ -263,7 +263,8 @@ def test_worst_segment_lines_up_with_a_replaced_span(seven, three):
 def test_json_object(seven):
     d = score(seven[0], sr=seven[1], word="seven").to_dict()
     assert set(d) == {"attempt", "word", "references", "score", "band", "distance",
-                      "recognized", "segments", "warnings"}
+                      "recognized", "segments", "warnings", "phones"}
+    assert d["phones"] == []  # phone results are opt-in (score(..., phones=True))
     assert d["word"] == "7" and isinstance(d["attempt"], str)
     assert d["references"] and all(isinstance(p, str) for p in d["references"])
     assert 0 <= d["score"] <= 100 and d["band"] in ("excellent", "good", "fair", "poor")
@@ -397,7 +398,7 @@ def test_add_references(seven, tmp_path, monkeypatch):
 def test_references_build(synthetic_dataset, tmp_path, capsys):
     out = tmp_path / "built"
     rc = cli(["references", "build", "--data", str(synthetic_dataset), "--out", str(out),
-              "--k", "2", "--max-candidates", "12", "--quiet"])
+              "--per-word", "2", "--max-candidates", "12", "--quiet"])
     assert rc == 0
     for word in ("beep", "fall", "rise"):
         info = json.loads((out / word / "set.json").read_text())

@@ -209,7 +209,7 @@ def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
 def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str = "auto",
                    split: str = "test", holdout_speaker: str | None = None,
                    plot: str | os.PathLike | None = None, progress: bool = False,
-                   task: str | None = None):
+                   task: str | None = None) -> tuple[Any, Path | None]:
     """Evaluate a model on a split of a data set folder; optionally write the confusion PNG.
 
     ``task``: Speech Commands task set-up (default: the one the model was trained on).
@@ -240,7 +240,7 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
 def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str = "auto",
               split: str = "test", task: str | None = None,
               plot: str | os.PathLike | None = "det.png", json_out: str | os.PathLike | None = None,
-              hop_s: float = 0.1, seed: int = 0, progress: bool = False):
+              hop_s: float = 0.1, seed: int = 0, progress: bool = False) -> Any:
     """Detection-error sweep of a keyword model over a long stream made from a split.
 
     Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)

@@ -27,7 +27,7 @@ class FeatureConfig:
     hop_ms: float = 10.0
     # Per-utterance mean/variance normalisation of each mel band: removes the microphone's
     # and room's spectral tilt (a channel effect) and the level, measured as the biggest
-    # single gain on unseen speakers (FINDINGS.md).
+    # single gain on unseen speakers (README: "One audio front end" and the digits model card).
     normalize: str = "utterance"  # "utterance" | "none"
     trim_top_db: float = 40.0  # silence threshold (dB below peak) used to find the speech
 
@@ -242,6 +242,14 @@ class EncoderConfig:
 # and augmentation, with more label smoothing (many frames are near-ambiguous) and a
 # shorter warm-up.
 FRAMES_TRAIN = TrainConfig(label_smoothing=0.1, warmup=0.2)
+
+# How the shipped phone encoder (``models/phones.pt``, ``space train-phones``) is trained:
+# 6 epochs of batches of 48 on one thread; the recogniser's augmentation with narrower
+# SpecAugment masks (a phone lasts a few frames; word-sized masks would hide whole phones)
+# and more label smoothing (the aligner's phone boundaries are soft).
+PHONES_TRAIN = TrainConfig(
+    epochs=6, batch_size=48, warmup=0.15, label_smoothing=0.1, threads=1,
+    augment=AugmentConfig(time_masks=2, time_mask_width=4, freq_mask_width=5))
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

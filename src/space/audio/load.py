@@ -127,14 +127,7 @@ def probe(source: Source, *, max_duration_s: float | None = MAX_DURATION_S,
 def _open(source: Source, label: str) -> PathLike | BinaryIO:
     """Path checks (exists, not a folder, not empty); bytes wrapped in a file object."""
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise AudioError(f"{label}: file not found")
-        if path.is_dir():
-            raise AudioError(f"{label}: is a folder, not an audio file")
-        if path.stat().st_size == 0:
-            raise AudioError(f"{label}: file is empty (0 bytes)")
-        return path
+        return check_file(source, name=label)
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise AudioError(f"{label}: empty (0 bytes of data)")
@@ -230,6 +223,20 @@ def as_array(x: Any, *, name: str = "<array>") -> np.ndarray:
     if a.dtype.kind == "f" and a.dtype.itemsize > 8:
         a = a.astype(np.float64)
     return a
+
+
+def check_file(path: str | os.PathLike, *, name: str | None = None) -> Path:
+    """Raise :class:`AudioError` unless ``path`` is an existing, non-empty file (what
+    :func:`load` checks before decoding; cheap, for checking inputs before heavy work)."""
+    label = name or str(path)
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{label}: file not found")
+    if p.is_dir():
+        raise AudioError(f"{label}: is a folder, not an audio file")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{label}: file is empty (0 bytes)")
+    return p
 
 
 def check(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:

@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from ._common import MODEL_HELP, add_json, add_model
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -24,7 +27,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--references-dir", metavar="DIR",
                    help="your references folder (default: $SPACE_REFERENCES_DIR or "
                    "~/.local/share/space/references)")
-    p.add_argument("--json", action="store_true", help="one JSON object per attempt per line")
+    add_model(p, default=None,
+              help=f"{MODEL_HELP} that checks the word was said (`recognized`; default: the "
+              "bundled model that knows the word)")
+    p.add_argument("--phones", action="store_true",
+                   help="also score each sound of the word (needs pocketsphinx; slower): "
+                   "the weakest sound is named, --json lists them all")
+    add_json(p, "one JSON object per attempt per line on stdout")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")
     return p
@@ -38,27 +47,53 @@ def _plot_path(plot: str, attempt: str, many: bool) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..audio.load import check_file
     from ..errors import AudioError, UsageError
-    from ..pronounce import score
 
     if not args.word and not args.reference:
         raise UsageError("give --word WORD or at least one --reference FILE")
-    refs = None
+    # Every input is checked before the references and the frame encoder load (seconds):
+    # a mistyped file name is reported at once.
+    failed = 0
+    many = len(args.attempts) > 1
+    attempts = []
+    for attempt in args.attempts:
+        try:
+            check_file(attempt)
+        except AudioError as e:
+            if not many:
+                raise
+            print(f"space score: error: {e}", file=sys.stderr)
+            failed += 1
+        else:
+            attempts.append(attempt)
+    refs: list[Any] | None = None
     if args.reference:
         from ..io import expand_inputs
 
         refs = [str(p) for p in expand_inputs(args.reference)]
-    failed = 0
-    many = len(args.attempts) > 1
+        for r in refs:
+            check_file(r)
+    elif args.word:
+        from ..pronounce.refsets import word_dir
+
+        word_dir(args.word, args.references_dir)  # an unknown or invalid word
     if args.plot:
         from ..io import check_output_path
 
-        for attempt in args.attempts:  # every picture's path, before any scoring
+        for attempt in attempts:  # every picture's path, before any scoring
             check_output_path(_plot_path(args.plot, attempt, many), what="--plot")
-    for attempt in args.attempts:
+    models = None
+    if args.model:
+        from ..recognize.registry import ModelRegistry
+
+        models = ModelRegistry({args.model: args.model})
+    from ..pronounce import score
+
+    for attempt in attempts:
         try:
-            res = score(attempt, word=args.word, references=refs,
-                        references_dir=args.references_dir)
+            res = score(attempt, word=args.word, references=refs, models=models,
+                        references_dir=args.references_dir, phones=args.phones)
         except AudioError as e:
             if not many:
                 raise
@@ -77,9 +112,15 @@ def run(args: argparse.Namespace) -> int:
                      if seg else "")
             heard = ""
             if res.recognized is not None:
-                r = res.recognized
-                heard = f"  heard {r['label']!r} ({r['probability']:.2f})"
+                rec = res.recognized
+                heard = f"  heard {rec['label']!r} ({rec['probability']:.2f})"
             print(f"{attempt}\t{res.word or '-'}\t{res.score:.1f}\t{res.band}{worst}{heard}")
+            if res.phones and res.word:
+                from ..pronounce.phone_result import weakest_phone
+
+                line = weakest_phone(res.phones, res.word)
+                if line:
+                    print(f"  {line}")
         for w in res.warnings:
             print(f"space score: warning: {attempt}: {w}", file=sys.stderr)
         if png is not None:

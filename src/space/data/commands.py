@@ -15,6 +15,7 @@ both trained and tested on.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,7 @@ def silence_examples(noise: list[tuple[Path, float]], split: str, n: int,
 
 
 def command_splits(
-    root: str | Path,
+    root: str | os.PathLike,
     *,
     commands: tuple[str, ...] = SC_COMMANDS,
     silence_percent: float = SILENCE_PERCENT,
@@ -162,7 +163,7 @@ def command_splits(
     return splits
 
 
-def all_words_splits(root: str | Path) -> Splits:
+def all_words_splits(root: str | os.PathLike) -> Splits:
     """Every word folder is a class (35 on the full v0.02 set), no silence/unknown."""
     root = Path(root)
     splits = speech_commands_splits(root)
@@ -171,7 +172,7 @@ def all_words_splits(root: str | Path) -> Splits:
     return splits
 
 
-def task_splits(root: str | Path, task: str) -> Splits:
+def task_splits(root: str | os.PathLike, task: str) -> Splits:
     """``task``: ``"12"`` (commands + unknown + silence) or ``"all"`` (every word)."""
     if task == "12":
         return command_splits(root)

@@ -1,7 +1,7 @@
 """Download and unpack the official data set archives: checksummed, resumable, atomic.
 
-``space data download speech-commands --to DIR`` fetches Speech Commands v0.02 (2.4 GB)
-and ``space data download fsdd --to DIR`` the Free Spoken Digit Dataset, then unpack
+``space data download speech-commands --out DIR`` fetches Speech Commands v0.02 (2.4 GB)
+and ``space data download fsdd --out DIR`` the Free Spoken Digit Dataset, then unpack
 them so that ``DIR`` is ready for ``space train --data DIR``.
 
 How an interrupted run is kept from looking finished:

@@ -195,23 +195,19 @@ def _check_dims(x: np.ndarray, y: np.ndarray) -> None:
         raise UsageError(f"feature sizes differ: {x.shape[1]} vs {y.shape[1]}")
 
 
-def dtw_frames(x: np.ndarray, y: np.ndarray, *, euclidean: bool = False,
-               keep_matrix: bool = False) -> tuple[Alignment, np.ndarray | None]:
+def dtw_frames(x: np.ndarray, y: np.ndarray, *, euclidean: bool = False) -> Alignment:
     """The kernel behind :func:`dtw` for prepared frames (see :func:`frames`).
 
     x : [shape=(n, d)], y : [shape=(m, d)], C-contiguous float32 (unit rows for cosine).
-    Returns the alignment and, with ``keep_matrix``, the frame-cost matrix [shape=(n, m)].
     """
     C = _euclidean_cost(x, y) if euclidean else _cosine_cost(x, y)
-    kept = C.copy() if keep_matrix else None
     _accumulate(C)
     n = C.shape[0] + C.shape[1]
     path = np.empty((n, 2), dtype=np.int64)
     cost = np.empty(n, dtype=np.float32)
     L = _backtrack(C, path, cost)
     total = float(C[-1, -1])
-    al = Alignment(total / L, total, path[:L][::-1].copy(), cost[:L][::-1].copy())
-    return al, kept
+    return Alignment(total / L, total, path[:L][::-1].copy(), cost[:L][::-1].copy())
 
 
 def dtw(X: np.ndarray, Y: np.ndarray, *, metric: str = "cosine") -> Alignment:
@@ -232,7 +228,7 @@ def dtw(X: np.ndarray, Y: np.ndarray, *, metric: str = "cosine") -> Alignment:
     euclid = _check_metric(metric)
     x, y = frames(X, metric=metric), frames(Y, metric=metric)
     _check_dims(x, y)
-    return dtw_frames(x, y, euclidean=euclid)[0]
+    return dtw_frames(x, y, euclidean=euclid)
 
 
 def accumulated_cost(X: np.ndarray, Y: np.ndarray, *, metric: str = "cosine") -> np.ndarray:

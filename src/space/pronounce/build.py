@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ from .refsets import check_word, write_set_info
 
 TRIM_MARGIN_S = 0.1  # silence kept around the speech in a stored reference clip
 OTHERS_PER_WORD = 10  # recordings of each other word measured against a set (for d0, d50)
+
+
+def _write_flac(path: str, *, y: np.ndarray, sr: int) -> None:
+    import soundfile as sf
+
+    sf.write(path, y, sr, subtype="PCM_16", format="FLAC")
 
 
 def _stable_order(paths: list[str]) -> list[int]:
@@ -58,7 +65,6 @@ def build_references(
 
     Returns ``{"words": {word: [clip names]}, "out": str}``.
     """
-    import soundfile as sf
 
     from ..io import atomic_write, check_output_path
 
@@ -66,18 +72,18 @@ def build_references(
         raise DataError("k (references per word) must be >= 1")
     check_output_path(out, what="--out", folder=True)
     feat = featurizer or default_featurizer()
-    examples = open_splits(data, layout=layout).get(split)
+    examples: list[Example] = open_splits(data, layout=layout).get(split)
     labels = sorted({e.label for e in examples if not e.label.startswith("_")})
     if not labels:
         raise DataError(f"{data}: no labelled clips in the {split} split")
 
     cands: dict[str, list[tuple[Example, Utterance]]] = {}
     for label in labels:
-        group = [e for e in examples if e.label == label]
-        order = _stable_order([e.path for e in group])[:max_candidates]
+        same = [e for e in examples if e.label == label]
+        order = _stable_order([e.path for e in same])[:max_candidates]
         cands[label] = []
         for i in sorted(order):
-            e = group[i]
+            e = same[i]
             try:
                 y, sr = audio.load(e.path)
                 cands[label].append((e, feat(y, sr, name=e.path)))
@@ -114,8 +120,7 @@ def build_references(
             m = int(TRIM_MARGIN_S * sr)
             clip = y[max(0, a - m): b + m]
             name = f"{Path(e.path).stem}.flac"
-            atomic_write(folder / name, lambda tmp, c=clip, s=sr: sf.write(
-                tmp, c, s, subtype="PCM_16", format="FLAC"))
+            atomic_write(folder / name, partial(_write_flac, y=clip, sr=sr))
             names.append(name)
             sources.append({"clip": name, "source": Path(e.path).name, "speaker": e.speaker})
         for p in folder.iterdir():  # clips of an earlier build that are not chosen now

@@ -28,13 +28,13 @@ import numpy as np
 
 from ..errors import UsageError
 
-# Measured over the bundled sets (docs/pronounce.md); used only where a set cannot measure
-# an anchor itself.
+# Measured over the bundled sets (README: "Pronunciation scoring / How it works", and
+# benchmarks/results/pronounce.md); used only where a set cannot measure an anchor itself.
 D50_POSITION = 0.45  # (d50 - d100) / (d0 - d100)
 D0_OVER_D100 = 8.3
 
-# Band thresholds on the score (lower edges), documented in docs/pronounce.md. 'fair' and
-# above: closer than the equal-error distance, i.e. more likely the right word.
+# Band thresholds on the score (lower edges), documented in the README (How it works, 5).
+# 'fair' and above: closer than the equal-error distance, i.e. more likely the right word.
 BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-inf")))
 
 

@@ -62,7 +62,7 @@ def match(attempt: Utterance, references: list[Utterance]) -> Match:
 
     The set distance (what the score is calibrated on) is ``set_distance`` of the
     per-reference distances times :func:`noise_factor` and :func:`tempo_factor`."""
-    als = [dtw_frames(attempt.frames, r.frames)[0] for r in references]
+    als = [dtw_frames(attempt.frames, r.frames) for r in references]
     dists = [a.distance for a in als]
     order = np.argsort(dists, kind="stable")
     n = attempt.frames.shape[0]

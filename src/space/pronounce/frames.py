@@ -114,28 +114,32 @@ class EncoderCheckpoint:
 
 
 def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike, *,
-                 train_state: dict[str, Any] | None = None) -> Path:
+                 train_state: dict[str, Any] | None = None, format: str = FORMAT) -> Path:
     """Write an encoder checkpoint atomically (config, labels and weights in one file;
-    ``train_state`` for resuming a training)."""
+    ``train_state`` for resuming a training). ``format``: the checkpoint format of a
+    network built as a :class:`FrameEncoder` (also the phone encoder's,
+    :mod:`.phone_encoder`)."""
     from ..recognize.checkpoint import write
 
-    return write(path, format=FORMAT,
+    return write(path, format=format,
                  configs={"feature_config": ck.feature_cfg, "encoder_config": ck.encoder.cfg},
                  labels=ck.labels, module=ck.encoder, meta=ck.meta, train_state=train_state)
 
 
-def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
-    """Read a checkpoint written by :func:`save_encoder`. Raises :class:`ModelError`."""
+def load_encoder(path: str | os.PathLike, *, format: str = FORMAT,
+                 what: str = "frame encoder") -> EncoderCheckpoint:
+    """Read a checkpoint of ``format`` written by :func:`save_encoder`; ``what`` names the
+    file in messages. Raises :class:`ModelError`."""
     from ..recognize.checkpoint import read
 
-    payload = read(path, format=FORMAT, what="frame encoder")
+    payload = read(path, format=format, what=what)
     try:
         fcfg = from_dict(FeatureConfig, payload["feature_config"])
         ecfg = from_dict(EncoderConfig, payload["encoder_config"])
         enc = FrameEncoder(ecfg, fcfg.n_mels)
         enc.load_state_dict(payload["state_dict"])
     except (KeyError, UsageError, RuntimeError, TypeError) as e:
-        raise ModelError(f"{path}: frame encoder is damaged or incompatible ({e})") from None
+        raise ModelError(f"{path}: {what} is damaged or incompatible ({e})") from None
     enc.eval()
     sha1 = hashlib.sha1(Path(path).read_bytes()).hexdigest()
     return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
@@ -173,8 +177,9 @@ class Utterance:
     speech_s: float = 0.0
     snr_db: float = float("inf")  # estimated signal-to-noise ratio (see estimate_snr)
 
-    def time(self, frame: float) -> float:
-        """Seconds into :attr:`audio` of a frame index (its centre)."""
+    def time(self, frame: Any) -> Any:
+        """Seconds into :attr:`audio` of a frame index (its centre); a float, or an array
+        [shape=(n,)] for an array of indices."""
         return self.offset_s + frame * self.hop_s
 
 
@@ -342,9 +347,10 @@ def _blend(x: np.ndarray, mel: np.ndarray, w: float, center: bool,
     if center:
         mel = mel - mel.mean(axis=1, keepdims=True)
     if coeffs:
-        from scipy.fft import dct
+        from ..audio.mel import dct_matrix
 
-        mel = dct(mel, type=2, norm="ortho", axis=0)[:coeffs]
+        # the DCT as a small matrix product: importing scipy.fft costs 0.7 s of start-up
+        mel = (dct_matrix(mel.shape[0], coeffs) @ mel).astype(mel.dtype, copy=False)
     m = unit_frames(mel)
     return np.ascontiguousarray(np.concatenate([np.sqrt(1 - w) * x, np.sqrt(w) * m], axis=1),
                                 dtype=np.float32)

@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +209,7 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def add_reference_clips(word: str, files: list[str | os.PathLike], *,
+def add_reference_clips(word: str, files: Sequence[str | os.PathLike], *,
                         references_dir: str | os.PathLike | None = None,
                         max_duration_s: float = 5.0) -> AddResult:
     """Copy a user's recordings of ``word`` into the user references folder.

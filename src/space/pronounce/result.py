@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..display import ScoreDisplay
 from .align import Alignment
 from .calibrate import Calibration
 from .frames import Utterance
@@ -15,9 +16,9 @@ from .segments import Segment
 
 
 @dataclass
-class ScoreResult:
+class ScoreResult(ScoreDisplay):
     """The score of one attempt. :meth:`to_dict` is the JSON object of ``space score --json``
-    and of the web app's ``/api/score``."""
+    and of the web app's ``/api/score``; in Jupyter it shows itself (:mod:`space.display`)."""
 
     attempt: str
     word: str | None
@@ -38,6 +39,9 @@ class ScoreResult:
     alignment: Alignment
     calibration: Calibration
     frame_costs: np.ndarray  # [shape=(n,)] DTW cost per attempt frame (closest half)
+    # per phone of the word (:func:`.phone_result.attempt_phones`); empty unless asked for
+    # (``score(..., phones=True)``) and the word has a known pronunciation
+    phones: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +54,7 @@ class ScoreResult:
             "recognized": self.recognized,
             "segments": [s.to_dict() for s in self.segments],
             "warnings": list(self.warnings),
+            "phones": list(self.phones),
         }
 
     def plot(self, path: str | os.PathLike | None = None) -> Any:

@@ -25,6 +25,8 @@ False alarms per hour divide by the whole stream's duration.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +105,8 @@ class DetResult:
         return "\n".join(lines)
 
 
-def _noise_source(noise_dir: str | None, sr: int, rng: np.random.Generator):
+def _noise_source(noise_dir: str | None, sr: int,
+                  rng: np.random.Generator) -> Callable[[int], np.ndarray]:
     """A function ``n -> noise [n]`` at RMS ``NOISE_RMS`` from the test range of the noise
     recordings (or white noise when there are none)."""
     from ..data.augment import NoiseBank
@@ -273,7 +276,7 @@ def plot_det(result: DetResult, *, title: str = "", ax: Any = None) -> Any:
     return fig
 
 
-def save_plot(result: DetResult, path: str | Path, *, title: str = "") -> Path:
+def save_plot(result: DetResult, path: str | os.PathLike, *, title: str = "") -> Path:
     """Write the DET plot as PNG (atomically)."""
     from ..io import save_png
 

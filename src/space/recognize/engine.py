@@ -32,7 +32,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -142,7 +142,7 @@ class OnnxEngine:
         self._session = self._open(self.threads)
         self._input = self._session.get_inputs()[0].name
 
-    def _open(self, threads: int):  # -> onnxruntime.InferenceSession
+    def _open(self, threads: int) -> Any:  # an onnxruntime.InferenceSession
         import onnxruntime as ort
 
         opts = ort.SessionOptions()

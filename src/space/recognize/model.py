@@ -79,6 +79,3 @@ class SpaceModel(nn.Module):
             feats = feature_hook(feats)
         return self.cnn(feats)
 
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .. import audio
+from ..display import PredictionDisplay
 from ..errors import ModelError, SpaceError
 from .checkpoint import Checkpoint
 from .checkpoint import load as load_checkpoint
@@ -21,8 +22,8 @@ BUNDLED = ("digits", "commands")
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """The model's answer for one clip."""
+class Prediction(PredictionDisplay):
+    """The model's answer for one clip (in Jupyter it shows itself: :mod:`space.display`)."""
 
     label: str
     probability: float

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 
 from ..errors import ModelError
 from .recognizer import BUNDLED, Recognizer, bundled_model_path, load_model
@@ -20,7 +21,7 @@ class ModelRegistry:
         :class:`Recognizer`. Default: every bundled model that is installed.
     """
 
-    def __init__(self, models: dict[str, str | os.PathLike | Recognizer] | None = None) -> None:
+    def __init__(self, models: Mapping[str, str | os.PathLike | Recognizer] | None = None) -> None:
         if models is None:
             models = {}
             for name in BUNDLED:
