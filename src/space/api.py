@@ -170,9 +170,11 @@ def _drop_bad_files(splits: Splits, data: str | os.PathLike, *, skip_bad: bool
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM (``kill``, a job scheduler) stops work the way Ctrl-C does
-    (KeyboardInterrupt), so writes in flight are cleaned up (atomic writes) and the last
-    finished checkpoint stays valid. Main thread only; elsewhere a no-op."""
+    """Within the block, SIGTERM (``kill``, a job scheduler) and SIGINT (Ctrl-C) stop work
+    as KeyboardInterrupt, so writes in flight are cleaned up (atomic writes) and the last
+    finished checkpoint stays valid. SIGINT is set explicitly too: a process started in the
+    background by a non-interactive shell inherits SIGINT *ignored*, and training would
+    then run on through Ctrl-C. Main thread only; elsewhere a no-op."""
     import signal
     import threading
 
@@ -183,11 +185,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
