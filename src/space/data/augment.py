@@ -15,6 +15,7 @@ import torch
 
 from ..config import AugmentConfig
 from ..errors import DataError
+from .vtlp import random_voice
 
 
 class NoiseBank:
@@ -52,10 +53,14 @@ class Augmenter:
 
     def speed(self, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
         """Resample by a random factor (pitch and tempo together, as a different vocal tract
-        length and speaking rate would). Returns the clip and the factor."""
+        length and speaking rate would), after the wider voice warp of :mod:`.vtlp` when it is
+        on. Returns the clip and the factor."""
         import soxr
 
         c = self.cfg
+        # Checked before drawing, so that with the stage off every later draw is unchanged.
+        if c.p_vtlp > 0 and rng.random() < c.p_vtlp:
+            y = random_voice(y, self.sr, rng)
         if c.p_speed <= 0 or rng.random() >= c.p_speed:
             return y, 1.0
         factor = float(rng.uniform(*c.speed))
