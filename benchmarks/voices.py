@@ -493,6 +493,7 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
             runs[key] = {"p_vtlp": p, "seed": seed, "epochs": epochs, "copies": copies,
                          "cmd_acc": cmd, "acc12": all12,
                          "fa_sc_v1": fa, "fa_fsdd": fa_d, "train_s": secs,
+                         "new_voices": on_new_voices(rec, COMMANDS, learners, cache),
                          "best_epoch": rec.ckpt.meta.get("best_epoch"),
                          "val_acc": rec.ckpt.meta.get("val_acc")}
             print(f"  {key}: commands {cmd:.4f}, 12-class {all12:.4f}, FA bed/cat/happy {fa:.3f} "
@@ -513,13 +514,17 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
              "silence. FA: share of other-word clips taken as a command (argmax): "
              "bed/cat/happy from sc_v1 (never trained, 779 speakers) and FSDD digits. "
              f"VTLP: `p_vtlp={P_VTLP}` (formants x0.9-1.35, pitch x0.8-2.6).", "",
+             "Also: learners' correctly pronounced command words (mostly children) and the "
+             "espeak-ng panel's commands by kind of voice.", "",
              "| recipe | seed | 10 commands | 12 classes | FA bed/cat/happy | FA FSDD digits | "
-             "best epoch / val | train s |", "|---|---|---|---|---|---|---|---|"]
+             "learners' commands | espeak male | espeak female | espeak child-like | "
+             "best epoch / val | train s |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(runs, key=lambda k: (runs[k]["seed"], runs[k]["p_vtlp"])):
         r = runs[key]
         name = "baseline" if r["p_vtlp"] == 0 else f"+ VTLP (p={r['p_vtlp']})"
+        nv = " | ".join(pct(*r["new_voices"][k]) for k in NEW_VOICE_KEYS)
         lines.append(f"| {name} | {r['seed']} | {r['cmd_acc']:.2%} | {r['acc12']:.2%} | "
-                     f"{r['fa_sc_v1']:.1%} | {r['fa_fsdd']:.1%} | {r['best_epoch']} / "
+                     f"{r['fa_sc_v1']:.1%} | {r['fa_fsdd']:.1%} | {nv} | {r['best_epoch']} / "
                      f"{r['val_acc']:.1%} | {r['train_s']:.0f} |")
     for s in sorted({r["seed"] for r in runs.values()}):
         b = runs.get(f"baseline_seed{s}_e{epochs}c{copies}")
@@ -528,29 +533,41 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
             lines.append(f"| VTLP - baseline | {s} | {100 * (v['cmd_acc'] - b['cmd_acc']):+.2f} pt | "
                          f"{100 * (v['acc12'] - b['acc12']):+.2f} pt | "
                          f"{100 * (v['fa_sc_v1'] - b['fa_sc_v1']):+.1f} pt | "
-                         f"{100 * (v['fa_fsdd'] - b['fa_fsdd']):+.1f} pt | | |")
+                         f"{100 * (v['fa_fsdd'] - b['fa_fsdd']):+.1f} pt | "
+                         + " | ".join(f"{100 * (rate(v, k) - rate(b, k)):+.1f} pt"
+                                      for k in NEW_VOICE_KEYS) + " | | |")
     save_section("proxy", {"runs": runs, "info": info, "table": "\n".join(lines)})
     print("\n".join(lines))
 
 
-def digits_on_new_voices(rec, learners: Path, cache: Path) -> dict:
-    """A digits model on the voices FSDD lacks: learners' correctly pronounced digit words
-    (mostly children) and the espeak-ng panel's female and child-like variants."""
-    clips = [c for c in learner_clips(learners) if c["word"] in DIGIT_WORDS
-             and c["class"] == "correct"]
+def on_new_voices(rec, words: tuple[str, ...], learners: Path, cache: Path) -> dict:
+    """A model on voices its training lacks: learners' correctly pronounced ``words`` (mostly
+    children; the digits or the commands) and the espeak-ng panel by kind of voice. Returns
+    (right, clips) per set."""
+    def label(w: str) -> str:
+        return str(DIGIT_WORDS.index(w)) if w in DIGIT_WORDS else w
+
+    clips = [c for c in learner_clips(learners) if c["word"] in words and c["class"] == "correct"]
     pred = files_probabilities(rec, [c["path"] for c in clips]).argmax(1)
-    ok = [rec.labels[int(i)] == str(DIGIT_WORDS.index(c["word"])) for i, c in zip(pred, clips,
-                                                                               strict=True)]
+    ok = [rec.labels[int(i)] == label(c["word"]) for i, c in zip(pred, clips, strict=True)]
     out = {"learners": (int(sum(ok)), len(ok))}
     for kind in ("male", "female", "child-like"):
         paths, want = [], []
         for voice, flags, k in ESPEAK_PANEL:
             if k == kind:
-                paths += [synth(cache, voice, flags, w) for w in DIGIT_WORDS]
-                want += [str(i) for i in range(10)]
+                paths += [synth(cache, voice, flags, w) for w in words]
+                want += [label(w) for w in words]
         got = [rec.labels[int(i)] for i in files_probabilities(rec, paths).argmax(1)]
         out[f"espeak_{kind}"] = (sum(g == w for g, w in zip(got, want, strict=True)), len(want))
     return out
+
+
+NEW_VOICE_KEYS = ("learners", "espeak_male", "espeak_female", "espeak_child-like")
+
+
+def rate(run: dict, key: str) -> float:
+    right, n = run["new_voices"][key]
+    return right / n
 
 
 def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: list[str],
@@ -583,7 +600,7 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
             runs[f"{spk}_{name}_e{epochs}c{copies}"] = {
                 "speaker": spk, "variant": name, "epochs": epochs, "copies": copies,
                 "acc": rep.accuracy, "n": rep.n, "train_s": secs,
-                "new_voices": digits_on_new_voices(rec, learners, cache),
+                "new_voices": on_new_voices(rec, DIGIT_WORDS, learners, cache),
                 "top_errors": sorted(conf.items(), key=lambda kv: -kv[1])[:3]}
             print(f"  {spk} {name}: {rep.accuracy:.4f} ({secs:.0f} s)", file=sys.stderr)
             save_section("loso", {"runs": runs})
@@ -602,8 +619,7 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
     for key in sorted(runs):
         r = runs[key]
         errs = ", ".join(f"{k} ({v})" for k, v in r["top_errors"])
-        nv = " | ".join(pct(*r["new_voices"][k]) for k in
-                        ("learners", "espeak_male", "espeak_female", "espeak_child-like"))
+        nv = " | ".join(pct(*r["new_voices"][k]) for k in NEW_VOICE_KEYS)
         lines.append(f"| {r['speaker']} | {r['variant']} | {r['epochs']} x {r['copies']} | "
                      f"{r['acc']:.2%} | {errs} | {nv} | "
                      f"{r['train_s']:.0f} |")
