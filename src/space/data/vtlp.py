@@ -31,12 +31,6 @@ PITCH_RANGE = (0.8, 2.6)
 # VTLP boundary: below it frequencies scale by the formant factor, above it a straight line
 # takes the band edge to itself (4.8 kHz at 16 kHz in Jaitly & Hinton; scaled with the rate).
 BOUNDARY_FRACTION = 0.6
-# The band the recording holds: up to the highest frequency whose clip-mean power lies within
-# 70 dB of the strongest (FSDD's 8 kHz files read at 16 kHz: about 4 kHz; Speech Commands: 8).
-# The warp keeps that edge fixed instead of the Nyquist frequency, so raised formants and the
-# /s/ near the top of a narrow band are not pushed out of it (with the Nyquist edge, FSDD's
-# LOSO lost 4.6 pt on nicolas, "six" heard as "eight" twice as often).
-BAND_DB = 70.0
 # Cepstral lifter: quefrencies below 3 ms are the envelope. A 3 ms cut separates it from the
 # harmonics of input voices up to 330 Hz pitch (period 3 ms); 2 ms left sharp formants in the
 # fine structure, where the warp did not move them (measured on a synthetic vowel).
@@ -44,24 +38,20 @@ LIFTER_S = 0.003
 FRAME_S = 0.064  # STFT frame: resolves the harmonics of a 100 Hz voice (bins 15.6 Hz apart)
 
 
-def vtlp_source_positions(n_bins: int, alpha: float, boundary_fraction: float = BOUNDARY_FRACTION,
-                          *, edge_bin: float | None = None) -> np.ndarray:
+def vtlp_source_positions(n_bins: int, alpha: float, boundary_fraction: float = BOUNDARY_FRACTION
+                          ) -> np.ndarray:
     """Where each output bin reads the input under the VTLP warp [shape=(n_bins,)], in bins.
 
-    The forward warp maps input frequency ``f`` (0..edge) to ``alpha * f`` up to
-    ``f0 = boundary * edge * min(alpha, 1) / alpha`` and linearly from there to
-    ``edge -> edge``; bins above ``edge_bin`` (default: the last, the Nyquist frequency) stay
-    where they are. Returns the inverse on the output grid (fractional bin indices).
+    The forward warp maps input frequency ``f`` (0..nyq) to ``alpha * f`` up to
+    ``f0 = boundary * min(alpha, 1) / alpha`` and linearly from there to ``nyq -> nyq``; this
+    returns its inverse on the output grid (positions are fractional bin indices).
     """
-    edge = float(n_bins - 1) if edge_bin is None else float(np.clip(edge_bin, 1, n_bins - 1))
-    f0 = boundary_fraction * edge * min(alpha, 1.0) / alpha
-    src = np.linspace(0.0, edge, 4 * n_bins)
+    nyq = float(n_bins - 1)
+    f0 = boundary_fraction * nyq * min(alpha, 1.0) / alpha
+    src = np.linspace(0.0, nyq, 4 * n_bins)
     fwd = np.where(src <= f0, alpha * src,
-                   alpha * f0 + (edge - alpha * f0) * (src - f0) / (edge - f0))
-    out = np.arange(n_bins, dtype=np.float64)
-    inside = out <= edge
-    out[inside] = np.interp(out[inside], fwd, src)
-    return out
+                   alpha * f0 + (nyq - alpha * f0) * (src - f0) / (nyq - f0))
+    return np.interp(np.arange(n_bins, dtype=np.float64), fwd, src)
 
 
 def _gather_rows(a: np.ndarray, pos: np.ndarray, fill: float) -> np.ndarray:
@@ -115,10 +105,7 @@ def warp_voice(y: np.ndarray, sr: int, *, formant: float = 1.0, pitch: float = 1
     fine = log_mag - env
 
     bins = np.arange(n_bins, dtype=np.float64)
-    power = np.mean(np.abs(spec) ** 2, axis=1)
-    edge = float(np.nonzero(power >= power.max() * 10 ** (-BAND_DB / 10))[0].max())
-    env_w = _gather_rows(env, vtlp_source_positions(n_bins, formant, edge_bin=edge),
-                         fill=float(env.min()))
+    env_w = _gather_rows(env, vtlp_source_positions(n_bins, formant), fill=float(env.min()))
     fine_w = _gather_rows(fine, bins / pitch, fill=0.0)
 
     # Phase vocoder: each bin's instantaneous frequency (rad/sample) from the frame-to-frame
