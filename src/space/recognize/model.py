@@ -11,8 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .config import FeatureConfig, ModelConfig
-from .features import LogMel
+from ..audio.features import LogMel
+from ..config import FeatureConfig, ModelConfig
 
 
 class ConvBlock(nn.Sequential):
@@ -79,6 +79,3 @@ class SpaceModel(nn.Module):
             feats = feature_hook(feats)
         return self.cnn(feats)
 
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

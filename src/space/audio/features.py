@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import FeatureConfig
+from ..config import FeatureConfig
 
 
 class LogMel(nn.Module):
@@ -30,15 +30,15 @@ class LogMel(nn.Module):
 
     def __init__(self, cfg: FeatureConfig, *, mel: torch.Tensor | None = None) -> None:
         """``mel``: the filterbank [shape=(n_mels, bins)] when it is already known (a loaded
-        checkpoint stores it); otherwise librosa builds it. Prediction never imports librosa,
-        which keeps start-up fast and memory low."""
+        checkpoint stores it); otherwise :func:`space.audio.mel.mel_filterbank` builds it
+        (librosa's filters, without importing librosa and scipy.signal: seconds at start-up)."""
         super().__init__()
         self.cfg = cfg
         n_fft, win = cfg.n_fft, cfg.win_length
         if mel is None:
-            import librosa
+            from .mel import mel_filterbank
 
-            m = librosa.filters.mel(
+            m = mel_filterbank(
                 sr=cfg.sample_rate, n_fft=n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
             )
             # Only the FFT bins some mel filter uses are computed: with a 4 kHz band at
@@ -54,6 +54,10 @@ class LogMel(nn.Module):
         k = torch.arange(n_bins, dtype=torch.float64)[:, None]
         angle = 2 * torch.pi * k * t / n_fft
         basis = torch.cat([torch.cos(angle), -torch.sin(angle)]) * window
+        # Declared for type checkers: register_buffer's attributes are otherwise
+        # Tensor | Module to them.
+        self.basis: torch.Tensor
+        self.mel: torch.Tensor
         self.register_buffer("basis", basis.float()[:, None, :])
         self.register_buffer("mel", mel.float())
         self.n_bins = n_bins

@@ -8,13 +8,14 @@ It pools along frequency only, so it keeps the front end's 10 ms frames, and its
 field (about +-0.2 s) is short enough that a mispronounced span stays local.
 
 Every path (reference building, scoring, benchmarks) gets its frames from
-:class:`Featurizer`, which calls the package's one front end (:class:`space.features.LogMel`).
+:class:`Featurizer`, which calls the package's one front end (:class:`space.audio.features.LogMel`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,12 +26,11 @@ import torch
 from torch import nn
 
 from .. import audio
-from ..config import FeatureConfig, from_dict, to_dict
-from ..errors import AudioError, ConfigError, ModelError
-from ..features import LogMel
+from ..audio.features import LogMel
+from ..config import EncoderConfig, FeatureConfig, from_dict
+from ..errors import ModelError, NoSpeechError, UsageError
 
-FORMAT = "space-frame-encoder"
-FORMAT_VERSION = 1
+FORMAT = "space-frame-encoder"  # its version: space.recognize.checkpoint.FORMAT_VERSIONS
 # FSDD's digits are 8 kHz recordings: a 4 kHz band lets a wide-band attempt be compared with
 # them without energy the reference can never have (the same reason as the digits model).
 DEFAULT_FEATURES = FeatureConfig(fmax=4000.0)
@@ -46,27 +46,6 @@ SILENCE = "_silence_"  # the encoder's label for frames outside speech
 # word stays recognisable; the spectrum does.
 MEL_WEIGHT = 0.3
 MEL_COEFFS = 12  # ... as this many cepstral coefficients of the centred log-mels (0: all bands)
-
-
-@dataclass(frozen=True)
-class EncoderConfig:
-    """The frame encoder. Stored in its checkpoint."""
-
-    channels2d: tuple[int, ...] = (16, 32, 48)  # conv3x3 blocks, each halving the mel axis only
-    channels1d: tuple[int, ...] = (128, 128)  # temporal convs over (channels x mels) per frame
-    kernel1d: int = 5
-    dilations: tuple[int, ...] = (1, 2)  # widen the receptive field without more weights
-    dim: int = 64  # frame embedding size (what DTW compares)
-    n_classes: int = 36  # training targets: words + one 'silence' class
-    dropout: float = 0.1
-
-    def __post_init__(self) -> None:
-        for name in ("channels2d", "channels1d", "dilations"):
-            object.__setattr__(self, name, tuple(int(c) for c in getattr(self, name)))
-        if len(self.dilations) != len(self.channels1d):
-            raise ConfigError("one dilation per temporal conv layer is required")
-        if self.dim < 2 or self.n_classes < 2 or self.kernel1d % 2 == 0:
-            raise ConfigError("dim >= 2, n_classes >= 2 and an odd kernel1d are required")
 
 
 class FrameEncoder(nn.Module):
@@ -105,6 +84,25 @@ class FrameEncoder(nn.Module):
         return e, self.head(self.dropout(torch.relu(e)))
 
 
+class FrameNet(nn.Module):
+    """Front end + frame encoder as one network, what :class:`Featurizer` runs (on ONNX
+    Runtime or PyTorch, see :mod:`space.recognize.engine`): wave ``[shape=(1, n)]`` -> log-mels
+    ``[shape=(1, n_mels, t)]``, per-frame class posteriors ``[shape=(1, n_classes, t)]``
+    and embeddings ``[shape=(1, dim, t)]``. Without an encoder, the log-mels alone."""
+
+    def __init__(self, frontend: LogMel, encoder: FrameEncoder | None) -> None:
+        super().__init__()
+        self.frontend = frontend
+        self.encoder = encoder
+
+    def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        feats = self.frontend(wave)
+        if self.encoder is None:
+            return (feats,)
+        emb, logits = self.encoder(feats)
+        return feats, torch.softmax(logits, dim=1), emb
+
+
 @dataclass
 class EncoderCheckpoint:
     encoder: FrameEncoder
@@ -112,44 +110,36 @@ class EncoderCheckpoint:
     labels: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
     sha1: str = ""  # of the file it was loaded from: names the features calibration used
+    path: str = ""  # the file it was loaded from (its ONNX export is cached beside it)
 
 
-def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike) -> Path:
-    """Write an encoder checkpoint atomically (config, labels and weights in one file)."""
-    from .._version import __version__
-    from ..checkpoint import atomic_write
+def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike, *,
+                 train_state: dict[str, Any] | None = None) -> Path:
+    """Write an encoder checkpoint atomically (config, labels and weights in one file;
+    ``train_state`` for resuming a training)."""
+    from ..recognize.checkpoint import write
 
-    payload = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "space_version": __version__,
-        "feature_config": to_dict(ck.feature_cfg), "encoder_config": to_dict(ck.encoder.cfg),
-        "labels": list(ck.labels), "meta": ck.meta,
-        "state_dict": {k: v.detach().cpu() for k, v in ck.encoder.state_dict().items()},
-    }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    return write(path, format=FORMAT,
+                 configs={"feature_config": ck.feature_cfg, "encoder_config": ck.encoder.cfg},
+                 labels=ck.labels, module=ck.encoder, meta=ck.meta, train_state=train_state)
 
 
 def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
     """Read a checkpoint written by :func:`save_encoder`. Raises :class:`ModelError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: frame encoder file not found (run `make models`)")
-    try:
-        sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a damaged file
-        raise ModelError(f"{path}: not a readable frame encoder ({str(e)[:120]})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a SPACE frame encoder")
+    from ..recognize.checkpoint import read
+
+    payload = read(path, format=FORMAT, what="frame encoder")
     try:
         fcfg = from_dict(FeatureConfig, payload["feature_config"])
         ecfg = from_dict(EncoderConfig, payload["encoder_config"])
         enc = FrameEncoder(ecfg, fcfg.n_mels)
         enc.load_state_dict(payload["state_dict"])
-    except (KeyError, ConfigError, RuntimeError, TypeError) as e:
+    except (KeyError, UsageError, RuntimeError, TypeError) as e:
         raise ModelError(f"{path}: frame encoder is damaged or incompatible ({e})") from None
     enc.eval()
+    sha1 = hashlib.sha1(Path(path).read_bytes()).hexdigest()
     return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
-                             payload.get("meta") or {}, sha1)
+                             payload.get("meta") or {}, sha1, str(path))
 
 
 def bundled_encoder_path() -> Path:
@@ -183,8 +173,9 @@ class Utterance:
     speech_s: float = 0.0
     snr_db: float = float("inf")  # estimated signal-to-noise ratio (see estimate_snr)
 
-    def time(self, frame: float) -> float:
-        """Seconds into :attr:`audio` of a frame index (its centre)."""
+    def time(self, frame: Any) -> Any:
+        """Seconds into :attr:`audio` of a frame index (its centre); a float, or an array
+        [shape=(n,)] for an array of indices."""
         return self.offset_s + frame * self.hop_s
 
 
@@ -203,19 +194,22 @@ class Featurizer:
     def __init__(self, encoder: EncoderCheckpoint | None = None,
                  feature_cfg: FeatureConfig | None = None, *, output: str = "posterior",
                  mel_weight: float | None = None, mel_center: bool = True,
-                 mel_coeffs: int | None = None) -> None:
+                 mel_coeffs: int | None = None, engine: str | None = None) -> None:
         if output not in ("posterior", "embedding"):
-            raise ConfigError(f"output must be 'posterior' or 'embedding', not {output!r}")
+            raise UsageError(f"output must be 'posterior' or 'embedding', not {output!r}")
         if mel_weight is None:
             mel_weight = MEL_WEIGHT if encoder is not None else 0.0
         if not 0.0 <= mel_weight < 1.0:
-            raise ConfigError(f"mel_weight must be in [0, 1), not {mel_weight}")
+            raise UsageError(f"mel_weight must be in [0, 1), not {mel_weight}")
         self.mel_weight = float(mel_weight) if encoder is not None else 0.0
         self.mel_center = mel_center
         self.mel_coeffs = int(MEL_COEFFS if mel_coeffs is None else mel_coeffs)
         self.encoder = encoder
         self.cfg = encoder.feature_cfg if encoder is not None else (feature_cfg or DEFAULT_FEATURES)
         self.frontend = LogMel(self.cfg).eval()
+        self._engine_choice = engine
+        self._engine: Any = None  # built on first use (see the engine property)
+        self._engine_lock = threading.Lock()
         self.output = output
         self.name = f"encoder {output}" if encoder is not None else "log-mel"
         self.silence = None
@@ -258,46 +252,70 @@ class Featurizer:
                 max(0, start - ctx), min(len(y), end + ctx))
         else:
             lo, hi = start, end
-        n = max(cfg.n_samples, hi - lo)
-        left = lo + (hi - lo) // 2 - n // 2
-        w = np.zeros(n, dtype=np.float32)
-        a, b = max(left, 0), min(left + n, len(y))
-        w[a - left : b - left] = y[a:b]
+        # At least the training window, more for a long recording (then centred, never cut)
+        w, left = audio.place_window(y, lo, hi, max(cfg.n_samples, hi - lo))
         return y, audio.normalize_peak(w), left, start - left, end - left
 
-    @torch.no_grad()
+    @property
+    def engine(self) -> Any:
+        """The engine that runs :class:`FrameNet` (:mod:`space.recognize.engine`), built on first use:
+        ONNX Runtime unless ``engine``/``$SPACE_ENGINE`` says torch or it is not installed.
+        The ONNX file is cached beside the encoder checkpoint, keyed by the checkpoint's
+        hash and the front end's mel filterbank (which the encoder file does not hold)."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = self._build_engine()
+        return self._engine
+
+    def _build_engine(self) -> Any:
+        from ..recognize.engine import build, module_hash
+
+        net = FrameNet(self.frontend, self.encoder.encoder if self.encoder else None).eval()
+        enc = self.encoder
+        if enc is not None and enc.sha1:
+            key = f"{enc.sha1}|{module_hash(self.frontend)}"
+        else:
+            key = module_hash(net)
+        names = ["feats", "posteriors", "embeddings"] if enc is not None else ["feats"]
+        axes = {"input": {1: "samples"}, **{n: {2: "frames"} for n in names}}
+        near = Path(enc.path) if enc is not None and enc.path else None
+        return build(net, torch.zeros(1, self.cfg.n_samples), kind="frames", key=key,
+                     near=near, output_names=names, dynamic_axes=axes,
+                     engine=self._engine_choice)
+
     def __call__(self, y: np.ndarray, sr: int, *, name: str = "<audio>") -> Utterance:
         """Mono audio ``[shape=(n,)]`` at ``sr`` Hz -> :class:`Utterance`.
 
         Raises :class:`AudioError` when the encoder finds no speech (silence, noise).
         """
-        from .sequence import frames as unit_frames
+        from .align import frames as unit_frames
 
         y, w, left, s0, s1 = self.window(y, sr, name=name)
-        feats = self.frontend(torch.from_numpy(w)[None])
+        outs = self.engine.run(w[None])
+        feats = outs[0][0]  # [n_mels, t]
         hop = self.cfg.hop_length
-        n_frames = feats.shape[2]
+        n_frames = feats.shape[1]
         if self.encoder is not None:
-            emb, logits = self.encoder.encoder(feats)
-            post = torch.softmax(logits[0], dim=0)
+            post, emb = outs[1][0], outs[2][0]  # [n_classes, t], [dim, t]
             if self.silence is not None:
-                f0, f1 = _speech_frames(post[self.silence].numpy(), name)
+                f0, f1 = _speech_frames(post[self.silence], name)
                 m = int(round(MARGIN_S * self.cfg.sample_rate / hop))
                 f0, f1 = max(0, f0 - m), min(n_frames, f1 + m)
             else:
                 f0, f1 = s0 // hop, -(-s1 // hop) + 1
-            out = post.sqrt() if self.output == "posterior" else emb[0]
+            out = np.sqrt(post) if self.output == "posterior" else emb
         else:
             # Frame k is centred on window sample k * hop (the STFT is centred).
             f0, f1 = s0 // hop, -(-s1 // hop) + 1
-            out = feats[0]
+            out = feats
         f1 = max(f0 + 2, min(n_frames, f1))
         sr_m = self.cfg.sample_rate
-        x = unit_frames(out[:, f0:f1].numpy())
+        x = unit_frames(out[:, f0:f1])
+        spec = np.ascontiguousarray(feats[:, f0:f1])
         if self.mel_weight > 0:
-            x = _blend(x, feats[0, :, f0:f1].numpy(), self.mel_weight, self.mel_center,
-                       self.mel_coeffs)
-        return Utterance(x, feats[0, :, f0:f1].numpy(), y,
+            x = _blend(x, spec, self.mel_weight, self.mel_center, self.mel_coeffs)
+        return Utterance(x, spec, y,
                          (left + f0 * hop) / sr_m, hop / sr_m, name=name,
                          speech_s=(f1 - f0) * hop / sr_m, snr_db=estimate_snr(y, sr_m))
 
@@ -320,14 +338,15 @@ def _blend(x: np.ndarray, mel: np.ndarray, w: float, center: bool,
     distance is ``(1 - w)`` x's plus ``w`` the (speech-centred) log-mels' cosine distance;
     with ``coeffs``, of their first ``coeffs`` cepstral (DCT) coefficients: the spectral
     envelope, in fewer dimensions (cheaper DTW)."""
-    from .sequence import frames as unit_frames
+    from .align import frames as unit_frames
 
     if center:
         mel = mel - mel.mean(axis=1, keepdims=True)
     if coeffs:
-        from scipy.fft import dct
+        from ..audio.mel import dct_matrix
 
-        mel = dct(mel, type=2, norm="ortho", axis=0)[:coeffs]
+        # the DCT as a small matrix product: importing scipy.fft costs 0.7 s of start-up
+        mel = (dct_matrix(mel.shape[0], coeffs) @ mel).astype(mel.dtype, copy=False)
     m = unit_frames(mel)
     return np.ascontiguousarray(np.concatenate([np.sqrt(1 - w) * x, np.sqrt(w) * m], axis=1),
                                 dtype=np.float32)
@@ -341,5 +360,18 @@ def _speech_frames(p_silence: np.ndarray, name: str) -> tuple[int, int]:
     runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)
             if b - a >= MIN_SPEECH_FRAMES]
     if not runs:
-        raise AudioError(f"{name}: no speech found (silence or noise only)")
+        raise NoSpeechError(f"{name}: no speech found (silence or noise only)")
     return int(runs[0][0]), int(runs[-1][1])
+
+
+_default_lock = threading.Lock()
+_default: Featurizer | None = None
+
+
+def default_featurizer() -> Featurizer:
+    """The process-wide featurizer (the bundled frame encoder, loaded once, thread-safe)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Featurizer.bundled()
+        return _default

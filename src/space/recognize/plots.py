@@ -1,28 +1,21 @@
-"""Figures. Each takes ``ax=None``, returns the figure and never calls ``plt.show()``."""
+"""Report figures. Each takes ``ax=None`` and returns the figure; none touches pyplot, so
+they can be drawn from several threads (see :func:`space.io.new_figure`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+from ..io import new_figure
 
 
 def confusion_matrix(cm: np.ndarray, labels: list[str], *, title: str = "", ax: Any = None) -> Any:
     """Confusion matrix heat map, rows true and columns predicted, counts in the cells."""
-    plt = _plt()
     if ax is None:
         size = max(4.0, 0.45 * len(labels) + 2)
-        fig, ax = plt.subplots(figsize=(size, size * 0.9))
+        fig = new_figure((size, size * 0.9))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     ax.imshow(cm, cmap="Blues")
@@ -40,14 +33,3 @@ def confusion_matrix(cm: np.ndarray, labels: list[str], *, title: str = "", ax: 
         ax.set_title(title)
     fig.tight_layout()
     return fig
-
-
-def save(fig: Any, path: str | Path, *, dpi: int = 110) -> Path:
-    """Save a figure as PNG atomically and close it."""
-    from .checkpoint import atomic_write
-
-    plt = _plt()
-    try:
-        return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
-    finally:
-        plt.close(fig)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .data import ClipDataset, Example
-from .errors import SpaceError
-from .recognize import Recognizer
+from ..data import ClipDataset, Example
+from ..errors import SpaceError
+from .recognizer import Recognizer
 
 
 @dataclass
@@ -80,8 +79,7 @@ def evaluate(rec: Recognizer, examples: list[Example], *, batch_size: int = 128,
         kept.append(examples[i])
     if not windows:
         raise SpaceError("none of the examples could be read")
-    probs = np.concatenate([rec.probabilities(np.stack(windows[i : i + batch_size]))
-                            for i in range(0, len(windows), batch_size)])
+    probs = rec.probabilities(windows, batch_size=batch_size)
     pred = probs.argmax(1)
     y = np.array(targets)
     idx = list(range(len(rec.labels)))
@@ -92,13 +90,3 @@ def evaluate(rec: Recognizer, examples: list[Example], *, batch_size: int = 128,
             "probability": float(probs[i, pred[i]])} for i in np.nonzero(pred != y)[0]]
     return Report(list(rec.labels), float(np.mean(pred == y)), len(y), per_class,
                   confusion_matrix(y, pred, labels=idx), mis, skipped)
-
-
-def save_json(obj: Any, path: str | Path) -> Path:
-    """Write JSON atomically."""
-    import json
-
-    from .checkpoint import atomic_write
-
-    text = json.dumps(obj, indent=2)
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))

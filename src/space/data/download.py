@@ -1,7 +1,7 @@
 """Download and unpack the official data set archives: checksummed, resumable, atomic.
 
-``space data download speech-commands --to DIR`` fetches Speech Commands v0.02 (2.4 GB)
-and ``space data download fsdd --to DIR`` the Free Spoken Digit Dataset, then unpack
+``space data download speech-commands --out DIR`` fetches Speech Commands v0.02 (2.4 GB)
+and ``space data download fsdd --out DIR`` the Free Spoken Digit Dataset, then unpack
 them so that ``DIR`` is ready for ``space train --data DIR``.
 
 How an interrupted run is kept from looking finished:
@@ -31,15 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from ..errors import DownloadError
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60.0
 MARKER = ".space-download.json"
-
-
-class DownloadError(DataError):
-    """A download failed (network, server, checksum) or its target folder cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -273,11 +269,22 @@ def download(name: str, to: str | os.PathLike, *, url: str | None = None,
         done = json.loads(marker.read_text())
         if done.get("sha256") == want:
             return {**done, "already_present": True}
+    created = [p for p in (to, *to.parents) if not p.exists()]
     to.mkdir(parents=True, exist_ok=True)
     archive = to / _filename(url)
-    if not (archive.is_file() and sha256_file(archive) == want):
-        fetch(url, archive, sha256=want, size=spec.size if url == spec.url else None,
-              progress=progress)
+    try:
+        if not (archive.is_file() and sha256_file(archive) == want):
+            fetch(url, archive, sha256=want, size=spec.size if url == spec.url else None,
+                  progress=progress)
+    except BaseException:
+        # Offline or refused: leave no empty folders behind. A folder holding a partial
+        # download is kept, so the next run resumes it.
+        for p in created:
+            try:
+                p.rmdir()  # only succeeds while empty
+            except OSError:
+                break
+        raise
     placed = extract(archive, to, strip_top=spec.strip_top, progress=progress)
     if not keep_archive:
         archive.unlink()

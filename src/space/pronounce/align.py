@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import UsageError
 
 METRICS = ("cosine", "euclidean")
 
@@ -163,7 +163,7 @@ def _many(flat_a, off_a, flat_b, off_b, ia, ib, euclid, out):  # pragma: no cove
 
 def _check_metric(metric: str) -> bool:
     if metric not in METRICS:
-        raise ConfigError(f"unknown DTW metric {metric!r} (use {' or '.join(METRICS)})")
+        raise UsageError(f"unknown DTW metric {metric!r} (use {' or '.join(METRICS)})")
     return metric == "euclidean"
 
 
@@ -173,7 +173,7 @@ def frames(X: np.ndarray, *, metric: str = "cosine") -> np.ndarray:
     _check_metric(metric)
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2 or X.shape[1] == 0 or X.shape[0] == 0:
-        raise ConfigError(f"DTW needs a non-empty (d, n) feature matrix, got shape {X.shape}")
+        raise UsageError(f"DTW needs a non-empty (d, n) feature matrix, got shape {X.shape}")
     x = np.ascontiguousarray(X.T)
     if metric == "cosine":
         norm = np.linalg.norm(x, axis=1, keepdims=True)
@@ -192,26 +192,22 @@ def cost_matrix(X: np.ndarray, Y: np.ndarray, *, metric: str = "cosine") -> np.n
 
 def _check_dims(x: np.ndarray, y: np.ndarray) -> None:
     if x.shape[1] != y.shape[1]:
-        raise ConfigError(f"feature sizes differ: {x.shape[1]} vs {y.shape[1]}")
+        raise UsageError(f"feature sizes differ: {x.shape[1]} vs {y.shape[1]}")
 
 
-def dtw_frames(x: np.ndarray, y: np.ndarray, *, euclidean: bool = False,
-               keep_matrix: bool = False) -> tuple[Alignment, np.ndarray | None]:
+def dtw_frames(x: np.ndarray, y: np.ndarray, *, euclidean: bool = False) -> Alignment:
     """The kernel behind :func:`dtw` for prepared frames (see :func:`frames`).
 
     x : [shape=(n, d)], y : [shape=(m, d)], C-contiguous float32 (unit rows for cosine).
-    Returns the alignment and, with ``keep_matrix``, the frame-cost matrix [shape=(n, m)].
     """
     C = _euclidean_cost(x, y) if euclidean else _cosine_cost(x, y)
-    kept = C.copy() if keep_matrix else None
     _accumulate(C)
     n = C.shape[0] + C.shape[1]
     path = np.empty((n, 2), dtype=np.int64)
     cost = np.empty(n, dtype=np.float32)
     L = _backtrack(C, path, cost)
     total = float(C[-1, -1])
-    al = Alignment(total / L, total, path[:L][::-1].copy(), cost[:L][::-1].copy())
-    return al, kept
+    return Alignment(total / L, total, path[:L][::-1].copy(), cost[:L][::-1].copy())
 
 
 def dtw(X: np.ndarray, Y: np.ndarray, *, metric: str = "cosine") -> Alignment:
@@ -232,7 +228,7 @@ def dtw(X: np.ndarray, Y: np.ndarray, *, metric: str = "cosine") -> Alignment:
     euclid = _check_metric(metric)
     x, y = frames(X, metric=metric), frames(Y, metric=metric)
     _check_dims(x, y)
-    return dtw_frames(x, y, euclidean=euclid)[0]
+    return dtw_frames(x, y, euclidean=euclid)
 
 
 def accumulated_cost(X: np.ndarray, Y: np.ndarray, *, metric: str = "cosine") -> np.ndarray:
@@ -246,7 +242,7 @@ def pack(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Frames of many sequences ``[(n_k, d)]`` -> one array ``[shape=(sum n_k, d)]`` and
     offsets ``[shape=(k + 1,)]``, the form :func:`distances` takes."""
     if not seqs:
-        raise ConfigError("no sequences to pack")
+        raise UsageError("no sequences to pack")
     offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(s) for s in seqs])
     return np.ascontiguousarray(np.concatenate(seqs), dtype=np.float32), offsets
@@ -277,11 +273,11 @@ def distances(
     euclid = _check_metric(metric)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if a[0].shape[1] != b[0].shape[1]:
-        raise ConfigError(f"feature sizes differ: {a[0].shape[1]} vs {b[0].shape[1]}")
+        raise UsageError(f"feature sizes differ: {a[0].shape[1]} vs {b[0].shape[1]}")
     if len(pairs) == 0:
         return np.zeros(0)
     if pairs[:, 0].max() >= len(a[1]) - 1 or pairs[:, 1].max() >= len(b[1]) - 1 or pairs.min() < 0:
-        raise ConfigError("pair index out of range")
+        raise UsageError("pair index out of range")
     ia, ib = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
     out = np.empty(len(pairs), dtype=np.float64)
     n_threads = max(1, min(threads or _default_threads(), len(pairs) // 64 or 1))

@@ -25,16 +25,18 @@ False alarms per hour divide by the whole stream's duration.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import audio
-from .data.readers import SILENCE, UNKNOWN, Example
-from .errors import SpaceError
-from .recognize import Recognizer
+from .. import audio
+from ..data.readers import SILENCE, UNKNOWN, Example
+from ..errors import SpaceError
+from .recognizer import Recognizer
 
 GAP_S = (0.3, 1.2)  # noise between clips, uniform random (s)
 CLIP_PEAK = 0.5  # clips are levelled to this peak before they go into the stream
@@ -103,28 +105,21 @@ class DetResult:
         return "\n".join(lines)
 
 
-def _noise_source(noise_dir: str | None, sr: int, rng: np.random.Generator):
+def _noise_source(noise_dir: str | None, sr: int,
+                  rng: np.random.Generator) -> Callable[[int], np.ndarray]:
     """A function ``n -> noise [n]`` at RMS ``NOISE_RMS`` from the test range of the noise
-    recordings (or white noise)."""
-    from .data.commands import NOISE_EXTS, NOISE_RANGES
+    recordings (or white noise when there are none)."""
+    from ..data.augment import NoiseBank
+    from ..data.commands import NOISE_RANGES
+    from ..io import audio_files
 
-    clips = []
-    if noise_dir is not None:
-        lo, hi = NOISE_RANGES["test"]
-        for path in sorted(Path(noise_dir).iterdir()):
-            if path.suffix.lower() in NOISE_EXTS:
-                y, _ = audio.load(path, sr=sr, max_duration_s=None)
-                clips.append(y[int(lo * len(y)) : int(hi * len(y))])
+    bank = None
+    if noise_dir is not None and audio_files(noise_dir):
+        bank = NoiseBank(noise_dir, sr, share=NOISE_RANGES["test"])
 
     def draw(n: int) -> np.ndarray:
-        if not clips:
-            y = rng.standard_normal(n).astype(np.float32)
-        else:
-            src = clips[rng.integers(len(clips))]
-            if len(src) <= n:
-                src = np.tile(src, n // len(src) + 1)
-            a = int(rng.integers(0, len(src) - n + 1))
-            y = src[a : a + n].astype(np.float32)
+        y = bank.sample(n, rng) if bank is not None else rng.standard_normal(n)
+        y = y.astype(np.float32)
         rms = float(np.sqrt(np.mean(y**2))) + 1e-12
         return (y * (NOISE_RMS / rms)).astype(np.float32)
 
@@ -173,19 +168,16 @@ def stream_probabilities(rec: Recognizer, y: np.ndarray, *, hop_s: float = 0.1,
     ``i * hop`` to ``i * hop + n_samples``.
     """
     from numpy.lib.stride_tricks import sliding_window_view
-    from tqdm import tqdm
 
     n = rec.feature_cfg.n_samples
     hop = max(1, int(round(hop_s * rec.feature_cfg.sample_rate)))
     if len(y) < n:
         y = np.pad(y, (0, n - len(y)))
     windows = sliding_window_view(y, n)[::hop]
-    out = []
-    for i in tqdm(range(0, len(windows), batch_size), desc="scanning stream",
-                  disable=not progress, leave=False):
-        batch = np.stack([audio.normalize_peak(w) for w in windows[i : i + batch_size]])
-        out.append(rec.probabilities(batch))
-    return np.concatenate(out)
+    # Each window levelled as prediction levels a clip, one batch at a time.
+    return rec.probabilities((audio.normalize_peak(w) for w in windows), batch_size=batch_size,
+                             progress="scanning stream" if progress else None,
+                             total=len(windows))
 
 
 def _events(active: np.ndarray, score: np.ndarray, merge: int) -> list[int]:
@@ -261,11 +253,11 @@ def run_det(rec: Recognizer, examples: list[Example], *, noise_dir: str | None =
 
 def plot_det(result: DetResult, *, title: str = "", ax: Any = None) -> Any:
     """DET curve: false-reject rate (%) against false alarms per hour."""
-    from .plots import _plt
+    from ..io import new_figure
 
-    plt = _plt()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 4.2))
+        fig = new_figure((5.5, 4.2))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     ax.plot(result.fa_per_hour, 100 * result.frr, marker=".", label="all keywords")
@@ -284,8 +276,8 @@ def plot_det(result: DetResult, *, title: str = "", ax: Any = None) -> Any:
     return fig
 
 
-def save_plot(result: DetResult, path: str | Path, *, title: str = "") -> Path:
+def save_plot(result: DetResult, path: str | os.PathLike, *, title: str = "") -> Path:
     """Write the DET plot as PNG (atomically)."""
-    from . import plots
+    from ..io import save_png
 
-    return plots.save(plot_det(result, title=title), path)
+    return save_png(plot_det(result, title=title), path, dpi=110)

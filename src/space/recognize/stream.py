@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from . import audio
-from .errors import AudioError, ConfigError
+from .. import audio
+from ..errors import AudioError, DecodeError, UsageError
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,17 @@ class StreamConfig:
 
     def __post_init__(self) -> None:
         if self.frame_ms <= 0 or self.start_ms < self.frame_ms:
-            raise ConfigError("frame_ms > 0 and start_ms >= frame_ms are required")
+            raise UsageError("frame_ms > 0 and start_ms >= frame_ms are required")
         if self.stop_db > self.start_db:
-            raise ConfigError(
+            raise UsageError(
                 f"stop_db ({self.stop_db}) must not exceed start_db ({self.start_db})"
             )
         if not 0 <= self.post_roll_ms <= self.hangover_ms:
-            raise ConfigError("post_roll_ms must lie within 0..hangover_ms")
+            raise UsageError("post_roll_ms must lie within 0..hangover_ms")
         if self.pre_roll_ms < 0 or self.min_speech_ms < 0 or self.max_word_s <= 0:
-            raise ConfigError("pre_roll_ms, min_speech_ms >= 0 and max_word_s > 0 are required")
+            raise UsageError("pre_roll_ms, min_speech_ms >= 0 and max_word_s > 0 are required")
         if not 0 <= self.min_probability <= 1:
-            raise ConfigError(f"min_probability {self.min_probability} is outside 0..1")
+            raise UsageError(f"min_probability {self.min_probability} is outside 0..1")
 
 
 @dataclass
@@ -192,7 +192,8 @@ class StreamingRecognizer:
         chunk : np.ndarray [shape=(n,) or (n, channels)]
             float samples in [-1, 1], or int16/int32 PCM; any length, including 0.
         """
-        y = _as_float_mono(chunk)
+        # sounddevice and soundfile give (frames, channels)
+        y = audio.as_mono(chunk, channels_first=False, name="stream")
         if y.size:
             if not np.all(np.isfinite(y)):
                 raise AudioError("stream: chunk contains NaN or infinite samples")
@@ -358,25 +359,12 @@ class StreamingRecognizer:
             self._buf_start += drop
 
 
-def _as_float_mono(chunk: np.ndarray) -> np.ndarray:
-    y = np.asarray(chunk)
-    if y.dtype.kind in "iu":
-        scale = float(2 ** (8 * y.dtype.itemsize - 1))
-        y = (y.astype(np.float64) - (scale if y.dtype.kind == "u" else 0.0)) / scale
-    y = y.astype(np.float32, copy=False)
-    if y.ndim == 2:
-        y = y.mean(axis=1)  # sounddevice and soundfile give (frames, channels)
-    elif y.ndim != 1:
-        raise AudioError(f"stream: expected a chunk of shape (n,) or (n, channels), got {y.shape}")
-    return y
-
-
 def _denoise(y: np.ndarray, sr: int, noise: np.ndarray) -> np.ndarray:
     """Stationary spectral gating (noisereduce) with a noise profile from the stream's pauses."""
     try:
         import noisereduce
     except ImportError as e:  # pragma: no cover - depends on the install
-        raise ConfigError(
+        raise UsageError(
             "noise suppression needs noisereduce (pip install 'space-speech[mic]')"
         ) from e
     n_fft = 512 if sr <= 16000 else 1024 if sr <= 32000 else 2048
@@ -396,30 +384,17 @@ def iter_file(
     import soundfile as sf
 
     name = str(path)
-    if not os.path.exists(name):
-        raise AudioError(f"{name}: file not found")
-    if os.path.isdir(name):
-        raise AudioError(f"{name}: is a folder, not an audio file")
-    try:
-        info = sf.info(name)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        msg = str(e).split("\n")[0]
-        raise AudioError(f"{name}: cannot decode audio ({msg})") from None
-    sr = int(info.samplerate)
-    if not audio.MIN_SR <= sr <= audio.MAX_SR:
-        raise AudioError(
-            f"{name}: sample rate {sr} Hz is not supported (use {audio.MIN_SR}-{audio.MAX_SR} Hz)"
-        )
-    if info.frames == 0:
-        raise AudioError(f"{name}: audio has no samples")
+    # The same header checks and messages as every other path (space.audio.load), without
+    # the length limit: a long recording is what streaming is for.
+    sr, _, _ = audio.probe(path, max_duration_s=None, name=name)
     block = max(1, int(round(chunk_s * sr)))
 
     def gen() -> Iterator[np.ndarray]:
         try:
             for b in sf.blocks(name, blocksize=block, dtype="float32", always_2d=True):
-                yield b.mean(axis=1) if b.shape[1] > 1 else b[:, 0]
+                yield audio.as_mono(b, channels_first=False, name=name)
         except (sf.LibsndfileError, RuntimeError) as e:
-            raise AudioError(f"{name}: cannot decode audio ({str(e).splitlines()[0]})") from None
+            raise DecodeError(f"{name}: cannot decode audio ({str(e).splitlines()[0]})") from None
 
     return sr, gen()
 

@@ -1,6 +1,6 @@
 """Export a model for deployment: ONNX or TorchScript, log-mel front end included.
 
-The exported graph is :class:`~space.model.SpaceModel` without the training-only
+The exported graph is :class:`~space.recognize.model.SpaceModel` without the training-only
 ``feature_hook``: it takes prepared waveform windows and returns logits.
 
 Input  ``wave``   float32 [shape=(batch, n_samples)]: mono audio at the model rate
@@ -26,9 +26,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import Checkpoint, atomic_write
-from .config import to_dict
-from .errors import ConfigError, ModelError
+from ..config import to_dict
+from ..errors import ModelError, UsageError
+from ..io import atomic_write, save_json
+from .checkpoint import Checkpoint
 
 FORMATS = ("onnx", "torchscript")
 ONNX_OPSET = 17  # onnxruntime >= 1.17 (the `export` extra) runs it
@@ -68,25 +69,38 @@ def _example(ckpt: Checkpoint, batch: int = 2) -> torch.Tensor:
     return 0.1 * torch.randn(batch, ckpt.feature_cfg.n_samples, generator=g)
 
 
-def _to_onnx(module: nn.Module, ckpt: Checkpoint, tmp: str, info: dict[str, Any]) -> None:
+def write_onnx(module: nn.Module, example: tuple[torch.Tensor, ...], path: str | os.PathLike,
+               *, input_names: list[str], output_names: list[str],
+               dynamic_axes: dict[str, dict[int, str]], metadata: dict[str, str]) -> None:
+    """Trace ``module`` on ``example`` into an ONNX file at ``path`` (not atomic: callers
+    write to a temporary name), with ``metadata`` as its metadata properties.
+
+    The one ONNX writer: ``space export`` and the ONNX Runtime engine
+    (:mod:`space.recognize.engine`) both call it.
+    """
     import onnx
 
     with warnings.catch_warnings():
         # torch 2.13's default exporter (dynamo) needs onnxscript, a large extra dependency;
-        # the TorchScript-based one handles this graph (conv, matmul, log, reductions) and
+        # the TorchScript-based one handles these graphs (conv, matmul, log, reductions) and
         # warns that it is deprecated.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module, (_example(ckpt),), tmp, input_names=["wave"], output_names=["logits"],
-            dynamic_axes={"wave": {0: "batch"}, "logits": {0: "batch"}},
-            opset_version=ONNX_OPSET, dynamo=False,
+            module, example, str(path), input_names=input_names, output_names=output_names,
+            dynamic_axes=dynamic_axes, opset_version=ONNX_OPSET, dynamo=False,
         )
-    proto = onnx.load(tmp)
-    for key, value in (("space", json.dumps(info)), ("labels", json.dumps(info["labels"]))):
+    proto = onnx.load(str(path))
+    for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.checker.check_model(proto)
-    onnx.save(proto, tmp)
+    onnx.save(proto, str(path))
+
+
+def _to_onnx(module: nn.Module, ckpt: Checkpoint, tmp: str, info: dict[str, Any]) -> None:
+    write_onnx(module, (_example(ckpt),), tmp, input_names=["wave"], output_names=["logits"],
+               dynamic_axes={"wave": {0: "batch"}, "logits": {0: "batch"}},
+               metadata={"space": json.dumps(info), "labels": json.dumps(info["labels"])})
 
 
 def _to_torchscript(module: nn.Module, ckpt: Checkpoint, tmp: str, info: dict[str, Any]) -> None:
@@ -103,26 +117,27 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
 
     Raises
     ------
-    ConfigError
+    UsageError
         Unknown format, or the ONNX packages are not installed.
     ModelError
         The model cannot be loaded or traced.
     """
     from .checkpoint import load
-    from .recognize import resolve_model
+    from .recognizer import resolve_model
 
     if fmt not in FORMATS:
-        raise ConfigError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
+        raise UsageError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
     if fmt == "onnx":
         try:
             import onnx  # noqa: F401
         except ImportError:
-            raise ConfigError("ONNX export needs the onnx package: pip install "
+            raise UsageError("ONNX export needs the onnx package: pip install "
                               "'space-speech[export]'") from None
+    from ..io import check_output_path
+
+    out = check_output_path(out, what="--out")
+    check_output_path(str(out) + ".json", what="--out")
     ckpt = model if isinstance(model, Checkpoint) else load(resolve_model(model))
-    out = Path(out)
-    if out.is_dir():
-        raise ConfigError(f"{out}: is a folder; give the file to write (e.g. model.{fmt})")
     info = describe(ckpt, fmt)
     module = Exportable(ckpt).eval()
     write = _to_onnx if fmt == "onnx" else _to_torchscript
@@ -131,7 +146,7 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
     except (RuntimeError, torch.jit.Error) as e:  # pragma: no cover - tracer failures
         raise ModelError(f"cannot export to {fmt}: {str(e).splitlines()[0]}") from None
     sidecar = Path(str(out) + ".json")
-    atomic_write(sidecar, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2)))
+    save_json(info, sidecar)
     return out
 
 
