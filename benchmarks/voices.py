@@ -410,12 +410,14 @@ def bench_warped(sc: Path, fsdd: Path) -> None:
 # trainings: the few-voice proxy and FSDD leave-one-speaker-out
 
 
-def train_once(out: Path, train_ex, val_ex, labels, fcfg, tcfg, redo: bool):
-    """Train (or resume, or reuse) one checkpoint; returns (Recognizer, train seconds)."""
-    from space import checkpoint as ckpt_io
-    from space.config import ModelConfig
+def train_once(out: Path, fit, redo: bool):
+    """Train (or resume, or reuse) one checkpoint; returns (Recognizer, train seconds).
+
+    ``fit(resume)`` trains to ``out``, continuing from ``resume`` (a ``.last.pt``) when it
+    is not None."""
     from space.recognize import Recognizer
-    from space.train import last_path, train
+    from space.recognize import checkpoint as ckpt_io
+    from space.recognize.train import last_path
 
     done = out.with_suffix(".done")
     if done.exists() and out.exists() and not redo:
@@ -423,12 +425,10 @@ def train_once(out: Path, train_ex, val_ex, labels, fcfg, tcfg, redo: bool):
     last = last_path(out)
     resume = last if last.exists() and not redo else None
     t0 = time.time()
-    ck = train(train_ex, val_ex, labels, out, feature_cfg=fcfg,
-               model_cfg=ModelConfig(n_classes=len(labels)), train_cfg=tcfg, resume=resume,
-               progress=False)
+    fit(resume)
     secs = round(time.time() - t0, 1)
     done.write_text(str(secs))
-    return Recognizer(ck), secs
+    return Recognizer(ckpt_io.load(out)), secs
 
 
 def proxy_splits(sc: Path):
@@ -464,15 +464,15 @@ def proxy_splits(sc: Path):
 def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
                 epochs: int, copies: int, seeds: list[int], variants: list[str],
                 redo: bool) -> None:
-    from space.api import augment_config, default_feature_config
-    from space.config import TrainConfig
-    from space.data.commands import command_splits
+    from space.api import default_features
+    from space.config import AugmentConfig, TrainConfig
     from space.data.readers import SC_COMMANDS
-    from space.evaluate import evaluate
+    from space.recognize.evaluate import evaluate
+    from space.recognize.train import train
 
     train_ex, val_ex, test_ex, labels, info = proxy_splits(sc)
-    fcfg = default_feature_config(command_splits(sc))
-    base_aug = augment_config(noise_dir=str(sc / "_background_noise_"))
+    fcfg = default_features("speech_commands")
+    base_aug = AugmentConfig(noise_dir=str(sc / "_background_noise_"))
     sets = unknown_sets(sc, sc_v1, fsdd, learners)
     cmd_test = [e for e in test_ex if e.label in SC_COMMANDS]
     runs = {}
@@ -488,7 +488,10 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
                 continue  # measured already: only the table is rebuilt
             print(f"proxy {key}: training ({len(train_ex)} examples x {copies}, {epochs} "
                   "epochs)", file=sys.stderr)
-            rec, secs = train_once(out, train_ex, val_ex, labels, fcfg, tcfg, redo)
+            # Not api.train_model: the proxy trains on a subset of a folder's training split.
+            rec, secs = train_once(out, lambda resume, out=out, tcfg=tcfg: train(
+                train_ex, val_ex, labels, out, feature_cfg=fcfg, train_cfg=tcfg, resume=resume,
+                progress=False), redo)
             all12 = evaluate(rec, test_ex).accuracy
             cmd = evaluate(rec, cmd_test).accuracy
             fa = float(accepted(rec, probabilities(rec, sets["sc_v1_all"]), 0.0).mean())
@@ -577,16 +580,16 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
                variants: list[str], epochs: int, copies: int, redo: bool) -> None:
     """FSDD leave-one-speaker-out with the shipped digits recipe (12 epochs, 2 copies, noise
     0-25 dB at p=0.9, no SpecAugment), with and without the VTLP stage."""
-    from space.api import augment_config, default_feature_config
-    from space.config import TrainConfig
+    from space.api import train_model
+    from space.config import AugmentConfig, TrainConfig
     from space.data import fsdd_splits
-    from space.evaluate import evaluate
+    from space.recognize.evaluate import evaluate
 
     runs = {}
+    aug = replace(AugmentConfig(noise_dir=str(noise)).without("specaugment"), snr_db=(0, 25),
+                  p_noise=0.9)
     for spk in speakers:
         splits = fsdd_splits(fsdd, holdout_speaker=spk)
-        fcfg = default_feature_config(splits)
-        aug = augment_config(noise_dir=str(noise), specaugment=False, snr_db=(0, 25), p_noise=0.9)
         for name in variants:
             p = P_VTLP if name == "vtlp" else 0.0
             tcfg = TrainConfig(epochs=epochs, copies=copies, seed=0,
@@ -597,7 +600,8 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
                     "runs", {}) and not redo:
                 continue  # measured already: only the table is rebuilt
             print(f"loso {spk} {name}: training", file=sys.stderr)
-            rec, secs = train_once(out, splits.train, splits.val, splits.labels, fcfg, tcfg, redo)
+            rec, secs = train_once(out, lambda resume, out=out, tcfg=tcfg, spk=spk: train_model(
+                fsdd, out, train=tcfg, holdout_speaker=spk, resume=resume, progress=False), redo)
             rep = evaluate(rec, splits.test)
             conf: dict[str, int] = {}
             for m in rep.misclassified:

@@ -1,4 +1,5 @@
-"""The voice-warp augmentation (space.data.vtlp): formants and pitch move apart, timing stays."""
+"""The voice-warp augmentation (space.data.vtlp): formants and pitch move apart, timing stays;
+its stage of the one augmentation chain (Augmenter.window) and its `space train --vtlp` option."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from space.config import AugmentConfig
+from space import audio
+from space.config import AUGMENT_STAGES, AugmentConfig, FieldError, TrainConfig
 from space.data.augment import Augmenter
-from space.data.vtlp import random_voice, vtlp_source_positions, warp_voice
-from space.errors import ConfigError
+from space.data.vtlp import (
+    FORMANT_RANGE,
+    PITCH_RANGE,
+    random_voice,
+    vtlp_source_positions,
+    warp_voice,
+)
+from space.errors import UsageError
 
 SR = 16000
 
@@ -87,7 +95,7 @@ def test_vtlp_map_scales_below_the_boundary_and_keeps_the_band_edge():
 
 
 def test_bad_ratios_are_refused():
-    with pytest.raises(ConfigError, match="0.5-3"):
+    with pytest.raises(UsageError, match="0.5-3"):
         warp_voice(np.zeros(SR, np.float32), SR, pitch=4.0)
 
 
@@ -98,15 +106,77 @@ def test_random_voice_is_seeded():
     assert np.array_equal(a, b) and not np.allclose(a, y)
 
 
-def test_augmenter_stage_switch():
+def test_stage_of_the_chain_is_switched_by_p_vtlp():
     y = voiced_vowel()
-    on = Augmenter(AugmentConfig(p_vtlp=1.0, p_speed=0.0), SR)
-    out, factor = on.speed(y, np.random.default_rng(0))
-    assert factor == 1.0 and out.shape == y.shape and not np.allclose(out, y)
-    # Off (the default), the stage draws nothing: the speed draw is what it was without it.
+    on = Augmenter(AugmentConfig(p_vtlp=1.0), SR)
+    out = on.voice(y, np.random.default_rng(0))
+    assert out.shape == y.shape and not np.allclose(out, y)
+    # The chain's window with only this stage on is the warped clip, placed as prediction
+    # places it: the warp keeps the length, so the speech bounds still hold.
+    only = Augmenter(AugmentConfig(p_vtlp=1.0).without(*AUGMENT_STAGES[1:]), SR)
+    w, span = only.window(y, (0, SR), SR, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    rng.random()  # the stage's coin
+    expect = audio.normalize_peak(random_voice(y, SR, rng))
+    np.testing.assert_allclose(w, expect, atol=1e-6)
+    assert span == (0, SR)
+
+
+def test_stage_off_draws_nothing():
+    """Off (the default), the chain draws exactly the numbers it drew without the stage:
+    the shipped recipes train on the same windows."""
+    y = voiced_vowel()
     off = Augmenter(AugmentConfig(p_speed=1.0), SR)
     rng = np.random.default_rng(0)
-    _, factor = off.speed(y, rng)
-    ref = np.random.default_rng(0)
-    ref.random()
-    assert factor == pytest.approx(float(ref.uniform(0.85, 1.15)))
+    assert off.voice(y, rng) is y
+    assert rng.random() == np.random.default_rng(0).random()
+    a = off.window(y, (2000, 12000), SR, np.random.default_rng(5))
+    b = Augmenter(AugmentConfig(p_speed=1.0, p_vtlp=0.3).without("vtlp"), SR).window(
+        y, (2000, 12000), SR, np.random.default_rng(5))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1] == b[1]
+
+
+def test_config_validates_and_switches_the_stage():
+    assert AugmentConfig().p_vtlp == 0.0 and AugmentConfig.none().p_vtlp == 0.0
+    assert AugmentConfig(p_vtlp=0.5).without("vtlp").p_vtlp == 0.0
+    assert AugmentConfig(p_vtlp=0.5).without("speed").p_vtlp == 0.5
+    assert AUGMENT_STAGES[0] == "vtlp"  # the first stage of Augmenter.window
+    with pytest.raises(FieldError, match=r"^p_vtlp must be a probability in \[0, 1\], not 1.5$"):
+        AugmentConfig(p_vtlp=1.5)
+    assert TrainConfig(augment={"p_vtlp": 0.25}).augment.p_vtlp == 0.25  # from a checkpoint
+
+
+def _train_args(*flags: str):
+    from space.cli import build_parser
+
+    return build_parser().parse_args(["train", "--data", "d", "--out", "m.pt", *flags])
+
+
+def test_cli_vtlp_option(tmp_path, capsys):
+    from space.cli import main as cli
+    from space.cli.train import train_config
+
+    assert train_config(_train_args(), TrainConfig()).augment.p_vtlp == 0.0
+    assert train_config(_train_args("--vtlp", "0.5"), TrainConfig()).augment.p_vtlp == 0.5
+    aug = train_config(_train_args("--vtlp", "0.5", "--no-speed"), TrainConfig()).augment
+    assert (aug.p_vtlp, aug.p_speed) == (0.5, 0.0)
+    out = str(tmp_path / "x.pt")
+    assert cli(["train", "--data", str(tmp_path), "--out", out, "--vtlp", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--vtlp must be a probability in [0, 1], not 2.0" in err and "p_vtlp" not in err
+    assert cli(["train", "--data", str(tmp_path), "--out", out, "--vtlp", "0.5",
+                "--no-augment"]) == 2
+    assert "give one of them" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_cli_help_states_the_ranges(capsys):
+    from space.cli import main as cli
+
+    with pytest.raises(SystemExit):
+        cli(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (f"formants x{FORMANT_RANGE[0]:g}-{FORMANT_RANGE[1]:g} and pitch "
+            f"x{PITCH_RANGE[0]:g}-{PITCH_RANGE[1]:g}") in help_text
+    assert "--vtlp P" in help_text and "(default 0: off)" in help_text

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import UsageError
 
 # How far the random voice reaches, as ratios to the input voice. Log-uniform, independent:
 # formants x0.9-1.35 spans a man a little deeper to a child; pitch x0.8-2.6 takes a 110 Hz
@@ -86,7 +86,7 @@ def warp_voice(y: np.ndarray, sr: int, *, formant: float = 1.0, pitch: float = 1
     import librosa
 
     if not (0.5 <= formant <= 3.0 and 0.5 <= pitch <= 3.0):
-        raise ConfigError(f"formant and pitch ratios must lie in 0.5-3, got {formant:g}, {pitch:g}")
+        raise UsageError(f"formant and pitch ratios must lie in 0.5-3, got {formant:g}, {pitch:g}")
     y = np.asarray(y, dtype=np.float32)
     n_fft = 1 << int(np.ceil(np.log2(FRAME_S * sr)))
     hop = n_fft // 4  # 75% overlap: the phase vocoder needs small phase steps
