@@ -1,5 +1,5 @@
-"""space train / space train-frames: train a recogniser, or the frame encoder of
-pronunciation scoring.
+"""space train / space train-frames / space train-phones: train a recogniser, or the frame
+encoder or the phone encoder of pronunciation scoring.
 
 The flags map onto the config objects of :mod:`space.config`; their defaults and rules live
 there (``--help`` shows them from the classes), and a value a config refuses is reported
@@ -64,7 +64,14 @@ def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ..config import FRAMES_TRAIN, EncoderConfig, FeatureConfig, ModelConfig, TrainConfig
+    from ..config import (
+        FRAMES_TRAIN,
+        PHONES_TRAIN,
+        EncoderConfig,
+        FeatureConfig,
+        ModelConfig,
+        TrainConfig,
+    )
 
     p = sub.add_parser(
         "train",
@@ -121,6 +128,20 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    f"the depth (default {_default(enc, 'dilations')})")
     e.add_argument("--dim", type=int, help=f"frame embedding size (default {enc.dim})")
     q.set_defaults(_run=run_frames)
+
+    r = sub.add_parser(
+        "train-phones",
+        help="train the phone encoder of phone-level pronunciation scores",
+        description="Train the phone encoder (the shipped models/phones.pt) on forced-aligned "
+        "phone labels (python -m space.pronounce.phone_labels builds them; see "
+        "docs/phones.md): one phone or silence per 10 ms frame, with the recogniser's "
+        "augmentation. Writes the best checkpoint (by validation phone frame accuracy) to "
+        "--out and a resumable <out>.last.pt every epoch.",
+    )
+    r.add_argument("--labels", required=True, help="phone labels file (phone_labels.json)")
+    r.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. phones.pt)")
+    _training_flags(r, PHONES_TRAIN)
+    r.set_defaults(_run=run_phones)
     return p
 
 
@@ -243,22 +264,52 @@ def run_frames(args: argparse.Namespace) -> int:
             encoder = replace(encoder, dim=args.dim)
     except FieldError as e:
         raise _as_flag(e, args) from None
+    _check_noise_dir(train)
+    ck = train_encoder(args.out, speech_commands=args.speech_commands, fsdd=args.fsdd,
+                       train=train, encoder=encoder, resume=args.resume,
+                       progress=not args.quiet,
+                       log=lambda m: print(m, file=sys.stderr, flush=True))
+    return _report(args, None if ck is None else ck.meta, None if ck is None else ck.labels,
+                   "val word acc")
+
+
+def _check_noise_dir(train: Any) -> None:
+    """Refuse a --noise-dir that is not a folder before any data is loaded."""
+    from ..errors import UsageError
+
     if train.augment.noise_dir is not None:
         from pathlib import Path
 
         if not Path(train.augment.noise_dir).is_dir():
             raise UsageError(f"{train.augment.noise_dir}: noise folder not found (--noise-dir)")
-    ck = train_encoder(args.out, speech_commands=args.speech_commands, fsdd=args.fsdd,
-                       train=train, encoder=encoder, resume=args.resume,
-                       progress=not args.quiet,
-                       log=lambda m: print(m, file=sys.stderr, flush=True))
-    if ck is None:  # a non-zero torchrun rank
+
+
+def _report(args: argparse.Namespace, meta: dict[str, Any] | None, labels: list[str] | None,
+            metric: str) -> int:
+    """Print what an encoder training wrote (a JSON summary with --json); ``meta`` is None on
+    a non-zero torchrun rank, which prints nothing."""
+    if meta is None:
         return 0
-    summary = {"checkpoint": str(args.out), "best_epoch": ck.meta.get("best_epoch"),
-               "val_acc": ck.meta.get("val_acc"), "labels": ck.labels}
+    summary = {"checkpoint": str(args.out), "best_epoch": meta.get("best_epoch"),
+               "val_acc": meta.get("val_acc"), "labels": labels}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"wrote {args.out} (best epoch {summary['best_epoch']}, val word acc "
+        print(f"wrote {args.out} (best epoch {summary['best_epoch']}, {metric} "
               f"{summary['val_acc']:.4f})", file=sys.stderr)
     return 0
+
+
+def run_phones(args: argparse.Namespace) -> int:
+    from ..config import PHONES_TRAIN, FieldError
+    from ..pronounce.train_phones import train
+
+    try:
+        cfg = train_config(args, PHONES_TRAIN)
+    except FieldError as e:
+        raise _as_flag(e, args) from None
+    _check_noise_dir(cfg)
+    m = train(args.out, args.labels, train_cfg=cfg, resume=args.resume,
+              progress=not args.quiet, log=lambda s: print(s, file=sys.stderr, flush=True))
+    return _report(args, None if m is None else m.meta, None if m is None else m.labels,
+                   "val phone frame acc")
