@@ -58,6 +58,10 @@ def _tree(root: Path) -> set[tuple[str, int]]:
     for dirpath, dirnames, files in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in skip]
         for f in files:
+            if f.endswith(".onnx") and dirpath.endswith(os.path.join("space", "models")):
+                # the ONNX engine caches its exports beside the checkpoints on first load,
+                # whatever the input (documented, git-ignored): not a write fuzzing causes
+                continue
             p = os.path.join(dirpath, f)
             try:
                 out.add((p, os.stat(p).st_mtime_ns))
@@ -465,7 +469,8 @@ def test_web_uploads(data: bytes, endpoint: str, word: str, filename: str, top_k
     else:
         r = c.post(f"/api/references/{quote(word, safe='')}",
                    files=[("files", (filename, data))])
-    assert r.status_code in WEB_STATUSES or (r.status_code == 405 and not word.strip()), (
-        r.status_code, r.text[:200])
+    # 405: a word with a "/" (or none) routes to no POST endpoint (the path names another)
+    routed_elsewhere = r.status_code == 405 and ("/" in word or not word.strip())
+    assert r.status_code in WEB_STATUSES or routed_elsewhere, (r.status_code, r.text[:200])
     if r.status_code != 200:
         assert isinstance(r.json().get("detail"), (str, list))
