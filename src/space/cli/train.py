@@ -18,7 +18,7 @@ from typing import Any
 FLAGS: dict[str, tuple[str, str]] = {
     "epochs": ("--epochs", ""), "batch_size": ("--batch-size", ""), "lr": ("--lr", ""),
     "copies": ("--copies", ""), "seed": ("--seed", ""), "threads": ("--threads", ""),
-    "snr_db": ("--snr", "LOW,HIGH in dB"), "p_noise": ("--p-noise", ""),
+    "snr_db": ("--snr", "LOW,HIGH in dB"), "p_noise": ("--p-noise", ""), "p_vtlp": ("--vtlp", ""),
     "n_mels": ("--n-mels", ""), "fmax": ("--fmax", ""), "channels": ("--channels", ""),
     "dim": ("--dim", ""), "dilations": ("--dilations", ""),
 }
@@ -53,6 +53,12 @@ def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
                    f"(default {_default(aug, 'snr_db')})")
     a.add_argument("--p-noise", type=float,
                    help=f"share of examples that get noise (default {aug.p_noise:g})")
+    # The ranges are space.data.vtlp's (a test keeps them equal); not imported here, so that
+    # --help stays free of numpy.
+    a.add_argument("--vtlp", type=float, metavar="P",
+                   help="share of examples given another voice: formants x0.9-1.35 and pitch "
+                   "x0.8-2.6, each on its own scale, timing kept (women's and children's voices "
+                   f"from men's; space.data.vtlp) (default {aug.p_vtlp:g}: off)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
@@ -171,11 +177,14 @@ def train_config(args: argparse.Namespace, base: Any) -> Any:
             raise UsageError(f"--snr must be two numbers LOW,HIGH in dB, not {args.snr!r}") from None
         snr = (lo, hi)
     if getattr(args, "no_augment", False):
+        if args.vtlp:
+            raise UsageError("--vtlp switches an augmentation on; --no-augment switches every "
+                             "one off: give one of them")
         aug = AugmentConfig.none()
     else:
         off = [s for s in ("speed", "colour", "specaugment", "shift")
                if getattr(args, f"no_{s}", False)]
-        changes = _given(args, noise_dir="noise_dir", p_noise="p_noise")
+        changes = _given(args, noise_dir="noise_dir", p_noise="p_noise", p_vtlp="vtlp")
         if snr is not None:
             changes["snr_db"] = snr
         aug = replace(base.augment.without(*off), **changes)

@@ -15,6 +15,7 @@ import torch
 
 from ..config import AugmentConfig
 from ..errors import DataError
+from .vtlp import random_voice
 
 
 class NoiseBank:
@@ -72,7 +73,8 @@ class Augmenter:
                rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int]]:
         """Clip -> augmented training window. Every trainer goes through here.
 
-        Stages: speed/pitch, microphone colour (EQ, reverb), time shift, window placement
+        Stages: voice warp (:mod:`.vtlp`, off by default), speed/pitch, microphone colour
+        (EQ, reverb), time shift, window placement
         (:func:`space.audio.place_window`, as prediction places a clip), gain, background
         noise, peak level (:func:`space.audio.normalize_peak`, as prediction does). With
         every stage off the window is exactly what :func:`space.audio.prepare` gives.
@@ -97,6 +99,7 @@ class Augmenter:
         from .. import audio
 
         start, end = bounds
+        y = self.voice(y, rng)  # keeps the length: the bounds still hold
         y, factor = self.speed(y, rng)
         start, end = int(start / factor), int(end / factor)
         y = self.colour(y, rng)
@@ -105,6 +108,16 @@ class Augmenter:
         seg = y[start:end] if end > start else y
         w = self.gain_and_noise(w, float(np.mean(seg**2)) + 1e-10, rng)
         return audio.normalize_peak(w), (start - left, end - left)
+
+    def voice(self, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Another voice on a share ``p_vtlp`` of clips: formants and pitch moved apart, the
+        timing kept (:func:`.vtlp.random_voice`) [shape=(n,) -> (n,)]."""
+        p = self.cfg.p_vtlp
+        # Checked before drawing: with the stage off it takes no random numbers, so every
+        # later stage draws what it drew before the stage existed (the shipped recipes).
+        if p <= 0 or rng.random() >= p:
+            return y
+        return random_voice(y, self.sr, rng)
 
     def speed(self, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
         """Resample by a random factor (pitch and tempo together, as a different vocal tract
