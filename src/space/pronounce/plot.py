@@ -39,8 +39,9 @@ def _fixed_layout(left: tuple[Any, ...], right: Any) -> None:
     """Axis labels at fixed places (in axes coordinates). matplotlib otherwise measures
     every tick label of the axes and its siblings on each draw to place the labels and the
     titles (a quarter of the drawing time); titles get a fixed ``y`` for the same reason."""
-    for ax in left:
+    for ax in left[:-1]:  # spectrograms: no tick labels on y
         ax.yaxis.set_label_coords(-0.045, 0.5)
+    left[-1].yaxis.set_label_coords(-0.085, 0.5)  # the cost axis has numbers beside it
     left[-1].xaxis.set_label_coords(0.5, -0.25)
     right.yaxis.set_label_coords(-0.16, 0.5)
     right.xaxis.set_label_coords(0.5, -0.06)
