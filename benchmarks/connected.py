@@ -52,6 +52,7 @@ VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-us+f3", "en-gb+f2", "en+m3", "
           "en-us+m7"]
 SPEEDS = [130, 170]
 HELDOUT_FSDD = ["theo", "george"]
+SEQ_MODEL: str | None = None  # --seq-model: default the bundled digitseq.pt
 WORD2DIGIT = {w: str(d) for d, w in enumerate(
     ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
 
@@ -167,9 +168,9 @@ def make_system(name: str, n_words: int):
         def build():
             return StreamingRecognizer(model, sr=SR)
     else:
-        from space.stream import load_sequence_model
+        from space.seqmodel import load_sequence_model
 
-        seq = load_sequence_model()
+        seq = load_sequence_model(SEQ_MODEL)
         grammar = f"digits{n_words}" if name == "sequence-n" else "any"
 
         def build():
@@ -198,7 +199,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="also append the markdown table to this file")
     ap.add_argument("--errors", action="store_true", help="print each wrong hypothesis")
+    ap.add_argument("--seq-model", help="connected-words model file (default: bundled)")
     args = ap.parse_args()
+    global SEQ_MODEL
+    SEQ_MODEL = args.seq_model
 
     import torch
 
