@@ -17,6 +17,8 @@ Sets (every voice here is one the shipped models did not train on, except where 
   starts from (and the ``digits`` model) did see their clips 5-49.
 * ``learners``: speechocean762's digit-only utterances (Mandarin-L1 learners, many of them
   children; ``../shared/data/speechocean762_words/utts``), as recorded, no added noise.
+  ``learners-dev`` (speakers with even ids) is the part the decoder's settings were tuned
+  on; ``learners-test`` (odd ids) was not looked at while tuning.
 
 Noise (``--snr``): Speech Commands' ``_background_noise_`` files, cycled from random
 offsets, at the given SNR (speech RMS over noise RMS).
@@ -138,10 +140,14 @@ def set_said(n: int, seed: int) -> list[tuple[np.ndarray, list[str], float]]:
     return out
 
 
-def set_learners() -> list[tuple[np.ndarray, list[str], float]]:
+def set_learners(part: str = "all") -> list[tuple[np.ndarray, list[str], float]]:
+    """The learners' utterances; ``part`` "dev" (speakers with an even id: what decoder
+    settings were tuned on), "test" (odd ids) or "all"."""
     meta = json.loads((LEARNERS / "labels.json").read_text())["utterances"]
     out = []
     for rel, m in sorted(meta.items()):
+        if part != "all" and (int(m["speaker"]) % 2 == 0) != (part == "dev"):
+            continue
         digits = [WORD2DIGIT[w.lower()] for w in m["text"].split()]
         out.append((load16(LEARNERS / rel), digits, 0.0))
     return out
@@ -213,8 +219,9 @@ def main() -> int:
     rows = ["| set | SNR dB | system | recordings | words | WER | sequence accuracy | RTF |",
             "|---|---|---|---|---|---|---|---|"]
     for set_name in args.sets.split(","):
-        if set_name == "learners":
-            conditions = [(None, set_learners())]
+        if set_name.startswith("learners"):
+            part = set_name.split("-")[1] if "-" in set_name else "all"
+            conditions = [(None, set_learners(part))]
         else:
             if set_name == "espeak":
                 base = set_joined(espeak_voices(), args.n, args.seed)
