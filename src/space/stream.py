@@ -191,6 +191,9 @@ class StreamingRecognizer:
         self._up = min(1.0, fs / c.floor_up_s)
         self._down = min(1.0, fs / c.floor_down_s)
         self._noise_n = int(round(c.noise_context_s * sr))
+        # Sequence mode: one result per stretch of speech, oldest first. Kept across
+        # reset()/flush() so that a caller can read the last one after flushing.
+        self.sequences: list[dict[str, Any]] = []
         self.reset()
 
     # -- public API ---------------------------------------------------------------------------
@@ -208,7 +211,6 @@ class StreamingRecognizer:
         self._seg: _Segment | None = None
         self._noise = np.zeros(0, dtype=np.float32)  # recent non-speech audio
         self.n_rejected = 0  # segments found but not reported (too short/long, unsure)
-        self.sequences: list[dict[str, Any]] = []  # sequence mode: one result per stretch
 
     def accept(self, chunk: np.ndarray) -> list[WordEvent]:
         """Feed the next chunk of audio; return the words that ended in time to be decided.

@@ -54,6 +54,11 @@ from .pronounce.encoder import (
 OTHER = "_other_"
 LABELS = [str(d) for d in range(10)] + [OTHER, SILENCE]
 HELDOUT_FSDD = ("theo", "george")
+# How often each kind of source makes a training recording ("utt": a learner's whole
+# utterance, real connected speech). Non-digit words ('_other_') are not used: trained
+# with Speech Commands' many voices against digits from a few, the model learned "an
+# unfamiliar voice is another word" and swallowed held-out speakers' digits.
+SOURCE_WEIGHTS = {"fsdd": 0.35, "espeak": 0.25, "learner": 0.2, "utt": 0.2}
 # espeak-ng voices for training: none of the benchmark's bases (en-us, en-gb, en-gb-scotland,
 # en, en-029) or variants (f2, f3, m3, m7).
 TRAIN_BASES = ("en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
@@ -97,6 +102,39 @@ def _others(root: Path, sr: int, limit: int) -> list[np.ndarray]:
     return [connected.trim(audio.load(exs[i].path, sr=sr)[0], sr) for i in pick]
 
 
+def learner_part(speaker: str) -> str:
+    """speechocean762 learners: even speaker ids are "dev" (may be trained on), odd ids
+    "test" (never trained on: ``benchmarks/connected.py``'s ``learners-test``)."""
+    return "dev" if int(speaker) % 2 == 0 else "test"
+
+
+def load_learners(root: Path, sr: int, part: str = "dev") -> tuple[dict[str, list], list]:
+    """The learners' digit clips by speaker ``{name: [(digit, clip)]}`` and their whole
+    digit utterances ``[(audio, [(digit, start, end)])]`` (sample spans from the corpus
+    alignment), for the speakers of ``part``."""
+    import json
+
+    meta = json.loads((root / "labels.json").read_text())
+    w2d = {w: str(d) for d, w in enumerate(connected.DIGIT_WORDS)}
+    voices: dict[str, list] = {}
+    spans: dict[str, list] = {}
+    for rel, m in sorted(meta["clips"].items()):
+        if m["word"] not in w2d or learner_part(m["speaker"]) != part:
+            continue
+        y, _ = audio.load(root / rel, sr=sr)
+        voices.setdefault(f"learner-{m['speaker']}", []).append(
+            (w2d[m["word"]], connected.trim(y, sr)))
+        spans.setdefault(m["utt"], []).append(
+            (m["word_index"], w2d[m["word"]], int(m["align"]["start"] * sr),
+             int(m["align"]["end"] * sr)))
+    utts = []
+    for rel, m in sorted(meta["utterances"].items()):
+        if m["utt"] in spans and learner_part(m["speaker"]) == part:
+            y, _ = audio.load(root / rel, sr=sr, max_duration_s=None)
+            utts.append((y, [(d, a, b) for _, d, a, b in sorted(spans[m["utt"]])]))
+    return voices, utts
+
+
 def load_pool(fsdd: Path, sc: Path, cache: Path, sr: int) -> dict:
     """All voices' trimmed clips, decoded (and synthesised) once and cached as .npz."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -118,41 +156,59 @@ def make_example(pool: dict, n: int, rng: np.random.Generator, aug: Augmenter, h
     """One training window ``[shape=(n,)]`` at the model rate and its frame targets."""
     sr = aug.sr
     idx = {w: k for k, w in enumerate(LABELS)}
-    names = list(pool["voices"])
     if rng.random() < 0.05:  # noise or silence only: every frame is silence
         y = np.zeros(n, np.float32)
-        spans: list[tuple[int, int]] = []
-        labs: list[int] = []
         y = aug.gain_and_noise(y, 1e-3 * float(rng.uniform(0.01, 1)), rng)
         return audio.normalize_peak(y), connected.frame_targets([], [], n_frames, hop,
                                                                 idx[SILENCE])
-    clips = pool["voices"][names[int(rng.integers(len(names)))]]
     factor = float(rng.uniform(0.85, 1.25)) if rng.random() < 0.9 else 1.0
+    # Sources are drawn by kind, not by voice: espeak has 240 voices, FSDD 4 and the
+    # learners about a dozen, and the real voices matter most.
+    kinds = [k for k in ("fsdd", "espeak", "learner", "utt") if pool["by_kind"].get(k)]
+    weights = np.array([SOURCE_WEIGHTS[k] for k in kinds])
+    kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+    if kind == "utt":
+        return _real_utterance(pool, n, rng, aug, hop, n_frames, factor)
+    names = pool["by_kind"][kind]
+    clips = pool["voices"][names[int(rng.integers(len(names)))]]
     k = int(rng.integers(1, 7))
     words = [clips[int(rng.integers(len(clips)))] for _ in range(k)]
-    if rng.random() < 0.25:  # a non-digit word somewhere in the sequence
-        other = pool["others"][int(rng.integers(len(pool["others"])))]
-        words.insert(int(rng.integers(0, k + 1)), (OTHER, other))
     # Fit the window: drop words from the end until the (speed-changed) sequence fits.
     budget = n * factor
     while len(words) > 1 and sum(len(w) for _, w in words) + 0.25 * sr * len(words) > budget:
         words.pop()
     seq = connected.build(words, sr, rng)
-    y = seq.y
+    return _finish(seq.y, seq.spans, seq.labels, n, rng, aug, hop, n_frames, factor)
+
+
+def _real_utterance(pool: dict, n: int, rng: np.random.Generator, aug: Augmenter, hop: int,
+                    n_frames: int, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """A learner's whole digit utterance (real connected speech), aligned word spans."""
+    y, words = pool["utts"][int(rng.integers(len(pool["utts"])))]
+    return _finish(y, [(a, b) for _, a, b in words], [d for d, _, _ in words], n, rng, aug,
+                   hop, n_frames, factor)
+
+
+def _finish(y: np.ndarray, spans: list[tuple[int, int]], labels: list[str], n: int,
+            rng: np.random.Generator, aug: Augmenter, hop: int, n_frames: int,
+            factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Speed, colour, placement in the window, noise; the frame targets."""
+    sr = aug.sr
+    idx = {w: k for k, w in enumerate(LABELS)}
     if factor != 1.0:
         import soxr
 
         y = soxr.resample(y, sr * factor, sr).astype(np.float32)
-        seq.spans = [(int(a / factor), int(b / factor)) for a, b in seq.spans]
+        spans = [(int(a / factor), int(b / factor)) for a, b in spans]
     y = aug.colour(y, rng)
     # Place it at a random offset in the window (it may be cut at either end).
     off = int(rng.integers(min(0, n - len(y)), max(0, n - len(y)) + 1))
     w = np.zeros(n, np.float32)
     a, b = max(0, off), min(n, off + len(y))
     w[a:b] = y[a - off : b - off]
-    spans = [(s + off, e + off) for s, e in seq.spans]
-    labs = [idx[lab] for lab in seq.labels]
-    speech_pow = float(np.mean(np.concatenate([y[s:e] for s, e in seq.spans]) ** 2)) + 1e-10
+    speech_pow = float(np.mean(np.concatenate([y[s:e] for s, e in spans]) ** 2)) + 1e-10
+    spans = [(s + off, e + off) for s, e in spans]
+    labs = [idx[lab] for lab in labels]
     w = aug.gain_and_noise(w, speech_pow, rng)
     t = connected.frame_targets(spans, labs, n_frames, hop, idx[SILENCE])
     for s, e in spans:  # a word cut by the window edge is not scored
@@ -182,7 +238,8 @@ def _warm_start(model: FrameEncoder) -> None:
     model.load_state_dict(own)
 
 
-def train(out: Path, *, fsdd: Path, sc: Path, cache: Path, minutes: float = 25.0,
+def train(out: Path, *, fsdd: Path, sc: Path, cache: Path, learners: Path | None = None,
+          minutes: float = 25.0,
           batch_size: int = 24, lr: float = 1e-3, seed: int = 0, threads: int = 1,
           save_every: int = 25, log=print) -> EncoderCheckpoint:
     torch.manual_seed(seed)
@@ -190,6 +247,15 @@ def train(out: Path, *, fsdd: Path, sc: Path, cache: Path, minutes: float = 25.0
     fcfg = DEFAULT_FEATURES
     sr, hop = fcfg.sample_rate, fcfg.hop_length
     pool = load_pool(fsdd, sc, cache, sr)
+    if learners is not None:
+        lv, lu = load_learners(learners, sr, "dev")
+        pool["voices"].update(lv)
+        pool["utts"] = lu
+        log(f"learners (dev speakers): {len(lv)} voices, {sum(map(len, lv.values()))} clips, "
+            f"{len(lu)} utterances")
+    pool["by_kind"] = {k: [v for v in pool["voices"] if v.startswith(k)]
+                       for k in ("fsdd", "espeak", "learner")}
+    pool["by_kind"]["utt"] = ["utts"] if pool.get("utts") else []
     if not pool["voices"]:
         raise DataError("no training voices")
     aug_cfg = AugmentConfig(noise_dir=str(sc / "_background_noise_"), p_noise=0.8,
@@ -258,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fsdd", required=True, type=Path)
     ap.add_argument("--speech-commands", required=True, type=Path)
+    ap.add_argument("--learners", type=Path,
+                    help="speechocean762_words folder: train on its even-id speakers too")
     ap.add_argument("--cache", required=True, type=Path, help="pool and resumable state")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--minutes", type=float, default=25.0, help="training time budget")
@@ -266,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=1e-3)
     args = ap.parse_args(argv)
     train(args.out, fsdd=args.fsdd, sc=args.speech_commands, cache=args.cache,
+          learners=args.learners,
           minutes=args.minutes, threads=args.threads, batch_size=args.batch_size, lr=args.lr)
     return 0
 

@@ -31,6 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="suppress stationary background noise (hum, fan) before recognising")
     p.add_argument("--min-probability", type=float, default=0.4,
                    help="report a word only when the model is at least this sure (default 0.4)")
+    p.add_argument("--grammar", metavar="G",
+                   help="connected words: decode every stretch of speech into digits, said "
+                   "with or without pauses; 'any' (any number) or 'digitsN' (exactly N, e.g. "
+                   "digits4 for a PIN). --json then also prints a 'sequence' object per stretch")
     p.add_argument("--device", help="microphone: PortAudio device index or name")
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     p.add_argument("--chunk-ms", type=float, default=20.0, help=argparse.SUPPRESS)
@@ -72,7 +76,13 @@ def run(args: argparse.Namespace) -> int:
 
         word = pronounce.check_word(args.word)
         pronounce.reference_paths(word)  # fail now, not at the first word, if it has none
-    rec = load_model(args.model)
+    if args.grammar is not None:
+        from ..decode import parse_grammar
+
+        parse_grammar(args.grammar)  # a ConfigError (bad usage) before the microphone opens
+        rec = None  # sequence mode has its own connected-digits model
+    else:
+        rec = load_model(args.model)
     chunk_s = args.chunk_ms / 1000
     microphone = None
     if args.input:
@@ -89,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         sr, chunks, source = microphone.sr, microphone.chunks(), microphone.name
         print(f"listening on {source!r} at {sr} Hz; Ctrl-C to stop", file=sys.stderr)
     stream = StreamingRecognizer(rec, sr=sr, noise_reduce=args.noise_reduce,
-                                 min_probability=args.min_probability)
+                                 min_probability=args.min_probability, grammar=args.grammar)
     n = 0
     heard = [0]  # samples streamed, for the summary line
 
@@ -98,13 +108,24 @@ def run(args: argparse.Namespace) -> int:
             heard[0] += len(c)
             yield c
 
+    done = [0, 0]  # sequences reported; events of the next sequence reported so far
+
+    def report(ev: Any) -> None:
+        _report(ev, word, args.json)
+        done[1] += 1
+        seqs = stream.sequences
+        # A stretch's events come together; its sequence follows its last event.
+        if done[0] < len(seqs) and done[1] >= len(seqs[done[0]]["sequence"]):
+            _report_sequence(seqs[done[0]], args.json)
+            done[0], done[1] = done[0] + 1, 0
+
     try:
         for ev in stream.feed(counted(chunks)):
             n += 1
-            _report(ev, word, args.json)
+            report(ev)
     except KeyboardInterrupt:  # the normal way to stop listening
         for ev in stream.flush():
-            _report(ev, word, args.json)
+            report(ev)
         print(file=sys.stderr)
     finally:
         if microphone is not None:
@@ -112,6 +133,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"{n} word(s) in {heard[0] / sr:.1f} s of audio from {source}", file=sys.stderr)
     return 0
+
+
+def _report_sequence(seq: dict[str, Any], as_json: bool) -> None:
+    """The words of one stretch of connected speech, after its last word's line."""
+    if as_json:
+        print(json.dumps(seq), flush=True)
+    else:
+        print(f"{seq['start_s']:7.2f}-{seq['end_s']:.2f} s\tsequence\t"
+              f"{' '.join(seq['sequence'])}", flush=True)
 
 
 def _report(ev: Any, word: str | None, as_json: bool) -> None:
