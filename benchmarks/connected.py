@@ -31,7 +31,11 @@ Systems (``--systems``), each a :class:`space.stream.StreamingRecognizer` fed 20
   (``digitsN``: what ``--grammar digits4`` gives for a four-digit PIN).
 
 Metrics: word error rate (edit distance over the reference word count, summed over the
-set) and sequence accuracy (hypothesis exactly the reference).
+set) and sequence accuracy (hypothesis exactly the reference); real-time factor (processing
+time over audio time, one torch thread); per word, the processing time of the ``accept``
+call that returned it, and the stream time from the word's end to that call (the wait for
+the end of the stretch: VAD hangover, plus the rest of the stretch for its earlier words).
+With ``--noise``: words reported on Speech Commands' noise-only recordings, per minute.
 """
 
 from __future__ import annotations
@@ -182,17 +186,42 @@ def make_system(name: str, n_words: int):
         def build():
             return StreamingRecognizer(None, sr=SR, sequence=seq, grammar=grammar)
 
-    def run(y: np.ndarray) -> tuple[list[str], float]:
+    def run(y: np.ndarray) -> tuple[list[str], float, list[tuple[float, float]]]:
+        """Labels, total processing s, and per word (processing s of the call that gave
+        it, stream s from the word's end to the call that gave it)."""
         s = build()
         n = int(0.02 * SR)
-        events = []
-        t0 = time.perf_counter()
-        for i in range(0, len(y), n):
-            events += s.accept(y[i : i + n])
-        events += s.flush()
-        return [e.label for e in events], time.perf_counter() - t0
+        events, timing = [], []
+        total = 0.0
+        for i in range(0, len(y) + n, n):
+            t0 = time.perf_counter()
+            evs = s.accept(y[i : i + n]) if i < len(y) else s.flush()
+            dt = time.perf_counter() - t0
+            total += dt
+            now = min(len(y), i + n) / SR
+            events += evs
+            timing += [(dt, now - e.end_s) for e in evs]
+        return [e.label for e in events], total, timing
 
     return run
+
+
+def false_words(systems: list[str]) -> list[str]:
+    """Words reported per minute on each noise-only file (no speech at all)."""
+    rows = ["| system | minutes of noise | false words | per minute |", "|---|---|---|---|"]
+    files = sorted(NOISE.glob("*.wav"))
+    for name in systems:
+        run = make_system(name, 4)
+        n_words, mins, labels = 0, 0.0, []
+        for f in files:
+            y = load16(f)
+            hyp, _, _ = run(y)
+            n_words += len(hyp)
+            mins += len(y) / SR / 60
+            labels += [f"{f.stem[:6]}:{h}" for h in hyp]
+        rows.append(f"| {name} | {mins:.1f} | {n_words} | {n_words / mins:.2f} |")
+        print(rows[-1], "  ", " ".join(labels[:20]), flush=True)
+    return rows
 
 
 def main() -> int:
@@ -205,6 +234,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="also append the markdown table to this file")
     ap.add_argument("--errors", action="store_true", help="print each wrong hypothesis")
+    ap.add_argument("--noise", action="store_true",
+                    help="also count false words on the noise-only recordings")
     ap.add_argument("--seq-model", help="connected-words model file (default: bundled)")
     args = ap.parse_args()
     global SEQ_MODEL
@@ -216,8 +247,9 @@ def main() -> int:
 
     torch.set_num_threads(1)
     snrs = [None if s == "clean" else float(s) for s in args.snr.split(",")]
-    rows = ["| set | SNR dB | system | recordings | words | WER | sequence accuracy | RTF |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| set | SNR dB | system | recordings | words | WER | sequence accuracy | RTF | "
+            "processing ms p50 / p95 | word end to event ms p50 / p95 |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for set_name in args.sets.split(","):
         if set_name.startswith("learners"):
             part = set_name.split("-")[1] if "-" in set_name else "all"
@@ -237,21 +269,29 @@ def main() -> int:
             for sys_name in args.systems.split(","):
                 errs = words = exact = 0
                 proc = 0.0
+                timing: list[tuple[float, float]] = []
                 systems: dict[int, object] = {}
                 for y, ref, _ in items:
                     if len(ref) not in systems:
                         systems[len(ref)] = make_system(sys_name, len(ref))
-                    hyp, dt = systems[len(ref)](y)
+                    hyp, dt, tm = systems[len(ref)](y)
                     proc += dt
+                    timing += tm
                     e = word_errors(ref, hyp)
                     errs, words, exact = errs + e, words + len(ref), exact + (e == 0)
                     if args.errors and e:
                         print(f"  {set_name} {snr} {sys_name}: {''.join(ref)} -> {''.join(hyp)}")
+                pms = np.array([1000 * a for a, _ in timing] or [np.nan])
+                wms = np.array([1000 * b for _, b in timing] or [np.nan])
                 row = (f"| {set_name} | {'clean' if snr is None else f'{snr:g}'} | {sys_name} | "
                        f"{len(items)} | {words} | {100 * errs / words:.1f}% | "
-                       f"{100 * exact / len(items):.1f}% | {proc / dur:.4f} |")
+                       f"{100 * exact / len(items):.1f}% | {proc / dur:.4f} | "
+                       f"{np.median(pms):.0f} / {np.percentile(pms, 95):.0f} | "
+                       f"{np.median(wms):.0f} / {np.percentile(wms, 95):.0f} |")
                 rows.append(row)
                 print(row, flush=True)
+    if args.noise:
+        rows += ["", *false_words(args.systems.split(","))]
     text = "\n".join(rows)
     print(text)
     if args.out:

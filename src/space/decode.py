@@ -37,10 +37,12 @@ FILLERS = ("_other_",)
 class DecoderConfig:
     """Search settings. Frames are the model's hop (10 ms)."""
 
-    # Shortest word: "two" said fast by a child is about 150 ms; 10 frames (100 ms) leaves
-    # room for the model's blurred edges while a 3-frame blip cannot become a word.
-    min_word_frames: int = 10
-    word_penalty: float = 4.0  # log-probability cost per word: fewer spurious short words
+    # Shortest word. The frame model's posteriors wander inside a word (the start of
+    # "seven" looks like "six", its end like "one"); a 200 ms floor keeps those pieces from
+    # becoming words while a digit said briskly (250-400 ms) still fits. Tuned on the
+    # learners' dev speakers (benchmarks/connected.py), with the penalty below.
+    min_word_frames: int = 20
+    word_penalty: float = 10.0  # log-probability cost per word: fewer spurious words
     filler_penalty: float = 4.0  # the same for a filler (a non-vocabulary word)
     beam: float = 40.0  # hypotheses this far (log units) below the best are dropped
     floor: float = 1e-6  # posteriors below this count as this (one bad frame is not fatal)

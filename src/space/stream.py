@@ -211,6 +211,8 @@ class StreamingRecognizer:
         self._seg: _Segment | None = None
         self._noise = np.zeros(0, dtype=np.float32)  # recent non-speech audio
         self.n_rejected = 0  # segments found but not reported (too short/long, unsure)
+        if self._seq is not None:
+            self._seq.abort()
 
     def accept(self, chunk: np.ndarray) -> list[WordEvent]:
         """Feed the next chunk of audio; return the words that ended in time to be decided.
@@ -300,7 +302,11 @@ class StreamingRecognizer:
         if i - seg.start_frame >= self._max_n:
             self._seg = None
             self.n_rejected += 1
+            if self._seq is not None:
+                self._seq.abort()
             return self._rescan(seg.start_frame, i)
+        if self._seq is not None:  # words of a stretch that are final already
+            return self._seq.step(seg.start_frame, i)
         return []
 
     def _rescan(self, first: int, last: int) -> list[WordEvent]:
