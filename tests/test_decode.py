@@ -137,3 +137,33 @@ def test_frame_targets() -> None:
     assert t[14] == -100  # centre 560-599: both words (overlap)
     assert t[18] == 1
     assert t[29] == 9  # centre 1160: after the last word
+
+
+def test_training_example_targets_follow_the_words() -> None:
+    """space.train_sequence: a built window's frame targets name its words, in order."""
+    from space.config import AugmentConfig
+    from space.data import Augmenter
+    from space.train_sequence import LABELS, make_example
+
+    sr, hop = 16000, 160
+    rng = np.random.default_rng(0)
+    t = np.arange(int(0.3 * sr)) / sr
+    clips = [(str(d), (0.3 * np.sin(2 * np.pi * (300 + 100 * d) * t)).astype(np.float32))
+             for d in range(10)]
+    pool = {"voices": {"fsdd-x": clips}, "by_kind": {"fsdd": ["fsdd-x"]}}
+    aug = Augmenter(AugmentConfig.none(), sr)
+    n = 3 * sr
+    seen = 0
+    for _ in range(20):
+        w, tg = make_example(pool, n, rng, aug, hop, n // hop + 1)
+        assert w.shape == (n,) and tg.shape == (n // hop + 1,)
+        assert np.max(np.abs(w)) <= 1.0
+        words = tg[tg >= 0]
+        sil = LABELS.index("_silence_")
+        assert set(np.unique(words)) <= set(range(len(LABELS)))
+        # Each word is one run of its label (at least 0.3 s - edges = 26 frames), apart
+        # from silence frames between: no label ever appears as a short blip.
+        runs = np.split(words, np.flatnonzero(np.diff(words)) + 1)
+        assert all(len(r) >= 20 for r in runs if r[0] != sil)
+        seen += sum(r[0] != sil for r in runs)
+    assert seen >= 20

@@ -1,27 +1,34 @@
 """Train the connected-digits frame model (``src/space/models/digitseq.pt``).
 
-    python -m space.train_sequence --fsdd DIR --speech-commands DIR --out digitseq.pt \
-        --cache /work/cache-13 [--minutes 25]
+    python -m space.train_sequence --fsdd DIR --speech-commands DIR --learners DIR \
+        --out digitseq.pt --cache DIR [--steps N | --minutes M]
 
 A :class:`space.pronounce.encoder.FrameEncoder` (the frame encoder's architecture and
-checkpoint format) with 12 outputs per 10 ms frame: the ten digits, ``_other_`` (any other
-word: lets a decoder say "not a digit") and ``_silence_``. It is trained on connected
-recordings built on the fly by :func:`space.connected.build` (one voice per recording, 1-6
-digits, 0-200 ms gaps and up to 50 ms overlaps, per-word level changes), with a random
-speed factor per recording (0.85-1.25: pitch and formants, i.e. vocal tract length, and
-tempo; the top end reaches children's voices), microphone colour and reverb, background
-noise at 0-30 dB SNR, SpecAugment, and windows of 2-4 s, so the per-window feature
-normalisation matches what the streaming decoder sees.
+checkpoint format) with 12 outputs per 10 ms frame: the ten digits, ``_other_`` and
+``_silence_``. It is trained on connected recordings built on the fly by
+:func:`space.connected.build` (one voice per recording, 1-6 digits, 0-200 ms gaps and up
+to 50 ms overlaps, per-word level changes) and on real connected speech (the learners'
+utterances, word spans from the corpus alignment), with a random speed factor per
+recording (0.85-1.25: pitch and formants, i.e. vocal tract length, and tempo; the top end
+reaches children's voices), microphone colour and reverb, background noise at 0-30 dB SNR
+(Speech Commands' ``_background_noise_``), SpecAugment, and windows of 2-4 s, so the
+per-window feature normalisation matches what the streaming decoder sees.
 
-Voices: FSDD minus the held-out speakers (default theo and george: the benchmark's FSDD
-voices), espeak-ng voices that the benchmark does not use (other accents and variants, at
-three pitches and two speeds), and Speech Commands' training split as ``_other_`` words.
+Voices: FSDD minus the held-out speakers (theo and george: the benchmark's FSDD voices),
+espeak-ng voices that the benchmark does not use (other accents and variants, at three
+pitches and two speeds), and, with ``--learners``, speechocean762's learners with even
+speaker ids (odd ids are the benchmark's held-out ``learners-test``).
 It starts from the bundled frame encoder's weights (speaker-robust features learned from
-Speech Commands' many voices); note that that encoder saw every FSDD speaker's clips
-5-49, so FSDD voices are held out from this fine-tuning only.
+Speech Commands' many voices); that encoder saw every FSDD speaker's clips 5-49, so the
+FSDD voices are held out from this training only.
 
-Training is time-boxed (``--minutes``), saves a resumable state every ``--save-every``
-steps, and uses one thread by default (the machine is shared).
+``_other_`` (a non-digit word) is kept as an output but is not a target: with Speech
+Commands' words as '_other_' the model learned that an unfamiliar voice is "another word"
+and swallowed held-out speakers' digits (the first 250 steps of the shipped model were
+trained that way; see the README's model card).
+
+Training stops after ``--steps`` (or ``--minutes`` of training time), saves a resumable
+state every ``--save-every`` steps in ``--cache``, and uses one thread by default.
 """
 
 from __future__ import annotations
@@ -92,16 +99,6 @@ def _voices_espeak(sr: int) -> dict[str, list]:
     return out
 
 
-def _others(root: Path, sr: int, limit: int) -> list[np.ndarray]:
-    """Trimmed Speech Commands clips of its training split (any word): '_other_' words."""
-    from .data import speech_commands_splits
-
-    exs = speech_commands_splits(root).train
-    rng = np.random.default_rng(0)
-    pick = rng.permutation(len(exs))[:limit]
-    return [connected.trim(audio.load(exs[i].path, sr=sr)[0], sr) for i in pick]
-
-
 def learner_part(speaker: str) -> str:
     """speechocean762 learners: even speaker ids are "dev" (may be trained on), odd ids
     "test" (never trained on: ``benchmarks/connected.py``'s ``learners-test``)."""
@@ -135,7 +132,7 @@ def load_learners(root: Path, sr: int, part: str = "dev") -> tuple[dict[str, lis
     return voices, utts
 
 
-def load_pool(fsdd: Path, sc: Path, cache: Path, sr: int) -> dict:
+def load_pool(fsdd: Path, cache: Path, sr: int) -> dict:
     """All voices' trimmed clips, decoded (and synthesised) once and cached as .npz."""
     cache.mkdir(parents=True, exist_ok=True)
     f = cache / f"seqpool-{sr}.npz"
@@ -144,10 +141,9 @@ def load_pool(fsdd: Path, sc: Path, cache: Path, sr: int) -> dict:
         return z["pool"].item()
     t0 = time.time()
     voices = {**_voices_fsdd(fsdd, sr, HELDOUT_FSDD), **_voices_espeak(sr)}
-    pool = {"voices": voices, "others": _others(sc, sr, 2500)}
+    pool = {"voices": voices}
     np.savez(f, pool=np.array(pool, dtype=object))
-    print(f"pool: {len(voices)} voices, {len(pool['others'])} other words "
-          f"({time.time() - t0:.0f} s)", flush=True)
+    print(f"pool: {len(voices)} voices ({time.time() - t0:.0f} s)", flush=True)
     return pool
 
 
@@ -239,14 +235,14 @@ def _warm_start(model: FrameEncoder) -> None:
 
 
 def train(out: Path, *, fsdd: Path, sc: Path, cache: Path, learners: Path | None = None,
-          minutes: float = 25.0,
+          minutes: float = 25.0, steps: int | None = None,
           batch_size: int = 24, lr: float = 1e-3, seed: int = 0, threads: int = 1,
           save_every: int = 25, log=print) -> EncoderCheckpoint:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     fcfg = DEFAULT_FEATURES
     sr, hop = fcfg.sample_rate, fcfg.hop_length
-    pool = load_pool(fsdd, sc, cache, sr)
+    pool = load_pool(fsdd, cache, sr)
     if learners is not None:
         lv, lu = load_learners(learners, sr, "dev")
         pool["voices"].update(lv)
@@ -280,7 +276,10 @@ def train(out: Path, *, fsdd: Path, sc: Path, cache: Path, learners: Path | None
     t_last = time.time()
     budget = minutes * 60
     losses: list[float] = []
-    while spent < budget:
+    def progress() -> float:  # 0..1 through the training: by steps if given, else by time
+        return step / steps if steps else spent / budget
+
+    while progress() < 1.0:
         rng = np.random.default_rng((seed, step))
         n_s = float(rng.uniform(2.0, 4.0))
         n = int(n_s * sr)
@@ -288,9 +287,9 @@ def train(out: Path, *, fsdd: Path, sc: Path, cache: Path, learners: Path | None
         xs, ys = zip(*(make_example(pool, n, rng, aug, hop, n_frames)
                        for _ in range(batch_size)), strict=True)
         x, y = torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
-        # Learning rate: cosine from lr to lr/20 over the time budget.
+        # Learning rate: cosine from lr to lr/20 over the training.
         for g in opt.param_groups:
-            g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, spent / budget))))
+            g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, progress()))))
         model.train()
         with torch.no_grad():
             feats = spec_augment(frontend(x), aug_cfg, gen)
@@ -304,7 +303,7 @@ def train(out: Path, *, fsdd: Path, sc: Path, cache: Path, learners: Path | None
         now = time.time()
         spent += now - t_last
         t_last = now
-        if step % save_every == 0 or spent >= budget:
+        if step % save_every == 0 or progress() >= 1.0:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                         "spent": spent}, state)
             log(f"step {step}: loss {np.mean(losses[-save_every:]):.3f} "
@@ -329,13 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", required=True, type=Path, help="pool and resumable state")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--minutes", type=float, default=25.0, help="training time budget")
+    ap.add_argument("--steps", type=int,
+                    help="train this many steps instead (reproducible; overrides --minutes)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=24)
     ap.add_argument("--lr", type=float, default=1e-3)
     args = ap.parse_args(argv)
     train(args.out, fsdd=args.fsdd, sc=args.speech_commands, cache=args.cache,
-          learners=args.learners,
-          minutes=args.minutes, threads=args.threads, batch_size=args.batch_size, lr=args.lr)
+          learners=args.learners, minutes=args.minutes, steps=args.steps,
+          threads=args.threads, batch_size=args.batch_size, lr=args.lr)
     return 0
 
 
