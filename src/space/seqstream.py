@@ -35,7 +35,7 @@ BLOCK_S = 0.5  # how often an open stretch is decoded: sooner events cost more p
 WINDOW_S = 3.0  # audio the frame model sees per pass (it was trained on 2-4 s windows)
 # Frames this close to the newest audio wait for the next pass: the model looks about
 # 0.2 s ahead, so their posteriors would still change.
-LOOKAHEAD_S = 0.3
+LOOKAHEAD_S = 0.5
 WORD_MARGIN_S = 0.05  # audio kept around each word in its event (e.g. for scoring)
 
 
@@ -59,6 +59,11 @@ class SequenceMode:
         self._window = int(round(WINDOW_S / fs))
         self._ahead = int(round(LOOKAHEAD_S / fs))
         self._context = int(round(stream.cfg.context_ms / 1000 / fs))
+        self.new_stream()
+
+    def new_stream(self) -> None:
+        """The stream was reset: time 0 again."""
+        self._reported_s = 0.0  # end of the last word reported
         self.abort()
 
     def abort(self) -> None:
@@ -131,10 +136,16 @@ class SequenceMode:
         sr, F = s.sr, s._frame
         events = []
         for w in words:
+            t = self.model.timed(w, self._origin * F / sr)
+            # The context before a stretch may hold the end of the last stretch's last word:
+            # a word centred inside a word already reported is not new. (A word wholly in
+            # the context is kept: a quiet word the VAD missed, e.g. "eight" in noise.)
+            if (t.start_s + t.end_s) / 2 < self._reported_s:
+                continue
             if w.probability < s.cfg.min_probability:
                 s.n_rejected += 1
                 continue
-            t = self.model.timed(w, self._origin * F / sr)
+            self._reported_s = t.end_s
             lo = max(s._buf_start, int((t.start_s - WORD_MARGIN_S) * sr))
             hi = min(s._buf_start + len(s._buf), int((t.end_s + WORD_MARGIN_S) * sr))
             events.append(WordEvent(

@@ -72,7 +72,7 @@ class StreamConfig:
     # Viterbi decoder (space.decode), so words said without pauses each get an event.
     grammar: str | None = None
     max_stretch_s: float = 20.0  # sequence mode: longest stretch of speech decoded at once
-    context_ms: float = 500.0  # sequence mode: audio before a stretch the frame model sees
+    context_ms: float = 1000.0  # sequence mode: audio before a stretch the frame model sees
 
     def __post_init__(self) -> None:
         if self.frame_ms <= 0 or self.start_ms < self.frame_ms:
@@ -212,7 +212,7 @@ class StreamingRecognizer:
         self._noise = np.zeros(0, dtype=np.float32)  # recent non-speech audio
         self.n_rejected = 0  # segments found but not reported (too short/long, unsure)
         if self._seq is not None:
-            self._seq.abort()
+            self._seq.new_stream()
 
     def accept(self, chunk: np.ndarray) -> list[WordEvent]:
         """Feed the next chunk of audio; return the words that ended in time to be decided.
