@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 FSDD   ?= ../shared/data/fsdd
 SC     ?= ../shared/data/speech_commands
+LEARNERS ?= ../shared/data/speechocean762_words
 OUT    ?= out
 
 .PHONY: setup system-deps demo test test-fast models references bench lint clean
@@ -63,6 +64,10 @@ models: setup
 	$(BIN)/python -m space.pronounce.train_encoder --speech-commands $(SC) --fsdd $(FSDD) \
 	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
 	$(MAKE) references
+	@# Connected-digits frame model (README: connected words), from frames.pt's weights.
+	$(BIN)/python -m space.train_sequence --fsdd $(FSDD) --speech-commands $(SC) \
+	  --learners $(LEARNERS) --cache build/digitseq --steps STEPS \
+	  --out src/space/models/digitseq.pt
 
 # Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
