@@ -1,21 +1,23 @@
 """Sequence mode of :class:`space.stream.StreamingRecognizer`: connected words.
 
-The stream's voice-activity detector still finds stretches of speech (now up to
-``max_stretch_s`` long, and a stretch may hold many words said without pauses). While a
-stretch is open, every ``BLOCK_S`` of it the connected-words frame model
-(:class:`space.seqmodel.SequenceModel`) runs over its last ``WINDOW_S`` (with
-``context_ms`` of audio before the stretch), and the frames older than ``LOOKAHEAD_S``
-(they have all the right context the model uses) go into one streaming Viterbi decoder
-(:class:`space.decode.SequenceDecoder`, the stream's grammar). Every word the decoder
-makes final (all surviving hypotheses agree on it and on what follows) becomes a
-:class:`space.stream.WordEvent` (same schema as in isolated mode) at once, while the
-speaker goes on; when the stretch ends (the VAD hangover), the rest is decoded and the
-stretch's whole result is appended to the stream's ``sequences``. Words whose mean
-posterior is below ``min_probability`` are dropped.
+In sequence mode the stream is decoded continuously, not stretch by stretch: every
+``BLOCK_S`` of audio, the connected-words frame model (:class:`space.seqmodel.SequenceModel`)
+runs over the last ``WINDOW_S``, and the frames older than ``LOOKAHEAD_S`` (they have all
+the right context the model uses) go into a streaming Viterbi decoder
+(:class:`space.decode.SequenceDecoder`, the stream's grammar). The model's silence class
+does the voice-activity detection: in noise it beat the energy detector by far
+(``benchmarks/connected.py``; at 10 dB SNR the energy detector cut words and let noise in).
 
-Every decision is taken on the stream's frame grid (blocks are counted from the
-stretch's first frame, and the audio used ends at the frame decided on), so the events do
-not depend on how the audio was cut into chunks.
+Every word the decoder makes final (all surviving hypotheses agree on it and on what
+follows) becomes a :class:`space.stream.WordEvent` (same schema as in isolated mode) at
+once, while the speaker goes on. An utterance ends after ``PAUSE_S`` of frames the model
+calls silence: the decoder finishes it (the grammar, e.g. exactly N digits, holds per
+utterance), its words go to the stream's ``sequences``, and a new utterance begins.
+Words whose mean posterior is below ``min_probability`` are dropped.
+
+Passes are taken at fixed frames counted from the start of the stream, and each uses the
+audio up to its frame only, so the events do not depend on how the audio was cut into
+chunks.
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ from .errors import AudioError, ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from .stream import StreamingRecognizer, WordEvent
 
-BLOCK_S = 0.5  # how often an open stretch is decoded: sooner events cost more passes
-WINDOW_S = 3.0  # audio the frame model sees per pass (it was trained on 2-4 s windows)
+BLOCK_S = 0.5  # how often the model runs: sooner events cost more passes
+WINDOW_S = 2.5  # audio the model sees per pass (it was trained on 2-4 s windows)
 # Frames this close to the newest audio wait for the next pass: the model looks about
-# 0.2 s ahead, so their posteriors would still change.
+# 0.2 s ahead, and its per-window normalisation wants more than that.
 LOOKAHEAD_S = 0.5
+PAUSE_S = 0.5  # silence (by the model) that ends an utterance
 WORD_MARGIN_S = 0.05  # audio kept around each word in its event (e.g. for scoring)
 
 
@@ -54,80 +57,87 @@ class SequenceMode:
         self.decoder_cfg = replace(decoder or DecoderConfig(), grammar=stream.cfg.grammar or "any")
         self.fillers = tuple(lab for lab in self.model.labels
                              if not lab.isdigit() and lab != "_silence_")
+        self.silence = self.model.labels.index("_silence_")
         fs = stream._frame / stream.sr
         self._block = max(1, int(round(BLOCK_S / fs)))
         self._window = int(round(WINDOW_S / fs))
         self._ahead = int(round(LOOKAHEAD_S / fs))
-        self._context = int(round(stream.cfg.context_ms / 1000 / fs))
+        self._pause = int(round(PAUSE_S / fs))
+        # Audio the stream must keep behind its newest frame.
+        self.keep_samples = (self._window + self._block) * stream._frame
         self.new_stream()
 
     def new_stream(self) -> None:
         """The stream was reset: time 0 again."""
-        self._reported_s = 0.0  # end of the last word reported
-        self.abort()
+        self._pushed = 0  # next stream frame to decode
+        self._new_utterance(0)
 
-    def abort(self) -> None:
-        """Forget the open stretch (stream reset, or a stretch too long to be speech)."""
-        self._dec: SequenceDecoder | None = None
-        self._origin = 0  # stream frame of the decoder's frame 0
-        self._events: list[WordEvent] = []
-
-    def step(self, start_frame: int, i: int) -> list[WordEvent]:
-        """Stream frame ``i`` of a stretch that began at ``start_frame`` was decided on."""
-        n = i - start_frame + 1
-        if n % self._block:
-            return []
-        return self._decode(start_frame, i + 1 - self._ahead, i + 1)
-
-    def close(self, a: int, b: int) -> list[WordEvent]:
-        """The stretch whose speech is samples ``[a, b)`` has ended: decode the rest."""
-        s = self.stream
-        start_frame = a // s._frame
-        events = self._decode(start_frame, None, s._next_frame)
-        stretch = self._events  # every event of the stretch, these included
-        if stretch:
-            s.sequences.append({
-                "sequence": [e.label for e in stretch], "grammar": self.decoder_cfg.grammar,
-                "start_s": round(stretch[0].start_s, 3), "end_s": round(stretch[-1].end_s, 3),
-            })
-        self.abort()
+    def advance(self, start: int, end: int) -> list[WordEvent]:
+        """Stream frames ``[start, end)`` arrived: run the passes whose frame they reach."""
+        events: list[WordEvent] = []
+        first = -(-max(start, 1) // self._block) * self._block
+        for b in range(first, end + 1, self._block):
+            if b > start:
+                events += self._pass(b, b - self._ahead)
         return events
+
+    def finish(self) -> list[WordEvent]:
+        """End of stream: decode what is left and end the utterance."""
+        end = self.stream._next_frame
+        events = self._pass(end, end) if end > self._pushed else []
+        return events + self._end_utterance()
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _decode(self, start_frame: int, upto: int | None, end: int) -> list[WordEvent]:
-        """Run the model on audio up to stream frame ``end``; push frames before ``upto``
-        (all of them, then finish, when ``upto`` is None)."""
+    def _new_utterance(self, frame: int) -> None:
+        self._dec = SequenceDecoder(self.model.labels, self.decoder_cfg, fillers=self.fillers,
+                                    top_k=self.stream.top_k)
+        self._origin = frame  # stream frame of the decoder's frame 0
+        self._events: list[WordEvent] = []
+        self._quiet = 0  # frames of silence in a row at the end of what was pushed
+        self._post: list[np.ndarray] = []
+
+    def _end_utterance(self) -> list[WordEvent]:
+        events = self._emit(self._dec.finish())
+        stretch = self._events
+        if stretch:
+            self.stream.sequences.append({
+                "sequence": [e.label for e in stretch], "grammar": self.decoder_cfg.grammar,
+                "start_s": round(stretch[0].start_s, 3), "end_s": round(stretch[-1].end_s, 3),
+            })
+        self._new_utterance(self._pushed)
+        return events
+
+    def _pass(self, end: int, upto: int) -> list[WordEvent]:
+        """Run the model on the audio up to stream frame ``end``; decode frames before
+        ``upto``."""
         s = self.stream
         F = s._frame
-        if self._dec is None:
-            self._dec = SequenceDecoder(self.model.labels, self.decoder_cfg,
-                                        fillers=self.fillers, top_k=s.top_k)
-            first = max(-(-s._buf_start // F), start_frame - self._context)
-            self._origin = first
-        dec, origin = self._dec, self._origin
-        pushed = origin + dec.n_frames  # next stream frame to push
-        stop = end if upto is None else upto
-        if stop <= pushed:
-            return [] if upto is not None else self._emit(dec.finish())
-        # The window: the newest WINDOW_S, but never starting after a frame still to push
-        # (less 1 s of left context for it).
-        lo = max(origin, min(end - self._window, pushed - 100))
-        lo = max(lo, -(-s._buf_start // F))
+        if upto <= self._pushed:
+            return []
+        lo = max(-(-s._buf_start // F), end - self._window)
         y = s._buf[lo * F - s._buf_start : end * F - s._buf_start]
         try:
             post = self.model.posteriors(y, s.sr)
-        except AudioError:
-            post = None
-        words: list[DecodedWord] = []
-        if post is not None and len(post):
-            # Model frame k of this window is centred on stream frame lo + k.
-            a, b = pushed - lo, min(stop - lo, len(post))
-            if b > a:
-                words = dec.push(post[a:b])
-        if upto is None:
-            words += dec.finish()
-        return self._emit(words)
+        except AudioError:  # e.g. digital silence
+            post = np.zeros((end - lo, len(self.model.labels)))
+            post[:, self.silence] = 1.0
+        # Model frame k of this window is centred on stream frame lo + k.
+        rows = post[self._pushed - lo : upto - lo]
+        events: list[WordEvent] = []
+        for row in rows:
+            events += self._emit(self._dec.push(row[None]))
+            self._pushed += 1
+            self._quiet = self._quiet + 1 if row[self.silence] > 0.5 else 0
+            # A pause ends the utterance; long silence alone does too (bounded memory).
+            if self._quiet >= self._pause and (self._dec.n_frames > 30 * self._block
+                                               or self._events or self._has_words()):
+                events += self._end_utterance()
+        return events
+
+    def _has_words(self) -> bool:
+        """Whether the utterance may hold a word not reported yet (not pure silence)."""
+        return self._dec.n_frames > self._quiet
 
     def _emit(self, words: list[DecodedWord]) -> list[WordEvent]:
         from .stream import WordEvent
@@ -136,16 +146,10 @@ class SequenceMode:
         sr, F = s.sr, s._frame
         events = []
         for w in words:
-            t = self.model.timed(w, self._origin * F / sr)
-            # The context before a stretch may hold the end of the last stretch's last word:
-            # a word centred inside a word already reported is not new. (A word wholly in
-            # the context is kept: a quiet word the VAD missed, e.g. "eight" in noise.)
-            if (t.start_s + t.end_s) / 2 < self._reported_s:
-                continue
             if w.probability < s.cfg.min_probability:
                 s.n_rejected += 1
                 continue
-            self._reported_s = t.end_s
+            t = self.model.timed(w, self._origin * F / sr)
             lo = max(s._buf_start, int((t.start_s - WORD_MARGIN_S) * sr))
             hi = min(s._buf_start + len(s._buf), int((t.end_s + WORD_MARGIN_S) * sr))
             events.append(WordEvent(
@@ -158,4 +162,4 @@ class SequenceMode:
         return events
 
 
-__all__ = ["BLOCK_S", "LOOKAHEAD_S", "SequenceMode", "WINDOW_S", "WORD_MARGIN_S"]
+__all__ = ["BLOCK_S", "LOOKAHEAD_S", "PAUSE_S", "SequenceMode", "WINDOW_S", "WORD_MARGIN_S"]

@@ -68,11 +68,10 @@ class StreamConfig:
     noise_reduce: bool = False  # stationary spectral gating (noisereduce) of each segment
     noise_context_s: float = 1.0  # recent non-speech audio used as the noise profile
     # Sequence mode (connected words): None keeps the isolated-word behaviour above; "any"
-    # or "digitsN" decodes every stretch of speech into words with a frame model and a
-    # Viterbi decoder (space.decode), so words said without pauses each get an event.
+    # or "digitsN" decodes the stream into words with a frame model and a Viterbi decoder
+    # (space.seqstream), so words said without pauses each get an event. The energy
+    # detector above is not used then: the frame model's silence class is the detector.
     grammar: str | None = None
-    max_stretch_s: float = 20.0  # sequence mode: longest stretch of speech decoded at once
-    context_ms: float = 1000.0  # sequence mode: audio before a stretch the frame model sees
 
     def __post_init__(self) -> None:
         if self.frame_ms <= 0 or self.start_ms < self.frame_ms:
@@ -91,8 +90,6 @@ class StreamConfig:
             from .decode import parse_grammar
 
             parse_grammar(self.grammar)
-            if self.max_stretch_s <= 0 or self.context_ms < 0:
-                raise ConfigError("max_stretch_s > 0 and context_ms >= 0 are required")
 
 
 @dataclass
@@ -138,9 +135,9 @@ class StreamingRecognizer:
         Rate of the chunks in Hz (8-96 kHz). Segments are resampled by ``audio.prepare``.
     config : StreamConfig, optional
         Keyword overrides of the defaults may be given instead (``noise_reduce=True``).
-        With ``grammar`` set ("any", "digits4"), the stream is in sequence mode: every
-        stretch of speech is decoded into words (see :mod:`space.seqmodel`), and
-        :attr:`sequences` collects one result per stretch.
+        With ``grammar`` set ("any", "digits4"), the stream is in sequence mode: it is
+        decoded into words said with or without pauses (see :mod:`space.seqstream`), and
+        :attr:`sequences` collects one result per utterance (words up to a pause).
     sequence : space.seqmodel.SequenceModel, optional
         The connected-words model for sequence mode (default: the bundled ``digitseq``).
 
@@ -179,13 +176,13 @@ class StreamingRecognizer:
         self._pre = int(round(c.pre_roll_ms / 1000 * sr))
         self._post = int(round(c.post_roll_ms / 1000 * sr))
         self._min_speech_n = int(round(c.min_speech_ms / 1000 / fs))
-        self._max_n = int(round((c.max_word_s if c.grammar is None else c.max_stretch_s) / fs))
+        self._max_n = int(round(c.max_word_s / fs))
         self._seq = None
         if c.grammar is not None:
             from .seqstream import SequenceMode
 
             self._seq = SequenceMode(self, sequence)
-            self._pre = max(self._pre, int(round(c.context_ms / 1000 * sr)))
+            self._pre = max(self._pre, self._seq.keep_samples)  # the model's window
         elif recognizer is None:
             raise ConfigError("stream: a recognizer is required unless a grammar is given")
         self._up = min(1.0, fs / c.floor_up_s)
@@ -254,6 +251,12 @@ class StreamingRecognizer:
         n_frames = (len(self._buf) - first) // F
         events: list[WordEvent] = []
         if n_frames > 0:
+            if self._seq is not None:  # sequence mode: the frame model decides, not energy
+                start = self._next_frame
+                self._next_frame += n_frames
+                events += self._seq.advance(start, self._next_frame)
+                n_frames = 0
+        if n_frames > 0:
             frames = self._buf[first : first + n_frames * F].reshape(n_frames, F)
             energy = 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
             for k in range(n_frames):
@@ -261,6 +264,8 @@ class StreamingRecognizer:
                 self._energy.append(float(energy[k]))
                 self._next_frame += 1
                 events += self._step(i, float(energy[k]))
+        if final and self._seq is not None:
+            events += self._seq.finish()
         if final and self._seg is not None:
             events += self._close(self._seg)
             self._seg = None
@@ -302,11 +307,7 @@ class StreamingRecognizer:
         if i - seg.start_frame >= self._max_n:
             self._seg = None
             self.n_rejected += 1
-            if self._seq is not None:
-                self._seq.abort()
             return self._rescan(seg.start_frame, i)
-        if self._seq is not None:  # words of a stretch that are final already
-            return self._seq.step(seg.start_frame, i)
         return []
 
     def _rescan(self, first: int, last: int) -> list[WordEvent]:
@@ -356,8 +357,6 @@ class StreamingRecognizer:
         if seg.n_speech < self._min_speech_n or n_frames > self._max_n:
             self.n_rejected += 1
             return []
-        if self._seq is not None:
-            return self._seq.close(seg.start_frame * F, (seg.last_speech_frame + 1) * F)
         a = max(0, seg.start_frame * F - self._pre)
         b = (seg.last_speech_frame + 1) * F + self._post
         y = self._buf[a - self._buf_start : b - self._buf_start]

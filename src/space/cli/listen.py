@@ -108,24 +108,24 @@ def run(args: argparse.Namespace) -> int:
             heard[0] += len(c)
             yield c
 
-    done = [0, 0]  # sequences reported; events of the next sequence reported so far
+    done = [0]  # sequences (--grammar) printed so far
 
-    def report(ev: Any) -> None:
-        _report(ev, word, args.json)
-        done[1] += 1
-        seqs = stream.sequences
-        # A stretch's events come together; its sequence follows its last event.
-        if done[0] < len(seqs) and done[1] >= len(seqs[done[0]]["sequence"]):
-            _report_sequence(seqs[done[0]], args.json)
-            done[0], done[1] = done[0] + 1, 0
+    def report(events: list[Any]) -> int:
+        for ev in events:
+            _report(ev, word, args.json)
+        # An utterance's sequence comes after its last word's event (the same call or a
+        # later one, once the pause that ends it has been heard).
+        for seq in stream.sequences[done[0]:]:
+            _report_sequence(seq, args.json)
+        done[0] = len(stream.sequences)
+        return len(events)
 
     try:
-        for ev in stream.feed(counted(chunks)):
-            n += 1
-            report(ev)
+        for chunk in counted(chunks):
+            n += report(stream.accept(chunk))
+        n += report(stream.flush())
     except KeyboardInterrupt:  # the normal way to stop listening
-        for ev in stream.flush():
-            report(ev)
+        n += report(stream.flush())
         print(file=sys.stderr)
     finally:
         if microphone is not None:
