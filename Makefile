@@ -66,7 +66,7 @@ models: setup
 	$(MAKE) references
 	@# Connected-digits frame model (README: connected words), from frames.pt's weights.
 	$(BIN)/python -m space.train_sequence --fsdd $(FSDD) --speech-commands $(SC) \
-	  --learners $(LEARNERS) --cache build/digitseq --steps STEPS \
+	  --learners $(LEARNERS) --cache build/digitseq --steps 1865 \
 	  --out src/space/models/digitseq.pt
 
 # Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD

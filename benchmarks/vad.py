@@ -1,10 +1,12 @@
-"""Voice activity detection for connected digits: the stream's energy detector vs silero-vad.
+"""Voice activity detection for connected digits: the frame model's silence vs silero-vad.
 
     PYTHONPATH=... python benchmarks/vad.py [--n 30]      (needs `pip install silero-vad`)
 
-Both feed the same connected-digits model and decoder (sequence mode, grammar ``any``):
+Both feed the same connected-digits model and decoder (grammar ``any``):
 
-* ``energy``: :class:`space.stream.StreamingRecognizer` in sequence mode, 20 ms chunks;
+* ``model``: :class:`space.stream.StreamingRecognizer` in sequence mode, 20 ms chunks: the
+  stream is decoded continuously and the model's silence class is the detector (the
+  energy detector, the third option, is measured in ``benchmarks/results/connected.md``);
 * ``silero``: silero-vad (its wheel ships the model; JIT, one thread) finds the speech
   (``get_speech_timestamps``, 250 ms minimum silence, like the stream's hangover), and each
   stretch, with 0.5 s before and 0.25 s after, is decoded by
@@ -70,7 +72,7 @@ def main() -> int:
         "learners-test": B.set_learners("test"),
     }
     rows = [f"silero-vad import + load: {load_s:.2f} s", "",
-            "| set | energy VAD WER | silero-vad WER |", "|---|---|---|"]
+            "| set | model silence (sequence mode) WER | silero-vad segments WER |", "|---|---|---|"]
     total_audio = 0.0
     for name, items in sets.items():
         e_err = s_err = words = 0

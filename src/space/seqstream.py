@@ -33,11 +33,12 @@ from .errors import AudioError, ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from .stream import StreamingRecognizer, WordEvent
 
-BLOCK_S = 0.5  # how often the model runs: sooner events cost more passes
-WINDOW_S = 2.5  # audio the model sees per pass (it was trained on 2-4 s windows)
-# Frames this close to the newest audio wait for the next pass: the model looks about
-# 0.2 s ahead, and its per-window normalisation wants more than that.
-LOOKAHEAD_S = 0.5
+BLOCK_S = 1.0  # how often the model runs: sooner events cost more passes
+WINDOW_S = 6.0  # audio the model sees per pass (trained on 2-4 s windows; longer is better)
+# Frames this close to the newest audio wait for the next pass: the model's convolutions
+# look about 0.2 s ahead, and its per-window normalisation wants more: with 0.5 s, word
+# errors at 10 dB SNR were twice those with 1 s (espeak voices, benchmarks/connected.py).
+LOOKAHEAD_S = 1.0
 PAUSE_S = 0.5  # silence (by the model) that ends an utterance
 WORD_MARGIN_S = 0.05  # audio kept around each word in its event (e.g. for scoring)
 
