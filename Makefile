@@ -8,7 +8,7 @@ SC     ?= ../shared/data/speech_commands
 LEARNERS ?= ../shared/data/speechocean762_words
 OUT    ?= out
 
-.PHONY: setup system-deps demo test test-fast models references bench lint clean
+.PHONY: setup system-deps demo test test-fast fuzz models references bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> creating $(VENV) and installing pinned dependencies (first run: a few minutes)"
@@ -51,6 +51,13 @@ test: setup system-deps
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# Long property-based fuzzing of every decoder entry point (tests/test_fuzz.py): 300 random
+# cases per property instead of make test's 8; prints the case count (also in $(OUT)/fuzz.txt).
+fuzz: setup
+	@mkdir -p $(OUT)
+	SPACE_FUZZ=long SPACE_FUZZ_REPORT=$(OUT)/fuzz.txt $(BIN)/python -m pytest -q -s \
+	  tests/test_fuzz.py
+
 # Re-train the bundled models with the recipes quoted in the README's model cards.
 models: setup
 	$(BIN)/space train --data $(FSDD) --out src/space/models/digits.pt \
@@ -58,30 +65,33 @@ models: setup
 	  --no-specaugment --epochs 12 --copies 2
 	$(BIN)/space train --data $(SC) --task 12 --out src/space/models/commands.pt \
 	  --noise-dir $(SC)/_background_noise_ --epochs 30
+	@# Frame encoder for pronunciation scoring, then its reference sets.
+	$(BIN)/space train-frames --speech-commands $(SC) --fsdd $(FSDD) \
+	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
 	@# The resumable <name>.last.pt files hold optimizer state; they are not shipped.
 	rm -f src/space/models/*.last.pt
-	@# Frame encoder for pronunciation scoring (docs/pronounce.md), then its reference sets.
-	$(BIN)/python -m space.pronounce.train_encoder --speech-commands $(SC) --fsdd $(FSDD) \
-	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
 	$(MAKE) references
 	@# Connected-digits frame model (README: connected words), from frames.pt's weights.
-	$(BIN)/python -m space.train_sequence --fsdd $(FSDD) --speech-commands $(SC) \
-	  --learners $(LEARNERS) --cache build/digitseq --steps 1865 \
+	$(BIN)/space train-sequence --fsdd $(FSDD) --speech-commands $(SC) \
+	  --learners $(LEARNERS) --cache build/digitseq --epochs 75 \
 	  --out src/space/models/digitseq.pt
+	rm -f src/space/models/digitseq.last.pt
 
 # Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
 references: setup
 	find src/space/references -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
-	$(BIN)/space references build --data $(FSDD) --out src/space/references --k 5
-	$(BIN)/space references build --data $(SC) --out src/space/references --k 5
+	$(BIN)/space references build --data $(FSDD) --out src/space/references --per-word 5
+	$(BIN)/space references build --data $(SC) --out src/space/references --per-word 5
 
 bench: setup
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/accuracy.py
 
+# ruff (style, imports, bugs) and mypy (types at module boundaries; settings in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

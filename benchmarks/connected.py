@@ -7,13 +7,13 @@ Sets (every voice here is one the shipped models did not train on, except where 
 
 * ``espeak``: sequences of 3-7 digits joined from isolated espeak-ng clips of the voices
   ``benchmarks/stream.py`` uses (en-us, en-gb, en-gb-scotland, en-us+f3, en-gb+f2, en+m3,
-  en-029, en-us+m7; 130 and 170 words/min). ``space.train_sequence`` trains on other
-  espeak accents and variants only. Built by :func:`space.connected.build`: 0-200 ms gaps
+  en-029, en-us+m7; 130 and 170 words/min). ``space.recognize.train_sequence`` trains on other
+  espeak accents and variants only. Built by :func:`space.recognize.connected.build`: 0-200 ms gaps
   or up to 50 ms overlaps, +-4 dB per word.
 * ``said``: espeak-ng saying the whole digit string at once (its own coarticulation, no
   pauses), the same voices.
 * ``fsdd``: sequences from FSDD's held-out speakers theo and george, official test clips
-  (index 0-4). ``space.train_sequence`` never sees these speakers; the frame encoder it
+  (index 0-4). ``space.recognize.train_sequence`` never sees these speakers; the frame encoder it
   starts from (and the ``digits`` model) did see their clips 5-49.
 * ``learners``: speechocean762's digit-only utterances (Mandarin-L1 learners, many of them
   children; ``../shared/data/speechocean762_words/utts``), as recorded, no added noise.
@@ -88,7 +88,7 @@ def random_digits(rng: np.random.Generator) -> list[str]:
 def set_joined(voices: dict[str, dict[str, list[np.ndarray]]], n: int, seed: int
                ) -> list[tuple[np.ndarray, list[str], float]]:
     """n recordings (audio, digits, speech RMS), each from one voice's isolated clips."""
-    from space import connected
+    from space.recognize import connected
 
     rng = np.random.default_rng(seed)
     names = sorted(voices)
@@ -104,7 +104,7 @@ def set_joined(voices: dict[str, dict[str, list[np.ndarray]]], n: int, seed: int
 
 
 def espeak_voices() -> dict[str, dict[str, list[np.ndarray]]]:
-    from space import connected
+    from space.recognize import connected
 
     out = {}
     for v in VOICES:
@@ -115,7 +115,7 @@ def espeak_voices() -> dict[str, dict[str, list[np.ndarray]]]:
 
 
 def fsdd_voices() -> dict[str, dict[str, list[np.ndarray]]]:
-    from space import connected
+    from space.recognize import connected
 
     out: dict[str, dict[str, list[np.ndarray]]] = {}
     for p in sorted(FSDD.glob("*.wav")):
@@ -126,7 +126,8 @@ def fsdd_voices() -> dict[str, dict[str, list[np.ndarray]]]:
 
 
 def set_said(n: int, seed: int) -> list[tuple[np.ndarray, list[str], float]]:
-    from space import audio, connected
+    from space import audio
+    from space.recognize import connected
 
     rng = np.random.default_rng(seed)
     out = []
@@ -158,7 +159,7 @@ def set_learners(part: str = "all") -> list[tuple[np.ndarray, list[str], float]]
 
 
 def with_noise(items, snr: float | None, seed: int):
-    from space import connected
+    from space.recognize import connected
 
     if snr is None:
         return items
@@ -170,7 +171,7 @@ def with_noise(items, snr: float | None, seed: int):
 def make_system(name: str, n_words: int):
     """A function audio -> (digits, processing seconds) for a system name."""
     import space
-    from space.stream import StreamingRecognizer
+    from space.recognize.stream import StreamingRecognizer
 
     if name == "isolated":
         model = space.load_model("digits")
@@ -178,7 +179,7 @@ def make_system(name: str, n_words: int):
         def build():
             return StreamingRecognizer(model, sr=SR)
     else:
-        from space.seqmodel import load_sequence_model
+        from space.recognize.seqmodel import load_sequence_model
 
         seq = load_sequence_model(SEQ_MODEL)
         grammar = f"digits{n_words}" if name == "sequence-n" else "any"
@@ -243,7 +244,7 @@ def main() -> int:
 
     import torch
 
-    from space.connected import word_errors
+    from space.recognize.connected import word_errors
 
     torch.set_num_threads(1)
     snrs = [None if s == "clean" else float(s) for s in args.snr.split(",")]

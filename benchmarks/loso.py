@@ -23,7 +23,9 @@ DEFAULT_NOISE = ROOT.parent / "shared" / "data" / "speech_commands" / "_backgrou
 def run_loso(data: str, speakers: list[str], keep: str | None = None, **train_kwargs) -> list[dict]:
     """Train with each speaker held out in turn; one row (accuracy, clips, seconds) per speaker.
 
-    ``keep``: a folder to keep the checkpoints in (``<speaker>.pt``), for error analysis."""
+    ``train_kwargs``: :func:`space.api.train_model`'s config objects (``train``, ``model``,
+    ``features``). ``keep``: a folder to keep the checkpoints in (``<speaker>.pt``), for
+    error analysis."""
     from space.api import train_model
 
     rows = []
@@ -38,6 +40,18 @@ def run_loso(data: str, speakers: list[str], keep: str | None = None, **train_kw
                          "train_s": round(time.time() - t0, 1)})
             print(f"  {spk:>10}: {s['test_acc']:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
     return rows
+
+
+def recipe(*, epochs: int = 12, copies: int = 1, noise_dir: str | None = None,
+           without: tuple[str, ...] = (), seed: int = 0, **augment) -> dict:
+    """``train_model`` keyword arguments for the digits recipe with the named augmentation
+    stages off (``AugmentConfig.without``) and ``augment`` fields changed."""
+    from dataclasses import replace
+
+    from space.config import AugmentConfig, TrainConfig
+
+    aug = replace(AugmentConfig(noise_dir=noise_dir).without(*without), **augment)
+    return {"train": TrainConfig(epochs=epochs, copies=copies, seed=seed, augment=aug)}
 
 
 def main() -> int:
@@ -66,13 +80,22 @@ def main() -> int:
         print(f"FSDD not found at {args.data}", file=sys.stderr)
         return 2
     speakers = args.speakers.split(",") if args.speakers else fsdd_speakers(args.data)
+    without = [s for s in ("speed", "colour", "specaugment", "shift", "noise")
+               if getattr(args, f"no_{s}")]
+    if args.no_augment:
+        without = ["speed", "colour", "shift", "gain", "noise", "specaugment"]
+    noise = {}
+    if args.snr and not args.no_augment:
+        noise["snr_db"] = tuple(float(v) for v in args.snr.split(","))
+    if args.p_noise is not None and not args.no_augment:
+        noise["p_noise"] = args.p_noise
+    from space.config import ModelConfig
+
     rows = run_loso(
-        args.data, speakers, keep=args.keep, epochs=args.epochs, copies=args.copies,
-        channels=tuple(int(c) for c in args.channels.split(",")),
-        noise_dir=None if args.no_noise else args.noise_dir, augment=not args.no_augment,
-        speed=not args.no_speed, colour=not args.no_colour,
-        specaugment=not args.no_specaugment, shift=not args.no_shift, p_noise=args.p_noise,
-        snr_db=tuple(float(v) for v in args.snr.split(",")) if args.snr else None,
+        args.data, speakers, keep=args.keep,
+        model=ModelConfig(channels=tuple(int(c) for c in args.channels.split(","))),
+        **recipe(epochs=args.epochs, copies=args.copies, noise_dir=args.noise_dir,
+                 without=tuple(without), **noise),
     )
     mean = sum(r["accuracy"] for r in rows) / len(rows)
     flags = " ".join(a for a in sys.argv[1:] if a.startswith("--no")) or "full recipe"

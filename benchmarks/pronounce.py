@@ -27,12 +27,12 @@ import torch
 from space import audio
 from space.data import speech_commands_splits
 from space.data.readers import SC_COMMANDS
+from space.pronounce.align import dtw_frames, frames
 from space.pronounce.calibrate import band, calibrate
-from space.pronounce.encoder import Featurizer, Utterance, bundled_encoder_path, load_encoder
+from space.pronounce.distance import match, set_distances, within_set
+from space.pronounce.frames import Featurizer, Utterance, bundled_encoder_path, load_encoder
 from space.pronounce.medoids import medoids, pairwise
-from space.pronounce.score import match, set_distances, within_set
 from space.pronounce.segments import worst_segments
-from space.pronounce.sequence import dtw_frames, frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SC = ROOT.parent / "shared" / "data" / "speech_commands"
@@ -264,8 +264,8 @@ def bench_speed(clips: list[Clip] | None, n_pairs: int = 30) -> None:
     from fastdtw import fastdtw
     from scipy.spatial.distance import cosine
 
-    from space.features import log_mel
-    from space.pronounce.encoder import DEFAULT_FEATURES
+    from space.audio.features import log_mel
+    from space.pronounce.frames import DEFAULT_FEATURES
 
     rng = np.random.default_rng(0)
     pairs = []
@@ -291,7 +291,7 @@ def bench_speed(clips: list[Clip] | None, n_pairs: int = 30) -> None:
         t = time.perf_counter()
         _, path = fastdtw(X.T, Y.T, dist=cosine)
         fd_times.append(time.perf_counter() - t)
-        exact = dtw_frames(frames(X), frames(Y))[0]
+        exact = dtw_frames(frames(X), frames(Y))
         C = 1 - frames(X) @ frames(Y).T
         approx = float(sum(C[i, j] for i, j in path))
         off.append(approx > exact.total * (1 + 1e-4))
@@ -309,7 +309,7 @@ def bench_speed(clips: list[Clip] | None, n_pairs: int = 30) -> None:
 
 
 def bench_pairs(utts: list[Utterance]) -> None:
-    from space.pronounce.sequence import distances, pack
+    from space.pronounce.align import distances, pack
 
     p = pack([u.frames for u in utts])
     i, j = np.triu_indices(len(utts), k=1)
@@ -396,7 +396,7 @@ def main() -> int:
         embed(feat, test[:200])
         bench_pairs([c.utt for c in test[:200]])
     if "latency" in only:
-        from space.pronounce.references import reference_paths
+        from space.pronounce.refsets import reference_paths
 
         try:
             attempt = str(reference_paths("7")[0])

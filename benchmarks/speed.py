@@ -1,41 +1,88 @@
-"""Speed and memory of recognition: one clip from a file (1 thread), batch throughput,
-peak RSS of `space predict` on one file, and the shipped model's training time.
+"""Speed of recognition and scoring, PyTorch and ONNX Runtime side by side in one run:
+one clip from a file (1 thread), batch throughput from files (2 threads), a warm
+``space.score`` without the picture (1 thread), peak RSS and wall time of ``space predict``.
 
-    python benchmarks/speed.py [--model digits] [--repeats 200]
+    python benchmarks/speed.py [--model digits] [--repeats 200] [--out benchmarks/results/speed.md]
 
-Medians over many runs after warm-up; the machine is shared, so read ratios and medians.
+Each measure runs the two engines in alternating rounds (so a burst of load from other
+programs hits both), reports the median of every run and the ratio torch / onnx. The CPU
+model, core count and load average are printed with the table: on a shared machine the
+ratios mean more than the absolute numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from _timing import timed_ms
+from _machine import describe
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINES = ("torch", "onnx")
 
 
-def median_ms(fn, repeats: int) -> float:
-    return timed_ms(fn, n=repeats)[0]
+def interleaved(fns: dict[str, Callable[[], object]], *, n: int, rounds: int = 5,
+                warmup: int = 5) -> dict[str, float]:
+    """Median seconds per call of each function, timed in ``rounds`` alternating blocks."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    per = max(1, n // rounds)
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            for _ in range(per):
+                t = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def rss_and_wall(model: str, clip: Path, engine: str) -> tuple[float, float]:
+    """Median peak RSS (MB) and wall time (s) of `space predict` on one file, 3 runs."""
+    env = {**os.environ, "SPACE_ENGINE": engine}
+    rss, wall = [], []
+    for _ in range(3):
+        code = ("import resource,subprocess,sys,time;t=time.perf_counter();"
+                f"subprocess.run([sys.executable,'-m','space','predict','--model',{model!r},"
+                f"{str(clip)!r}],stdout=subprocess.DEVNULL,check=True);"
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+                "time.perf_counter()-t)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env=env)
+        r, w = out.stdout.split()
+        rss.append(int(r) / 1024)
+        wall.append(float(w))
+    return statistics.median(rss), statistics.median(wall)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="digits")
     ap.add_argument("--repeats", type=int, default=200)
+    ap.add_argument("--word", default="7", help="word for the space.score measure")
+    ap.add_argument("--out", help="also write the markdown table to this file")
     args = ap.parse_args()
 
     import torch
 
-    from space import checkpoint
-    from space.recognize import load_model, resolve_model
+    from space import audio, pronounce
+    from space.pronounce import frames as frames_mod
+    from space.pronounce.frames import Featurizer, bundled_encoder_path, load_encoder
+    from space.recognize import load_model
+    from space.recognize.registry import ModelRegistry
 
+    before = describe()
     rng = np.random.default_rng(0)
     tmp = Path(tempfile.mkdtemp())
     t = np.arange(16000) / 16000
@@ -45,57 +92,94 @@ def main() -> int:
     clip8 = tmp / "clip8.wav"
     sf.write(clip8, y[::2].astype(np.float32), 8000)
 
-    rec = load_model(args.model)
-    rows = []
     torch.set_num_threads(1)
-    one = median_ms(lambda: rec.predict(clip), args.repeats)
-    rows.append(("predict one 1-s clip from a 16 kHz file, 1 thread", f"{one:.2f} ms", "<= 5 ms"))
-    one8 = median_ms(lambda: rec.predict(clip8), args.repeats)
-    rows.append(("predict one 1-s clip from an 8 kHz file, 1 thread", f"{one8:.2f} ms", "<= 5 ms"))
-    win = rec.prepare(clip)
-    model_only = median_ms(lambda: rec.probabilities(win[None]), args.repeats)
-    rows.append(("  of which the model (features + CNN)", f"{model_only:.2f} ms", ""))
+    recs = {e: load_model(args.model, engine=e) for e in ENGINES}
+    rows: list[tuple[str, dict[str, float], str, str]] = []  # name, per engine, unit, target
 
-    torch.set_num_threads(2)
+    def ms(name: str, fns: dict[str, Callable[[], object]], target: str, n: int) -> None:
+        med = interleaved(fns, n=n)
+        rows.append((name, {k: 1000 * v for k, v in med.items()}, "ms", target))
+        print(f"{name}: " + ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in med.items()),
+              flush=True)
+
+    ms("predict one 1-s clip from a 16 kHz file, 1 thread",
+       {e: (lambda r=r: r.predict(clip)) for e, r in recs.items()}, "<= 3 ms", args.repeats)
+    ms("predict one 1-s clip from an 8 kHz file, 1 thread",
+       {e: (lambda r=r: r.predict(clip8)) for e, r in recs.items()}, "", args.repeats)
+    win = recs["onnx"].prepare(clip)[None]
+    ms("  of which the model (features + CNN)",
+       {e: (lambda r=r: r.probabilities(win)) for e, r in recs.items()}, "", args.repeats)
+
+    # Batch: 2 threads for each engine.
+    for r in recs.values():
+        r.set_threads(2)
     files = [clip] * 512
-    rates = []
+    thr: dict[str, list[float]] = {e: [] for e in ENGINES}
+    wins = np.stack([win[0]] * 256)
+    mthr: dict[str, list[float]] = {e: [] for e in ENGINES}
     for _ in range(3):
-        t0 = time.perf_counter()
-        n = sum(1 for _ in rec.predict_many(files, batch_size=128))
-        rates.append(n / (time.perf_counter() - t0))
+        for e, r in recs.items():
+            t0 = time.perf_counter()
+            n = sum(1 for _ in r.predict_many(files, batch_size=128))
+            thr[e].append(n / (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            r.probabilities(wins)
+            mthr[e].append(256 / (time.perf_counter() - t0))
     rows.append(("batch throughput from files (2 threads, batch 128)",
-                 f"{statistics.median(rates):.0f} clips/s", ">= 500 clips/s"))
-    wins = np.stack([win] * 256)
-    rates = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        rec.probabilities(wins)
-        rates.append(256 / (time.perf_counter() - t0))
-    rows.append(("  model only on prepared windows", f"{statistics.median(rates):.0f} clips/s", ""))
+                 {e: statistics.median(v) for e, v in thr.items()}, "clips/s", ">= 600 clips/s"))
+    rows.append(("  model only on prepared windows (2 threads)",
+                 {e: statistics.median(v) for e, v in mthr.items()}, "clips/s", ""))
+    print("batch:", {e: round(statistics.median(v)) for e, v in thr.items()}, flush=True)
+    for r in recs.values():
+        r.set_threads(1)
+    torch.set_num_threads(1)
 
-    rss = []
-    for _ in range(3):
-        code = ("import resource,subprocess,sys;"
-                f"subprocess.run([sys.executable,'-m','space','predict','--model',{args.model!r},{str(clip)!r}],"
-                "stdout=subprocess.DEVNULL,check=True);"
-                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        rss.append(int(out.stdout.strip()) / 1024)
-    rows.append(("peak RSS of `space predict` on one file", f"{statistics.median(rss):.0f} MB",
-                 "<= 400 MB"))
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "space", "predict", "--model", args.model, str(clip)],
-                   stdout=subprocess.DEVNULL, check=True)
+    # Warm space.score (no picture): the frame encoder and the recogniser on each engine.
+    if bundled_encoder_path().is_file():
+        ck = load_encoder(bundled_encoder_path())
+        feats = {e: Featurizer(ck, engine=e) for e in ENGINES}
+        registries = {e: ModelRegistry({args.model: recs[e]}) for e in ENGINES}
+        attempt = ROOT / "examples" / "7_seven_espeak_male.wav"
+        ya, sra = audio.load(attempt)
+
+        def scorer(e: str) -> Callable[[], object]:
+            def run() -> object:
+                # The process-wide featurizer is swapped per engine and the word check uses
+                # that engine's recogniser; the reference set is shared (its frames agree to
+                # 1e-6 between engines).
+                frames_mod._default = feats[e]
+                return pronounce.score(ya, word=args.word, sr=sra, models=registries[e])
+            return run
+
+        ms(f"warm space.score of a 1-s attempt ('{args.word}'), no picture, 1 thread",
+           {e: scorer(e) for e in ENGINES}, "<= 8 ms", max(50, args.repeats // 2))
+        ms("  of which the frame encoder (log-mel + encoder)",
+           {e: (lambda f=f: f(ya, sra)) for e, f in feats.items()}, "", args.repeats)
+
+    res = {e: rss_and_wall(args.model, clip, e) for e in ENGINES}
+    rows.append(("peak RSS of `space predict` on one file", {e: v[0] for e, v in res.items()},
+                 "MB", "<= 400 MB"))
     rows.append(("wall time of that command (start-up included)",
-                 f"{time.perf_counter() - t0:.2f} s", ""))
-    meta = checkpoint.load(resolve_model(args.model)).meta
-    if "train_s" in meta:
-        rows.append((f"training the shipped `{args.model}` model (recorded at training)",
-                     f"{meta['train_s'] / 60:.1f} min", "<= 5 min"))
-    print(f"\nSpeed of `{args.model}` on this machine ({torch.get_num_threads()} threads max)")
-    print("| measure | median | target |\n|---|---|---|")
-    for name, val, target in rows:
-        print(f"| {name} | {val} | {target} |")
+                 {e: v[1] for e, v in res.items()}, "s", ""))
+
+    after = describe()
+    lines = [f"### Speed of `{args.model}`: PyTorch and ONNX Runtime side by side", "",
+             f"- before: {before}", f"- after: {after}", "",
+             "| measure | torch | onnx | torch / onnx | target |", "|---|---|---|---|---|"]
+    for name, v, unit, target in rows:
+        # For rates the ratio is onnx / torch, so > 1 always means onnx is better.
+        ratio = v["onnx"] / v["torch"] if unit in ("clips/s",) else v["torch"] / v["onnx"]
+        digits = 2 if unit in ("ms", "s") else 0
+        a, b = (f"{v[e]:.{digits}f} {unit}" for e in ("torch", "onnx"))
+        lines.append(f"| {name} | {a} | {b} | {ratio:.2f}x | {target} |")
+    lines.append("")
+    lines.append("Medians; ratios > 1 mean ONNX Runtime is faster (for clips/s: onnx / torch). "
+                 "Memory: lower is better; the RSS ratio is torch / onnx too.")
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
     return 0
 
 

@@ -8,7 +8,7 @@ What it does, in one run (numbers side by side, medians and ratios):
   random gain (-6..+3 dB) per word, with continuous background noise from Speech Commands'
   ``_background_noise_`` (cycled, random offsets) at the given SNR (speech-active RMS over
   noise RMS), and a known truth: (label, start, end) per word;
-* feeds each recording through :class:`space.stream.StreamingRecognizer` in 20 ms chunks
+* feeds each recording through :class:`space.recognize.stream.StreamingRecognizer` in 20 ms chunks
   (what a microphone callback delivers), with and without noise suppression, at 16 kHz
   and at 48 kHz (a browser or laptop microphone);
 * per word: processing latency = wall time of the ``accept()`` call that returned its event
@@ -56,7 +56,7 @@ COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go
 
 
 def load16(path: Path) -> np.ndarray:
-    from space.audio import load
+    from space.audio.load import load
 
     return load(path, sr=SR, max_duration_s=None)[0]
 
@@ -141,7 +141,7 @@ def build_recording(clips: list[tuple[str, np.ndarray]], snr_db: float | None, s
 
 def run_stream(rec_model, y: np.ndarray, sr: int, *, chunk_ms: float = 20.0, **cfg):
     """Feed y in chunks; return events with per-event processing latency, and total time."""
-    from space.stream import StreamingRecognizer
+    from space.recognize.stream import StreamingRecognizer
 
     s = StreamingRecognizer(rec_model, sr=sr, **cfg)
     n = max(1, int(round(chunk_ms / 1000 * sr)))
@@ -185,7 +185,7 @@ def score_events(events, truth) -> dict[str, int]:
 
 
 def resample(y: np.ndarray, sr: int) -> np.ndarray:
-    from space.audio import resample as rs
+    from space.audio.load import resample as rs
 
     return y if sr == SR else rs(y, SR, sr)
 

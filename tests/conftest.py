@@ -77,10 +77,11 @@ def synthetic_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_model(synthetic_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small model trained on the synthetic data set (a few seconds)."""
     from space.api import train_model
+    from space.config import ModelConfig, TrainConfig
 
     out = tmp_path_factory.mktemp("model") / "synth.pt"
-    train_model(synthetic_dataset, out, epochs=6, batch_size=16, channels=(8, 16, 32),
-                progress=False, lr=5e-3)
+    train_model(synthetic_dataset, out, train=TrainConfig(epochs=6, batch_size=16, lr=5e-3),
+                model=ModelConfig(channels=(8, 16, 32)), progress=False)
     return out
 
 

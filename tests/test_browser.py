@@ -37,6 +37,15 @@ FLAGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 
+# Distinct colours on the feedback canvas (a blank or one-colour canvas has 1 or 2).
+CANVAS_COLOURS = """() => {
+  const c = document.getElementById('picture');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const seen = new Set();
+  for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+  return seen.size;
+}"""
+
 pytestmark = [
     needs_fsdd,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt install chromium)"),
@@ -45,7 +54,7 @@ pytestmark = [
 
 def _digits_model():
     from space.errors import ModelError
-    from space.recognize import load_model
+    from space.recognize.recognizer import load_model
 
     try:
         return load_model("digits")
@@ -148,13 +157,14 @@ def test_record_a_digit_in_chromium(server: str, fake_mic, tmp_path: Path) -> No
             page.wait_for_timeout(2500)  # the fake microphone plays the word (1.0-1.6 s)
             page.click("#record")
             page.wait_for_selector("#result:not([hidden])", timeout=30_000)
-            page.wait_for_function("document.getElementById('picture').naturalWidth > 0",
+            page.wait_for_function("Number(document.getElementById('picture').dataset.drawn) > 0",
                                    timeout=30_000)
             heard = page.inner_text("#heard")
             score = page.inner_text("#score")
             band = page.inner_text("#band").strip().lower()
             status = page.inner_text("#status")
-            width = page.evaluate("document.getElementById('picture').naturalWidth")
+            width = page.evaluate("document.getElementById('picture').width")
+            colours = page.evaluate(CANVAS_COLOURS)
             segments = page.locator("#segments li").count()
             attempt_src = page.get_attribute("#attempt-audio", "src")
             ref_src = page.get_attribute("#ref-audio", "src")
@@ -169,6 +179,41 @@ def test_record_a_digit_in_chromium(server: str, fake_mic, tmp_path: Path) -> No
     assert score.isdigit() and 0 <= int(score) <= 100
     assert band in {"excellent", "good", "fair", "poor"}
     assert "Done" in status
-    assert width > 400  # the feedback picture arrived and decoded
+    assert width > 400 and colours > 100  # the page drew the feedback picture
     assert segments >= 1
     assert attempt_src.startswith("blob:") and ref_src.startswith(f"/api/references/{DIGIT}/")
+
+
+def test_page_draws_feedback_from_json(server: str, tmp_path: Path) -> None:
+    """An uploaded example clip: the page asks /api/score without the PNG and draws the
+    picture itself on the canvas, from the JSON's ``drawing`` (non-blank, many colours)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (dev extra)")
+    clip = ROOT / "examples" / "7_seven_espeak_male.wav"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            bodies: list[str] = []
+            page.on("request", lambda r: bodies.append(r.post_data or "")
+                    if r.url.endswith("/api/score") else None)
+            page.goto(f"{server}/?word={DIGIT}")
+            page.wait_for_function("!document.getElementById('record').disabled")
+            assert page.evaluate("Number(document.getElementById('picture').dataset.drawn || 0)"
+                                 ) == 0
+            page.set_input_files("#file", str(clip))
+            page.wait_for_function("Number(document.getElementById('picture').dataset.drawn) > 0",
+                                   timeout=30_000)
+            colours = page.evaluate(CANVAS_COLOURS)
+            size = page.evaluate("[document.getElementById('picture').width, "
+                                 "document.getElementById('picture').height]")
+            segments = page.locator("#segments li").count()
+        finally:
+            browser.close()
+    assert errors == []
+    assert len(bodies) == 1 and 'name="plot"' not in bodies[0]  # no PNG asked for
+    assert size[0] > 400 and size[1] > 200
+    assert colours > 100  # spectrograms (a colour map), lines and shading, not a blank canvas
+    assert segments >= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from space.recognize import load_model
+from space.recognize.recognizer import load_model
 
 from .conftest import FSDD, ROOT, needs_fsdd
 

@@ -2,11 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from space import checkpoint
 from space.config import FeatureConfig, ModelConfig
 from space.errors import ModelError
-from space.model import SpaceModel
-from space.recognize import Recognizer, load_model
+from space.recognize import checkpoint
+from space.recognize.model import SpaceModel
+from space.recognize.recognizer import Recognizer, load_model
+
+from .conftest import word_like
 
 
 def _ckpt():
@@ -79,7 +81,7 @@ def test_missing_model_names_the_choices(tmp_path):
 def test_prediction_uses_stored_feature_config(tmp_path):
     ck = _ckpt()
     rec = Recognizer(ck)
-    y = np.random.default_rng(0).normal(0, 0.1, 8000).astype(np.float32)
+    y = word_like(0, 8000, np.random.default_rng(0))  # (plain noise is refused: no speech)
     p8 = rec.predict(y, sr=8000)
     assert p8.label in ck.labels and 0 <= p8.probability <= 1
     assert abs(sum(p for _, p in rec.predict(y, sr=8000, top_k=3).top_k) - 1) < 1e-5

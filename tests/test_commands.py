@@ -14,7 +14,7 @@ from space.api import load_splits
 from space.cli import main
 from space.data.commands import NOISE_RANGES, all_words_splits, command_splits, task_splits
 from space.data.readers import SC_COMMANDS, SILENCE, UNKNOWN
-from space.errors import ConfigError, DataError
+from space.errors import DataError, UsageError
 
 from .conftest import FSDD, SPEECH_COMMANDS, needs_fsdd, needs_speech_commands
 
@@ -152,9 +152,9 @@ def test_all_words_label_without_training_clips(tmp_path):
 def test_task_needs_speech_commands_data(tmp_path, capsys):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    with pytest.raises(ConfigError, match="--task is for Speech Commands data"):
+    with pytest.raises(UsageError, match="--task is for Speech Commands data"):
         load_splits(tmp_path, task="12")
-    with pytest.raises(ConfigError, match="--task must be one of 12, all"):
+    with pytest.raises(UsageError, match="--task must be one of 12, all"):
         load_splits(tmp_path, task="35")
     rc = main(["train", "--data", str(tmp_path), "--task", "12", "--out", str(tmp_path / "m.pt")])
     err = capsys.readouterr().err.strip()
@@ -163,7 +163,7 @@ def test_task_needs_speech_commands_data(tmp_path, capsys):
 
 @needs_fsdd
 def test_task_refused_for_fsdd():
-    with pytest.raises(ConfigError, match="read as 'fsdd'"):
+    with pytest.raises(UsageError, match="read as 'fsdd'"):
         load_splits(FSDD, task="all")
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from space import checkpoint
 from space.api import evaluate_model
 from space.data.readers import SC_COMMANDS, SILENCE, UNKNOWN
+from space.recognize import checkpoint
 
 from .conftest import SPEECH_COMMANDS, needs_speech_commands
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from space.connected import frame_targets, word_errors
-from space.decode import DecoderConfig, SequenceDecoder, parse_grammar
-from space.errors import ConfigError
+from space.errors import UsageError
+from space.recognize.connected import frame_targets, word_errors
+from space.recognize.decode import DecoderConfig, SequenceDecoder, parse_grammar
 
 LABELS = ["a", "b", "_other_", "_silence_"]
 
@@ -102,7 +102,7 @@ def test_silence_only_gives_nothing() -> None:
 
 @pytest.mark.parametrize("bad", ["digits", "digits0", "digits4x", "all", "digits99"])
 def test_bad_grammar(bad: str) -> None:
-    with pytest.raises(ConfigError, match="grammar"):
+    with pytest.raises(UsageError, match="grammar"):
         DecoderConfig(grammar=bad)
 
 
@@ -112,11 +112,11 @@ def test_parse_grammar() -> None:
 
 
 def test_bad_input() -> None:
-    with pytest.raises(ConfigError, match="silence"):
+    with pytest.raises(UsageError, match="silence"):
         SequenceDecoder(["a", "b"])
-    with pytest.raises(ConfigError, match="shape"):
+    with pytest.raises(UsageError, match="shape"):
         SequenceDecoder(LABELS).push(np.zeros((3, 5)))
-    with pytest.raises(ConfigError, match="min_word_frames"):
+    with pytest.raises(UsageError, match="min_word_frames"):
         DecoderConfig(min_word_frames=0)
 
 
@@ -140,10 +140,10 @@ def test_frame_targets() -> None:
 
 
 def test_training_example_targets_follow_the_words() -> None:
-    """space.train_sequence: a built window's frame targets name its words, in order."""
+    """space.recognize.train_sequence: a built window's frame targets name its words, in order."""
     from space.config import AugmentConfig
     from space.data import Augmenter
-    from space.train_sequence import LABELS, make_example
+    from space.recognize.train_sequence import LABELS, make_example
 
     sr, hop = 16000, 160
     rng = np.random.default_rng(0)
@@ -167,3 +167,41 @@ def test_training_example_targets_follow_the_words() -> None:
         assert all(len(r) >= 20 for r in runs if r[0] != sil)
         seen += sum(r[0] != sil for r in runs)
     assert seen >= 20
+
+
+def test_sequence_model_trains_through_fit(tmp_path) -> None:
+    """space train-sequence's task: the one loop (fit) writes a frame-encoder checkpoint with
+    the 12 sequence labels that SequenceModel loads, plus a resumable .last.pt."""
+    from dataclasses import replace
+
+    import torch
+
+    from space.config import SEQUENCE_TRAIN, AugmentConfig
+    from space.recognize.seqmodel import SequenceModel
+    from space.recognize.train import fit, last_path
+    from space.recognize.train_sequence import LABELS, STEPS_PER_EPOCH, sequence_task
+
+    sr = 16000
+    t = np.arange(int(0.3 * sr)) / sr
+    clips = [(str(d), (0.3 * np.sin(2 * np.pi * (300 + 100 * d) * t)).astype(np.float32))
+             for d in range(10)]
+    pool = {"voices": {"fsdd-x": clips}, "by_kind": {"fsdd": ["fsdd-x"]}}
+    cfg = replace(SEQUENCE_TRAIN, epochs=1, batch_size=2, augment=AugmentConfig.none())
+    tasks = []
+
+    def make():
+        tasks.append(sequence_task(pool, cfg, warm_start=False))
+        return tasks[-1]
+
+    out = tmp_path / "seq.pt"
+    meta = fit(make, cfg, out, progress=False, log=lambda m: None)
+    assert meta is not None and len(meta["history"]) == 1
+    assert len(tasks[0].train_set) == STEPS_PER_EPOCH * 2
+    model = SequenceModel(out)
+    assert model.labels == LABELS
+    for k, v in tasks[0].model.state_dict().items():
+        assert torch.equal(model.encoder.state_dict()[k], v)
+    post = model.posteriors(np.zeros(sr, np.float32), sr)
+    assert post.shape == (sr // 160 + 1, len(LABELS))
+    np.testing.assert_allclose(post.sum(1), 1.0, atol=1e-5)
+    assert last_path(out).is_file()

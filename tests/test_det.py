@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from space import det
 from space.api import det_model
 from space.cli import main
 from space.data import folder_splits
 from space.data.readers import SILENCE, UNKNOWN, Example
-from space.recognize import load_model
+from space.recognize import det
+from space.recognize.recognizer import load_model
 
 from .conftest import word_like
 
@@ -96,8 +96,12 @@ def test_run_det_on_a_trained_model(tmp_path, tiny_model, synthetic_dataset):
 
 def test_cli_evaluate_det_writes_plot_and_numbers(tmp_path, tiny_model, synthetic_dataset, capsys):
     png = tmp_path / "out" / "det.png"
-    rc = main(["evaluate", str(tiny_model), "--data", str(synthetic_dataset), "--plot", "",
-               "--det", str(png), "--quiet"])
+    args = ["evaluate", str(tiny_model), "--data", str(synthetic_dataset), "--plot", "",
+            "--det", str(png), "--quiet"]
+    assert main(args) == 2  # a missing output folder is refused before any work, not created
+    assert "does not exist" in capsys.readouterr().err and not png.parent.exists()
+    png.parent.mkdir()
+    rc = main(args)
     assert rc == 0
     out = capsys.readouterr().out
     assert "DET over a" in out and "FRR at 1 FA/h" in out

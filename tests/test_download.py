@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from space import download as dl
 from space.cli import main
+from space.data import download as dl
 from space.data import fsdd_splits, speech_commands_splits
 
 
@@ -204,7 +204,7 @@ def test_checksum_mismatch_deletes_the_download(tmp_path):
     root = tmp_path / "sc"
     with Server(payload) as srv, pytest.raises(dl.DownloadError, match="checksum mismatch"):
         dl.download("speech-commands", root, url=srv.url, sha256="0" * 64, progress=False)
-    assert list(root.iterdir()) == []
+    assert not root.exists()  # the folder this run created is removed again: it is empty
 
 
 def test_archive_member_outside_the_folder_is_refused(tmp_path):

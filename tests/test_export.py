@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from space.checkpoint import load
 from space.cli import main
-from space.errors import ConfigError, ModelError
-from space.export import export_model, load_exported
-from space.recognize import bundled_model_path, load_model
+from space.errors import ModelError, SpaceError, UsageError
+from space.recognize.checkpoint import load
+from space.recognize.export import export_model, load_exported
+from space.recognize.recognizer import bundled_model_path, load_model
 
 from .conftest import SPEECH_COMMANDS, needs_speech_commands
 
@@ -107,9 +107,9 @@ def test_export_carries_labels_and_input_spec(tmp_path, tiny_model, synthetic_da
 
 
 def test_export_bad_input(tmp_path, tiny_model, capsys):
-    with pytest.raises(ConfigError, match="unknown export format 'tflite'"):
+    with pytest.raises(UsageError, match="unknown export format 'tflite'"):
         export_model(tiny_model, tmp_path / "m.tflite", fmt="tflite")
-    with pytest.raises(ConfigError, match="is a folder"):
+    with pytest.raises(SpaceError, match="is a folder"):
         export_model(tiny_model, tmp_path, fmt="onnx")
     with pytest.raises(ModelError, match="no such model file"):
         export_model(tmp_path / "missing.pt", tmp_path / "m.onnx")

@@ -2,8 +2,8 @@ import librosa
 import numpy as np
 import torch
 
+from space.audio.features import LogMel, log_mel
 from space.config import FeatureConfig
-from space.features import LogMel, log_mel
 
 from .conftest import tone
 

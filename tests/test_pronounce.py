@@ -12,9 +12,9 @@ import pytest
 import soundfile as sf
 
 from space.cli import main as cli
-from space.errors import AudioError, ConfigError, SpaceError
-from space.pronounce import ReferenceError, add_references, list_words, reference_paths, score
-from space.pronounce import sequence as seq
+from space.errors import AudioError, ReferenceSetError, SpaceError, UsageError
+from space.pronounce import add_references, list_words, reference_paths, score
+from space.pronounce import align as seq
 from space.pronounce.calibrate import Calibration, band, calibrate, equal_error_distance
 
 from .conftest import SPEECH_COMMANDS, needs_speech_commands
@@ -65,16 +65,16 @@ def test_many_pairs_equal_one_by_one():
     packed = seq.pack(seqs)
     for threads in (1, 2):
         got = seq.distances(packed, packed, pairs, threads=threads)
-        want = [seq.dtw_frames(seqs[a], seqs[b])[0].distance for a, b in pairs]
+        want = [seq.dtw_frames(seqs[a], seqs[b]).distance for a, b in pairs]
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_dtw_bad_input():
-    with pytest.raises(ConfigError, match="metric"):
+    with pytest.raises(UsageError, match="metric"):
         seq.dtw(np.ones((2, 3)), np.ones((2, 3)), metric="manhattan")
-    with pytest.raises(ConfigError, match="feature sizes differ"):
+    with pytest.raises(UsageError, match="feature sizes differ"):
         seq.dtw(np.ones((2, 3)), np.ones((3, 3)))
-    with pytest.raises(ConfigError, match="non-empty"):
+    with pytest.raises(UsageError, match="non-empty"):
         seq.dtw(np.ones((2, 0)), np.ones((2, 3)))
 
 
@@ -104,7 +104,7 @@ def test_calibrate_from_distances():
     assert equal_error_distance(np.array([1, 2, 3.0]), np.array([4, 5, 6.0])) == 3
     only_within = calibrate(within)
     assert only_within.d100 < only_within.d50 < only_within.d0
-    with pytest.raises(ConfigError):
+    with pytest.raises(UsageError):
         calibrate(np.zeros((1, 1)))
 
 
@@ -155,7 +155,7 @@ def test_noise_lowers_the_score(seven):
 
 
 def test_noise_and_tempo_factors_rise_smoothly():
-    from space.pronounce.score import noise_factor, tempo_factor
+    from space.pronounce.distance import noise_factor, tempo_factor
 
     snrs = [80, 50, 36, 27, 17, 12, 8, 0]
     f = [noise_factor(x) for x in snrs]
@@ -167,7 +167,7 @@ def test_noise_and_tempo_factors_rise_smoothly():
 
 
 def test_estimated_snr_falls_with_noise(seven):
-    from space.pronounce.encoder import estimate_snr
+    from space.pronounce.frames import estimate_snr
 
     y, sr = seven
     rng = np.random.default_rng(0)
@@ -179,10 +179,9 @@ def test_estimated_snr_falls_with_noise(seven):
 
 
 def test_frames_blend_posteriors_and_log_mels(seven):
-    from space.pronounce.encoder import Featurizer
-    from space.pronounce.score import featurizer
+    from space.pronounce.frames import Featurizer, default_featurizer
 
-    feat = featurizer()
+    feat = default_featurizer()
     if feat.encoder is None:
         pytest.skip("no bundled frame encoder")
     u = feat(*seven)
@@ -197,7 +196,9 @@ def test_frames_blend_posteriors_and_log_mels(seven):
 
 
 def test_set_distances_as_scored(seven, three):
-    from space.pronounce.score import featurizer, match, set_distances, within_set, word_reference_set
+    from space.pronounce.distance import match, set_distances, within_set
+    from space.pronounce.frames import default_featurizer as featurizer
+    from space.pronounce.reference_set import word_reference_set
 
     refs = word_reference_set("7").utterances
     att = [featurizer()(*seven), featurizer()(*three)]
@@ -209,17 +210,19 @@ def test_set_distances_as_scored(seven, three):
 
 
 def test_bundled_frames_cache_matches_the_encoder():
-    from space.pronounce.references import bundled_dir
-    from space.pronounce.score import _load_utterance, cached_frames, featurizer
+    from space.pronounce.frames import default_featurizer
+    from space.pronounce.reference_set import load_utterance, read_frames_cache
+    from space.pronounce.refsets import bundled_dir
 
     folder = bundled_dir() / "3"
     clips = reference_paths("3")
-    cached = cached_frames(folder, clips)
+    feat = default_featurizer()
+    cached = read_frames_cache(folder, clips, feat)
     assert cached is not None and len(cached) == len(clips)
-    live = _load_utterance(clips[0], None, str(clips[0]), featurizer())
+    live = load_utterance(clips[0], None, str(clips[0]), feat)
     np.testing.assert_allclose(cached[0].frames, live.frames, atol=2e-3)
     assert cached[0].speech_s == pytest.approx(live.speech_s)
-    assert cached_frames(folder, clips[:-1]) is None  # another set of clips: not used
+    assert read_frames_cache(folder, clips[:-1], feat) is None  # another set of clips: not used
 
 
 def test_wrong_word_scores_lower(seven, three):
@@ -306,13 +309,13 @@ def test_bad_input_api(seven, tmp_path):
         score(np.zeros(sr, dtype=np.float32), sr=sr, word="7")
     with pytest.raises(AudioError, match="record just the one word"):
         score(np.tile(y, 10), sr=sr, word="7")
-    with pytest.raises(ReferenceError, match="no references for word"):
+    with pytest.raises(ReferenceSetError, match="no references for word"):
         score(y, sr=sr, word="xylophone")
-    with pytest.raises(ReferenceError, match="empty"):
+    with pytest.raises(ReferenceSetError, match="empty"):
         score(y, sr=sr, references=[])
     with pytest.raises(SpaceError, match="sr"):
         score(y, word="7")
-    with pytest.raises(ConfigError, match="invalid word"):
+    with pytest.raises(UsageError, match="invalid word"):
         score(y, sr=sr, word="../../etc")
 
 
@@ -382,7 +385,7 @@ def test_add_references(seven, tmp_path, monkeypatch):
     r = score(y, sr=sr, word="seven-teacher")
     assert r.score >= 90 and r.word == "seven-teacher"
     for bad in ("../x", "a/b", ".hidden", "", "x" * 41, "a\\b", "con/../.."):
-        with pytest.raises(ConfigError):
+        with pytest.raises(UsageError):
             add_references(bad, files)
     junk = tmp_path / "junk.wav"
     junk.write_text("not audio")
@@ -394,7 +397,7 @@ def test_add_references(seven, tmp_path, monkeypatch):
 def test_references_build(synthetic_dataset, tmp_path, capsys):
     out = tmp_path / "built"
     rc = cli(["references", "build", "--data", str(synthetic_dataset), "--out", str(out),
-              "--k", "2", "--max-candidates", "12", "--quiet"])
+              "--per-word", "2", "--max-candidates", "12", "--quiet"])
     assert rc == 0
     for word in ("beep", "fall", "rise"):
         info = json.loads((out / word / "set.json").read_text())

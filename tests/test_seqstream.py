@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from space import connected
 from space.cli import main
-from space.errors import ConfigError
-from space.seqmodel import SequenceModel, bundled_sequence_path
-from space.stream import StreamConfig, StreamingRecognizer
+from space.errors import UsageError
+from space.recognize import connected
+from space.recognize.seqmodel import SequenceModel, bundled_sequence_path
+from space.recognize.stream import StreamConfig, StreamingRecognizer
 
 from .conftest import needs_espeak
 
@@ -116,9 +116,9 @@ def test_sequences_are_reported() -> None:
 
 
 def test_config_checks() -> None:
-    with pytest.raises(ConfigError, match="grammar"):
+    with pytest.raises(UsageError, match="grammar"):
         StreamConfig(grammar="digits")
-    with pytest.raises(ConfigError, match="recognizer"):
+    with pytest.raises(UsageError, match="recognizer"):
         StreamingRecognizer(None, sr=SR)
 
 

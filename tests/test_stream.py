@@ -9,9 +9,9 @@ import pytest
 import soundfile as sf
 
 from space import audio
-from space.errors import AudioError, ConfigError
-from space.recognize import load_model
-from space.stream import StreamConfig, StreamingRecognizer, iter_file
+from space.errors import AudioError, UsageError
+from space.recognize.recognizer import load_model
+from space.recognize.stream import StreamConfig, StreamingRecognizer, iter_file
 
 from .conftest import word_like
 
@@ -192,9 +192,9 @@ def test_bad_input(model) -> None:
         s.accept(np.zeros((2, 2, 2), np.float32))
     with pytest.raises(AudioError, match="sample rate"):
         StreamingRecognizer(model, sr=4000)
-    with pytest.raises(ConfigError):
+    with pytest.raises(UsageError):
         StreamConfig(stop_db=20.0, start_db=10.0)
-    with pytest.raises(ConfigError):
+    with pytest.raises(UsageError):
         StreamConfig(post_roll_ms=500.0, hangover_ms=200.0)
     with pytest.raises(TypeError):
         StreamingRecognizer(model, sr=SR, no_such_option=1)

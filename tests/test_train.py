@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from space import checkpoint
 from space.api import evaluate_model, train_model
 from space.cli import main as cli
-from space.errors import ConfigError
-from space.recognize import load_model
+from space.config import ModelConfig, TrainConfig
+from space.errors import UsageError
+from space.recognize import checkpoint
+from space.recognize.recognizer import load_model
 
 from .conftest import word_like
+
+SMALL = ModelConfig(channels=(4, 8))  # n_classes comes from the data
 
 
 def test_trained_model_learns_the_words(tiny_model, synthetic_dataset):
@@ -43,13 +46,13 @@ def test_checkpoint_carries_configs_and_history(tiny_model):
 
 
 def test_resume_continues_where_it_stopped(synthetic_dataset, tmp_path):
-    from space.api import augment_config, load_splits
-    from space.config import ModelConfig, TrainConfig
-    from space.train import train
+    from space.api import load_splits
+    from space.config import AugmentConfig, ModelConfig, TrainConfig
+    from space.recognize.train import train
 
     sp = load_splits(synthetic_dataset)
     out = tmp_path / "r.pt"
-    cfg = TrainConfig(epochs=3, batch_size=16, augment=augment_config())
+    cfg = TrainConfig(epochs=3, batch_size=16, augment=AugmentConfig())
     mcfg = ModelConfig(n_classes=3, channels=(4, 8))
 
     def interrupt_after_epoch_2(line):
@@ -66,29 +69,29 @@ def test_resume_continues_where_it_stopped(synthetic_dataset, tmp_path):
     ck = checkpoint.load(out)
     assert [h["epoch"] for h in ck.meta["history"]] == [1, 2, 3]
     assert checkpoint.load(last).train_state["epoch"] == 2
-    with pytest.raises(ConfigError, match="planned for 3 epochs"):
+    with pytest.raises(UsageError, match="planned for 3 epochs"):
         train(sp.train, sp.val, sp.labels, out, model_cfg=mcfg,
               train_cfg=TrainConfig(epochs=5, batch_size=16), resume=last, progress=False)
 
 
 def test_resume_refuses_other_labels(synthetic_dataset, tmp_path):
     out = tmp_path / "r.pt"
-    train_model(synthetic_dataset, out, epochs=1, batch_size=16, channels=(4, 8), progress=False)
+    train_model(synthetic_dataset, out, train=TrainConfig(epochs=1, batch_size=16),
+                model=SMALL, progress=False)
     other = tmp_path / "other"
     for lab in ["x", "y"]:
         (other / lab).mkdir(parents=True)
         for i in range(6):
             sf.write(other / lab / f"{i}.wav", word_like(i % 3, 16000, np.random.default_rng(i)), 16000)
-    with pytest.raises(ConfigError, match="was trained on labels"):
-        train_model(other, tmp_path / "o.pt", epochs=2, channels=(4, 8), progress=False,
-                    resume=out.with_name("r.last.pt"))
+    with pytest.raises(UsageError, match="was trained on labels"):
+        train_model(other, tmp_path / "o.pt", train=TrainConfig(epochs=2), model=SMALL,
+                    progress=False, resume=out.with_name("r.last.pt"))
 
 
 def test_training_is_seeded(synthetic_dataset, tmp_path):
-    a = train_model(synthetic_dataset, tmp_path / "a.pt", epochs=1, batch_size=16,
-                    channels=(4, 8), progress=False)
-    b = train_model(synthetic_dataset, tmp_path / "b.pt", epochs=1, batch_size=16,
-                    channels=(4, 8), progress=False)
+    one = TrainConfig(epochs=1, batch_size=16)
+    a = train_model(synthetic_dataset, tmp_path / "a.pt", train=one, model=SMALL, progress=False)
+    b = train_model(synthetic_dataset, tmp_path / "b.pt", train=one, model=SMALL, progress=False)
     ha = checkpoint.load(tmp_path / "a.pt").meta["history"][0]["train_loss"]
     hb = checkpoint.load(tmp_path / "b.pt").meta["history"][0]["train_loss"]
     assert ha == hb and a["val_acc"] == b["val_acc"]
@@ -101,8 +104,9 @@ def test_cli_predict_json_schema(tiny_model, synthetic_dataset, capsys):
     assert len(lines) == 3
     for line, f in zip(lines, files):
         obj = json.loads(line)
-        assert set(obj) == {"file", "label", "probability", "top_k"}
+        assert set(obj) == {"file", "label", "probability", "top_k", "engine"}
         assert obj["file"] == str(f) and obj["label"] == "rise"
+        assert obj["engine"] in ("onnx", "torch")
         assert len(obj["top_k"]) == 2 and obj["top_k"][0]["label"] == "rise"
         assert obj["top_k"][0]["probability"] == obj["probability"]
 
@@ -147,13 +151,18 @@ def test_cli_train_bad_options(synthetic_dataset, tmp_path, capsys):
 
 
 def test_noise_mixing_options_reach_the_recipe():
-    from space.api import augment_config
+    from space.cli import build_parser
+    from space.cli.train import train_config
 
-    cfg = augment_config(snr_db=(0, 25), p_noise=0.9)
-    assert cfg.snr_db == (0.0, 25.0) and cfg.p_noise == 0.9
-    default = augment_config()
+    def cfg(*flags):
+        args = build_parser().parse_args(["train", "--data", "d", "--out", "o.pt", *flags])
+        return train_config(args, TrainConfig()).augment
+
+    a = cfg("--snr", "0,25", "--p-noise", "0.9")
+    assert a.snr_db == (0.0, 25.0) and a.p_noise == 0.9
+    default = cfg()
     assert default.snr_db == (5.0, 30.0) and default.p_noise == 0.8
-    assert augment_config(augment=False, snr_db=(0, 25)).p_noise == 0.0
+    assert cfg("--no-augment", "--snr", "0,25").p_noise == 0.0
 
 
 @pytest.mark.slow

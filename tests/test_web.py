@@ -15,7 +15,7 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 pytest.importorskip("httpx", reason="httpx (dev extra) is needed by FastAPI's TestClient")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from space.recognize import load_model  # noqa: E402
+from space.recognize.recognizer import load_model  # noqa: E402
 from space.web import create_app  # noqa: E402
 
 from .conftest import word_like  # noqa: E402
@@ -62,7 +62,7 @@ def client(tiny_model: Path, refs_dir: Path, monkeypatch):
 @pytest.fixture
 def attempt() -> tuple[np.ndarray, int]:
     """A 'rise' at 48 kHz, the rate a browser records at."""
-    from space.audio import resample
+    from space.audio.load import resample
 
     y = word_like(0, 16000, np.random.default_rng(9))
     return resample(y, 16000, 48000), 48000
@@ -71,6 +71,11 @@ def attempt() -> tuple[np.ndarray, int]:
 def test_health_and_page(client) -> None:
     r = client.get("/api/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+    h = r.json()
+    # The lifespan loaded everything before the first request: ready, with what runs it.
+    assert h["ready"] is True and h["engine"] in ("onnx", "torch")
+    assert h["engines"]["model:synth"] == h["engine"] and h["engines"]["frames"] in ("onnx", "torch")
+    assert h["warmup_s"] is not None and h["warmup_s"] >= 0
     page = client.get("/")
     assert page.status_code == 200 and "getUserMedia" not in page.text  # logic lives in app.js
     assert "/static/app.js" in page.text
@@ -111,7 +116,8 @@ def test_score_json_picture_and_reference_playback(client, attempt) -> None:
     assert KEYS <= set(d)
     assert d["attempt"] == "take1.wav" and d["word"] == "rise"
     assert 0 <= d["score"] <= 100 and d["band"] in {"excellent", "good", "fair", "poor"}
-    assert d["recognized"] is None  # "rise" is no shipped model's word
+    # The word check uses the server's own models (here the tiny one that knows "rise").
+    assert d["recognized"]["label"] == "rise" and d["recognized"]["matches_word"] is True
     assert d["segments"] and all(s["attempt_end_s"] > s["attempt_start_s"] for s in d["segments"])
     assert all("/" not in name for name in d["references"])  # no server paths leak
     png = base64.b64decode(d["plot_png"].split(",", 1)[1])
@@ -125,6 +131,33 @@ def test_score_json_picture_and_reference_playback(client, attempt) -> None:
     r2 = client.post("/api/score", data={"word": "RISE"},
                      files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")})
     assert "plot_png" not in r2.json() and r2.json()["score"] == d["score"]
+
+
+def test_score_carries_the_drawing(client, attempt) -> None:
+    """What the page draws from: spectrogram codes of both clips on one scale, the DTW path
+    over the attempt's and reference's frames, a cost per attempt frame, the anchors."""
+    from space.pronounce.drawing import decode_spec
+
+    y, sr = attempt
+    r = client.post("/api/score", data={"word": "rise"},
+                    files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")})
+    assert r.status_code == 200, r.text
+    d = r.json()["drawing"]
+    att, ref = d["attempt"], d["reference"]
+    for spec in (att, ref):
+        assert spec["bands"] == 40 and spec["columns"] == spec["frames"] > 10
+        assert spec["hop_s"] == pytest.approx(0.01) and spec["column_s"] == spec["hop_s"]
+        levels = decode_spec(spec, d["range"])
+        assert levels.shape == (40, spec["frames"])
+        assert d["range"][0] - 1e-9 <= levels.min() and levels.max() <= d["range"][1] + 1e-9
+        assert levels.std() > 0.1  # a spectrogram, not a constant
+    path = np.array(d["path"])
+    assert path.shape[1] == 2 and len(d["path_cost"]) == len(path)
+    assert path[0].tolist() == [0, 0] and path[-1].tolist() == [att["frames"] - 1, ref["frames"] - 1]
+    assert np.all(np.diff(path, axis=0) >= 0)  # monotone
+    assert len(d["frame_costs"]) == att["frames"] and min(d["frame_costs"]) >= 0
+    assert 0 <= d["d100"] < d["d0"]
+    assert len(r.content) < 30_000  # small: the whole answer, drawing included
 
 
 def test_a_worse_attempt_scores_lower(client, attempt) -> None:
@@ -206,12 +239,13 @@ def test_add_references_stays_in_the_folder(client, refs_dir: Path, tmp_path: Pa
     monkeypatch.setattr(tempfile, "tempdir", str(spool))
     rng = np.random.default_rng(4)
     clip = wav_bytes(word_like(2, 16000, rng), 16000)
+    clip2 = wav_bytes(word_like(2, 16000, rng), 16000)
     files = [("files", ("../../../evil name.wav", clip, "audio/wav")),
-             ("files", ("/etc/cron.d/x.wav", clip, "audio/wav"))]
+             ("files", ("/etc/cron.d/x.wav", clip2, "audio/wav"))]
     r = client.post("/api/references/beep", files=files)
     assert r.status_code == 200, r.text
     d = r.json()
-    assert d["word"] == "beep" and d["references"] == 2
+    assert d["word"] == "beep" and d["references"] == 2 and d["duplicates"] == []
     stored = sorted(p.name for p in (refs_dir / "beep").iterdir() if p.suffix == ".wav")
     assert stored == sorted(d["added"]) and all("/" not in n and ".." not in n for n in stored)
     assert list(spool.iterdir()) == []  # the upload folder is gone
@@ -240,3 +274,18 @@ def test_serve_defaults_to_loopback() -> None:
 
     args = build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1" and args.port == 8000
+
+
+def test_png_drawn_in_worker_processes(tiny_model: Path, refs_dir: Path, monkeypatch,
+                                       attempt) -> None:
+    """``png_workers``: pictures come from worker processes, the same PNG as in-thread."""
+    monkeypatch.setenv("SPACE_REFERENCES_DIR", str(refs_dir))
+    y, sr = attempt
+    app = create_app(model=str(tiny_model), png_workers=1)
+    with TestClient(app) as c:
+        r = c.post("/api/score", data={"word": "rise", "plot": "true"},
+                   files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")})
+        assert r.status_code == 200, r.text
+        png = base64.b64decode(r.json()["plot_png"].split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+        assert r.json()["drawing"]["attempt"]["frames"] > 10

@@ -17,7 +17,19 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .errors import AudioError, ConfigError, DataError, ModelError, SpaceError
+from .errors import (
+    AudioError,
+    AudioTooLongError,
+    DataError,
+    DecodeError,
+    DownloadError,
+    ModelError,
+    NoSpeechError,
+    ReferenceSetError,
+    SpaceError,
+    UnknownWordError,
+    UsageError,
+)
 
 _LAZY = {
     "AugmentConfig": "config",
@@ -29,7 +41,7 @@ _LAZY = {
     "evaluate_model": "api",
     "load_audio": ("audio", "load"),
     "load_model": "recognize",
-    "log_mel": "features",
+    "log_mel": ("audio.features", "log_mel"),
     "score": ("pronounce", "score"),
     "train_model": "api",
 }
@@ -37,10 +49,16 @@ _LAZY = {
 __all__ = sorted(
     [
         "AudioError",
-        "ConfigError",
+        "AudioTooLongError",
         "DataError",
+        "DecodeError",
+        "DownloadError",
         "ModelError",
+        "NoSpeechError",
+        "ReferenceSetError",
         "SpaceError",
+        "UnknownWordError",
+        "UsageError",
         "__version__",
         *_LAZY,
     ]

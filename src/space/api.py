@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .config import AugmentConfig, FeatureConfig, ModelConfig, TrainConfig
+from .config import FeatureConfig, ModelConfig, TrainConfig
 from .data import Splits, open_splits
-from .errors import ConfigError
+from .errors import UsageError
 
 
 def load_splits(data: str | os.PathLike, *, layout: str = "auto",
@@ -26,109 +28,105 @@ def load_splits(data: str | os.PathLike, *, layout: str = "auto",
     from .data.commands import TASKS, task_splits
 
     if task not in TASKS:
-        raise ConfigError(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
+        raise UsageError(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
     found = detect_layout(data) if layout == "auto" else layout
     if found != "speech_commands" or holdout_speaker is not None:
-        raise ConfigError(f"--task is for Speech Commands data; {data} is read as {found!r}")
+        raise UsageError(f"--task is for Speech Commands data; {data} is read as {found!r}")
     return task_splits(data, task)
 
 
-def default_feature_config(splits: Splits, **overrides: Any) -> FeatureConfig:
-    """FSDD is 8 kHz audio: its models use the band it holds (up to 4 kHz). Others: 8 kHz."""
-    fmax = 4000.0 if splits.info.get("layout") == "fsdd" else 8000.0
-    kw = {"fmax": fmax}
-    kw.update({k: v for k, v in overrides.items() if v is not None})
-    return FeatureConfig(**kw)
-
-
-def augment_config(*, noise_dir: str | None = None, augment: bool = True, speed: bool = True,
-                   colour: bool = True, specaugment: bool = True, shift: bool = True,
-                   snr_db: tuple[float, float] | None = None,
-                   p_noise: float | None = None) -> AugmentConfig:
-    """The augmentation recipe with switches for each stage (ablations, --no-* flags).
-
-    ``snr_db`` (low, high) and ``p_noise`` override the background-noise mixing."""
-    if not augment:
-        return AugmentConfig.none()
-    if noise_dir is not None and not Path(noise_dir).is_dir():
-        raise ConfigError(f"{noise_dir}: noise folder not found")
-    cfg = AugmentConfig(noise_dir=str(noise_dir) if noise_dir else None)
-    if not speed:
-        cfg = replace(cfg, p_speed=0.0)
-    if not colour:
-        cfg = replace(cfg, p_eq=0.0, p_reverb=0.0)
-    if not specaugment:
-        cfg = replace(cfg, freq_masks=0, time_masks=0)
-    if not shift:
-        cfg = replace(cfg, time_shift_s=0.0)
-    if snr_db is not None:
-        lo, hi = (float(v) for v in snr_db)
-        if not -20 <= lo <= hi <= 60:
-            raise ConfigError(f"--snr must be LOW,HIGH in dB with -20 <= LOW <= HIGH <= 60, "
-                              f"not {lo:g},{hi:g}")
-        cfg = replace(cfg, snr_db=(lo, hi))
-    if p_noise is not None:
-        if not 0 <= p_noise <= 1:
-            raise ConfigError(f"--p-noise must be a probability in [0, 1], not {p_noise:g}")
-        cfg = replace(cfg, p_noise=float(p_noise))
-    return cfg
+def default_features(layout: str) -> FeatureConfig:
+    """The feature set-up a data set of ``layout`` trains with when none is given: FSDD is
+    8 kHz audio, so its models use the band it holds (up to 4 kHz); others up to 8 kHz."""
+    return FeatureConfig(fmax=4000.0 if layout == "fsdd" else 8000.0)
 
 
 def train_model(
     data: str | os.PathLike,
     out: str | os.PathLike,
     *,
+    train: TrainConfig = TrainConfig(),
+    model: ModelConfig | None = None,
+    features: FeatureConfig | None = None,
     layout: str = "auto",
     holdout_speaker: str | None = None,
-    resume: str | os.PathLike | None = None,
-    epochs: int = 12,
-    batch_size: int = 64,
-    lr: float = 3e-3,
-    copies: int = 1,
-    seed: int = 0,
-    channels: tuple[int, ...] = (32, 64, 128, 256),
-    noise_dir: str | None = None,
-    augment: bool = True,
-    speed: bool = True,
-    colour: bool = True,
-    specaugment: bool = True,
-    shift: bool = True,
-    snr_db: tuple[float, float] | None = None,
-    p_noise: float | None = None,
-    fmax: float | None = None,
-    n_mels: int = 40,
     task: str | None = None,
+    resume: str | os.PathLike | None = None,
     progress: bool = True,
+    skip_bad: bool = False,
 ) -> dict[str, Any] | None:
-    """Train on a data set folder, write the best checkpoint to ``out``, test it.
+    """Train a recogniser on a data set folder, write the best checkpoint to ``out``, test it.
 
-    Returns a summary dict (``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``,
-    ``n_test``, ``train_s``), or ``None`` on a non-zero torchrun rank.
+    Every file of the data set is checked first (headers: :func:`space.data.scan.
+    scan_examples`). Unusable files stop the run before it starts, all of them named, or
+    with ``skip_bad`` are left out (and counted in the summary's ``skipped``).
+
+    Parameters
+    ----------
+    data : path
+        FSDD, a Speech Commands folder, or one sub-folder of clips per label.
+    out : path
+        The checkpoint to write; ``<out>.last.pt`` is the resumable latest epoch. Checked
+        before any work starts.
+    train : TrainConfig
+        Optimisation and augmentation (``train.augment``).
+    model : ModelConfig, optional
+        The CNN; its ``n_classes`` is set from the data. Default: :class:`ModelConfig`.
+    features : FeatureConfig, optional
+        The front end. Default: :func:`default_features` of the data set's layout. A
+        resumed run keeps the features it started with.
+    layout, holdout_speaker, task
+        How to read ``data`` (:func:`load_splits`).
+    resume : path, optional
+        A ``<out>.last.pt`` to continue.
+    skip_bad : bool
+        Leave unusable files out instead of refusing to start.
+
+    Returns
+    -------
+    dict or None
+        ``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``, ``n_test``, ``train_s``,
+        ``labels``, ``skipped``; ``None`` on a non-zero torchrun rank.
     """
-    from . import checkpoint as ckpt_io
-    from .evaluate import evaluate
-    from .recognize import Recognizer
-    from .train import train
+    from .io import check_output_path
+    from .recognize import checkpoint as ckpt_io
+    from .recognize.evaluate import evaluate
+    from .recognize.recognizer import Recognizer
+    from .recognize.train import last_path
+    from .recognize.train import train as fit_recognizer
 
-    if epochs < 1 or batch_size < 1 or lr <= 0 or copies < 1:
-        raise ConfigError("--epochs, --batch-size and --copies must be >= 1 and --lr > 0")
+    if not isinstance(train, TrainConfig):
+        raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
+    noise_dir = train.augment.noise_dir
+    if noise_dir is not None and not Path(noise_dir).is_dir():
+        raise UsageError(f"{noise_dir}: noise folder not found")
+    # Refuse an unwritable out now, not after the whole run (and its <out>.last.pt too).
+    out = check_output_path(out, what="--out")
+    check_output_path(last_path(out), what="--out")
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
+    splits, skipped = _drop_bad_files(splits, data, skip_bad=skip_bad)
     if not splits.train:
-        raise ConfigError(f"{data}: the training split is empty")
-    fcfg = default_feature_config(splits, fmax=fmax, n_mels=n_mels)
+        raise UsageError(f"{data}: the training split is empty")
+    fcfg = features or default_features(str(splits.info.get("layout")))
     if resume is not None:
         fcfg = ckpt_io.load(resume).feature_cfg  # resuming keeps the features it started with
-    tcfg = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, copies=copies, seed=seed,
-        augment=augment_config(noise_dir=noise_dir, augment=augment, speed=speed, colour=colour,
-                               specaugment=specaugment, shift=shift, snr_db=snr_db,
-                               p_noise=p_noise),
-    )
-    mcfg = ModelConfig(n_classes=len(splits.labels), channels=channels)
+    mcfg = replace(model or ModelConfig(), n_classes=len(splits.labels))
     t0 = time.time()
     meta = {"data": str(data), **{k: str(v) for k, v in splits.info.items()}}
-    ck = train(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg, model_cfg=mcfg,
-               train_cfg=tcfg, resume=resume, meta=meta, progress=progress)
+    try:
+        with sigterm_as_interrupt():
+            ck = fit_recognizer(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg,
+                                model_cfg=mcfg, train_cfg=train, resume=resume, meta=meta,
+                                progress=progress)
+    except KeyboardInterrupt:
+        last = last_path(out)
+        if int(os.environ.get("RANK", "0")) == 0:
+            import sys
+
+            print("\n" + (f"{last} holds the last finished epoch: continue with --resume "
+                          f"{last} (same --epochs)" if last.is_file() else
+                          "no epoch had finished: nothing to resume"), file=sys.stderr)
+        raise
     if int(os.environ.get("RANK", "0")) != 0:
         return None
     train_s = time.time() - t0
@@ -139,7 +137,57 @@ def train_model(
     ckpt_io.save(ck, out, with_train_state=False)
     return {"checkpoint": str(out), "best_epoch": ck.meta.get("best_epoch"),
             "val_acc": ck.meta.get("val_acc"), "test_acc": test_acc, "n_test": n_test,
-            "train_s": round(train_s, 1), "labels": ck.labels}
+            "train_s": round(train_s, 1), "labels": ck.labels,
+            "skipped": [{"file": b.path, "error": b.reason} for b in skipped]}
+
+
+def _drop_bad_files(splits: Splits, data: str | os.PathLike, *, skip_bad: bool
+                    ) -> tuple[Splits, list[Any]]:
+    """Scan every split's files; refuse (naming them all) or leave them out (``skip_bad``)."""
+    import sys
+    from dataclasses import replace as dc_replace
+
+    from .data.scan import describe_bad, scan_examples
+    from .errors import DataError
+
+    bad = scan_examples(splits.train + splits.val + splits.test)
+    if not bad:
+        return splits, []
+    if not skip_bad:
+        raise DataError(f"{data}: {len(bad)} unusable file(s); fix or remove them, or pass "
+                        f"--skip-bad to train without them:\n{describe_bad(bad)}")
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"skipping {len(bad)} unusable file(s) of {data}:\n{describe_bad(bad)}",
+              file=sys.stderr)
+    drop = {b.path for b in bad}
+
+    def keep(xs: list) -> list:
+        return [e for e in xs if e.path not in drop]
+
+    return dc_replace(splits, train=keep(splits.train), val=keep(splits.val),
+                      test=keep(splits.test)), bad
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, a job scheduler) stops work the way Ctrl-C does
+    (KeyboardInterrupt), so writes in flight are cleaned up (atomic writes) and the last
+    finished checkpoint stays valid. Main thread only; elsewhere a no-op."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
@@ -161,16 +209,19 @@ def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
 def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str = "auto",
                    split: str = "test", holdout_speaker: str | None = None,
                    plot: str | os.PathLike | None = None, progress: bool = False,
-                   task: str | None = None):
+                   task: str | None = None) -> tuple[Any, Path | None]:
     """Evaluate a model on a split of a data set folder; optionally write the confusion PNG.
 
     ``task``: Speech Commands task set-up (default: the one the model was trained on).
     Returns ``(Report, png_path_or_None)``.
     """
-    from . import plots
-    from .evaluate import evaluate
-    from .recognize import load_model
+    from .io import check_output_path, save_png
+    from .recognize import plots
+    from .recognize.evaluate import evaluate
+    from .recognize.recognizer import load_model
 
+    if plot:
+        check_output_path(plot, what="--plot")
     rec = load_model(model)
     task = model_task(rec, data, layout, task)
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
@@ -182,23 +233,28 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
             report.confusion, report.labels,
             title=f"{Path(str(model)).stem} on {Path(str(data)).name} ({split}): "
             f"{report.accuracy:.1%}")
-        png = plots.save(fig, plot)
+        png = save_png(fig, plot, dpi=110)
     return report, png
 
 
 def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str = "auto",
               split: str = "test", task: str | None = None,
               plot: str | os.PathLike | None = "det.png", json_out: str | os.PathLike | None = None,
-              hop_s: float = 0.1, seed: int = 0, progress: bool = False):
+              hop_s: float = 0.1, seed: int = 0, progress: bool = False) -> Any:
     """Detection-error sweep of a keyword model over a long stream made from a split.
 
     Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)
-    when given. Returns the :class:`~space.det.DetResult`.
+    when given. Returns the :class:`~space.recognize.det.DetResult`.
     """
-    from . import det
-    from .evaluate import save_json
-    from .recognize import load_model
+    from .io import check_output_path, save_json
+    from .recognize import det
+    from .recognize.recognizer import load_model
 
+    if plot:
+        check_output_path(plot, what="--det")
+        check_output_path(json_out or Path(plot).with_suffix(".json"), what="--det")
+    elif json_out:
+        check_output_path(json_out, what="--det")
     rec = load_model(model)
     task = model_task(rec, data, layout, task)
     splits = load_splits(data, layout=layout, task=task)

@@ -1,4 +1,4 @@
-"""Microphone capture (sounddevice / PortAudio) that feeds :mod:`space.stream`.
+"""Microphone capture (sounddevice / PortAudio) that feeds :mod:`space.recognize.stream`.
 
 Optional: needs ``pip install 'space-speech[mic]'`` and the PortAudio library
 (``apt install libportaudio2``). Every failure a user can meet (no PortAudio, no input

@@ -2,6 +2,9 @@
 
 Each sub-command lives in its own module with ``add_parser(subparsers)`` and a ``run(args)``;
 this module parses, dispatches, and turns the package's errors into one line and exit 2.
+Options shared by several commands are spelled once, in :mod:`space.cli._common`
+(``--model/-m``, ``--json``, ``--out/-o``, ``--quiet/-q``). A module imports nothing heavy
+at the top: `space --help` loads every one of them.
 """
 
 from __future__ import annotations
@@ -12,15 +15,16 @@ import sys
 
 from .._version import __version__
 from ..errors import SpaceError
+from ._common import use_formatter
+
+# What the command line exits with, by the type of what stopped it (most specific first).
+# Every error of the package is the user's to fix (a file, an option, a data folder): 2.
+EXIT_CODES: dict[type[BaseException], int] = {SpaceError: 2, KeyboardInterrupt: 130}
 
 # Sub-command modules, in the order `space --help` lists them.
 COMMANDS = [
     "predict", "train", "evaluate", "export", "data", "listen", "score", "references", "serve",
 ]
-
-
-class CliError(SpaceError):
-    """Bad command-line usage found after parsing (e.g. conflicting options)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
+    use_formatter(parser)
     return parser
 
 
@@ -46,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except SpaceError as e:
         print(f"space {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_CODES[SpaceError]
     except KeyboardInterrupt:
         print(f"space {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_CODES[KeyboardInterrupt]
     except BrokenPipeError:
         return 0
 

@@ -22,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", "-m", default="digits",
                    help="bundled model (digits, commands) or a checkpoint path (default: digits)")
     p.add_argument("--word", "-w", help="score each word heard against this word's references")
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder for --word (default: $SPACE_REFERENCES_DIR "
+                   "or ~/.local/share/space/references)")
     p.add_argument("--input", "-i", metavar="FILE",
                    help="stream this recording instead of the microphone")
     p.add_argument("--fast", action="store_true",
@@ -55,9 +58,9 @@ def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
 
 def run(args: argparse.Namespace) -> int:
     from .. import mic
-    from ..recognize import load_model
-    from ..stream import StreamingRecognizer, iter_file
-    from . import CliError
+    from ..errors import UsageError
+    from ..recognize.recognizer import load_model
+    from ..recognize.stream import StreamingRecognizer, iter_file
 
     if args.list_devices:
         devices = mic.input_devices()
@@ -67,19 +70,20 @@ def run(args: argparse.Namespace) -> int:
             print("no input devices found", file=sys.stderr)
         return 0
     if args.fast and not args.input:
-        raise CliError("--fast needs --input FILE (a microphone is always real time)")
+        raise UsageError("--fast needs --input FILE (a microphone is always real time)")
     if not 0 <= args.min_probability <= 1:
-        raise CliError("--min-probability must lie within 0..1")
+        raise UsageError("--min-probability must lie within 0..1")
     word = None
     if args.word:
         from .. import pronounce
 
         word = pronounce.check_word(args.word)
-        pronounce.reference_paths(word)  # fail now, not at the first word, if it has none
+        # fail now, not at the first word, if it has none
+        pronounce.reference_paths(word, args.references_dir)
     if args.grammar is not None:
-        from ..decode import parse_grammar
+        from ..recognize.decode import parse_grammar
 
-        parse_grammar(args.grammar)  # a ConfigError (bad usage) before the microphone opens
+        parse_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
         rec = None  # sequence mode has its own connected-digits model
     else:
         rec = load_model(args.model)
@@ -112,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
     def report(events: list[Any]) -> int:
         for ev in events:
-            _report(ev, word, args.json)
+            _report(ev, word, args.json, args.references_dir)
         # An utterance's sequence comes after its last word's event (the same call or a
         # later one, once the pause that ends it has been heard).
         for seq in stream.sequences[done[0]:]:
@@ -121,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         return len(events)
 
     try:
+        # chunk by chunk rather than stream.feed(): a sequence can end in a call that
+        # yields no word event (its pause), and is printed then
         for chunk in counted(chunks):
             n += report(stream.accept(chunk))
         n += report(stream.flush())
@@ -144,29 +150,21 @@ def _report_sequence(seq: dict[str, Any], as_json: bool) -> None:
               f"{' '.join(seq['sequence'])}", flush=True)
 
 
-def _report(ev: Any, word: str | None, as_json: bool) -> None:
-    from ..errors import SpaceError
+def _report(ev: Any, word: str | None, as_json: bool, references_dir: str | None = None
+            ) -> None:
 
     d = ev.to_dict()
     line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
     if word is not None:
-        from .. import pronounce
+        from ..pronounce.scoring import score_word_event
 
-        try:
-            res = pronounce.score(ev.audio, word=word, sr=ev.sr)
-        except SpaceError as e:  # this attempt cannot be scored; the next one may
-            d["score"] = None
-            d["score_error"] = str(e)
-            line += f"\tnot scored: {e}"
+        scored = score_word_event(ev, word, references_dir=references_dir)
+        d.update(scored)
+        if scored["score"] is None:
+            line += f"\tnot scored: {scored['score_error']}"
         else:
-            r = res.to_dict()
-            d.update(score=r["score"], band=r["band"], distance=r["distance"],
-                     recognized=r["recognized"], worst_segment=None)
-            line += f"\tscore {r['score']:.0f} ({r['band']})"
-            if r["segments"]:
-                s = r["segments"][0]
-                a = round(ev.audio_start_s + s["attempt_start_s"], 3)
-                b = round(ev.audio_start_s + s["attempt_end_s"], 3)
-                d["worst_segment"] = {"start_s": a, "end_s": b}
-                line += f"\tworst {a:.2f}-{b:.2f} s"
+            line += f"\tscore {scored['score']:.0f} ({scored['band']})"
+            if scored["worst_segment"]:
+                w = scored["worst_segment"]
+                line += f"\tworst {w['start_s']:.2f}-{w['end_s']:.2f} s"
     print(json.dumps(d) if as_json else line, flush=True)

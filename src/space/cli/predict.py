@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from ._common import add_json, add_model, add_quiet, show_progress
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -16,31 +18,30 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "reported on stderr and skipped; the exit code is 2 if any was skipped.",
     )
     p.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR", help="audio files or folders")
-    p.add_argument("--model", "-m", default="digits",
-                   help="bundled model (digits, commands) or a checkpoint path (default: digits)")
-    p.add_argument("--top-k", "-k", type=int, default=3, help="alternatives to list (default 3)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    add_model(p)
+    p.add_argument("--top-k", "-k", type=int, default=3, help="alternatives to list")
+    add_json(p, "one JSON object per file per line on stdout")
     p.add_argument("--batch-size", type=int, default=64, help=argparse.SUPPRESS)
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_quiet(p, "no progress bar")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..errors import SpaceError
-    from ..recognize import expand_inputs, load_model
-    from . import CliError
+    from ..errors import SpaceError, UsageError
+    from ..io import expand_inputs
+    from ..recognize.recognizer import load_model
 
     if args.top_k < 1:
-        raise CliError("--top-k must be at least 1")
+        raise UsageError("--top-k must be at least 1")
     files = expand_inputs(args.inputs)
     if not files:
-        raise CliError(f"no audio files found in {' '.join(args.inputs)}")
+        raise UsageError(f"no audio files found in {' '.join(args.inputs)}")
     rec = load_model(args.model)
     failed = 0
     bar = tqdm(total=len(files), unit="file", file=sys.stderr,
-               disable=args.quiet or len(files) < 2, leave=False)
+               disable=not show_progress(args) or len(files) < 2, leave=False)
     for res in rec.predict_many(files, top_k=args.top_k, batch_size=args.batch_size):
         bar.update()
         if isinstance(res, SpaceError):
@@ -50,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
             bar.write(f"space predict: skipped: {res}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps({
-                "file": res.source, "label": res.label, "probability": round(res.probability, 6),
-                "top_k": [{"label": lab, "probability": round(p, 6)} for lab, p in res.top_k],
-            }), flush=True)
+            print(json.dumps({**res.to_dict(), "engine": rec.engine_name}), flush=True)
         else:
             alts = "  ".join(f"{lab} {p:.2f}" for lab, p in res.top_k[1:])
             print(f"{res.source}\t{res.label}\t{res.probability:.3f}" + (f"\t({alts})" if alts else ""))

@@ -1,64 +1,152 @@
-"""space references: build, add and list golden reference sets."""
+"""space references: build, add, remove and list golden reference sets."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
+from typing import Any
+
+from ._common import add_json, add_old_spelling
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "references",
-        help="build, add or list pronunciation reference sets",
+        help="build, add, remove or list pronunciation reference sets",
         description="Reference sets are a few recordings per word that attempts are scored "
         "against (see `space score`).",
     )
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder (default: $SPACE_REFERENCES_DIR or "
+                   "~/.local/share/space/references)")
     rsub = p.add_subparsers(dest="action", metavar="ACTION")
     rsub.required = True
-    b = rsub.add_parser("build", help="pick the k most central recordings per word of a data set",
+    b = rsub.add_parser("build", help="pick the most central recordings of each word of a data set",
                         description="For each word of a data set folder (FSDD, Speech Commands "
-                        "or folder-per-word), pick the k recordings closest to all the others "
-                        "(medoids by DTW distance, one per speaker where speakers are known), "
-                        "store them trimmed as FLAC with their distances and calibration.")
+                        "or folder-per-word), pick the --per-word recordings closest to all the "
+                        "others (medoids by DTW distance, one per speaker where speakers are "
+                        "known), store them trimmed as FLAC with their distances and calibration.")
     b.add_argument("--data", required=True, help="data set folder")
-    b.add_argument("--out", required=True, help="references folder to write")
-    b.add_argument("--k", type=int, default=5, help="references per word (default 5)")
+    b.add_argument("--out", "-o", required=True, metavar="DIR", help="references folder to write")
+    b.add_argument("--per-word", "-n", type=int, default=5, help="references per word")
+    add_old_spelling(b, "--k", dest="per_word", type=int)
     b.add_argument("--layout", default="auto",
-                   choices=["auto", "fsdd", "speech_commands", "folder"])
+                   choices=["auto", "fsdd", "speech_commands", "folder"],
+                   help="how the folder is organised; auto detects it")
     b.add_argument("--split", default="train", choices=["train", "val", "test", "all"],
-                   help="which split to pick from (default: train)")
+                   help="which split to pick from")
     b.add_argument("--max-candidates", type=int, default=150,
-                   help="recordings per word compared (a stable sample; default 150)")
-    b.add_argument("--quiet", "-q", action="store_true")
+                   help="recordings per word compared (a stable sample)")
+    add_json(b, "print a summary as JSON on stdout")
+    b.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     a = rsub.add_parser("add", help="add your own recordings of a word",
                         description="Copy recordings of WORD into your references folder "
                         "($SPACE_REFERENCES_DIR or ~/.local/share/space/references); from then "
                         "on `space score --word WORD` scores against them instead of the "
                         "bundled set.")
-    a.add_argument("word")
-    a.add_argument("files", nargs="+", metavar="FILE")
-    rsub.add_parser("list", help="words with references and where they come from")
+    a.add_argument("word", help="the word the recordings say")
+    a.add_argument("files", nargs="+", metavar="FILE", help="audio files to copy")
+    add_json(a, "print what was copied (and what was already there) as JSON on stdout")
+    r = rsub.add_parser("remove", help="remove your recordings of a word (the bundled set "
+                        "comes back)",
+                        description="Remove CLIPs (file names as `space references list WORD` "
+                        "shows them) from your references of WORD, or all of them. A word "
+                        "with none of your recordings left is scored against its bundled "
+                        "set again. Bundled references are never removed.")
+    r.add_argument("word", help="the word whose recordings to remove")
+    r.add_argument("clips", nargs="*", metavar="CLIP", help="clips to remove (default: all)")
+    add_json(r, "print the removed clips as JSON on stdout")
+    ls = rsub.add_parser("list", help="words with references and where they come from",
+                         description="One line per word: the word, its number of recordings, "
+                         "where they come from (bundled or user) and their folder, relative to "
+                         "that source's references folder (named in the header); with WORD, "
+                         "that word's clips.")
+    ls.add_argument("word", nargs="?", help="list this word's clips")
+    add_json(ls, "print the list as JSON on stdout")
     return p
 
 
+def list_rows(references_dir: str | None = None) -> dict[str, Any]:
+    """What `space references list` shows: each source folder and every word's set in it."""
+    from ..pronounce import refsets as refs
+
+    roots = {"bundled": refs.bundled_dir(), "user": refs.user_dir(references_dir)}
+    words = [{"word": s.word, "clips": len(s.clips), "source": s.source,
+              "folder": s.folder.relative_to(roots[s.source]).as_posix(),
+              "replaces_bundled": s.hides_bundled}
+             for s in refs.word_sources(references_dir)]
+    return {"folders": {k: str(v) for k, v in roots.items()}, "words": words}
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..pronounce import references as refs
+    from ..pronounce import refsets as refs
 
     if args.action == "build":
         from ..pronounce.build import build_references
 
+        if args.per_word < 1:
+            from ..errors import UsageError
+
+            raise UsageError("--per-word must be at least 1")
         log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-        summary = build_references(args.data, args.out, k=args.k, layout=args.layout,
+        summary = build_references(args.data, args.out, k=args.per_word, layout=args.layout,
                                    split=args.split, max_candidates=args.max_candidates, log=log)
         n = sum(len(v) for v in summary["words"].values())
-        print(f"wrote {n} references for {len(summary['words'])} words to {summary['out']}")
+        if args.json:
+            print(json.dumps(summary, indent=2, default=str))
+        else:
+            print(f"wrote {n} references for {len(summary['words'])} words to {summary['out']}")
     elif args.action == "add":
-        for p in refs.add_references(args.word, args.files):
-            print(p)
+        res = refs.add_reference_clips(args.word, args.files, references_dir=args.references_dir)
+        if args.json:
+            print(json.dumps({"word": res.word, "files": [str(p) for p in res.added],
+                              "duplicates": [{"file": f, "same_as": c}
+                                             for f, c in res.duplicates]}, indent=2))
+        else:
+            for p in res.added:
+                print(p)
+        for f, same in res.duplicates:
+            print(f"space references: {f}: already in the set of {res.word!r} (same content "
+                  f"as {same}); not added again", file=sys.stderr)
+        if not res.added:
+            print(f"space references: nothing added to {res.folder}", file=sys.stderr)
+    elif args.action == "remove":
+        removed = refs.remove_references(args.word, args.clips or None,
+                                         references_dir=args.references_dir)
+        w = refs.check_word(args.word)
+        if args.json:
+            print(json.dumps({"word": w, "removed": removed}, indent=2))
+        print(f"removed {len(removed)} clip(s) of {w!r}: {', '.join(removed)}", file=sys.stderr)
+        left = [s for s in refs.word_sources(args.references_dir) if s.word == w]
+        if left:
+            print(f"{w!r} is now scored against the {left[0].source} set ({left[0].folder})",
+                  file=sys.stderr)
+        else:
+            print(f"{w!r} has no references left", file=sys.stderr)
+    elif args.word:
+        w = refs.check_word(args.word)
+        folder = refs.word_dir(w, args.references_dir)  # raises: no references for the word
+        source = [s for s in refs.word_sources(args.references_dir) if s.word == w]
+        clips = source[0].clips if source else []
+        if args.json:
+            print(json.dumps({"word": w, "folder": str(folder), "clips": clips}, indent=2))
+        else:
+            for c in clips:
+                print(f"{w}\t{source[0].source}\t{c}")
     else:
-        user = refs.user_dir()
-        for w in refs.list_words():
-            folder = refs.word_dir(w)
-            where = "user" if folder.parent == user else "bundled"
-            print(f"{w}\t{len(refs.reference_paths(w))}\t{where}\t{folder}")
+        rows = list_rows(args.references_dir)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        folders = rows["folders"]
+        user_note = "" if Path(folders["user"]).is_dir() else " (none yet)"
+        print(f"# bundled references: {folders['bundled']}")
+        print(f"# user references:    {folders['user']}{user_note}")
+        print("word\tclips\tsource\tfolder\tnote")
+        for r in rows["words"]:
+            note = (f"replaces the bundled set; `space references remove {r['word']}` restores it"
+                    if r["replaces_bundled"] else "")
+            print(f"{r['word']}\t{r['clips']}\t{r['source']}\t{r['folder']}\t{note}".rstrip("\t"))
     return 0

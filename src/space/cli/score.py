@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from ._common import MODEL_HELP, add_json, add_model
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,7 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--reference", "-r", action="append", metavar="REF",
                    help="a reference recording or a folder of them (repeat for a set); "
                    "replaces --word's set")
-    p.add_argument("--json", action="store_true", help="one JSON object per attempt per line")
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder (default: $SPACE_REFERENCES_DIR or "
+                   "~/.local/share/space/references)")
+    add_model(p, default=None,
+              help=f"{MODEL_HELP} that checks the word was said (`recognized`; default: the "
+              "bundled model that knows the word)")
+    add_json(p, "one JSON object per attempt per line on stdout")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")
     return p
@@ -35,22 +44,53 @@ def _plot_path(plot: str, attempt: str, many: bool) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AudioError
-    from ..pronounce import score
-    from . import CliError
+    from ..audio.load import check_file
+    from ..errors import AudioError, UsageError
 
     if not args.word and not args.reference:
-        raise CliError("give --word WORD or at least one --reference FILE")
-    refs = None
-    if args.reference:
-        from ..recognize import expand_inputs
-
-        refs = [str(p) for p in expand_inputs(args.reference)]
+        raise UsageError("give --word WORD or at least one --reference FILE")
+    # Every input is checked before the references and the frame encoder load (seconds):
+    # a mistyped file name is reported at once.
     failed = 0
     many = len(args.attempts) > 1
+    attempts = []
     for attempt in args.attempts:
         try:
-            res = score(attempt, word=args.word, references=refs)
+            check_file(attempt)
+        except AudioError as e:
+            if not many:
+                raise
+            print(f"space score: error: {e}", file=sys.stderr)
+            failed += 1
+        else:
+            attempts.append(attempt)
+    refs: list[Any] | None = None
+    if args.reference:
+        from ..io import expand_inputs
+
+        refs = [str(p) for p in expand_inputs(args.reference)]
+        for r in refs:
+            check_file(r)
+    elif args.word:
+        from ..pronounce.refsets import word_dir
+
+        word_dir(args.word, args.references_dir)  # an unknown or invalid word
+    if args.plot:
+        from ..io import check_output_path
+
+        for attempt in attempts:  # every picture's path, before any scoring
+            check_output_path(_plot_path(args.plot, attempt, many), what="--plot")
+    models = None
+    if args.model:
+        from ..recognize.registry import ModelRegistry
+
+        models = ModelRegistry({args.model: args.model})
+    from ..pronounce import score
+
+    for attempt in attempts:
+        try:
+            res = score(attempt, word=args.word, references=refs, models=models,
+                        references_dir=args.references_dir)
         except AudioError as e:
             if not many:
                 raise
@@ -69,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
                      if seg else "")
             heard = ""
             if res.recognized is not None:
-                r = res.recognized
-                heard = f"  heard {r['label']!r} ({r['probability']:.2f})"
+                rec = res.recognized
+                heard = f"  heard {rec['label']!r} ({rec['probability']:.2f})"
             print(f"{attempt}\t{res.word or '-'}\t{res.score:.1f}\t{res.band}{worst}{heard}")
         for w in res.warnings:
             print(f"space score: warning: {attempt}: {w}", file=sys.stderr)

@@ -25,24 +25,30 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="larger uploads get 413 (default 10)")
     p.add_argument("--max-duration-s", type=float, default=10.0,
                    help="longer recordings get 413 (default 10)")
+    p.add_argument("--references-dir", metavar="DIR",
+                   help="your references folder, where the page adds recordings (default: "
+                   "$SPACE_REFERENCES_DIR or ~/.local/share/space/references)")
     p.add_argument("--no-add-references", action="store_true",
                    help="do not let the page add recordings to your references")
+    p.add_argument("--png-workers", type=int, default=0,
+                   help="processes that draw plot=true pictures (default 0: in the request "
+                   "threads; workers help on an idle multi-core machine, not on a busy one)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads per request (default 1: requests run side by side)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import CliError
+    from ..errors import UsageError
 
     if not 0 < args.port < 65536:
-        raise CliError(f"--port {args.port} is not a valid port")
+        raise UsageError(f"--port {args.port} is not a valid port")
     try:
         import uvicorn
 
         from ..web import create_app
     except ImportError as e:
-        raise CliError(f"the web app needs its extra: pip install 'space-speech[web]' ({e})"
+        raise UsageError(f"the web app needs its extra: pip install 'space-speech[web]' ({e})"
                        ) from None
     import torch
 
@@ -50,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     app = create_app(model=args.model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                      max_duration_s=args.max_duration_s,
-                     allow_add_references=not args.no_add_references)
+                     allow_add_references=not args.no_add_references,
+                     references_dir=args.references_dir,
+                     png_workers=max(0, args.png_workers))
     try:
         local = ipaddress.ip_address(args.host).is_loopback
     except ValueError:
@@ -64,5 +72,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     except SystemExit as e:  # uvicorn exits when it cannot bind the port
-        raise CliError(f"cannot listen on {args.host}:{args.port} (in use?)") from e
+        raise UsageError(f"cannot listen on {args.host}:{args.port} (in use?)") from e
     return 0

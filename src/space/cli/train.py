@@ -1,13 +1,65 @@
-"""space train: train a CNN on a data set folder."""
+"""space train / space train-frames / space train-sequence: train a recogniser, the frame
+encoder of pronunciation scoring, or the connected-digits frame model.
+
+The flags map onto the config objects of :mod:`space.config`; their defaults and rules live
+there (``--help`` shows them from the classes), and a value a config refuses is reported
+here under the flag that set it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from typing import Any
+
+# Config field -> (flag, how the flag writes a pair). A FieldError on a field is reported
+# under its flag.
+FLAGS: dict[str, tuple[str, str]] = {
+    "epochs": ("--epochs", ""), "batch_size": ("--batch-size", ""), "lr": ("--lr", ""),
+    "copies": ("--copies", ""), "seed": ("--seed", ""), "threads": ("--threads", ""),
+    "snr_db": ("--snr", "LOW,HIGH in dB"), "p_noise": ("--p-noise", ""),
+    "n_mels": ("--n-mels", ""), "fmax": ("--fmax", ""), "channels": ("--channels", ""),
+    "dim": ("--dim", ""), "dilations": ("--dilations", ""),
+}
+
+
+def _default(cfg: Any, name: str) -> str:
+    value = getattr(cfg, name)
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
+    """Flags of :class:`~space.config.TrainConfig` and its augmentation, defaults from
+    ``train`` (a TrainConfig)."""
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, help=f"passes over the data (default {train.epochs})")
+    g.add_argument("--batch-size", type=int,
+                   help=f"windows per optimizer step (default {train.batch_size})")
+    g.add_argument("--lr", type=float,
+                   help=f"peak learning rate of the one-cycle schedule (default {train.lr:g})")
+    g.add_argument("--seed", type=int, help="seed of the initial weights, the order and the "
+                   f"augmentation (default {train.seed})")
+    g.add_argument("--threads", type=int,
+                   help="torch threads (default: every CPU this process may use)")
+    g.add_argument("--resume", help="continue from a <out>.last.pt checkpoint")
+    a = p.add_argument_group("augmentation")
+    aug = train.augment
+    a.add_argument("--noise-dir", help="folder of background-noise recordings to mix in")
+    a.add_argument("--snr", metavar="LOW,HIGH",
+                   help="range of signal-to-noise ratios (dB) for the noise mixing "
+                   f"(default {_default(aug, 'snr_db')})")
+    a.add_argument("--p-noise", type=float,
+                   help=f"share of examples that get noise (default {aug.p_noise:g})")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from ..config import FRAMES_TRAIN, EncoderConfig, FeatureConfig, ModelConfig, TrainConfig
+
     p = sub.add_parser(
         "train",
         help="train a model on a data set folder",
@@ -24,61 +76,156 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="Speech Commands: 12 classes (10 commands + _unknown_ + _silence_) or "
                    "all words (default: every word folder is a class)")
     p.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. model.pt)")
-    p.add_argument("--resume", help="continue from a <out>.last.pt checkpoint")
-    g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=12)
-    g.add_argument("--batch-size", type=int, default=64)
-    g.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle)")
-    g.add_argument("--copies", type=int, default=1, help="augmented copies of each clip per epoch")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--channels", default="32,64,128,256", help="conv channels per block")
-    from ..config import AugmentConfig
-
-    default = AugmentConfig()
-    a = p.add_argument_group("augmentation")
-    a.add_argument("--noise-dir", help="folder of background-noise recordings to mix in")
-    a.add_argument("--snr", metavar="LOW,HIGH",
-                   help="range of signal-to-noise ratios (dB) for the noise mixing (default "
-                   f"{default.snr_db[0]:g},{default.snr_db[1]:g})")
-    a.add_argument("--p-noise", type=float,
-                   help=f"share of examples that get noise (default {default.p_noise:g})")
+    train = TrainConfig()
+    _training_flags(p, train)
+    g = p.add_argument_group("recogniser")
+    g.add_argument("--copies", type=int,
+                   help=f"augmented copies of each clip per epoch (default {train.copies})")
+    g.add_argument("--channels",
+                   help=f"conv channels per block (default {_default(ModelConfig(), 'channels')})")
+    a = p.add_argument_group("augmentation switches")
     a.add_argument("--no-augment", action="store_true", help="switch every augmentation off")
-    a.add_argument("--no-speed", action="store_true", help="no speed/pitch perturbation")
-    a.add_argument("--no-colour", action="store_true", help="no EQ/reverb")
-    a.add_argument("--no-specaugment", action="store_true", help="no SpecAugment masks")
-    a.add_argument("--no-shift", action="store_true", help="no random time shift")
+    for stage, what in (("speed", "speed/pitch perturbation"), ("colour", "EQ/reverb"),
+                        ("specaugment", "SpecAugment masks"), ("shift", "random time shift")):
+        a.add_argument(f"--no-{stage}", action="store_true", help=f"no {what}")
     f = p.add_argument_group("features (stored in the checkpoint)")
     f.add_argument("--fmax", type=float,
                    help="upper mel band edge in Hz (default: 4000 for FSDD, 8000 otherwise)")
-    f.add_argument("--n-mels", type=int, default=40)
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    f.add_argument("--n-mels", type=int,
+                   help=f"mel bands of the front end (default {FeatureConfig().n_mels})")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave out unusable files (named, with a count) instead of refusing "
+                   "to train; every file's header is checked before training starts")
+
+    q = sub.add_parser(
+        "train-frames",
+        help="train the frame encoder of pronunciation scoring",
+        description="Train the frame encoder (the shipped models/frames.pt) on the training "
+        "splits of a Speech Commands folder and/or FSDD: one label per word and per 10 ms "
+        "frame, plus silence, with the recogniser's augmentation. Writes the best checkpoint "
+        "(by validation word accuracy) to --out and a resumable <out>.last.pt every epoch.",
+    )
+    q.add_argument("--speech-commands", help="Speech Commands folder (its training split)")
+    q.add_argument("--fsdd", help="FSDD folder (its training split)")
+    q.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. frames.pt)")
+    _training_flags(q, FRAMES_TRAIN)
+    enc = EncoderConfig()
+    e = q.add_argument_group("encoder (stored in the checkpoint)")
+    e.add_argument("--dilations", help="dilation of each temporal conv layer; their number sets "
+                   f"the depth (default {_default(enc, 'dilations')})")
+    e.add_argument("--dim", type=int, help=f"frame embedding size (default {enc.dim})")
+    q.set_defaults(_run=run_frames)
+
+    from ..config import SEQUENCE_STEPS_PER_EPOCH, SEQUENCE_TRAIN
+
+    r = sub.add_parser(
+        "train-sequence",
+        help="train the connected-digits frame model (space listen --grammar)",
+        description="Train the connected-digits frame model (the shipped models/digitseq.pt) "
+        "on digit sequences built on the fly from FSDD (minus the benchmark's held-out "
+        "speakers theo and george), espeak-ng voices the benchmark does not use and, with "
+        "--learners, speechocean762's even-id learners, through the recogniser's "
+        f"augmentation. An epoch is {SEQUENCE_STEPS_PER_EPOCH} freshly drawn batches; "
+        "writes --out "
+        "and a resumable <out>.last.pt every epoch.",
+    )
+    r.add_argument("--fsdd", required=True, help="FSDD folder")
+    r.add_argument("--speech-commands", required=True,
+                   help="Speech Commands folder (its _background_noise_ is the noise)")
+    r.add_argument("--learners", help="speechocean762_words folder: its even-id speakers too")
+    r.add_argument("--cache", required=True,
+                   help="folder for the decoded and synthesised voice pool (built once)")
+    r.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. digitseq.pt)")
+    _training_flags(r, SEQUENCE_TRAIN)
+    r.set_defaults(_run=run_sequence)
     return p
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..api import train_model
-    from . import CliError
+def _ints(flag: str, text: str) -> tuple[int, ...]:
+    from ..errors import UsageError
 
     try:
-        channels = tuple(int(c) for c in args.channels.split(","))
+        return tuple(int(c) for c in text.split(","))
     except ValueError:
-        raise CliError(f"--channels must be comma-separated integers, not {args.channels!r}") from None
+        raise UsageError(f"{flag} must be comma-separated integers, not {text!r}") from None
+
+
+def _given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
+    """Config fields the user set: ``field=attribute`` pairs whose attribute is not None."""
+    return {f: getattr(args, a) for f, a in names.items() if getattr(args, a) is not None}
+
+
+def train_config(args: argparse.Namespace, base: Any) -> Any:
+    """The :class:`~space.config.TrainConfig` the flags describe, on top of ``base``.
+
+    Raises :class:`~space.errors.UsageError` naming the flag of a refused value.
+    """
+    from dataclasses import replace
+
+    from ..config import AugmentConfig
+    from ..errors import UsageError
+
     snr = None
     if args.snr is not None:
         try:
             lo, hi = (float(v) for v in args.snr.split(","))
         except ValueError:
-            raise CliError(f"--snr must be two numbers LOW,HIGH in dB, not {args.snr!r}") from None
+            raise UsageError(f"--snr must be two numbers LOW,HIGH in dB, not {args.snr!r}") from None
         snr = (lo, hi)
+    if getattr(args, "no_augment", False):
+        aug = AugmentConfig.none()
+    else:
+        off = [s for s in ("speed", "colour", "specaugment", "shift")
+               if getattr(args, f"no_{s}", False)]
+        changes = _given(args, noise_dir="noise_dir", p_noise="p_noise")
+        if snr is not None:
+            changes["snr_db"] = snr
+        aug = replace(base.augment.without(*off), **changes)
+    fields = dict(epochs="epochs", batch_size="batch_size", lr="lr", seed="seed",
+                  threads="threads")
+    if hasattr(args, "copies"):  # space train only
+        fields["copies"] = "copies"
+    return replace(base, augment=aug, **_given(args, **fields))
+
+
+def _as_flag(e: Exception, args: argparse.Namespace) -> Exception:
+    """A config's FieldError, re-worded under the flag that set the field."""
+    from ..config import FieldError
+    from ..errors import UsageError
+
+    if not isinstance(e, FieldError) or e.field not in FLAGS:
+        return e
+    flag, pair = FLAGS[e.field]
+    typed = getattr(args, flag[2:].replace("-", "_"), None)
+    rule = e.rule
+    if pair:  # "(low, high) with ..." -> "LOW,HIGH in dB with ..."
+        rule = pair + rule[rule.index(")") + 1 :]
+    return UsageError(f"{flag} must be {rule}, not {typed if typed is not None else e.value}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import default_features, train_model
+    from ..config import FieldError, ModelConfig, TrainConfig
+    from ..data import detect_layout
+
+    try:
+        model = None
+        if args.channels is not None:
+            model = ModelConfig(channels=_ints("--channels", args.channels))
+        train = train_config(args, TrainConfig())
+        features = None
+        given = _given(args, fmax="fmax", n_mels="n_mels")
+        if given:  # on top of the data set's default band
+            from dataclasses import replace
+
+            layout = detect_layout(args.data) if args.layout == "auto" else args.layout
+            features = replace(default_features(layout), **given)
+    except FieldError as e:
+        raise _as_flag(e, args) from None
     summary = train_model(
-        args.data, args.out, layout=args.layout,
-        holdout_speaker=args.holdout_speaker, resume=args.resume, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, copies=args.copies, seed=args.seed,
-        channels=channels, noise_dir=args.noise_dir, augment=not args.no_augment,
-        speed=not args.no_speed, colour=not args.no_colour,
-        specaugment=not args.no_specaugment, shift=not args.no_shift, snr_db=snr,
-        p_noise=args.p_noise, fmax=args.fmax, n_mels=args.n_mels, task=args.task, progress=not args.quiet,
+        args.data, args.out, train=train, model=model, features=features, layout=args.layout,
+        holdout_speaker=args.holdout_speaker, task=args.task, resume=args.resume,
+        progress=not args.quiet, skip_bad=args.skip_bad,
     )
     if summary is None:  # a non-zero torchrun rank
         return 0
@@ -88,4 +235,67 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {summary['checkpoint']} (best epoch {summary['best_epoch']}, val acc "
               f"{summary['val_acc']:.4f}; test acc {summary['test_acc']:.4f} on "
               f"{summary['n_test']} clips)", file=sys.stderr)
+    return 0
+
+
+def run_frames(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ..config import FRAMES_TRAIN, EncoderConfig, FieldError
+    from ..errors import UsageError
+    from ..pronounce.train_encoder import train_encoder
+
+    if not (args.speech_commands or args.fsdd):
+        raise UsageError("give --speech-commands and/or --fsdd (the data to train on)")
+    try:
+        train = train_config(args, FRAMES_TRAIN)
+        encoder = EncoderConfig()
+        if args.dilations is not None:
+            dil = _ints("--dilations", args.dilations)
+            encoder = replace(encoder, dilations=dil, channels1d=(encoder.channels1d[0],) * len(dil))
+        if args.dim is not None:
+            encoder = replace(encoder, dim=args.dim)
+    except FieldError as e:
+        raise _as_flag(e, args) from None
+    if train.augment.noise_dir is not None:
+        from pathlib import Path
+
+        if not Path(train.augment.noise_dir).is_dir():
+            raise UsageError(f"{train.augment.noise_dir}: noise folder not found (--noise-dir)")
+    ck = train_encoder(args.out, speech_commands=args.speech_commands, fsdd=args.fsdd,
+                       train=train, encoder=encoder, resume=args.resume,
+                       progress=not args.quiet,
+                       log=lambda m: print(m, file=sys.stderr, flush=True))
+    if ck is None:  # a non-zero torchrun rank
+        return 0
+    summary = {"checkpoint": str(args.out), "best_epoch": ck.meta.get("best_epoch"),
+               "val_acc": ck.meta.get("val_acc"), "labels": ck.labels}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"wrote {args.out} (best epoch {summary['best_epoch']}, val word acc "
+              f"{summary['val_acc']:.4f})", file=sys.stderr)
+    return 0
+
+
+def run_sequence(args: argparse.Namespace) -> int:
+    from ..config import SEQUENCE_TRAIN, FieldError
+    from ..recognize.train_sequence import train_sequence
+
+    try:
+        train = train_config(args, SEQUENCE_TRAIN)
+    except FieldError as e:
+        raise _as_flag(e, args) from None
+    ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,
+                        cache=args.cache, learners=args.learners, train=train,
+                        resume=args.resume, progress=not args.quiet,
+                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    if ck is None:  # a non-zero torchrun rank
+        return 0
+    summary = {"checkpoint": str(args.out), "epochs": ck.meta.get("best_epoch"),
+               "labels": ck.labels}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"wrote {args.out} ({summary['epochs']} epochs)", file=sys.stderr)
     return 0

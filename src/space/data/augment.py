@@ -18,23 +18,40 @@ from ..errors import DataError
 
 
 class NoiseBank:
-    """Long background-noise recordings at the model rate, cut at random for mixing."""
+    """Long background-noise recordings at the model rate, cut at random for mixing.
 
-    def __init__(self, folder: str | Path, sr: int) -> None:
+    Parameters
+    ----------
+    folder : path
+        Noise recordings (any length, e.g. Speech Commands' ``_background_noise_``).
+    sr : int
+        The model rate in Hz.
+    share : (float, float)
+        The part of each recording to cut from, as fractions of its length, so that
+        training and test streams can draw from disjoint time ranges of the same files
+        (``space.data.commands.NOISE_RANGES``). Default: all of it.
+    """
+
+    def __init__(self, folder: str | Path, sr: int, *,
+                 share: tuple[float, float] = (0.0, 1.0)) -> None:
         from .. import audio
+        from ..io import audio_files
 
         folder = Path(folder)
         if not folder.is_dir():
             raise DataError(f"{folder}: noise folder not found")
+        lo, hi = share
+        if not 0 <= lo < hi <= 1:
+            raise DataError(f"noise share must be 0 <= low < high <= 1, not {share}")
         self.clips = []
-        for p in sorted(folder.iterdir()):
-            if p.suffix.lower() in (".wav", ".flac", ".ogg"):
-                y, _ = audio.load(p, sr=sr, max_duration_s=None)
-                self.clips.append(y)
+        for p in audio_files(folder):
+            y, _ = audio.load(p, sr=sr, max_duration_s=None)
+            self.clips.append(y[int(lo * len(y)) : int(hi * len(y))])
         if not self.clips:
             raise DataError(f"{folder}: no noise recordings (.wav/.flac/.ogg) in it")
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """A random stretch of ``n`` samples of one recording (looped when it is shorter)."""
         y = self.clips[rng.integers(len(self.clips))]
         if len(y) <= n:
             y = np.tile(y, n // len(y) + 1)
@@ -43,12 +60,51 @@ class NoiseBank:
 
 
 class Augmenter:
-    """Random waveform augmentation for one raw clip (before windowing) and its window."""
+    """The augmentation pipeline: one chain of random stages from a raw clip to the window
+    a network trains on (:meth:`window`); each stage can be switched off in the config."""
 
     def __init__(self, cfg: AugmentConfig, sr: int) -> None:
         self.cfg = cfg
         self.sr = sr
         self.noise = NoiseBank(cfg.noise_dir, sr) if cfg.noise_dir and cfg.p_noise > 0 else None
+
+    def window(self, y: np.ndarray, bounds: tuple[int, int], n: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int]]:
+        """Clip -> augmented training window. Every trainer goes through here.
+
+        Stages: speed/pitch, microphone colour (EQ, reverb), time shift, window placement
+        (:func:`space.audio.place_window`, as prediction places a clip), gain, background
+        noise, peak level (:func:`space.audio.normalize_peak`, as prediction does). With
+        every stage off the window is exactly what :func:`space.audio.prepare` gives.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(samples,)]
+            The clip at the model rate.
+        bounds : (int, int)
+            Sample indices of the speech in ``y`` (:func:`space.audio.speech_bounds`).
+        n : int
+            Window length in samples.
+        rng : np.random.Generator
+            All of the item's randomness (seed it per item for reproducible epochs).
+
+        Returns
+        -------
+        window : np.ndarray [shape=(n,), dtype=float32]
+        span : (int, int)
+            Where the speech lies in the window (may reach outside ``0..n``).
+        """
+        from .. import audio
+
+        start, end = bounds
+        y, factor = self.speed(y, rng)
+        start, end = int(start / factor), int(end / factor)
+        y = self.colour(y, rng)
+        shift = self.shift(rng)
+        w, left = audio.place_window(y, start - shift, end - shift, n)
+        seg = y[start:end] if end > start else y
+        w = self.gain_and_noise(w, float(np.mean(seg**2)) + 1e-10, rng)
+        return audio.normalize_peak(w), (start - left, end - left)
 
     def speed(self, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
         """Resample by a random factor (pitch and tempo together, as a different vocal tract

@@ -15,11 +15,13 @@ both trained and tested on.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
+from ..io import audio_files
 from .readers import SC_COMMANDS, SILENCE, UNKNOWN, Example, Splits, speech_commands_splits
 
 TASKS = ("12", "all")
@@ -29,7 +31,6 @@ UNKNOWN_PERCENT = 10.0  # unknown-word examples per split, same
 SILENCE_S = 1.0  # length of a silence example: the data set's clip length
 # Time ranges (fractions of each noise recording) that each split may cut silence from.
 NOISE_RANGES = {"train": (0.0, 0.8), "val": (0.8, 0.9), "test": (0.9, 1.0)}
-NOISE_EXTS = (".wav", ".flac", ".ogg")
 
 
 def _expected(root: Path) -> str:
@@ -69,9 +70,7 @@ def noise_files(root: str | Path) -> list[tuple[Path, float]]:
             "long noise recordings there, as in the Speech Commands download)"
         )
     out = []
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() not in NOISE_EXTS:
-            continue
+    for p in audio_files(folder):
         try:
             dur = float(sf.info(str(p)).duration)
         except Exception as e:  # soundfile raises several types for a bad header
@@ -103,7 +102,7 @@ def silence_examples(noise: list[tuple[Path, float]], split: str, n: int,
 
 
 def command_splits(
-    root: str | Path,
+    root: str | os.PathLike,
     *,
     commands: tuple[str, ...] = SC_COMMANDS,
     silence_percent: float = SILENCE_PERCENT,
@@ -164,7 +163,7 @@ def command_splits(
     return splits
 
 
-def all_words_splits(root: str | Path) -> Splits:
+def all_words_splits(root: str | os.PathLike) -> Splits:
     """Every word folder is a class (35 on the full v0.02 set), no silence/unknown."""
     root = Path(root)
     splits = speech_commands_splits(root)
@@ -173,7 +172,7 @@ def all_words_splits(root: str | Path) -> Splits:
     return splits
 
 
-def task_splits(root: str | Path, task: str) -> Splits:
+def task_splits(root: str | os.PathLike, task: str) -> Splits:
     """``task``: ``"12"`` (commands + unknown + silence) or ``"all"`` (every word)."""
     if task == "12":
         return command_splits(root)

@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .. import audio
-from ..config import FeatureConfig
+from ..config import AugmentConfig, FeatureConfig
 from ..errors import AudioError, DataError
 from .augment import Augmenter
 from .readers import Example
@@ -40,7 +40,8 @@ class ClipDataset(Dataset):
         self.examples = examples
         self.targets = [index[e.label] for e in examples]
         self.cfg = cfg
-        self.augmenter = augmenter
+        # Without augmentation, the same chain with every stage off: what prediction sees.
+        self.augmenter = augmenter or Augmenter(AugmentConfig.none(), cfg.sample_rate)
         self.copies = max(1, copies)
         self.seed = seed
         self.epoch = 0
@@ -71,24 +72,19 @@ class ClipDataset(Dataset):
             self._raw[i], self._bounds[i] = y, bounds
         return self._raw[i], self._bounds[i]  # type: ignore[return-value]
 
-    def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
+    def item(self, k: int) -> tuple[np.ndarray, int, tuple[int, int]]:
+        """Item ``k``: its window [shape=(n_samples,)], label index, and where the speech
+        lies in the window (sample indices)."""
         i = k % len(self.examples)
         try:
-            y, (start, end) = self.raw(i)
+            y, bounds = self.raw(i)
         except AudioError as e:
-            raise DataError(f"cannot use training clip: {e}") from None
-        n = self.cfg.n_samples
-        aug = self.augmenter
-        if aug is None:
-            w = audio.normalize_peak(audio.fit_window(y, start, end, n))
-            return torch.from_numpy(w), self.targets[i]
+            # (evaluation reads its clips through here too: not always a "training" clip)
+            raise DataError(f"cannot use clip: {e}") from None
         rng = np.random.default_rng((self.seed, self.epoch, k))
-        y, factor = aug.speed(y, rng)
-        start, end = int(start / factor), int(end / factor)
-        y = aug.colour(y, rng)
-        shift = aug.shift(rng)
-        w = audio.fit_window(y, start - shift, end - shift, n)
-        seg = y[start:end] if end > start else y
-        speech_power = float(np.mean(seg**2)) + 1e-10
-        w = aug.gain_and_noise(w, speech_power, rng)
-        return torch.from_numpy(audio.normalize_peak(w)), self.targets[i]
+        w, span = self.augmenter.window(y, bounds, self.cfg.n_samples, rng)
+        return w, self.targets[i], span
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
+        w, target, _ = self.item(k)
+        return torch.from_numpy(w), target

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError
+from ..io import audio_files
 
-AUDIO_EXTS = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"}
 FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)\.wav$")
 SC_COMMANDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 UNKNOWN = "_unknown_"
@@ -40,7 +41,10 @@ class Splits:
     def get(self, name: str) -> list[Example]:
         if name not in ("train", "val", "test", "all"):
             raise DataError(f"unknown split {name!r} (use train, val, test or all)")
-        return self.train + self.val + self.test if name == "all" else getattr(self, name)
+        if name == "all":
+            return self.train + self.val + self.test
+        split: list[Example] = getattr(self, name)
+        return split
 
 
 def _require_dir(root: Path) -> None:
@@ -50,7 +54,7 @@ def _require_dir(root: Path) -> None:
         raise DataError(f"{root}: not a folder")
 
 
-def detect_layout(root: str | Path) -> str:
+def detect_layout(root: str | os.PathLike) -> str:
     """``"fsdd"``, ``"speech_commands"`` or ``"folder"``, from what the folder holds."""
     root = Path(root)
     _require_dir(root)
@@ -63,7 +67,7 @@ def detect_layout(root: str | Path) -> str:
     return "folder"
 
 
-def fsdd_speakers(root: str | Path) -> list[str]:
+def fsdd_speakers(root: str | os.PathLike) -> list[str]:
     rec = _fsdd_dir(Path(root))
     return sorted({m.group(2) for p in rec.glob("*.wav") if (m := FSDD_NAME.match(p.name))})
 
@@ -78,7 +82,7 @@ def _fsdd_dir(root: Path) -> Path:
     return rec
 
 
-def fsdd_splits(root: str | Path, *, holdout_speaker: str | None = None) -> Splits:
+def fsdd_splits(root: str | os.PathLike, *, holdout_speaker: str | None = None) -> Splits:
     """Free Spoken Digit Dataset splits.
 
     Official (``holdout_speaker=None``): index 0-4 test, 5-7 validation, 8-49 training.
@@ -86,7 +90,9 @@ def fsdd_splits(root: str | Path, *, holdout_speaker: str | None = None) -> Spli
     index 5-7 validate and the rest trains.
     """
     rec = _fsdd_dir(Path(root))
-    train, val, test = [], [], []
+    train: list[Example] = []
+    val: list[Example] = []
+    test: list[Example] = []
     speakers = set()
     for p in sorted(rec.glob("*.wav")):
         m = FSDD_NAME.match(p.name)
@@ -123,7 +129,7 @@ def _read_list(path: Path) -> set[str]:
     return {ln.strip() for ln in path.read_text().splitlines() if ln.strip()}
 
 
-def speech_commands_splits(root: str | Path, *, words: list[str] | None = None) -> Splits:
+def speech_commands_splits(root: str | os.PathLike, *, words: list[str] | None = None) -> Splits:
     """Speech Commands layout (``<word>/<speaker>_nohash_<n>.wav``), split by the list files.
 
     ``words``: keep only these words (default: every word folder). The 12-class task
@@ -147,7 +153,9 @@ def speech_commands_splits(root: str | Path, *, words: list[str] | None = None) 
         if missing:
             raise DataError(f"{root}: no folder for word(s) {', '.join(missing)}")
         word_dirs = [d for d in word_dirs if d.name in set(words)]
-    train, val, test = [], [], []
+    train: list[Example] = []
+    val: list[Example] = []
+    test: list[Example] = []
     for d in word_dirs:
         files = sorted(p for p in d.iterdir() if p.suffix.lower() == ".wav")
         if not files:
@@ -167,7 +175,8 @@ def _bucket(name: str) -> float:
     return int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
 
-def folder_splits(root: str | Path, *, val_fraction: float = 0.1, test_fraction: float = 0.1) -> Splits:
+def folder_splits(root: str | os.PathLike, *, val_fraction: float = 0.1,
+                  test_fraction: float = 0.1) -> Splits:
     """Any ``<label>/<clip>`` folder, split by a stable hash of ``label/file name``."""
     root = Path(root)
     _require_dir(root)
@@ -176,9 +185,11 @@ def folder_splits(root: str | Path, *, val_fraction: float = 0.1, test_fraction:
         raise DataError(
             f"{root}: expected one sub-folder per label (at least 2) holding audio clips"
         )
-    train, val, test = [], [], []
+    train: list[Example] = []
+    val: list[Example] = []
+    test: list[Example] = []
     for d in label_dirs:
-        files = sorted(p for p in d.rglob("*") if p.suffix.lower() in AUDIO_EXTS)
+        files = audio_files(d, recursive=True)
         if not files:
             raise DataError(f"{d}: label folder '{d.name}' has no audio clips")
         for p in files:
@@ -189,12 +200,13 @@ def folder_splits(root: str | Path, *, val_fraction: float = 0.1, test_fraction:
     return Splits(train, val, test, labels, {"layout": "folder", "split": "hash"})
 
 
-def open_splits(root: str | Path, *, layout: str = "auto", holdout_speaker: str | None = None) -> Splits:
+def open_splits(root: str | os.PathLike, *, layout: str = "auto",
+                holdout_speaker: str | None = None) -> Splits:
     """Read any supported data set folder; ``layout``: auto, fsdd, speech_commands, folder."""
     if layout == "auto":
         layout = detect_layout(root)
     if holdout_speaker is not None and layout != "fsdd":
-        raise DataError("--holdout-speaker is only defined for FSDD")
+        raise DataError("a held-out speaker (holdout_speaker) is only defined for FSDD")
     if layout == "fsdd":
         return fsdd_splits(root, holdout_speaker=holdout_speaker)
     if layout == "speech_commands":

@@ -4,37 +4,70 @@
 >>> r = space.score("attempt.wav", word="7")  # doctest: +SKIP
 >>> r.score, r.band, r.segments[0]  # doctest: +SKIP
 
-See ``docs/pronounce.md`` for the calibration and the bands.
+The pieces, in the order data flows through them: :mod:`.frames` (frame features),
+:mod:`.align` (exact DTW), :mod:`.distance` (attempt to a set), :mod:`.refsets` (reference
+folders), :mod:`.reference_set` (a set's frames and anchors), :mod:`.calibrate`
+(distance to 0-100), :mod:`.scoring` (:func:`score`), :mod:`.result` (the result object),
+:mod:`.plot` (the picture). The README's pronunciation section explains the calibration.
+
+Light names (word folders) import at once; the scorer (torch, numba) on first use.
 """
 
 from __future__ import annotations
 
-from .calibrate import BANDS, Calibration, band
-from .references import (
-    ReferenceError,
+import importlib
+from typing import Any
+
+from .refsets import (
+    AddResult,
+    WordSource,
+    add_reference_clips,
     add_references,
     check_word,
     list_words,
     reference_paths,
+    remove_references,
     user_dir,
+    word_sources,
 )
-from .score import ScoreResult, score
-from .segments import Segment
-from .sequence import Alignment, dtw
+
+_LAZY = {
+    "Alignment": "align",
+    "BANDS": "calibrate",
+    "Calibration": "calibrate",
+    "ScoreResult": "result",
+    "Segment": "segments",
+    "band": "calibrate",
+    "dtw": "align",
+    "score": "scoring",
+}
 
 __all__ = [
     "BANDS",
+    "AddResult",
     "Alignment",
     "Calibration",
-    "ReferenceError",
     "ScoreResult",
     "Segment",
+    "WordSource",
+    "add_reference_clips",
     "add_references",
     "band",
     "check_word",
     "dtw",
     "list_words",
     "reference_paths",
+    "remove_references",
     "score",
     "user_dir",
+    "word_sources",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'space.pronounce' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,22 @@ import numpy as np
 from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
+from ..io import is_audio_file
 from .calibrate import calibrate
-from .encoder import Featurizer, Utterance
+from .distance import features_id, set_distances, within_set
+from .frames import Featurizer, Utterance, default_featurizer
 from .medoids import medoids, pairwise
-from .references import AUDIO_EXTS, check_word, write_set_info
+from .reference_set import write_frames_cache
+from .refsets import check_word, write_set_info
 
 TRIM_MARGIN_S = 0.1  # silence kept around the speech in a stored reference clip
 OTHERS_PER_WORD = 10  # recordings of each other word measured against a set (for d0, d50)
+
+
+def _write_flac(path: str, *, y: np.ndarray, sr: int) -> None:
+    import soundfile as sf
+
+    sf.write(path, y, sr, subtype="PCM_16", format="FLAC")
 
 
 def _stable_order(paths: list[str]) -> list[int]:
@@ -55,26 +65,25 @@ def build_references(
 
     Returns ``{"words": {word: [clip names]}, "out": str}``.
     """
-    import soundfile as sf
 
-    from ..checkpoint import atomic_write
+    from ..io import atomic_write, check_output_path
 
     if k < 1:
         raise DataError("k (references per word) must be >= 1")
-    feat = featurizer or _default_featurizer()
-    examples = open_splits(data, layout=layout).get(split)
+    check_output_path(out, what="--out", folder=True)
+    feat = featurizer or default_featurizer()
+    examples: list[Example] = open_splits(data, layout=layout).get(split)
     labels = sorted({e.label for e in examples if not e.label.startswith("_")})
     if not labels:
         raise DataError(f"{data}: no labelled clips in the {split} split")
-    from .score import scoring_id, set_distances, within_set
 
     cands: dict[str, list[tuple[Example, Utterance]]] = {}
     for label in labels:
-        group = [e for e in examples if e.label == label]
-        order = _stable_order([e.path for e in group])[:max_candidates]
+        same = [e for e in examples if e.label == label]
+        order = _stable_order([e.path for e in same])[:max_candidates]
         cands[label] = []
         for i in sorted(order):
-            e = group[i]
+            e = same[i]
             try:
                 y, sr = audio.load(e.path)
                 cands[label].append((e, feat(y, sr, name=e.path)))
@@ -95,13 +104,12 @@ def build_references(
         ref_spk = [group[i][0].speaker for i in idx]
         rest = [group[i] for i in range(len(group)) if i not in idx]
         others = [g for o, gs in cands.items() if o != label for g in gs[:OTHERS_PER_WORD]]
-        within = pairwise([u.frames for u in refs])
         # Same word by other speakers: scored against the references by other speakers.
         genuine = set_distances([u for _, u in rest], refs,
                                 [[j for j, s in enumerate(ref_spk) if e.speaker is not None
                                   and s == e.speaker] for e, _ in rest]) if rest else None
         impostor = set_distances([u for _, u in others], refs) if others else None
-        cal = calibrate(within, genuine=genuine, impostor=impostor, loo=within_set(refs))
+        cal = calibrate(None, genuine=genuine, impostor=impostor, loo=within_set(refs))
         folder = out / w
         folder.mkdir(parents=True, exist_ok=True)
         names, sources = [], []
@@ -112,55 +120,23 @@ def build_references(
             m = int(TRIM_MARGIN_S * sr)
             clip = y[max(0, a - m): b + m]
             name = f"{Path(e.path).stem}.flac"
-            atomic_write(folder / name, lambda tmp, c=clip, s=sr: sf.write(
-                tmp, c, s, subtype="PCM_16", format="FLAC"))
+            atomic_write(folder / name, partial(_write_flac, y=clip, sr=sr))
             names.append(name)
             sources.append({"clip": name, "source": Path(e.path).name, "speaker": e.speaker})
         for p in folder.iterdir():  # clips of an earlier build that are not chosen now
-            if p.suffix.lower() in AUDIO_EXTS and p.name not in names:
+            if is_audio_file(p) and p.name not in names:
                 p.unlink()
         write_frames_cache(folder, feat)
         write_set_info(folder, {
-            "word": w, "clips": sorted(names), "references": sources, "features": f"{feat.id}|{scoring_id()}",
+            "word": w, "clips": sorted(names), "references": sources, "features": features_id(feat),
             "data": Path(data).name, "split": split, "k": k, "candidates": len(group),
-            "within": np.round(within, 5).tolist(), "calibration": cal.to_dict(),
+            # the DTW distances among the references, for the record (the anchors use
+            # each one's set distance to the others, as an attempt is measured)
+            "within": np.round(pairwise([u.frames for u in refs]), 5).tolist(),
+            "calibration": cal.to_dict(),
         })
         summary[w] = names
         if log:
             log(f"{w}: {len(names)} references from {len(group)} recordings; anchors "
                 f"d100 {cal.d100:.4f} d50 {cal.d50:.4f} d0 {cal.d0:.4f}")
     return {"words": summary, "out": str(out)}
-
-
-def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
-    """Store the frames of a folder's reference clips (float16) in ``frames.npz``: scoring
-    a user's own references calibrates them against every bundled word's references, and
-    reading these is much faster than running the encoder on 170 clips (see
-    :func:`space.pronounce.score.cached_frames`)."""
-    from ..checkpoint import atomic_write
-    from .references import FRAMES_FILE, _clips
-    from .score import scoring_id
-
-    clips = _clips(folder)
-    utts = []
-    for p in clips:
-        y, sr = audio.load(p)
-        utts.append(feat(y, sr, name=str(p)))
-    frames = [u.frames.astype(np.float16) for u in utts]
-    offsets = np.cumsum([0] + [len(f) for f in frames])
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh, features=np.array(f"{feat.id}|{scoring_id()}"),
-                clips=np.array([p.name for p in clips]), frames=np.concatenate(frames),
-                offsets=offsets, speech_s=np.array([u.speech_s for u in utts]),
-                snr_db=np.array([u.snr_db for u in utts]), hop_s=np.array(utts[0].hop_s))
-
-    return atomic_write(folder / FRAMES_FILE, write)
-
-
-def _default_featurizer() -> Featurizer:
-    from .score import featurizer
-
-    return featurizer()

@@ -26,15 +26,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import UsageError
 
-# Measured over the bundled sets (docs/pronounce.md); used only where a set cannot measure
-# an anchor itself.
+# Measured over the bundled sets (README: "Pronunciation scoring / How it works", and
+# benchmarks/results/pronounce.md); used only where a set cannot measure an anchor itself.
 D50_POSITION = 0.45  # (d50 - d100) / (d0 - d100)
 D0_OVER_D100 = 8.3
 
-# Band thresholds on the score (lower edges), documented in docs/pronounce.md. 'fair' and
-# above: closer than the equal-error distance, i.e. more likely the right word.
+# Band thresholds on the score (lower edges), documented in the README (How it works, 5).
+# 'fair' and above: closer than the equal-error distance, i.e. more likely the right word.
 BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-inf")))
 
 
@@ -54,7 +54,7 @@ def set_distance(d: np.ndarray) -> float:
     """
     d = np.sort(np.asarray(d, dtype=np.float64))
     if d.size == 0:
-        raise ConfigError("no reference distances")
+        raise UsageError("no reference distances")
     return float(d[: max(1, (d.size + 1) // 2)].mean())
 
 
@@ -101,7 +101,7 @@ class Calibration:
             return cls(**{k: d[k] for k in ("d100", "d50", "d0", "n_within", "n_genuine",
                                             "n_other") if k in d})
         except TypeError as e:
-            raise ConfigError(f"bad calibration record: {e}") from None
+            raise UsageError(f"bad calibration record: {e}") from None
 
 
 def calibrate(
@@ -129,7 +129,7 @@ def calibrate(
     genuine = np.asarray(genuine if genuine is not None else [], dtype=np.float64)
     impostor = np.asarray(impostor if impostor is not None else [], dtype=np.float64)
     if not loo and impostor.size == 0:
-        raise ConfigError("cannot calibrate: one reference and no other words to compare with")
+        raise UsageError("cannot calibrate: one reference and no other words to compare with")
     d0 = float(np.median(impostor)) if impostor.size else float(np.median(loo)) * D0_OVER_D100
     d100 = float(np.median(loo)) if loo else d0 / D0_OVER_D100
     if genuine.size >= 5 and impostor.size >= 5:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import DataError
-from .sequence import distances, pack
+from .align import distances, pack
 
 
 def pairwise(a: Sequence[np.ndarray], b: Sequence[np.ndarray] | None = None) -> np.ndarray:
@@ -24,8 +24,8 @@ def pairwise(a: Sequence[np.ndarray], b: Sequence[np.ndarray] | None = None) -> 
         out[j, i] = d
         return out
     pb = pack(list(b))
-    i, j = np.meshgrid(np.arange(len(a)), np.arange(len(b)), indexing="ij")
-    return distances(pa, pb, np.stack([i.ravel(), j.ravel()], 1)).reshape(len(a), len(b))
+    ii, jj = np.meshgrid(np.arange(len(a)), np.arange(len(b)), indexing="ij")
+    return distances(pa, pb, np.stack([ii.ravel(), jj.ravel()], 1)).reshape(len(a), len(b))
 
 
 def medoids(dist: np.ndarray, k: int, *, speakers: Sequence[str | None] | None = None) -> list[int]:

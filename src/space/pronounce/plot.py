@@ -1,4 +1,10 @@
-"""Visual feedback for one scored attempt (matplotlib, no window)."""
+"""Visual feedback for one scored attempt (matplotlib, no window).
+
+Figures are made with matplotlib's object-oriented API (:func:`space.io.new_figure`: a
+:class:`matplotlib.figure.Figure` on its own Agg canvas), never through pyplot: pyplot
+keeps global state, so the web app had to draw one figure at a time under a lock; a
+figure per call needs none.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..plots import _plt
+from ..io import new_figure
 
 if TYPE_CHECKING:
-    from .score import ScoreResult
+    from .result import ScoreResult
 
 SHADE = dict(color="tab:red", alpha=0.25, lw=0)
 
@@ -23,25 +29,39 @@ def _spec(ax: Any, utt: Any, title: str, spans: list[tuple[float, float]]) -> No
         ax.axvspan(a, b, **SHADE)
         ax.text((a + b) / 2, n_mels * 0.92, str(k + 1), ha="center", va="top", color="white",
                 fontsize=9, fontweight="bold")
-    ax.set_ylabel("mel band")
-    ax.set_title(title, fontsize=9, loc="left")
+    # Band numbers say nothing to a learner, and each tick is costly to make and draw.
+    ax.set_yticks([])
+    ax.set_ylabel("low → high\npitch band", fontsize=8)
+    ax.set_title(title, fontsize=9, loc="left", y=1.0)  # y given: see _fixed_layout
+
+
+def _fixed_layout(left: tuple[Any, ...], right: Any) -> None:
+    """Axis labels at fixed places (in axes coordinates). matplotlib otherwise measures
+    every tick label of the axes and its siblings on each draw to place the labels and the
+    titles (a quarter of the drawing time); titles get a fixed ``y`` for the same reason."""
+    for ax in left:
+        ax.yaxis.set_label_coords(-0.045, 0.5)
+    left[-1].xaxis.set_label_coords(0.5, -0.25)
+    right.yaxis.set_label_coords(-0.16, 0.5)
+    right.xaxis.set_label_coords(0.5, -0.06)
 
 
 def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     """Reference and attempt log-mel spectrograms one above the other with the worst
     segments shaded (numbered worst first) on both, the per-frame DTW cost along the
     attempt, and the DTW cost matrix with the warping path. Returns the figure."""
-    from .sequence import _cosine_cost
+    from .align import _cosine_cost
 
-    plt = _plt()
     if fig is None:
-        fig = plt.figure(figsize=(11, 6.2))
+        fig = new_figure((11, 6.2))
     gs = fig.add_gridspec(3, 2, width_ratios=(2.2, 1), hspace=0.55, wspace=0.22)
     att, ref, al = result.attempt_utterance, result.reference_utterance, result.alignment
     segs = result.segments
     ax_r = fig.add_subplot(gs[0, 0])
     ax_a = fig.add_subplot(gs[1, 0])
-    ax_c = fig.add_subplot(gs[2, 0], sharex=ax_a)
+    # Not sharex=ax_a: shared axes update each other's ticks on every draw (slow); the same
+    # limits are set below instead.
+    ax_c = fig.add_subplot(gs[2, 0])
     ax_m = fig.add_subplot(gs[:, 1])
     ref_name = result.reference_paths[result.best_reference].rsplit("/", 1)[-1]
     _spec(ax_r, ref, f"closest reference: {ref_name}",
@@ -51,15 +71,18 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     cost = result.frame_costs
     t = att.time(np.arange(len(cost)))
     ax_c.plot(t, cost, color="k", lw=1)
-    ax_c.axhline(result.calibration.d100, color="tab:green", ls="--", lw=0.8,
-                 label="references' own distance (score 100)")
-    ax_c.axhline(result.calibration.d0, color="tab:red", ls=":", lw=0.8,
-                 label="other words (score 0)")
+    # Lines labelled in place: a legend box costs as much to lay out as an axes' ticks.
+    for d, color, ls, text in ((result.calibration.d100, "tab:green", "--",
+                                "references' own distance (score 100)"),
+                               (result.calibration.d0, "tab:red", ":", "other words (score 0)")):
+        ax_c.axhline(d, color=color, ls=ls, lw=0.8)
+        ax_c.text(0.995, d, text, transform=ax_c.get_yaxis_transform(), ha="right",
+                  va="bottom", fontsize=7, color=color)
     for s in segs:
         ax_c.axvspan(s.attempt_start_s, s.attempt_end_s, **SHADE)
     ax_c.set_xlabel("attempt time (s)")
     ax_c.set_ylabel("frame cost")
-    ax_c.legend(fontsize=7, loc="upper right", framealpha=0.6)
+    ax_c.set_xlim(ax_a.get_xlim())
     C = _cosine_cost(att.frames, ref.frames)
     n, m = C.shape
     a0, r0 = att.time(0) - att.hop_s / 2, ref.time(0) - ref.hop_s / 2
@@ -70,9 +93,11 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
         ax_m.axhspan(s.attempt_start_s, s.attempt_end_s, **SHADE)
     ax_m.set_xlabel("reference time (s)")
     ax_m.set_ylabel("attempt time (s)")
-    ax_m.set_title("DTW cost matrix and path", fontsize=9)
+    ax_m.set_title("DTW cost matrix and path", fontsize=9, y=1.0)
     for ax in (ax_r, ax_a, ax_c, ax_m):  # few ticks: making and drawing them is most of the time
-        ax.locator_params(nbins=4)
+        ax.locator_params(nbins=3)
+        ax.tick_params(labelsize=8)
+    _fixed_layout((ax_r, ax_a, ax_c), ax_m)
     word = result.word if result.word is not None else "(own references)"
     rec = ""
     if result.recognized is not None:

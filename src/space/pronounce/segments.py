@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .encoder import Utterance
+from .frames import Utterance
 
 SMOOTH_FRAMES = 15  # 150 ms moving average: about a syllable; one odd frame is not a
 # mispronounced sound (5, 9, 13, 15, 19, 25 frames: 85, 87, 90, 90, 89, 92% of worst segments

@@ -1,232 +1,158 @@
-"""Train the frame encoder (``src/space/models/frames.pt``) on Speech Commands + FSDD.
-
-    python -m space.pronounce.train_encoder --speech-commands DIR --fsdd DIR --out frames.pt
+"""The frame encoder's training task (``src/space/models/frames.pt``): ``space train-frames``.
 
 Recipe: every word of the Speech Commands training split (its validation and testing
 speakers are never seen) and FSDD's training clips (index 5-49), one label per word plus a
-'silence' label. Each epoch every clip gets the recogniser's speaker and microphone
-augmentation (speed/pitch, EQ, reverb, gain, background noise, time shift), then SpecAugment.
-The loss is a cross-entropy per 10 ms frame: speech frames must name their word, frames
-well outside the speech 'silence'; frames near the speech edges are not scored. A few
-minutes on 2 CPU cores.
+'silence' label. Each epoch every clip goes through the recogniser's augmentation chain
+(:meth:`space.data.Augmenter.window`: speed/pitch, EQ, reverb, time shift, gain,
+background noise), then SpecAugment. The loss is a cross-entropy per 10 ms frame: speech
+frames must name their word, frames well outside the speech 'silence'; frames near the
+speech edges are not scored. The loop is the recogniser's (:func:`space.recognize.train.fit`).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
+import os
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import audio
-from ..config import AugmentConfig
-from ..data import Augmenter, Example, fsdd_splits, speech_commands_splits
-from ..data.augment import spec_augment
+from ..config import FRAMES_TRAIN, EncoderConfig, FeatureConfig, TrainConfig
+from ..data import Augmenter, ClipDataset, Example, fsdd_splits, speech_commands_splits
 from ..errors import DataError
-from .encoder import (
+from ..recognize.train import Masks, Task, fit, portable_path
+from .frames import (
     DEFAULT_FEATURES,
+    FORMAT,
     SILENCE,
     EncoderCheckpoint,
-    EncoderConfig,
     FrameEncoder,
+    load_encoder,
     save_encoder,
 )
 
-IGNORE = -100
+IGNORE = -100  # frame target that no loss is computed for
 EDGE_FRAMES = 3  # frames next to a speech edge are not scored either way
 
 
-def _examples(sc: str | None, fsdd: str | None) -> tuple[list[Example], list[Example]]:
+def _examples(sc: str | os.PathLike | None,
+              fsdd: str | os.PathLike | None) -> tuple[list[Example], list[Example]]:
     train: list[Example] = []
     val: list[Example] = []
     if sc:
-        s = speech_commands_splits(sc)
+        s = speech_commands_splits(Path(sc))
         train += s.train
         val += s.val
     if fsdd:
-        f = fsdd_splits(fsdd)
+        f = fsdd_splits(Path(fsdd))
         train += f.train
         val += f.val
     if not train:
-        raise DataError("no training data: give --speech-commands and/or --fsdd")
+        raise DataError("no training data: give a Speech Commands and/or an FSDD folder")
     return train, val
 
 
-class _Clips:
-    """Clean clips at the model rate with their speech bounds, decoded once."""
+class FrameDataset(ClipDataset):
+    """Yields ``(window [n_samples], frame targets [n_frames])``: the word's index on the
+    speech frames, the silence index well outside them, :data:`IGNORE` near the edges."""
 
-    def __init__(self, examples: list[Example], sr: int, top_db: float) -> None:
-        self.y: list[np.ndarray] = []
-        self.bounds: list[tuple[int, int]] = []
-        for ex in examples:
-            y, _ = audio.load(ex.path, sr=sr)
-            self.y.append(y)
-            self.bounds.append(audio.speech_bounds(y, sr, top_db=top_db))
+    def __init__(self, *args: Any, silence: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.silence = silence
+        self.centres = np.arange(self.cfg.n_frames) * self.cfg.hop_length  # frame k's centre
+
+    def frame_targets(self, target: int, span: tuple[int, int]) -> np.ndarray:
+        """Per-frame targets [shape=(n_frames,)] of a window whose speech is at ``span``."""
+        n = self.cfg.n_samples
+        s0, s1 = span
+        if s1 - s0 > n:  # a long clip: the window holds only speech; score nothing in doubt
+            s0, s1 = 0, n
+        lab = np.full(len(self.centres), IGNORE, dtype=np.int64)
+        c = self.centres
+        lab[(c >= s0) & (c < s1)] = target
+        e = EDGE_FRAMES * self.cfg.hop_length
+        lab[(c < s0 - e) | (c >= s1 + e)] = self.silence
+        return lab
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        w, target, span = self.item(k)
+        return torch.from_numpy(w), torch.from_numpy(self.frame_targets(target, span))
 
 
-def _batch(clips: _Clips, idx: np.ndarray, targets: np.ndarray, aug: Augmenter | None,
-           rng: np.random.Generator, n: int, hop: int, n_frames: int,
-           silence: int) -> tuple[torch.Tensor, torch.Tensor]:
-    waves = np.zeros((len(idx), n), dtype=np.float32)
-    labels = np.full((len(idx), n_frames), IGNORE, dtype=np.int64)
-    centres = np.arange(n_frames) * hop
-    for r, i in enumerate(idx):
-        y, (start, end) = clips.y[i], clips.bounds[i]
-        shift = 0
-        if aug is not None:
-            y, factor = aug.speed(y, rng)
-            start, end = int(start / factor), int(end / factor)
-            y = aug.colour(y, rng)
-            shift = aug.shift(rng)
-        span = end - start
-        w = audio.fit_window(y, start - shift, end - shift, n)
-        if span <= n:
-            s0 = n // 2 - span // 2 + shift  # where fit_window put the speech start
-        else:  # a long clip: fit_window kept the loudest part; score nothing in doubt
-            s0 = 0
-        s1 = s0 + min(span, n)
-        if aug is not None:
-            seg = y[start:end] if end > start else y
-            w = aug.gain_and_noise(w, float(np.mean(seg**2)) + 1e-10, rng)
-        waves[r] = audio.normalize_peak(w)
-        lab = labels[r]
-        lab[(centres >= s0) & (centres < s1)] = targets[i]
-        e = EDGE_FRAMES * hop
-        lab[(centres < s0 - e) | (centres >= s1 + e)] = silence
-    return torch.from_numpy(waves), torch.from_numpy(labels)
+def frames_task(train: list[Example], val: list[Example], labels: list[str],
+                feature_cfg: FeatureConfig, encoder_cfg: EncoderConfig,
+                train_cfg: TrainConfig) -> Task:
+    """The frame encoder as a :class:`~space.recognize.train.Task`: per-frame cross-entropy,
+    validated by word accuracy from the mean of the speech frames' logits."""
+    from ..audio.features import LogMel
+
+    silence = labels.index(SILENCE)
+    aug = Augmenter(train_cfg.augment, feature_cfg.sample_rate)
+    train_ds = FrameDataset(train, labels, feature_cfg, augmenter=aug, copies=train_cfg.copies,
+                            seed=train_cfg.seed, silence=silence)
+    val_ds = FrameDataset(val, labels, feature_cfg, silence=silence) if val else None
+    frontend = LogMel(feature_cfg)
+    model = FrameEncoder(encoder_cfg, feature_cfg.n_mels)
+
+    def loss(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, masks: Masks) -> torch.Tensor:
+        with torch.no_grad():
+            feats = masks(frontend(x))
+        _, logits = net(feats)
+        return F.cross_entropy(logits, y, ignore_index=IGNORE,
+                               label_smoothing=train_cfg.label_smoothing)
+
+    @torch.no_grad()
+    def validate(net: torch.nn.Module) -> float:
+        assert val_ds is not None
+        net.eval()
+        right = 0
+        for b in range(0, len(val_ds), 256):
+            items = [val_ds[k] for k in range(b, min(b + 256, len(val_ds)))]
+            x = torch.stack([w for w, _ in items])
+            y = torch.stack([t for _, t in items])
+            _, logits = net(frontend(x))
+            speech = (y != silence) & (y != IGNORE)
+            logits[:, silence] = -1e9
+            mean = (logits * speech[:, None]).sum(2) / speech.sum(1, keepdim=True).clamp(min=1)
+            targets = np.asarray(val_ds.targets[b : b + len(items)])
+            right += int((mean.argmax(1).numpy() == targets).sum())
+        return right / len(val_ds)
+
+    def save(path: Path, meta: dict[str, Any], state: dict[str, Any] | None) -> Path:
+        return save_encoder(EncoderCheckpoint(model, feature_cfg, labels, meta), path,
+                            train_state=state)
+
+    return Task(model, labels, train_ds, loss, save, FORMAT,
+                validate if val_ds is not None else None, metric="val word acc")
 
 
 def train_encoder(
-    out: str | Path,
+    out: str | os.PathLike,
     *,
-    speech_commands: str | None,
-    fsdd: str | None,
-    noise_dir: str | None = None,
-    epochs: int = 6,
-    batch_size: int = 64,
-    lr: float = 3e-3,
-    seed: int = 0,
-    threads: int = 2,
-    cfg: EncoderConfig | None = None,
-    log=print,
-) -> EncoderCheckpoint:
-    """Train and save the frame encoder; returns its checkpoint (see the module doc)."""
-    torch.manual_seed(seed)
-    torch.set_num_threads(threads)
-    fcfg = DEFAULT_FEATURES
-    train, val = _examples(speech_commands, fsdd)
-    words = sorted({e.label for e in train})
-    labels = [*words, SILENCE]
-    index = {w: k for k, w in enumerate(labels)}
-    cfg = cfg or EncoderConfig()
-    cfg = EncoderConfig(**{**cfg.__dict__, "n_classes": len(labels)})
-    t0 = time.time()
-    tr_clips = _Clips(train, fcfg.sample_rate, fcfg.trim_top_db)
-    va_clips = _Clips(val, fcfg.sample_rate, fcfg.trim_top_db) if val else None
-    log(f"loaded {len(train)} training and {len(val)} validation clips, {len(words)} words "
-        f"({time.time() - t0:.0f} s)")
-    tr_t = np.array([index[e.label] for e in train])
-    va_t = np.array([index[e.label] for e in val])
-    aug_cfg = AugmentConfig(noise_dir=noise_dir, p_noise=0.8 if noise_dir else 0.0)
-    aug = Augmenter(aug_cfg, fcfg.sample_rate)
-    from ..features import LogMel
+    speech_commands: str | os.PathLike | None,
+    fsdd: str | os.PathLike | None,
+    train: TrainConfig = FRAMES_TRAIN,
+    encoder: EncoderConfig | None = None,
+    resume: str | os.PathLike | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> EncoderCheckpoint | None:
+    """Train and save the frame encoder (see the module doc). ``encoder`` defaults to
+    :class:`EncoderConfig` (the shipped architecture); its ``n_classes`` is set from the
+    data (its words + silence).
 
-    frontend = LogMel(fcfg)
-    model = FrameEncoder(cfg, fcfg.n_mels)
-    steps = epochs * (len(train) // batch_size)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-2)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
-                                                pct_start=0.2)
-    gen = torch.Generator().manual_seed(seed)
-    n, hop, n_frames = fcfg.n_samples, fcfg.hop_length, fcfg.n_frames
-    silence = index[SILENCE]
-    best = (-1.0, None)
-    for epoch in range(epochs):
-        model.train()
-        rng = np.random.default_rng((seed, epoch))
-        order = rng.permutation(len(train))
-        t_ep, tot, cnt = time.time(), 0.0, 0
-        for b in range(len(train) // batch_size):
-            idx = order[b * batch_size : (b + 1) * batch_size]
-            x, y = _batch(tr_clips, idx, tr_t, aug, rng, n, hop, n_frames, silence)
-            with torch.no_grad():
-                feats = spec_augment(frontend(x), aug_cfg, gen)
-            _, logits = model(feats)
-            loss = F.cross_entropy(logits, y, ignore_index=IGNORE, label_smoothing=0.1)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot, cnt = tot + float(loss.detach()), cnt + 1
-        msg = f"epoch {epoch + 1}/{epochs}: loss {tot / max(cnt, 1):.3f}"
-        if va_clips is not None:
-            acc = _clip_accuracy(model, frontend, va_clips, va_t, n, hop, n_frames, silence)
-            msg += f", validation word accuracy {acc:.3f}"
-            if acc >= best[0]:
-                best = (acc, {k: v.clone() for k, v in model.state_dict().items()})
-        log(msg + f" ({time.time() - t_ep:.0f} s)")
-    if best[1] is not None:
-        model.load_state_dict(best[1])
-    model.eval()
-    meta = {"train_clips": len(train), "val_clips": len(val), "epochs": epochs,
-            "val_word_accuracy": round(best[0], 4), "train_s": round(time.time() - t0, 1),
-            "data": {"speech_commands": speech_commands, "fsdd": fsdd}}
-    ck = EncoderCheckpoint(model, fcfg, labels, meta)
-    save_encoder(ck, out)
-    return ck
-
-
-@torch.no_grad()
-def _clip_accuracy(model, frontend, clips, targets, n, hop, n_frames, silence) -> float:
-    """Word accuracy from the mean of the speech frames' logits (silence excluded)."""
-    model.eval()
-    right = 0
-    rng = np.random.default_rng(0)
-    for b in range(0, len(targets), 256):
-        idx = np.arange(b, min(b + 256, len(targets)))
-        x, y = _batch(clips, idx, targets, None, rng, n, hop, n_frames, silence)
-        _, logits = model(frontend(x))
-        speech = (y != silence) & (y != IGNORE)
-        logits[:, silence] = -1e9
-        mean = (logits * speech[:, None]).sum(2) / speech.sum(1, keepdim=True).clamp(min=1)
-        right += int((mean.argmax(1).numpy() == targets[idx]).sum())
-    return right / max(len(targets), 1)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m space.pronounce.train_encoder",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--speech-commands", help="Speech Commands folder (its training split)")
-    p.add_argument("--fsdd", help="FSDD folder (its training split)")
-    p.add_argument("--noise-dir", help="background noise recordings to mix in")
-    p.add_argument("--out", required=True)
-    p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--dilations", default="1,2,4",
-                   help="dilation of each temporal conv layer (their number sets the depth)")
-    p.add_argument("--dim", type=int, default=EncoderConfig.dim)
-    args = p.parse_args(argv)
-    dil = tuple(int(x) for x in args.dilations.split(","))
-    cfg = EncoderConfig(channels1d=(128,) * len(dil), dilations=dil, dim=args.dim)
-    from ..errors import SpaceError
-
-    try:
-        train_encoder(args.out, speech_commands=args.speech_commands, fsdd=args.fsdd,
-                      noise_dir=args.noise_dir, epochs=args.epochs, batch_size=args.batch_size,
-                      lr=args.lr, seed=args.seed, threads=args.threads, cfg=cfg,
-                      log=lambda m: print(m, file=sys.stderr, flush=True))
-    except SpaceError as e:
-        print(f"train_encoder: error: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    Returns the best checkpoint on rank 0, ``None`` on the other torchrun ranks.
+    """
+    train_ex, val_ex = _examples(speech_commands, fsdd)
+    labels = [*sorted({e.label for e in train_ex}), SILENCE]
+    cfg = replace(encoder or EncoderConfig(), n_classes=len(labels))
+    meta = {"n_train": len(train_ex), "n_val": len(val_ex),
+            "data": {"speech_commands": portable_path(speech_commands),
+                     "fsdd": portable_path(fsdd)}}
+    done = fit(lambda: frames_task(train_ex, val_ex, labels, DEFAULT_FEATURES, cfg, train),
+               train, out, resume=resume, meta=meta, progress=progress, log=log)
+    return load_encoder(out) if done is not None else None

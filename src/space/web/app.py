@@ -10,10 +10,11 @@ then :func:`space.pronounce.add_references` (which keeps names inside the refere
 from __future__ import annotations
 
 import base64
-import io
+import contextlib
+import gc
 import os
 import tempfile
-import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,17 +22,43 @@ from typing import Annotated, Any
 import anyio
 import numpy as np
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from .. import audio
+from .. import audio, errors
 from .._version import __version__
-from ..errors import AudioError, ConfigError, ModelError, SpaceError
+from ..errors import ModelError, SpaceError, UsageError
+from ..io import AUDIO_EXTS, safe_stem
 
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: minutes of 48 kHz WAV, far more than a word
 MAX_DURATION_S = 10.0  # a practice attempt is one word; longer uploads are refused (413)
 MAX_REFERENCE_FILES = 10
+
+# The package's errors as HTTP statuses, by type (the most specific class listed wins).
+HTTP_STATUS: dict[type[SpaceError], int] = {
+    errors.DecodeError: 415,  # not audio we can decode
+    errors.AudioTooLongError: 413,
+    errors.NoSpeechError: 422,
+    errors.AudioError: 422,
+    errors.UnknownWordError: 404,
+    errors.DamagedReferenceError: 409,  # the server's stored set is being changed or is damaged
+    errors.ReferenceSetError: 422,
+    errors.UsageError: 422,
+    errors.DataError: 422,
+    errors.OutputError: 507,  # the server cannot write (disk full, read-only storage)
+    errors.ModelError: 503,  # the server's own model is missing or broken: not the client's fault
+    errors.SpaceError: 500,
+}
+
+
+def http_status(exc: SpaceError) -> int:
+    """The HTTP status of one of the package's errors (see :data:`HTTP_STATUS`)."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
 
 
 @dataclass
@@ -43,41 +70,7 @@ class Settings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_duration_s: float = MAX_DURATION_S
     allow_add_references: bool = True
-
-
-class _Models:
-    """Recognisers loaded once, on first use, shared by all requests."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def names(self) -> list[str]:
-        return list(self.settings.models)
-
-    def get(self, name: str | None) -> Any:
-        from ..recognize import load_model
-
-        name = name or self.settings.default_model
-        if name not in self.settings.models:
-            raise HTTPException(404, f"unknown model {name!r}; this server has: "
-                                f"{', '.join(self.settings.models) or 'none'}")
-        with self._lock:
-            rec = self._cache.get(name)
-            if rec is None:
-                rec = self._cache[name] = load_model(self.settings.models[name])
-            return rec
-
-    def for_word(self, word: str) -> str | None:
-        """The model whose vocabulary holds ``word`` (None for a user's own word)."""
-        for name in self.names():
-            try:
-                if word in self.get(name).labels:
-                    return name
-            except (SpaceError, HTTPException):
-                continue
-        return None
+    references_dir: str | None = None  # the user's references folder (None: the default)
 
 
 class _BodyLimit:
@@ -114,27 +107,12 @@ class _BodyLimit:
 
 
 def _decode_upload(data: bytes, name: str, settings: Settings) -> tuple[np.ndarray, int]:
-    """Bytes of an uploaded file -> mono float32 and its rate, or the right HTTP error."""
-    import soundfile as sf
-
-    if not data:
-        raise HTTPException(422, f"{name}: the upload is empty")
-    try:
-        info = sf.info(io.BytesIO(data))
-    except Exception:  # libsndfile cannot even read a header: not audio (or not a kind we read)
-        raise HTTPException(
-            415, f"{name}: not a recognised audio format (send WAV, FLAC, OGG or MP3)"
-        ) from None
-    if info.samplerate > 0 and info.frames / info.samplerate > settings.max_duration_s:
-        raise HTTPException(
-            413, f"{name}: {info.frames / info.samplerate:.1f} s long; at most "
-            f"{settings.max_duration_s:g} s per attempt (record one word)"
-        )
-    try:
-        return audio.load(data, name=name, max_duration_s=settings.max_duration_s)
-    except AudioError as e:
-        code = 415 if "cannot decode" in str(e) or "format" in str(e) else 422
-        raise HTTPException(code, str(e)) from None
+    """Bytes of an uploaded file -> mono float32 and its rate, through the same loader and
+    checks as the CLI and the Python API (:func:`space.audio.load_input`: the one decoder,
+    truncation, silence and no-speech checks); its errors become HTTP statuses by
+    :data:`HTTP_STATUS`."""
+    y, sr, _ = audio.load_input(data, name=name, max_duration_s=settings.max_duration_s)
+    return y, sr
 
 
 async def _read(upload: UploadFile, settings: Settings) -> bytes:
@@ -146,20 +124,98 @@ async def _read(upload: UploadFile, settings: Settings) -> bytes:
 
 
 def _png(result: Any) -> str:
-    """The feedback figure as a data: URL (PNG). pyplot is not thread-safe: one at a time."""
-    from ..plots import _plt
+    """The feedback figure as a data: URL (PNG). Each request draws its own figure (no
+    pyplot), so pictures for several clients are drawn at once."""
+    from ..io import png_bytes
 
-    with _PLOT_LOCK:
-        fig = result.plot()
+    data = png_bytes(result.plot(), dpi=80)
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _slim(result: Any) -> Any:
+    """The score result without its audio (the picture does not use it): less to pickle."""
+    from dataclasses import replace
+
+    empty = np.zeros(0, np.float32)
+    return replace(result, attempt_audio=empty,
+                   attempt_utterance=replace(result.attempt_utterance, audio=empty),
+                   reference_utterance=replace(result.reference_utterance, audio=empty))
+
+
+def _warm_png_worker(_: int) -> int:
+    """Run in each picture worker at start: matplotlib and the plotting code imported."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+
+    from ..pronounce import plot  # noqa: F401
+
+    return os.getpid()
+
+
+class _PngRenderer:
+    """Feedback PNGs for ``plot=true``. Drawing a matplotlib figure is Python-bound, so
+    threads take turns on the GIL; with ``workers`` > 0 pictures are drawn in that many
+    worker processes (started with the server, one per core is plenty) and the request
+    waits for its picture without holding one of the request threads."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(0, int(workers))
+        self.pool: Any = None
+
+    def start(self) -> None:
+        if self.workers and self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: forking a process that runs threads (the server's, ONNX Runtime's) can
+            # copy a held lock into the child.
+            self.pool = ProcessPoolExecutor(self.workers,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            list(self.pool.map(_warm_png_worker, range(self.workers)))
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    async def render(self, result: Any, in_thread: Any) -> str:
+        if self.pool is None:
+            return await in_thread(lambda: _png(result))
+        import asyncio
+
+        return await asyncio.wrap_future(self.pool.submit(_png, _slim(result)))
+
+
+def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
+    """Load everything the first request would otherwise wait for: the recognisers, the frame
+    encoder, every word's reference set and calibration, DTW's compiled code, and matplotlib
+    (one full score with a picture). Returns what runs the networks."""
+    from .. import pronounce
+    from ..pronounce.frames import default_featurizer
+    from ..pronounce.reference_set import word_reference_set
+
+    engines: dict[str, str] = {}
+    for name in recs.names():
         try:
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=80)
-        finally:
-            _plt().close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-_PLOT_LOCK = threading.Lock()
+            engines[f"model:{name}"] = recs.get(name).engine_name
+        except SpaceError:
+            continue  # a broken extra model: its requests report the error
+    feat = default_featurizer()
+    engines["frames"] = feat.engine.name if feat.encoder is not None else "torch"
+    first: tuple[str, Path] | None = None
+    for w in pronounce.list_words(references_dir):
+        try:
+            word_reference_set(w, feat, references_dir=references_dir)
+            first = first or (w, pronounce.reference_paths(w, references_dir)[0])
+        except SpaceError:
+            continue  # a damaged user set: its requests report the error
+    if first is not None:  # one real score end to end, picture included
+        y, sr = audio.load(first[1])
+        try:
+            _png(pronounce.score(y, word=first[0], sr=sr, models=recs,
+                                 references_dir=references_dir))
+        except SpaceError:
+            pass
+    return engines
 
 
 def create_app(
@@ -169,6 +225,9 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     max_duration_s: float = MAX_DURATION_S,
     allow_add_references: bool = True,
+    references_dir: str | os.PathLike | None = None,
+    preload: bool = True,
+    png_workers: int = 0,
 ) -> FastAPI:
     """Build the web app.
 
@@ -183,11 +242,24 @@ def create_app(
         Larger or longer uploads get 413.
     allow_add_references : bool
         Whether ``POST /api/references/{word}`` may add a user's recordings.
+    references_dir : path, optional
+        The user's references folder (default: ``$SPACE_REFERENCES_DIR`` or
+        ``~/.local/share/space/references``).
+    preload : bool
+        Load the models, the frame encoder and every reference set when the server starts
+        (before it accepts requests), so the first answer is as fast as the rest.
+        ``/api/health`` says ``"ready": true`` once that is done (or, without preloading,
+        at once: things then load on first use).
+    png_workers : int
+        Processes that draw ``plot=true`` pictures (started with the server); 0 draws them
+        in the request threads (``space serve --png-workers``; on the busy 2-core
+        development machine workers made pictures slower, not faster).
     """
-    from ..recognize import BUNDLED, bundled_model_path
+    from ..recognize.recognizer import BUNDLED, bundled_model_path
+    from ..recognize.registry import ModelRegistry
 
     if max_upload_bytes < 1024 or max_duration_s <= 0:
-        raise ConfigError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
+        raise UsageError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
     models: dict[str, str] = {}
     for name in BUNDLED:
         try:
@@ -202,16 +274,45 @@ def create_app(
     elif model not in models:
         raise ModelError(f"bundled model {model!r} is not installed (run `make models`)")
     models.update(extra_models or {})
-    settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references)
-    recs = _Models(settings)
+    settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references,
+                        str(references_dir) if references_dir is not None else None)
+    rdir = settings.references_dir
+    recs = ModelRegistry(models)
+
+    def model_named(name: str | None) -> Any:
+        name = name or settings.default_model
+        if name not in settings.models:
+            raise HTTPException(404, f"unknown model {name!r}; this server has: "
+                                f"{', '.join(settings.models) or 'none'}")
+        return recs.get(name)
     # CPU-bound work runs in threads, at most one per core: more only makes them take turns
     # (and each request slower) while the event loop keeps accepting uploads.
     cpu = anyio.CapacityLimiter(max(1, os.cpu_count() or 1))
+    png = _PngRenderer(png_workers)
 
     async def in_thread(fn: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, limiter=cpu)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        # The server accepts requests only after this: the first score is a warm one.
+        if preload:
+            t0 = time.perf_counter()
+            app.state.engines = await anyio.to_thread.run_sync(_warm_up, recs, rdir)
+            app.state.warmup_s = round(time.perf_counter() - t0, 3)
+            # What was loaded lives as long as the server: keep it out of the garbage
+            # collector's full passes, which otherwise stall a request now and then.
+            gc.collect()
+            gc.freeze()
+        await anyio.to_thread.run_sync(png.start)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(png.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="SPACE",
         version=__version__,
         description="Recognise a spoken word and score its pronunciation against golden "
@@ -220,12 +321,23 @@ def create_app(
     )
     app.state.settings = settings
     app.state.models = recs
+    app.state.ready = False
+    app.state.engines = {}
+    app.state.warmup_s = None
     app.add_middleware(_BodyLimit, max_bytes=max_upload_bytes + 64 * 1024)  # + form overhead
 
     @app.exception_handler(SpaceError)
     async def space_error(request: Request, exc: SpaceError) -> JSONResponse:
-        code = 404 if type(exc).__name__ == "ReferenceError" else 422
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        return JSONResponse({"detail": str(exc)}, status_code=http_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer is a list of dicts; every other error here is one line.
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+            parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -235,21 +347,25 @@ def create_app(
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        """Liveness and what this server offers."""
-        return {"status": "ok", "version": __version__, "models": recs.names(),
-                "default_model": settings.default_model}
+        """Liveness, readiness and what this server offers. ``engine``: what runs the
+        networks (``onnx``: ONNX Runtime, ``torch``: PyTorch), by model and for the
+        pronunciation frames."""
+        from ..recognize.engine import engine_name
+
+        return {"status": "ok", "ready": bool(app.state.ready), "version": __version__,
+                "models": recs.names(), "default_model": settings.default_model,
+                "engine": engine_name(), "engines": dict(app.state.engines),
+                "warmup_s": app.state.warmup_s}
 
     @app.get("/api/words")
     def words() -> dict[str, Any]:
         """Every word with references (bundled and the user's), and the model that knows it."""
         from .. import pronounce
 
-        out = []
-        for w in pronounce.list_words():
-            paths = pronounce.reference_paths(w)
-            user = pronounce.user_dir() in Path(paths[0]).parents if paths else False
-            out.append({"word": w, "display": _display(w), "references": len(paths),
-                        "source": "user" if user else "bundled", "model": recs.for_word(w)})
+        out = [{"word": ws.word, "display": _display(ws.word), "references": len(ws.clips),
+                "source": ws.source, "replaces_bundled": ws.hides_bundled,
+                "model": recs.name_for_word(ws.word)}
+               for ws in pronounce.word_sources(rdir)]
         return {"words": out, "models": recs.names(), "default_model": settings.default_model}
 
     @app.post("/api/predict")
@@ -264,9 +380,10 @@ def create_app(
 
         def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
             y, sr = _decode_upload(data, name, settings)
-            p = recs.get(model).predict(y, sr=sr, top_k=top_k, name=name)
+            p = model_named(model).predict(y, sr=sr, top_k=top_k, name=name)
             return {**p.to_dict(), "model": model or settings.default_model,
-                    "duration_s": round(len(y) / sr, 3), "sr": sr}
+                    "duration_s": round(len(y) / sr, 3), "sr": sr,
+                    "engine": model_named(model).engine_name}
 
         return await in_thread(work)
 
@@ -277,28 +394,33 @@ def create_app(
         plot: Annotated[bool, Form(description="include the feedback picture (PNG)")] = False,
     ) -> dict[str, Any]:
         """Pronunciation score of an attempt against the word's references (issue-4 JSON),
-        plus where to fetch the references and, with ``plot``, the feedback picture."""
+        plus where to fetch the references, ``drawing`` (what a client needs to draw the
+        feedback picture itself: spectrogram codes, DTW path, per-frame costs; see
+        :func:`space.pronounce.drawing.drawing`) and, with ``plot``, the picture as PNG."""
         from .. import pronounce
+        from ..pronounce.drawing import drawing
 
         name = file.filename or "upload"
         w = pronounce.check_word(word)
-        pronounce.reference_paths(w)  # 404 for an unknown word before decoding anything
+        pronounce.reference_paths(w, rdir)  # 404 for an unknown word before decoding anything
         data = await _read(file, settings)
 
-        def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in the thread pool
+        def work() -> tuple[dict[str, Any], Any]:  # CPU-bound: off the event loop, in a thread
             y, sr = _decode_upload(data, name, settings)
-            res = pronounce.score(y, word=w, sr=sr, name=name)
+            res = pronounce.score(y, word=w, sr=sr, name=name, models=recs, references_dir=rdir)
             d = res.to_dict()
             d["references"] = [Path(p).name for p in d["references"]]  # no server paths
             d["reference_urls"] = [f"/api/references/{w}/{i}"
                                    for i in range(len(res.references))]
             d["best_reference"] = int(res.best_reference)
             d["duration_s"] = round(len(y) / sr, 3)
-            if plot:
-                d["plot_png"] = _png(res)
-            return d
+            d["drawing"] = drawing(res)
+            return d, res
 
-        return await in_thread(work)
+        d, res = await in_thread(work)
+        if plot:
+            d["plot_png"] = await png.render(res, in_thread)
+        return d
 
     @app.get("/api/references/{word}")
     def references(word: str) -> dict[str, Any]:
@@ -306,7 +428,7 @@ def create_app(
         from .. import pronounce
 
         w = pronounce.check_word(word)
-        paths = pronounce.reference_paths(w)
+        paths = pronounce.reference_paths(w, rdir)
         return {"word": w, "references": [
             {"index": i, "name": p.name, "url": f"/api/references/{w}/{i}"}
             for i, p in enumerate(paths)]}
@@ -317,10 +439,12 @@ def create_app(
         from .. import pronounce
 
         w = pronounce.check_word(word)
-        paths = pronounce.reference_paths(w)  # the file is picked by number, never by name
+        paths = pronounce.reference_paths(w, rdir)  # picked by number, never by name
         if not 0 <= index < len(paths):
             raise HTTPException(404, f"word {w!r} has {len(paths)} references; no #{index}")
         p = paths[index]
+        if not p.is_file():  # removed a moment ago
+            raise HTTPException(409, f"reference #{index} of {w!r} was just removed; reload")
         media = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg",
                  ".mp3": "audio/mpeg"}.get(p.suffix.lower(), "application/octet-stream")
         return FileResponse(p, media_type=media)
@@ -346,21 +470,25 @@ def create_app(
                 _decode_upload(data, name, settings)  # 413/415/422 before anything is kept
                 # Our own name in our own folder: the client's file name is never a path.
                 suffix = Path(name).suffix.lower()
-                if suffix not in pronounce.references.AUDIO_EXTS:
+                if suffix not in AUDIO_EXTS:
                     suffix = ".wav"
-                stem = "".join(c if c.isalnum() else "_" for c in Path(name).stem)[:40]
-                p = Path(tmp) / f"{i:02d}_{stem or 'clip'}{suffix}"
+                p = Path(tmp) / f"{i:02d}_{safe_stem(name, limit=40)}{suffix}"
                 p.write_bytes(data)
                 paths.append(p)
-            added = pronounce.add_references(w, paths)
-        return {"word": w, "added": [p.name for p in added],
-                "references": len(pronounce.reference_paths(w))}
+            # file checks and the copy are blocking: off the event loop
+            res = await in_thread(lambda: pronounce.add_reference_clips(
+                w, paths, references_dir=rdir, max_duration_s=settings.max_duration_s))
+        return {"word": w, "added": [p.name for p in res.added],
+                "duplicates": [{"file": Path(f).name.split("_", 1)[-1], "same_as": c}
+                               for f, c in res.duplicates],
+                "references": len(pronounce.reference_paths(w, rdir))}
 
     return app
 
 
-_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-
-
 def _display(word: str) -> str:
-    return f"{word} ({_DIGITS[int(word)]})" if word.isdigit() and len(word) == 1 else word
+    """'7' -> '7 (seven)': the digit words' spoken form beside the label."""
+    from ..pronounce.refsets import ALIASES
+
+    spoken = {digit: name for name, digit in ALIASES.items()}
+    return f"{word} ({spoken[word]})" if word in spoken else word

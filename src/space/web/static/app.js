@@ -1,5 +1,7 @@
 // SPACE practice page: record (or upload) a word, send it as WAV, show what came back.
-// Vanilla JS, no build step. The browser records at its own rate (often 48 kHz); the server
+// Vanilla JS, no build step. The feedback picture is drawn here, on a canvas, from the
+// `drawing` object of /api/score (spectrogram codes, DTW path, per-frame costs): the page
+// never waits for a server-rendered PNG (that one is only fetched for "Download as PNG"). The browser records at its own rate (often 48 kHz); the server
 // resamples, so the page only packs the samples into a 16-bit WAV.
 "use strict";
 
@@ -135,14 +137,20 @@ async function submit(blob, filename) {
   const fd = () => { const f = new FormData(); f.append("file", blob, filename); return f; };
   const scoreForm = fd();
   scoreForm.append("word", word);
-  scoreForm.append("plot", "true");
-  const predictForm = fd();
-  predictForm.append("model", info.model || state.defaultModel);
+  state.attemptName = filename;
+  // A word a model knows: the score's `recognized` already says what that model heard, so
+  // one request does. A word of the user's own: ask the default model separately.
+  let heardReq = null;
+  if (!info.model) {
+    const predictForm = fd();
+    predictForm.append("model", state.defaultModel);
+    heardReq = api("/api/predict", { method: "POST", body: predictForm });
+  }
   try {
-    const [score, heard] = await Promise.all([
-      api("/api/score", { method: "POST", body: scoreForm }),
-      api("/api/predict", { method: "POST", body: predictForm }),
-    ]);
+    const [score, predicted] = await Promise.all([
+      api("/api/score", { method: "POST", body: scoreForm }), heardReq]);
+    const heard = predicted || score.recognized ||
+      { label: "?", probability: 0 }; // no model knows the word and none answered
     show(score, heard, word, info);
     setStatus("Done. Press Record to try again.");
   } catch (e) {
@@ -192,7 +200,215 @@ function show(score, heard, word, info) {
   const hasSeg = score.segments.length > 0;
   $("play-attempt-worst").disabled = !hasSeg;
   $("play-ref-worst").disabled = !hasSeg;
-  $("picture").src = score.plot_png || "";
+  drawFeedback($("picture"), score);
+}
+
+// ---- the feedback picture, drawn from score.drawing ------------------------------------
+
+// matplotlib's "magma" at 6 stops, interpolated to a 256-entry lookup table.
+const MAGMA = [[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109],
+               [252, 253, 191]];
+const LUT = (() => {
+  const lut = new Uint8ClampedArray(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const x = (i / 255) * (MAGMA.length - 1);
+    const k = Math.min(MAGMA.length - 2, Math.floor(x));
+    const f = x - k;
+    for (let c = 0; c < 3; c++) lut[3 * i + c] = MAGMA[k][c] + f * (MAGMA[k + 1][c] - MAGMA[k][c]);
+  }
+  return lut;
+})();
+const SHADE = "rgba(214, 39, 40, 0.28)";
+
+// base64 spectrogram codes (row-major [band][column], band 0 lowest) -> an offscreen canvas
+// one pixel per cell, low bands at the bottom.
+function specImage(spec) {
+  const bytes = Uint8Array.from(atob(spec.spec), (c) => c.charCodeAt(0));
+  const cv = document.createElement("canvas");
+  cv.width = spec.columns;
+  cv.height = spec.bands;
+  const g = cv.getContext("2d");
+  const img = g.createImageData(spec.columns, spec.bands);
+  for (let b = 0; b < spec.bands; b++) {
+    const row = spec.bands - 1 - b;
+    for (let j = 0; j < spec.columns; j++) {
+      const v = bytes[b * spec.columns + j], o = 4 * (row * spec.columns + j);
+      img.data[o] = LUT[3 * v]; img.data[o + 1] = LUT[3 * v + 1]; img.data[o + 2] = LUT[3 * v + 2];
+      img.data[o + 3] = 255;
+    }
+  }
+  g.putImageData(img, 0, 0);
+  return cv;
+}
+
+// A panel: a rectangle with a data range in x and y and helpers to map into it.
+function panel(g, x, y, w, h, x0, x1, y0, y1) {
+  const p = { x, y, w, h, x0, x1, y0, y1 };
+  p.px = (v) => x + ((v - x0) / (x1 - x0 || 1)) * w;
+  p.py = (v) => y + h - ((v - y0) / (y1 - y0 || 1)) * h;
+  p.frame = () => { g.strokeStyle = "#9aa3b1"; g.lineWidth = 1; g.strokeRect(x, y, w, h); };
+  p.clip = (fn) => { g.save(); g.beginPath(); g.rect(x, y, w, h); g.clip(); fn(); g.restore(); };
+  return p;
+}
+
+function ticks(g, p, axis, n = 4, label = "") {
+  g.fillStyle = "#4a5566";
+  g.font = "11px system-ui, sans-serif";
+  const [a, b] = axis === "x" ? [p.x0, p.x1] : [p.y0, p.y1];
+  const raw = (b - a) / n, mag = Math.pow(10, Math.floor(Math.log10(raw || 1)));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
+  for (let v = Math.ceil(a / step) * step; v <= b + 1e-9; v += step) {
+    const t = Math.abs(v) < 1e-9 ? "0" : (step >= 1 ? v.toFixed(0) : v.toFixed(step >= 0.1 ? 1 : 2));
+    if (axis === "x") {
+      g.textAlign = "center"; g.textBaseline = "top";
+      g.fillText(t, p.px(v), p.y + p.h + 3);
+    } else {
+      g.textAlign = "right"; g.textBaseline = "middle";
+      g.fillText(t, p.x - 4, p.py(v));
+    }
+  }
+  if (label) {
+    g.textAlign = "center"; g.textBaseline = "top";
+    if (axis === "x") g.fillText(label, p.x + p.w / 2, p.y + p.h + 16);
+    else { g.save(); g.translate(p.x - 40, p.y + p.h / 2); g.rotate(-Math.PI / 2);
+           g.fillText(label, 0, 0); g.restore(); }
+  }
+}
+
+function title(g, p, text) {
+  g.fillStyle = "#1d2430"; g.font = "12px system-ui, sans-serif";
+  g.textAlign = "left"; g.textBaseline = "bottom";
+  g.fillText(text, p.x, p.y - 3);
+}
+
+// Frame i of a drawing entry -> seconds into its recording (frame centres).
+const frameTime = (s, i) => s.offset_s + i * s.hop_s;
+
+function drawSpec(g, p, spec, spans) {
+  g.imageSmoothingEnabled = false;
+  g.drawImage(specImage(spec), p.x, p.y, p.w, p.h);
+  p.clip(() => {
+    spans.forEach(([a, b], k) => {
+      g.fillStyle = SHADE;
+      g.fillRect(p.px(a), p.y, p.px(b) - p.px(a), p.h);
+      g.strokeStyle = "rgba(255, 255, 255, 0.8)"; g.setLineDash([4, 3]); g.lineWidth = 1;
+      g.strokeRect(p.px(a), p.y + 1, p.px(b) - p.px(a), p.h - 2);
+      g.setLineDash([]);
+      g.fillStyle = "#fff"; g.font = "bold 12px system-ui, sans-serif";
+      g.textAlign = "center"; g.textBaseline = "top";
+      g.fillText(String(k + 1), (p.px(a) + p.px(b)) / 2, p.y + 3);
+    });
+  });
+  p.frame();
+}
+
+function drawFeedback(canvas, score) {
+  const d = score.drawing;
+  const g = canvas.getContext("2d");
+  const dpr = window.devicePixelRatio || 1;
+  const W = canvas.clientWidth || 960, H = canvas.clientHeight || 400;
+  canvas.width = Math.round(W * dpr);
+  canvas.height = Math.round(H * dpr);
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.fillStyle = "#fff";
+  g.fillRect(0, 0, W, H);
+  if (!d) { canvas.dataset.drawn = "0"; return; }
+  const att = d.attempt, ref = d.reference, segs = score.segments || [];
+  const left = 56, split = Math.round(W * 0.64), right = W - 12;
+  const gap = 34; // room for one panel's tick labels and the next one's title
+  const ph = Math.floor((H - 20 - 2 * gap - 36) / 3);
+  // Time spans of the pictures: a column is column_s wide, centred on its frames.
+  const span = (s) => [s.offset_s - s.hop_s / 2, s.offset_s - s.hop_s / 2 + s.columns * s.column_s];
+  const [ra, rb] = span(ref), [aa, ab] = span(att);
+
+  const pr = panel(g, left, 20, split - left, ph, ra, rb, 0, 1);
+  title(g, pr, `closest reference: ${score.references[score.best_reference]}`);
+  drawSpec(g, pr, ref, segs.map((s) => [s.reference_start_s, s.reference_end_s]));
+  ticks(g, pr, "x");
+
+  const pa = panel(g, left, 20 + ph + gap, split - left, ph, aa, ab, 0, 1);
+  title(g, pa, `attempt: ${state.attemptName || "your recording"}`);
+  drawSpec(g, pa, att, segs.map((s) => [s.attempt_start_s, s.attempt_end_s]));
+  ticks(g, pa, "x");
+
+  const costs = d.frame_costs;
+  const top = 1.1 * Math.max(d.d0, ...costs);
+  const pc = panel(g, left, 20 + 2 * (ph + gap), split - left, ph, aa, ab, 0, top);
+  title(g, pc, "how far each moment of your attempt is from the reference");
+  pc.clip(() => {
+    for (const s of segs) {
+      g.fillStyle = SHADE;
+      g.fillRect(pc.px(s.attempt_start_s), pc.y, pc.px(s.attempt_end_s) - pc.px(s.attempt_start_s), pc.h);
+    }
+    const hline = (v, color, dash) => {
+      g.strokeStyle = color; g.setLineDash(dash); g.lineWidth = 1;
+      g.beginPath(); g.moveTo(pc.x, pc.py(v)); g.lineTo(pc.x + pc.w, pc.py(v)); g.stroke();
+    };
+    hline(d.d100, "#2ca02c", [5, 3]);
+    hline(d.d0, "#d62728", [2, 3]);
+    g.setLineDash([]);
+    g.strokeStyle = "#111"; g.lineWidth = 1.3;
+    g.beginPath();
+    costs.forEach((c, i) => {
+      const x = pc.px(frameTime(att, i)), y = pc.py(c);
+      if (i) g.lineTo(x, y); else g.moveTo(x, y);
+    });
+    g.stroke();
+  });
+  pc.frame();
+  ticks(g, pc, "x", 4, "attempt time (s)");
+  ticks(g, pc, "y", 3, "cost");
+  g.font = "11px system-ui, sans-serif"; g.textAlign = "right"; g.textBaseline = "bottom";
+  g.fillStyle = "#2ca02c"; g.fillText("score 100 (references)", pc.x + pc.w - 4, pc.py(d.d100) - 1);
+  g.fillStyle = "#d62728"; g.fillText("score 0 (other words)", pc.x + pc.w - 4, pc.py(d.d0) - 1);
+
+  // The alignment: which moment of the reference each moment of the attempt was matched
+  // to, coloured by how far apart they were (green close, red far).
+  const pm = panel(g, split + 58, 20, right - split - 58, H - 20 - 40, ra, rb, aa, ab);
+  title(g, pm, "alignment (DTW path)");
+  pm.clip(() => {
+    for (const s of segs) {
+      g.fillStyle = SHADE;
+      g.fillRect(pm.x, pm.py(s.attempt_end_s), pm.w, pm.py(s.attempt_start_s) - pm.py(s.attempt_end_s));
+    }
+    const lo = d.d100, hi = Math.max(d.d0, lo + 1e-6);
+    g.lineWidth = 2.5; g.lineCap = "round";
+    for (let k = 1; k < d.path.length; k++) {
+      const f = Math.max(0, Math.min(1, (d.path_cost[k] - lo) / (hi - lo)));
+      g.strokeStyle = `rgb(${Math.round(40 + 200 * f)}, ${Math.round(170 - 120 * f)}, 60)`;
+      g.beginPath();
+      g.moveTo(pm.px(frameTime(ref, d.path[k - 1][1])), pm.py(frameTime(att, d.path[k - 1][0])));
+      g.lineTo(pm.px(frameTime(ref, d.path[k][1])), pm.py(frameTime(att, d.path[k][0])));
+      g.stroke();
+    }
+  });
+  pm.frame();
+  ticks(g, pm, "x", 3, "reference time (s)");
+  ticks(g, pm, "y", 4, "attempt time (s)");
+  canvas.dataset.drawn = String(1 + Number(canvas.dataset.drawn || 0));
+}
+
+// The same picture drawn by the server (matplotlib), for keeping: asks /api/score again
+// with plot=true for the last attempt and saves the PNG it returns.
+async function downloadPng() {
+  if (!state.attemptBlob || !state.result) return;
+  const f = new FormData();
+  f.append("file", state.attemptBlob, state.attemptName || "attempt.wav");
+  f.append("word", state.result.word);
+  f.append("plot", "true");
+  setStatus("Drawing the PNG…");
+  try {
+    const r = await api("/api/score", { method: "POST", body: f });
+    const a = document.createElement("a");
+    a.href = r.plot_png;
+    a.download = `space-${state.result.word}-feedback.png`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setStatus("Saved the picture.");
+  } catch (e) {
+    setStatus("Could not make the PNG: " + e.message, true);
+  }
 }
 
 // Play [start, end) seconds of an audio file alone (the worst segment).
@@ -223,6 +439,8 @@ window.addEventListener("DOMContentLoaded", () => {
     const s = worst();
     if (s) playSpan(state.attemptBlob, s.attempt_start_s, s.attempt_end_s);
   });
+  $("download-png").addEventListener("click", downloadPng);
+  window.addEventListener("resize", () => { if (state.result) drawFeedback($("picture"), state.result); });
   $("play-ref-worst").addEventListener("click", () => {
     const s = worst();
     if (s) playSpan(state.result.reference_urls[state.result.best_reference],

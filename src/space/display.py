@@ -1,0 +1,150 @@
+"""Results that show themselves in Jupyter: HTML (and PNG) for a score and a prediction.
+
+The result classes inherit :class:`ScoreDisplay` or :class:`PredictionDisplay`, which give
+them ``_repr_html_`` (and, for a score, ``_repr_png_``); the HTML is built here, so a
+result class needs no display code of its own. Everything is inline (the picture as a
+base64 PNG, the recordings as base64 WAV in ``<audio>`` players), so a saved notebook
+shows it without the files. Nothing here imports matplotlib or torch until a picture is
+drawn.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import wave
+from typing import Any
+
+import numpy as np
+
+# Band colours of the score badge (the web app's palette).
+BAND_COLOURS = {"excellent": "#1a7f37", "good": "#4d8f1f", "fair": "#b26a00", "poor": "#c0392b"}
+
+
+def wav_bytes(y: np.ndarray, sr: int) -> bytes:
+    """Mono audio [shape=(n,)] in -1..1 at ``sr`` Hz -> a 16-bit PCM WAV file's bytes."""
+    pcm = (np.clip(np.asarray(y, dtype=np.float64).ravel(), -1.0, 1.0) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(sr))
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def audio_html(y: np.ndarray | None, sr: int, label: str) -> str:
+    """An ``<audio>`` player with the recording inline (base64 WAV), or '' without audio."""
+    if y is None or np.size(y) == 0:
+        return ""
+    data = base64.b64encode(wav_bytes(y, sr)).decode("ascii")
+    return (f'<div style="margin:2px 0"><span style="display:inline-block;min-width:9em">'
+            f'{html.escape(label)}</span><audio controls preload="none" '
+            f'src="data:audio/wav;base64,{data}"></audio></div>')
+
+
+def png_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` with the PNG inline."""
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img alt="{html.escape(alt)}" style="max-width:100%" '
+            f'src="data:image/png;base64,{data}"/>')
+
+
+def _name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def feedback_png(result: Any) -> bytes:
+    """The feedback picture of a score result as PNG, drawn once per result: Jupyter asks
+    for the HTML and the PNG of the same output, and drawing takes a few hundred ms."""
+    cached = getattr(result, "__dict__", {}).get("_feedback_png")
+    if cached is None:
+        from .io import png_bytes
+
+        cached = png_bytes(result.plot())
+        if hasattr(result, "__dict__"):
+            result.__dict__["_feedback_png"] = cached
+    return cached
+
+
+def score_html(result: Any, *, picture: bool = True) -> str:
+    """HTML of a pronunciation score: the score and band, what the recogniser heard, the
+    worst segments, warnings, the feedback picture and players for the attempt and the
+    closest reference.
+
+    ``result`` is a :class:`space.pronounce.ScoreResult` (or anything with its fields:
+    score, band, word, attempt, recognized, segments, warnings, attempt_audio, sr,
+    reference_paths, best_reference, reference_utterance, plot()).
+    """
+    band = str(result.band)
+    colour = BAND_COLOURS.get(band, "#555")
+    word = html.escape(str(result.word)) if result.word is not None else "(your references)"
+    parts = [
+        '<div class="space-score" style="font-family:sans-serif">',
+        f'<div><span class="space-score-value" style="font-size:2em;font-weight:bold;'
+        f'color:{colour}">{float(result.score):.1f}</span> '
+        f'<span class="space-band" style="background:{colour};color:white;padding:1px 8px;'
+        f'border-radius:8px">{html.escape(band)}</span> '
+        f'<span style="color:#555">word {word} &middot; {html.escape(_name(str(result.attempt)))}'
+        '</span></div>',
+    ]
+    rec = result.recognized
+    if rec is not None:
+        ok = "the right word" if rec.get("matches_word") else "not the word asked for"
+        parts.append(f"<div>heard <b>{html.escape(str(rec['label']))}</b> "
+                     f"({float(rec['probability']):.2f}): {ok}</div>")
+    if result.segments:
+        rows = "".join(
+            f"<tr><td>{i + 1}</td><td>{s.attempt_start_s:.2f}-{s.attempt_end_s:.2f} s</td>"
+            f"<td>{s.reference_start_s:.2f}-{s.reference_end_s:.2f} s</td>"
+            f"<td>{s.cost:.3f}</td></tr>"
+            for i, s in enumerate(result.segments))
+        parts.append('<table style="margin:4px 0"><tr><th>worst</th><th>attempt</th>'
+                     f"<th>reference</th><th>cost</th></tr>{rows}</table>")
+    for w in result.warnings:
+        parts.append(f'<div style="color:#b26a00">warning: {html.escape(str(w))}</div>')
+    if picture:
+        parts.append(png_html(feedback_png(result), f"feedback: {band}"))
+    ref = result.reference_utterance
+    ref_name = _name(str(result.reference_paths[result.best_reference]))
+    parts.append(audio_html(result.attempt_audio, result.sr, "attempt"))
+    parts.append(audio_html(getattr(ref, "audio", None), result.sr, f"reference {ref_name}"))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def prediction_html(pred: Any) -> str:
+    """HTML of a recognition result: the label, its probability and the alternatives as bars.
+
+    ``pred`` is a :class:`space.recognize.Prediction` (label, probability, top_k, source).
+    """
+    top = pred.top_k or [(pred.label, pred.probability)]
+    bars = "".join(
+        f'<tr><td>{html.escape(str(lab))}</td><td style="width:12em"><div style="background:'
+        f'#3b6ea5;height:0.9em;width:{100 * float(p):.1f}%"></div></td>'
+        f"<td>{float(p):.3f}</td></tr>" for lab, p in top)
+    src = f' <span style="color:#555">{html.escape(_name(str(pred.source)))}</span>' \
+        if pred.source else ""
+    return ('<div class="space-prediction" style="font-family:sans-serif">'
+            f'<div><span class="space-label" style="font-size:1.6em;font-weight:bold">'
+            f"{html.escape(str(pred.label))}</span> "
+            f"({float(pred.probability):.3f}){src}</div>"
+            f"<table>{bars}</table></div>")
+
+
+class ScoreDisplay:
+    """Mixin: a score result shows itself in Jupyter (HTML with picture and players; PNG)."""
+
+    def _repr_html_(self) -> str:
+        return score_html(self)
+
+    def _repr_png_(self) -> bytes:
+        return feedback_png(self)
+
+
+class PredictionDisplay:
+    """Mixin: a prediction shows itself in Jupyter."""
+
+    def _repr_html_(self) -> str:
+        return prediction_html(self)

@@ -1,0 +1,218 @@
+"""Prediction with a loaded model: files, arrays and batches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import audio
+from ..display import PredictionDisplay
+from ..errors import ModelError, SpaceError
+from .checkpoint import Checkpoint
+from .checkpoint import load as load_checkpoint
+
+BUNDLED = ("digits", "commands")
+
+
+@dataclass(frozen=True)
+class Prediction(PredictionDisplay):
+    """The model's answer for one clip (in Jupyter it shows itself: :mod:`space.display`)."""
+
+    label: str
+    probability: float
+    top_k: list[tuple[str, float]]
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``space predict --json`` and the web app's ``/api/predict``."""
+        return {"file": self.source, "label": self.label,
+                "probability": round(float(self.probability), 6),
+                "top_k": [{"label": lab, "probability": round(float(p), 6)}
+                          for lab, p in self.top_k]}
+
+
+def bundled_model_path(name: str) -> Path:
+    """Path of a model shipped inside the package (``digits``, ``commands``)."""
+    ref = resources.files("space") / "models" / f"{name}.pt"
+    path = Path(str(ref))
+    if not path.is_file():
+        raise ModelError(
+            f"bundled model {name!r} is not installed (run `make models` to train it)"
+        )
+    return path
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> Path:
+    """A bundled model name or a checkpoint path -> a checkpoint path.
+
+    A bare bundled name (``"digits"``, ``"commands"``) always means the bundled model, even
+    when a file or folder of that name sits in the working directory (a data folder called
+    ``digits`` must not hide the model). Anything that looks like a path (a separator or a
+    suffix: ``./digits``, ``digits.pt``) is a path; a ``PathLike`` is always a path.
+    """
+    s = str(name_or_path)
+    if isinstance(name_or_path, str) and s in BUNDLED:
+        return bundled_model_path(s)
+    path = Path(s).expanduser()
+    if not path.exists():
+        raise ModelError(
+            f"{s}: no such model file (bundled models: {', '.join(BUNDLED)})"
+        )
+    if path.is_dir():
+        raise ModelError(f"{s}: is a folder, not a model file (bundled models: "
+                         f"{', '.join(BUNDLED)}; a checkpoint is a .pt file)")
+    return path
+
+
+class Recognizer:
+    """A model ready to predict. Use :func:`load_model` to get one.
+
+    The network runs on an inference engine (:mod:`space.recognize.engine`): ONNX Runtime when it is
+    installed, else PyTorch; ``engine`` or ``$SPACE_ENGINE`` picks one. ``path`` (the
+    checkpoint file) keys and places the cached ONNX export; without it the weights are
+    hashed instead. :attr:`model` is the PyTorch module either way (for training code).
+    """
+
+    def __init__(self, ckpt: Checkpoint, *, name: str | None = None,
+                 path: str | os.PathLike | None = None, engine: str | None = None) -> None:
+        from .engine import build, file_hash, module_hash
+        from .export import Exportable
+
+        self.ckpt = ckpt
+        self.model = ckpt.model.eval()
+        self.labels = list(ckpt.labels)
+        self.feature_cfg = ckpt.feature_cfg
+        self.name = name
+        self.path = Path(path) if path is not None else None
+        example = torch.zeros(1, self.feature_cfg.n_samples)
+        self.engine = build(
+            Exportable(ckpt), example, kind="recognizer",
+            key=file_hash(self.path) if self.path is not None else module_hash(self.model),
+            near=self.path, output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine)
+
+    @property
+    def engine_name(self) -> str:
+        """``"onnx"`` or ``"torch"``: what runs the network."""
+        return self.engine.name
+
+    def set_threads(self, n: int) -> None:
+        """Threads one call of the network may use (PyTorch's setting is process-wide)."""
+        self.engine.set_threads(n)
+
+    def prepare(self, source: Any, *, sr: int | None = None, name: str | None = None) -> np.ndarray:
+        """Path, bytes or array -> the fixed window this model sees [shape=(n_samples,)].
+
+        Parameters
+        ----------
+        source : path, bytes, file object, np.ndarray or torch.Tensor
+            An array or tensor is mono ``[shape=(n,)]`` or ``[shape=(n, channels)]`` at
+            ``sr`` Hz (required). A file is decoded by :func:`space.audio.load`; ``sr``
+            given with a file must match its rate (it cannot describe a file).
+
+        Raises
+        ------
+        AudioError
+            Unusable audio; :class:`~space.errors.NoSpeechError` for silence or steady noise.
+        UsageError
+            ``sr`` missing for an array, or disagreeing with a file's rate.
+        """
+        y, rate, label = audio.load_input(source, sr=sr, name=name)
+        return audio.prepare(y, rate, self.feature_cfg, name=label)
+
+    def probabilities(self, windows: np.ndarray | Iterable[np.ndarray], *,
+                      batch_size: int = 256, progress: str | None = None,
+                      total: int | None = None) -> np.ndarray:
+        """Prepared windows -> class probabilities, in batches on the engine: the one
+        inference loop (prediction, evaluation, training's validation, DET sweeps).
+
+        Parameters
+        ----------
+        windows : np.ndarray [shape=(b, n_samples)] or an iterable of [shape=(n_samples,)]
+            Windows as :meth:`prepare` (or a stream's hop) gives them; an iterable is read
+            one batch at a time, so a long stream's windows are never all in memory.
+        batch_size : int
+            Windows per forward pass.
+        progress : str, optional
+            Show a progress bar with this title (``total`` windows, when known).
+
+        Returns
+        -------
+        np.ndarray [shape=(b, n_classes), dtype=float32]
+        """
+        from itertools import islice
+
+        from .engine import softmax
+
+        self.model.eval()
+        bar = None
+        if progress is not None:  # tqdm only when asked: predict's start-up stays light
+            from tqdm import tqdm
+
+            if isinstance(windows, np.ndarray) and total is None:
+                total = len(windows)
+            bar = tqdm(total=total, desc=progress, leave=False)
+        it = iter(windows)
+        out = []
+        while batch := list(islice(it, batch_size)):
+            (logits,) = self.engine.run(np.stack(batch).astype(np.float32, copy=False))
+            out.append(softmax(logits, axis=1).astype(np.float32, copy=False))
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
+
+    def _answer(self, probs: np.ndarray, top_k: int, source: str | None) -> Prediction:
+        order = np.argsort(-probs)[: max(1, min(top_k, len(self.labels)))]
+        top = [(self.labels[i], float(probs[i])) for i in order]
+        return Prediction(top[0][0], top[0][1], top, source)
+
+    def predict(
+        self, source: Any, *, sr: int | None = None, top_k: int = 3, name: str | None = None
+    ) -> Prediction:
+        """Recognise one clip: a path, bytes/file object, or a mono array with ``sr``."""
+        w = self.prepare(source, sr=sr, name=name)
+        label = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
+        return self._answer(self.probabilities(w[None])[0], top_k, label)
+
+    def predict_many(
+        self, sources: Iterable[Any], *, top_k: int = 3, batch_size: int = 64
+    ) -> Iterator[Prediction | SpaceError]:
+        """Recognise many files in batches. Yields a Prediction, or the SpaceError of a file
+        that could not be used (so one bad file never stops the batch), in input order."""
+        batch: list[tuple[str, np.ndarray | SpaceError]] = []
+
+        def flush() -> Iterator[Prediction | SpaceError]:
+            good = [w for _, w in batch if isinstance(w, np.ndarray)]
+            probs = iter(self.probabilities(np.stack(good)) if good else [])
+            for src, w in batch:
+                yield w if isinstance(w, SpaceError) else self._answer(next(probs), top_k, src)
+            batch.clear()
+
+        for src in sources:
+            try:
+                item: np.ndarray | SpaceError = self.prepare(src)
+            except SpaceError as e:
+                item = e
+            batch.append((str(src), item))
+            if len(batch) >= batch_size:
+                yield from flush()
+        yield from flush()
+
+
+def load_model(name_or_path: str | os.PathLike = "digits", *,
+               engine: str | None = None) -> Recognizer:
+    """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file.
+
+    ``engine``: ``"onnx"`` or ``"torch"`` (default: ``$SPACE_ENGINE``, else ONNX Runtime
+    when installed; see :mod:`space.recognize.engine`)."""
+    path = resolve_model(name_or_path)
+    return Recognizer(load_checkpoint(path), name=str(name_or_path), path=path, engine=engine)

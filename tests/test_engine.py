@@ -1,0 +1,190 @@
+"""Inference engines (space.recognize.engine): ONNX Runtime and PyTorch agree on real clips, the
+choice follows SPACE_ENGINE, and cached exports are never stale."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from space import audio
+from space.errors import UsageError
+from space.recognize.engine import engine_name, onnx_available
+
+from .conftest import FSDD, ROOT
+
+needs_onnx = pytest.mark.skipif(not onnx_available(),
+                                reason="onnxruntime/onnx not installed (export extra)")
+EXAMPLES = sorted((ROOT / "examples").glob("*.wav"))
+TOL = 1e-4  # the two engines' outputs (probabilities, frames, log-mels) differ by less
+
+
+def real_clips() -> list[Path]:
+    """The shipped examples, and (when the data is there) FSDD test clips of every speaker."""
+    clips = list(EXAMPLES)
+    rec = FSDD / "recordings"
+    if rec.is_dir():
+        clips += sorted(rec.glob("*_0.wav"))[::4]  # index 0: test split; 1 in 4 digits x speakers
+    return clips
+
+
+def test_engine_name_follows_argument_then_environment(monkeypatch) -> None:
+    monkeypatch.delenv("SPACE_ENGINE", raising=False)
+    assert engine_name() == ("onnx" if onnx_available() else "torch")
+    assert engine_name("torch") == "torch"
+    monkeypatch.setenv("SPACE_ENGINE", "TORCH ")
+    assert engine_name() == "torch"
+    monkeypatch.setenv("SPACE_ENGINE", "tensorrt")
+    with pytest.raises(UsageError, match="unknown engine 'tensorrt'.*onnx or torch"):
+        engine_name()
+    with pytest.raises(UsageError, match="unknown engine 'jax'"):
+        engine_name("jax")
+
+
+def test_onnx_asked_for_without_onnxruntime_is_a_clear_error(monkeypatch) -> None:
+    import space.recognize.engine as eng
+
+    monkeypatch.setattr(eng, "onnx_available", lambda: False)
+    monkeypatch.delenv("SPACE_ENGINE", raising=False)
+    assert eng.engine_name() == "torch"  # the fallback
+    with pytest.raises(UsageError, match=r"pip install 'space-speech\[export\]'"):
+        eng.engine_name("onnx")
+
+
+@needs_onnx
+def test_recognizer_engines_agree_on_real_clips() -> None:
+    from space.errors import ModelError
+    from space.recognize.recognizer import load_model
+
+    try:
+        onnx, torch_ = load_model("digits", engine="onnx"), load_model("digits", engine="torch")
+    except ModelError as e:
+        pytest.skip(f"bundled digits model missing: {e}")
+    assert (onnx.engine_name, torch_.engine_name) == ("onnx", "torch")
+    clips = real_clips()
+    windows = np.stack([onnx.prepare(p) for p in clips])
+    a, b = onnx.probabilities(windows), torch_.probabilities(windows)
+    assert a.shape == (len(clips), len(onnx.labels))
+    assert np.max(np.abs(a - b)) < TOL
+    assert np.array_equal(a.argmax(1), b.argmax(1))
+    # One at a time (batch 1, the path `space predict FILE` takes) too.
+    for p in EXAMPLES:
+        pa, pb = onnx.predict(p), torch_.predict(p)
+        assert pa.label == pb.label == p.name[0]  # examples are named <digit>_...
+        assert abs(pa.probability - pb.probability) < TOL
+
+
+@needs_onnx
+def test_frame_encoder_engines_agree_on_real_clips() -> None:
+    from space.pronounce.frames import Featurizer, bundled_encoder_path, load_encoder
+
+    if not bundled_encoder_path().is_file():
+        pytest.skip("bundled frame encoder missing (make models)")
+    ck = load_encoder(bundled_encoder_path())
+    onnx, torch_ = Featurizer(ck, engine="onnx"), Featurizer(ck, engine="torch")
+    assert (onnx.engine.name, torch_.engine.name) == ("onnx", "torch")
+    for p in real_clips():
+        y, sr = audio.load(p)
+        ua, ub = onnx(y, sr, name=str(p)), torch_(y, sr, name=str(p))
+        assert ua.frames.shape == ub.frames.shape  # the same speech span was found
+        assert np.max(np.abs(ua.frames - ub.frames)) < TOL
+        assert np.max(np.abs(ua.spec - ub.spec)) < TOL
+    # A long recording (the window grows past 1 s): the graph's time axis is free.
+    y, sr = audio.load(EXAMPLES[0])
+    long = np.concatenate([np.zeros(sr, np.float32), y, np.zeros(sr // 2, np.float32)])
+    ua, ub = onnx(long, sr), torch_(long, sr)
+    assert ua.spec.shape == ub.spec.shape and np.max(np.abs(ua.frames - ub.frames)) < TOL
+
+
+@needs_onnx
+def test_export_cached_beside_checkpoint_and_never_stale(tiny_model: Path, tmp_path: Path,
+                                                          wav_file: Path) -> None:
+    import torch
+
+    from space.recognize import checkpoint
+    from space.recognize.recognizer import load_model
+
+    ck_path = tmp_path / "m.pt"
+    shutil.copy(tiny_model, ck_path)
+    rec = load_model(ck_path, engine="onnx")
+    first = sorted(tmp_path.glob("m.recognizer.*.onnx"))
+    assert len(first) == 1  # cached beside the checkpoint
+    mtime = first[0].stat().st_mtime_ns
+    assert load_model(ck_path, engine="onnx").predict(wav_file) == rec.predict(wav_file)
+    assert first[0].stat().st_mtime_ns == mtime  # reused, not rebuilt
+    # New weights under the same file name: a new key, a new export, the old one removed.
+    ck = checkpoint.load(ck_path)
+    with torch.no_grad():
+        ck.model.cnn.head.bias += torch.linspace(-3, 3, len(ck.labels))
+    checkpoint.save(ck, ck_path)
+    new_onnx = load_model(ck_path, engine="onnx")
+    second = sorted(tmp_path.glob("m.recognizer.*.onnx"))
+    assert len(second) == 1 and second != first
+    w = new_onnx.prepare(wav_file)[None]
+    want = load_model(ck_path, engine="torch").probabilities(w)
+    assert np.max(np.abs(new_onnx.probabilities(w) - want)) < TOL
+    assert np.max(np.abs(rec.probabilities(w) - want)) > 1e-3  # the old graph would be wrong
+
+
+@needs_onnx
+def test_read_only_folder_uses_user_cache_or_memory(tiny_model: Path, tmp_path: Path,
+                                                    monkeypatch, wav_file: Path) -> None:
+    import space.recognize.engine as eng
+    from space.recognize.recognizer import load_model
+
+    pkg = tmp_path / "pkg"  # stands for an installed, read-only package folder
+    pkg.mkdir()
+    shutil.copy(tiny_model, pkg / "m.pt")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SPACE_CACHE_DIR", str(cache))
+    real = eng._writable
+    monkeypatch.setattr(eng, "_writable", lambda folder: folder != pkg and real(folder))
+    rec = load_model(pkg / "m.pt", engine="onnx")
+    assert not list(pkg.glob("*.onnx"))
+    assert len(list((cache / "onnx").glob("m.recognizer.*.onnx"))) == 1
+    # Nowhere to write: exported into memory, same answers.
+    monkeypatch.setattr(eng, "_writable", lambda folder: False)
+    mem = load_model(pkg / "m.pt", engine="onnx")
+    assert mem.engine_name == "onnx"
+    w = rec.prepare(wav_file)[None]
+    assert np.max(np.abs(mem.probabilities(w) - rec.probabilities(w))) < 1e-6
+
+
+@needs_onnx
+def test_threads_are_settable(tiny_model: Path, wav_file: Path) -> None:
+    from space.recognize.recognizer import load_model
+
+    rec = load_model(tiny_model, engine="onnx")
+    w = rec.prepare(wav_file)[None]
+    p1 = rec.probabilities(w)
+    rec.set_threads(2)
+    assert rec.engine.threads == 2
+    assert np.allclose(rec.probabilities(w), p1, atol=1e-6)
+
+
+def test_torch_engine_from_environment(tiny_model: Path, monkeypatch, wav_file: Path) -> None:
+    from space.recognize.recognizer import load_model
+
+    monkeypatch.setenv("SPACE_ENGINE", "torch")
+    rec = load_model(tiny_model)
+    assert rec.engine_name == "torch"
+    assert rec.predict(wav_file).label in rec.labels
+
+
+def test_drawing_pools_long_attempts() -> None:
+    """More than MAX_COLUMNS frames are averaged in groups; the time scale says so."""
+    from space.pronounce import drawing as dr
+    from space.pronounce.frames import Utterance
+
+    n = 2 * dr.MAX_COLUMNS + 5
+    spec = np.tile(np.linspace(-2, 2, n), (40, 1)).astype(np.float32)
+    u = Utterance(np.zeros((n, 8), np.float32), spec, np.zeros(10, np.float32), 0.1, 0.01)
+    e = dr._spec(u, -2.0, 2.0)
+    assert e["columns"] == -(-n // 3) and e["column_s"] == pytest.approx(0.03)
+    levels = dr.decode_spec(e, [-2.0, 2.0])
+    assert levels.shape == (40, e["columns"])
+    # Each column is the mean of its three frames (to within half a code step).
+    want = np.add.reduceat(spec[0], np.arange(0, n, 3)) / np.diff(np.r_[np.arange(0, n, 3), n])
+    assert np.max(np.abs(levels[0] - want)) <= 0.5 * 4 / 255 + 1e-6
