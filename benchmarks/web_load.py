@@ -132,6 +132,13 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc): contention-free cost."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wav_bytes(y: np.ndarray, sr: int) -> bytes:
     import soundfile as sf
 
@@ -303,14 +310,17 @@ def run_soak(args: argparse.Namespace, base: str, server: subprocess.Popen, refs
     rows = [f"## Web app under load ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs)\n",
             "### POST /api/score (no picture), 1-s 48 kHz WAV\n",
-            "| clients | n | p50 ms | p95 ms | p99 ms | max ms | load average (1 min) before / after |",
-            "|---|---|---|---|---|---|---|"]
-    for n_clients in (4, 16):
-        la0 = os.getloadavg()[0]
+            "| clients | n | p50 ms | p95 ms | p99 ms | max ms | load average (1 min) before / after "
+            "| server CPU ms per request |",
+            "|---|---|---|---|---|---|---|---|"]
+    for n_clients in (1, 4, 16):
+        la0, c0 = os.getloadavg()[0], cpu_s(server.pid)
         lat, errors, _ = load(f"{base}/api/score", files, {"word": args.word}, n_clients,
-                              args.requests, args.max_s)
-        la1 = os.getloadavg()[0]
-        rows.append(pct_row(str(n_clients), lat, f" {la0:.2f} / {la1:.2f} |").replace(
+                              args.requests if n_clients > 1 else max(10, args.requests // 4),
+                              args.max_s)
+        la1, c1 = os.getloadavg()[0], cpu_s(server.pid)
+        per = 1000 * (c1 - c0) / max(1, len(lat) + len(errors))
+        rows.append(pct_row(str(n_clients), lat, f" {la0:.2f} / {la1:.2f} | {per:.0f} |").replace(
             f"| {n_clients} | {len(lat)} |", f"| {n_clients} | {len(lat) + len(errors)} |"))
         if errors:
             rows.append(f"\n{len(errors)} errors, first: {errors[0]}\n")
@@ -343,7 +353,12 @@ def run_soak(args: argparse.Namespace, base: str, server: subprocess.Popen, refs
              f"({rss1 - rss0:+.0f} MB; target < 50 MB growth)",
              f"- references folder after {status['reference-add'].get('200', 0)} concurrent adds "
              f"of 4 distinct clips: {len([p for p in (refs / f'soak-{args.word}').glob('*')])} "
-             f"files; problems: {problems or 'none'} (no partial, temporary or duplicate file)"]
+             f"files; problems: {problems or 'none'} (no partial, temporary or duplicate file)",
+             "", "Reproduce: `PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/web_load.py "
+             f"{' '.join(sys.argv[1:])}` (server: `space serve` on {HOST}, `--threads 1`).",
+             "The machine was shared with other jobs (load average above, on "
+             f"{os.cpu_count()} CPUs): latencies are queueing behind them; the server CPU time per "
+             "request is the contention-free cost."]
     text = "\n".join(rows) + "\n"
     print(text)
     ok = n5xx == 0 and not unexpected and not problems and rss1 - rss0 < 50

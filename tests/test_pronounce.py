@@ -263,7 +263,8 @@ def test_worst_segment_lines_up_with_a_replaced_span(seven, three):
 def test_json_object(seven):
     d = score(seven[0], sr=seven[1], word="seven").to_dict()
     assert set(d) == {"attempt", "word", "references", "score", "band", "distance",
-                      "recognized", "segments", "warnings"}
+                      "recognized", "segments", "warnings", "phones"}
+    assert d["phones"] == []  # phone results are opt-in (score(..., phones=True))
     assert d["word"] == "7" and isinstance(d["attempt"], str)
     assert d["references"] and all(isinstance(p, str) for p in d["references"])
     assert 0 <= d["score"] <= 100 and d["band"] in ("excellent", "good", "fair", "poor")

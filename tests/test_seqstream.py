@@ -166,3 +166,20 @@ def test_cli_bad_grammar(capsys, tmp_path: Path) -> None:
     rc = main(["listen", "--input", str(p), "--fast", "--grammar", "pin"])
     out, err = capsys.readouterr()
     assert rc == 2 and out == "" and "grammar 'pin'" in err
+
+
+def test_sequence_model_checkpoint_has_its_own_format() -> None:
+    """digitseq.pt is a 'space-sequence-model' checkpoint (checkpoint.write/read); a frame
+    encoder file, though the same architecture, is refused as a connected-words model."""
+    import torch
+
+    from space.errors import ModelError
+    from space.pronounce.frames import bundled_encoder_path
+    from space.recognize.checkpoint import FORMAT_VERSIONS
+    from space.recognize.seqmodel import FORMAT
+
+    payload = torch.load(bundled_sequence_path(), map_location="cpu", weights_only=True)
+    assert payload["format"] == FORMAT == "space-sequence-model"
+    assert payload["format_version"] == FORMAT_VERSIONS[FORMAT]
+    with pytest.raises(ModelError, match="not a SPACE connected-words model checkpoint"):
+        SequenceModel(bundled_encoder_path())

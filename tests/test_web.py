@@ -289,3 +289,24 @@ def test_png_drawn_in_worker_processes(tiny_model: Path, refs_dir: Path, monkeyp
         png = base64.b64decode(r.json()["plot_png"].split(",", 1)[1])
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
         assert r.json()["drawing"]["attempt"]["frames"] > 10
+
+
+def test_score_phones_are_opt_in(client, attempt, monkeypatch) -> None:
+    """The ``phones`` form field reaches the scorer; without it the list is empty."""
+    from space.pronounce import phone_result
+
+    calls = []
+
+    def fake(word, y, sr, **kw):
+        calls.append((word, kw["bundled"]))
+        return [{"phone": "R", "ipa": "ɹ", "score": 42.0}], ["a phone warning"]
+
+    monkeypatch.setattr(phone_result, "attempt_phones", fake)
+    y, sr = attempt
+    files = {"file": ("a.wav", wav_bytes(y, sr), "audio/wav")}
+    plain = client.post("/api/score", data={"word": "rise"}, files=files).json()
+    assert plain["phones"] == [] and "a phone warning" not in plain["warnings"] and not calls
+    d = client.post("/api/score", data={"word": "rise", "phones": "true"}, files=files).json()
+    assert d["phones"] == [{"phone": "R", "ipa": "ɹ", "score": 42.0}]
+    assert "a phone warning" in d["warnings"] and calls == [("rise", True)]
+    assert d["score"] == plain["score"]

@@ -13,9 +13,9 @@ Heavy modules (torch, librosa, matplotlib) load on first use, not at import.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from ._lazy import lazy_getattr
 from ._version import __version__
 from .errors import (
     AudioError,
@@ -31,7 +31,7 @@ from .errors import (
     UsageError,
 )
 
-_LAZY = {
+_LAZY: dict[str, str | tuple[str, str]] = {
     "AugmentConfig": "config",
     "FeatureConfig": "config",
     "ModelConfig": "config",
@@ -64,12 +64,4 @@ __all__ = sorted(
     ]
 )
 
-
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'space' has no attribute {name!r}")
-    mod_name, attr = target if isinstance(target, tuple) else (target, name)
-    value = getattr(importlib.import_module(f".{mod_name}", __name__), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_model(p, default=None,
               help=f"{MODEL_HELP} that checks the word was said (`recognized`; default: the "
               "bundled model that knows the word)")
+    p.add_argument("--phones", action="store_true",
+                   help="also score each sound of the word (needs pocketsphinx; slower): "
+                   "the weakest sound is named, --json lists them all")
     add_json(p, "one JSON object per attempt per line on stdout")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     for attempt in attempts:
         try:
             res = score(attempt, word=args.word, references=refs, models=models,
-                        references_dir=args.references_dir)
+                        references_dir=args.references_dir, phones=args.phones)
         except AudioError as e:
             if not many:
                 raise
@@ -112,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
                 rec = res.recognized
                 heard = f"  heard {rec['label']!r} ({rec['probability']:.2f})"
             print(f"{attempt}\t{res.word or '-'}\t{res.score:.1f}\t{res.band}{worst}{heard}")
+            if res.phones and res.word:
+                from ..pronounce.phone_result import weakest_phone
+
+                line = weakest_phone(res.phones, res.word)
+                if line:
+                    print(f"  {line}")
         for w in res.warnings:
             print(f"space score: warning: {attempt}: {w}", file=sys.stderr)
         if png is not None:

@@ -1,5 +1,6 @@
-"""space train / space train-frames / space train-sequence: train a recogniser, the frame
-encoder of pronunciation scoring, or the connected-digits frame model.
+"""space train / space train-frames / space train-phones / space train-sequence: train a
+recogniser, the frame encoder or the phone encoder of pronunciation scoring, or the
+connected-digits frame model.
 
 The flags map onto the config objects of :mod:`space.config`; their defaults and rules live
 there (``--help`` shows them from the classes), and a value a config refuses is reported
@@ -58,7 +59,16 @@ def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ..config import FRAMES_TRAIN, EncoderConfig, FeatureConfig, ModelConfig, TrainConfig
+    from ..config import (
+        FRAMES_TRAIN,
+        PHONES_TRAIN,
+        SEQUENCE_STEPS_PER_EPOCH,
+        SEQUENCE_TRAIN,
+        EncoderConfig,
+        FeatureConfig,
+        ModelConfig,
+        TrainConfig,
+    )
 
     p = sub.add_parser(
         "train",
@@ -116,9 +126,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     e.add_argument("--dim", type=int, help=f"frame embedding size (default {enc.dim})")
     q.set_defaults(_run=run_frames)
 
-    from ..config import SEQUENCE_STEPS_PER_EPOCH, SEQUENCE_TRAIN
-
     r = sub.add_parser(
+        "train-phones",
+        help="train the phone encoder of phone-level pronunciation scores",
+        description="Train the phone encoder (the shipped models/phones.pt) on forced-aligned "
+        "phone labels (python -m space.pronounce.phone_labels builds them; see "
+        "docs/phones.md): one phone or silence per 10 ms frame, with the recogniser's "
+        "augmentation. Writes the best checkpoint (by validation phone frame accuracy) to "
+        "--out and a resumable <out>.last.pt every epoch.",
+    )
+    r.add_argument("--labels", required=True, help="phone labels file (phone_labels.json)")
+    r.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. phones.pt)")
+    _training_flags(r, PHONES_TRAIN)
+    r.set_defaults(_run=run_phones)
+
+    t = sub.add_parser(
         "train-sequence",
         help="train the connected-digits frame model (space listen --grammar)",
         description="Train the connected-digits frame model (the shipped models/digitseq.pt) "
@@ -126,18 +148,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "speakers theo and george), espeak-ng voices the benchmark does not use and, with "
         "--learners, speechocean762's even-id learners, through the recogniser's "
         f"augmentation. An epoch is {SEQUENCE_STEPS_PER_EPOCH} freshly drawn batches; "
-        "writes --out "
-        "and a resumable <out>.last.pt every epoch.",
+        "writes --out and a resumable <out>.last.pt every epoch.",
     )
-    r.add_argument("--fsdd", required=True, help="FSDD folder")
-    r.add_argument("--speech-commands", required=True,
-                   help="Speech Commands folder (its _background_noise_ is the noise)")
-    r.add_argument("--learners", help="speechocean762_words folder: its even-id speakers too")
-    r.add_argument("--cache", required=True,
+    t.add_argument("--fsdd", required=True, help="FSDD folder")
+    t.add_argument("--speech-commands", required=True,
+                   help="Speech Commands folder (its _background_noise_ is the default noise)")
+    t.add_argument("--learners", help="speechocean762_words folder: its even-id speakers too")
+    t.add_argument("--cache", required=True,
                    help="folder for the decoded and synthesised voice pool (built once)")
-    r.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. digitseq.pt)")
-    _training_flags(r, SEQUENCE_TRAIN)
-    r.set_defaults(_run=run_sequence)
+    t.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. digitseq.pt)")
+    _training_flags(t, SEQUENCE_TRAIN)
+    t.set_defaults(_run=run_sequence)
     return p
 
 
@@ -257,26 +278,55 @@ def run_frames(args: argparse.Namespace) -> int:
             encoder = replace(encoder, dim=args.dim)
     except FieldError as e:
         raise _as_flag(e, args) from None
+    _check_noise_dir(train)
+    ck = train_encoder(args.out, speech_commands=args.speech_commands, fsdd=args.fsdd,
+                       train=train, encoder=encoder, resume=args.resume,
+                       progress=not args.quiet,
+                       log=lambda m: print(m, file=sys.stderr, flush=True))
+    return _report(args, None if ck is None else ck.meta, None if ck is None else ck.labels,
+                   "val word acc")
+
+
+def _check_noise_dir(train: Any) -> None:
+    """Refuse a --noise-dir that is not a folder before any data is loaded."""
+    from ..errors import UsageError
+
     if train.augment.noise_dir is not None:
         from pathlib import Path
 
         if not Path(train.augment.noise_dir).is_dir():
             raise UsageError(f"{train.augment.noise_dir}: noise folder not found (--noise-dir)")
-    ck = train_encoder(args.out, speech_commands=args.speech_commands, fsdd=args.fsdd,
-                       train=train, encoder=encoder, resume=args.resume,
-                       progress=not args.quiet,
-                       log=lambda m: print(m, file=sys.stderr, flush=True))
-    if ck is None:  # a non-zero torchrun rank
+
+
+def _report(args: argparse.Namespace, meta: dict[str, Any] | None, labels: list[str] | None,
+            metric: str) -> int:
+    """Print what an encoder training wrote (a JSON summary with --json); ``meta`` is None on
+    a non-zero torchrun rank, which prints nothing."""
+    if meta is None:
         return 0
-    summary = {"checkpoint": str(args.out), "best_epoch": ck.meta.get("best_epoch"),
-               "val_acc": ck.meta.get("val_acc"), "labels": ck.labels}
+    summary = {"checkpoint": str(args.out), "best_epoch": meta.get("best_epoch"),
+               "val_acc": meta.get("val_acc"), "labels": labels}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"wrote {args.out} (best epoch {summary['best_epoch']}, val word acc "
+        print(f"wrote {args.out} (best epoch {summary['best_epoch']}, {metric} "
               f"{summary['val_acc']:.4f})", file=sys.stderr)
     return 0
 
+
+def run_phones(args: argparse.Namespace) -> int:
+    from ..config import PHONES_TRAIN, FieldError
+    from ..pronounce.train_phones import train
+
+    try:
+        cfg = train_config(args, PHONES_TRAIN)
+    except FieldError as e:
+        raise _as_flag(e, args) from None
+    _check_noise_dir(cfg)
+    m = train(args.out, args.labels, train_cfg=cfg, resume=args.resume,
+              progress=not args.quiet, log=lambda s: print(s, file=sys.stderr, flush=True))
+    return _report(args, None if m is None else m.meta, None if m is None else m.labels,
+                   "val phone frame acc")
 
 def run_sequence(args: argparse.Namespace) -> int:
     from ..config import SEQUENCE_TRAIN, FieldError
@@ -286,16 +336,11 @@ def run_sequence(args: argparse.Namespace) -> int:
         train = train_config(args, SEQUENCE_TRAIN)
     except FieldError as e:
         raise _as_flag(e, args) from None
+    _check_noise_dir(train)
     ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,
                         cache=args.cache, learners=args.learners, train=train,
                         resume=args.resume, progress=not args.quiet,
                         log=lambda m: print(m, file=sys.stderr, flush=True))
-    if ck is None:  # a non-zero torchrun rank
-        return 0
-    summary = {"checkpoint": str(args.out), "epochs": ck.meta.get("best_epoch"),
-               "labels": ck.labels}
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(f"wrote {args.out} ({summary['epochs']} epochs)", file=sys.stderr)
-    return 0
+    # no validation set (benchmarks/connected.py measures held-out voices): val_acc is NaN
+    return _report(args, None if ck is None else ck.meta, None if ck is None else ck.labels,
+                   "val (none)")

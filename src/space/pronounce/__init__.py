@@ -15,9 +15,9 @@ Light names (word folders) import at once; the scorer (torch, numba) on first us
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from .._lazy import lazy_getattr
 from .refsets import (
     AddResult,
     WordSource,
@@ -63,11 +63,4 @@ __all__ = [
     "word_sources",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'space.pronounce' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -114,28 +114,32 @@ class EncoderCheckpoint:
 
 
 def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike, *,
-                 train_state: dict[str, Any] | None = None) -> Path:
+                 train_state: dict[str, Any] | None = None, format: str = FORMAT) -> Path:
     """Write an encoder checkpoint atomically (config, labels and weights in one file;
-    ``train_state`` for resuming a training)."""
+    ``train_state`` for resuming a training). ``format``: the checkpoint format of a
+    network built as a :class:`FrameEncoder` (also the phone encoder's,
+    :mod:`.phone_encoder`)."""
     from ..recognize.checkpoint import write
 
-    return write(path, format=FORMAT,
+    return write(path, format=format,
                  configs={"feature_config": ck.feature_cfg, "encoder_config": ck.encoder.cfg},
                  labels=ck.labels, module=ck.encoder, meta=ck.meta, train_state=train_state)
 
 
-def load_encoder(path: str | os.PathLike) -> EncoderCheckpoint:
-    """Read a checkpoint written by :func:`save_encoder`. Raises :class:`ModelError`."""
+def load_encoder(path: str | os.PathLike, *, format: str = FORMAT,
+                 what: str = "frame encoder") -> EncoderCheckpoint:
+    """Read a checkpoint of ``format`` written by :func:`save_encoder`; ``what`` names the
+    file in messages. Raises :class:`ModelError`."""
     from ..recognize.checkpoint import read
 
-    payload = read(path, format=FORMAT, what="frame encoder")
+    payload = read(path, format=format, what=what)
     try:
         fcfg = from_dict(FeatureConfig, payload["feature_config"])
         ecfg = from_dict(EncoderConfig, payload["encoder_config"])
         enc = FrameEncoder(ecfg, fcfg.n_mels)
         enc.load_state_dict(payload["state_dict"])
     except (KeyError, UsageError, RuntimeError, TypeError) as e:
-        raise ModelError(f"{path}: frame encoder is damaged or incompatible ({e})") from None
+        raise ModelError(f"{path}: {what} is damaged or incompatible ({e})") from None
     enc.eval()
     sha1 = hashlib.sha1(Path(path).read_bytes()).hexdigest()
     return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],

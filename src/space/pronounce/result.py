@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,9 @@ class ScoreResult(ScoreDisplay):
     alignment: Alignment
     calibration: Calibration
     frame_costs: np.ndarray  # [shape=(n,)] DTW cost per attempt frame (closest half)
+    # per phone of the word (:func:`.phone_result.attempt_phones`); empty unless asked for
+    # (``score(..., phones=True)``) and the word has a known pronunciation
+    phones: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class ScoreResult(ScoreDisplay):
             "recognized": self.recognized,
             "segments": [s.to_dict() for s in self.segments],
             "warnings": list(self.warnings),
+            "phones": list(self.phones),
         }
 
     def plot(self, path: str | os.PathLike | None = None) -> Any:

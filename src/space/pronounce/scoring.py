@@ -48,6 +48,7 @@ def score(
     name: str | None = None,
     models: Any = None,
     references_dir: str | os.PathLike | None = None,
+    phones: bool = False,
 ) -> ScoreResult:
     """Score a spoken attempt against golden references.
 
@@ -70,6 +71,12 @@ def score(
     references_dir : path, optional
         The user's references folder (default: ``$SPACE_REFERENCES_DIR`` or
         ``~/.local/share/space/references``).
+    phones : bool
+        Also score each phone of the word (:mod:`.phone_result`; needs ``pocketsphinx``
+        for the pronunciation and the phone model): fills :attr:`ScoreResult.phones` and
+        adds a warning when they cannot be given. Off by default: it about doubles the warm
+        score time and does not yet beat the word scorer on the benchmarks
+        (``docs/phones.md``).
 
     Returns
     -------
@@ -120,13 +127,23 @@ def score(
     ref_utt = refs.utterances[m.best]
     segs = worst_segments(m.frame_costs, m.alignments[m.best].path, att, ref_utt)
     sr_model = feat.cfg.sample_rate
+    phone_list: list[dict[str, Any]] = []
+    if phones:
+        from .phone_result import attempt_phones, file_key
+
+        phone_list, phone_warnings = attempt_phones(
+            refs.word, att.audio, sr_model, bundled=references is None,
+            reference_audio=[u.audio for u in refs.utterances],
+            key=file_key(list(references), refs.word) if references is not None else None,
+            references_dir=references_dir)
+        warnings += phone_warnings
     return ScoreResult(
         attempt=label, word=refs.word, references=list(refs.paths), score=s, band=band(s),
         distance=m.distance, recognized=recognized(refs.word, att.audio, sr_model, models),
         segments=segs, warnings=warnings, attempt_audio=att.audio, sr=sr_model,
         reference_paths=list(refs.paths), reference_distances=m.distances, best_reference=m.best,
         attempt_utterance=att, reference_utterance=ref_utt, alignment=m.alignments[m.best],
-        calibration=refs.calibration, frame_costs=m.frame_costs,
+        calibration=refs.calibration, frame_costs=m.frame_costs, phones=phone_list,
     )
 
 

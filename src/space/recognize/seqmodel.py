@@ -1,11 +1,11 @@
 """Connected words: a frame model's posteriors decoded into a word sequence.
 
-:class:`SequenceModel` wraps a frame model (the frame encoder's architecture and
-checkpoint format, see :mod:`space.pronounce.frames`) trained on connected words by
-:mod:`space.recognize.train_sequence`: audio in, per-10 ms class posteriors out, through the
+:class:`SequenceModel` wraps a frame model (the frame encoder's architecture and checkpoint
+payload, see :mod:`space.pronounce.frames`, under format :data:`FORMAT`) trained on connected
+words by :mod:`space.recognize.train_sequence`: audio in, per-10 ms class posteriors out, through the
 package's one front end. :meth:`SequenceModel.decode` runs them through
 :class:`space.recognize.decode.SequenceDecoder` and gives the words with times in seconds.
-:class:`space.stream.StreamingRecognizer` uses it in its sequence mode (``grammar=...``).
+:class:`space.recognize.stream.StreamingRecognizer` uses it in its sequence mode (``grammar=...``).
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ import torch
 
 from .. import audio
 from ..audio.features import LogMel
-from ..errors import ModelError
 from .decode import DecodedWord, DecoderConfig, SequenceDecoder
 
+# The checkpoint format (a FrameEncoder's payload, written by save_encoder under this name so
+# that a frame encoder or phone model is refused); its version: checkpoint.FORMAT_VERSIONS.
+FORMAT = "space-sequence-model"
+WHAT = "connected-words model"
 # Shortest input the model sees: its per-window feature normalisation was trained on
 # 2-4 s windows, so a short stretch (one word) is padded to this.
 MIN_INPUT_S = 2.0
@@ -49,7 +52,8 @@ class SequenceModel:
     Parameters
     ----------
     path : str or os.PathLike, optional
-        Checkpoint written by :func:`space.pronounce.frames.save_encoder`; default: the
+        Checkpoint of format :data:`FORMAT` (:func:`space.pronounce.frames.save_encoder`,
+        ``format=FORMAT``; ``space train-sequence`` writes one); default: the
         bundled ``digitseq.pt``.
     """
 
@@ -57,9 +61,7 @@ class SequenceModel:
         from ..pronounce.frames import load_encoder
 
         path = Path(path) if path is not None else bundled_sequence_path()
-        if not path.is_file():
-            raise ModelError(f"{path}: connected-words model not found")
-        ck = load_encoder(path)
+        ck = load_encoder(path, format=FORMAT, what=WHAT)
         self.encoder = ck.encoder.eval()
         self.cfg = ck.feature_cfg
         self.labels = ck.labels

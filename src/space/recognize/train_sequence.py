@@ -2,11 +2,12 @@
 ``space train-sequence``.
 
     space train-sequence --fsdd DIR --speech-commands DIR --learners DIR \
-        --cache DIR --out digitseq.pt [--steps N]
+        --cache DIR --out digitseq.pt [--epochs N]
 
 A :class:`space.pronounce.frames.FrameEncoder` (the frame encoder's architecture and
-checkpoint format) with 12 outputs per 10 ms frame: the ten digits, ``_other_`` and
-``_silence_``. It is trained on connected recordings built on the fly by
+checkpoint payload, under its own format name ``space-sequence-model``) with 12 outputs per
+10 ms frame: the ten digits, ``_other_`` and ``_silence_``. It is trained on connected
+recordings built on the fly by
 :func:`space.recognize.connected.build` (one voice per recording, 1-6 digits, 0-200 ms gaps
 and up to 50 ms overlaps, per-word level changes) and on real connected speech (the
 learners' utterances, word spans from the corpus alignment). Each recording goes through the
@@ -53,7 +54,6 @@ from ..data import Augmenter, ClipDataset
 from ..errors import DataError
 from ..pronounce.frames import (
     DEFAULT_FEATURES,
-    FORMAT,
     SILENCE,
     EncoderCheckpoint,
     FrameEncoder,
@@ -62,6 +62,7 @@ from ..pronounce.frames import (
     save_encoder,
 )
 from . import connected
+from .seqmodel import FORMAT, WHAT
 from .train import Masks, Task, fit, portable_path
 
 OTHER = "_other_"
@@ -292,7 +293,7 @@ def sequence_task(pool: dict, train_cfg: TrainConfig, encoder_cfg: EncoderConfig
     def save(path: Path, meta: dict[str, Any], state: dict[str, Any] | None) -> Path:
         model.eval()
         return save_encoder(EncoderCheckpoint(model, fcfg, list(LABELS), meta), path,
-                            train_state=state)
+                            train_state=state, format=FORMAT)
 
     return Task(model, list(LABELS), train_ds, loss, save, FORMAT, None,
                 metric="val (none)")
@@ -348,4 +349,4 @@ def train_sequence(
     done = fit(lambda: sequence_task(pool, train), train, out, resume=resume, meta=meta,
                progress=progress, log=log)
     say(f"trained in {(time.time() - t0) / 60:.1f} min")
-    return load_encoder(out) if done is not None else None
+    return load_encoder(out, format=FORMAT, what=WHAT) if done is not None else None

@@ -392,11 +392,14 @@ def create_app(
         file: Annotated[UploadFile, File(description="audio of the attempt")],
         word: Annotated[str, Form(description="target word (see /api/words)")],
         plot: Annotated[bool, Form(description="include the feedback picture (PNG)")] = False,
+        phones: Annotated[bool, Form(description="also score each sound of the word "
+                                     "(slower; empty list when it cannot)")] = False,
     ) -> dict[str, Any]:
         """Pronunciation score of an attempt against the word's references (issue-4 JSON),
         plus where to fetch the references, ``drawing`` (what a client needs to draw the
         feedback picture itself: spectrogram codes, DTW path, per-frame costs; see
-        :func:`space.pronounce.drawing.drawing`) and, with ``plot``, the picture as PNG."""
+        :func:`space.pronounce.drawing.drawing`), with ``plot``, the picture as PNG and, with
+        ``phones``, a score per sound of the word (``phones``; otherwise an empty list)."""
         from .. import pronounce
         from ..pronounce.drawing import drawing
 
@@ -407,7 +410,8 @@ def create_app(
 
         def work() -> tuple[dict[str, Any], Any]:  # CPU-bound: off the event loop, in a thread
             y, sr = _decode_upload(data, name, settings)
-            res = pronounce.score(y, word=w, sr=sr, name=name, models=recs, references_dir=rdir)
+            res = pronounce.score(y, word=w, sr=sr, name=name, models=recs, references_dir=rdir,
+                                  phones=phones)
             d = res.to_dict()
             d["references"] = [Path(p).name for p in d["references"]]  # no server paths
             d["reference_urls"] = [f"/api/references/{w}/{i}"

@@ -1,0 +1,230 @@
+"""A word's phones: pronouncing dictionary, ARPAbet <-> IPA, and forced alignment.
+
+A word's pronunciation comes from CMUdict (the copy the ``pocketsphinx`` wheel ships,
+39 ARPAbet phones, no stress marks). :func:`align` finds where each phone of a known
+word lies in a clip with PocketSphinx's US English acoustic model (a Viterbi forced
+alignment, 10 ms frames): what it does well on real speech is placing phones it is
+told are there, not recognising them, so it is used only to label clips whose word is
+known (training labels for the phone encoder, reference phone spans).
+
+>>> from space.pronounce.phones import pronunciation, to_ipa
+>>> pronunciation("three")
+['TH', 'R', 'IY']
+>>> "".join(to_ipa(p) for p in pronunciation("three"))
+'θɹi'
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError, SpaceError
+
+SR = 16000  # the acoustic model's sample rate
+HOP_S = 0.01  # PocketSphinx's frame shift
+SILENCE = "SIL"
+
+# The 39 CMUdict phones and their IPA (General American; AH is the strut vowel, its
+# unstressed schwa is not told apart in CMUdict without stress marks).
+ARPABET_IPA: dict[str, str] = {
+    "AA": "ɑ", "AE": "æ", "AH": "ʌ", "AO": "ɔ", "AW": "aʊ", "AY": "aɪ", "EH": "ɛ",
+    "ER": "ɝ", "EY": "eɪ", "IH": "ɪ", "IY": "i", "OW": "oʊ", "OY": "ɔɪ", "UH": "ʊ",
+    "UW": "u", "B": "b", "CH": "tʃ", "D": "d", "DH": "ð", "F": "f", "G": "ɡ", "HH": "h",
+    "JH": "dʒ", "K": "k", "L": "l", "M": "m", "N": "n", "NG": "ŋ", "P": "p", "R": "ɹ",
+    "S": "s", "SH": "ʃ", "T": "t", "TH": "θ", "V": "v", "W": "w", "Y": "j", "Z": "z",
+    "ZH": "ʒ",
+}
+IPA_ARPABET: dict[str, str] = {v: k for k, v in ARPABET_IPA.items()}
+PHONES: tuple[str, ...] = tuple(sorted(ARPABET_IPA))
+VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW",
+                    "OY", "UH", "UW"})
+# The bundled digit references live in folders named by the digit.
+DIGIT_WORDS = {str(i): w for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}
+
+
+class PronunciationError(SpaceError, KeyError):
+    """A word with no known pronunciation, or phones outside the ARPAbet set."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class PhoneSpan:
+    """One phone of a clip: ARPAbet name and its span in seconds into the clip."""
+
+    phone: str
+    start_s: float
+    end_s: float
+
+    @property
+    def ipa(self) -> str:
+        return to_ipa(self.phone)
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["start_s"], d["end_s"] = round(self.start_s, 3), round(self.end_s, 3)
+        return d
+
+
+def to_ipa(phone: str) -> str:
+    """ARPAbet phone (stress digit allowed: ``'IY1'``) -> IPA; raises PronunciationError."""
+    p = phone.upper().rstrip("012")
+    try:
+        return ARPABET_IPA[p]
+    except KeyError:
+        raise PronunciationError(f"{phone!r} is not an ARPAbet phone") from None
+
+
+def to_arpabet(ipa: str) -> str:
+    """IPA symbol (one phone, as in :data:`ARPABET_IPA`) -> ARPAbet."""
+    try:
+        return IPA_ARPABET[ipa]
+    except KeyError:
+        raise PronunciationError(f"{ipa!r} is not one of the IPA phones SPACE knows") from None
+
+
+def model_dir() -> Path:
+    """The US English acoustic model and CMUdict shipped by ``pocketsphinx``."""
+    try:
+        from pocketsphinx import get_model_path
+    except ImportError:
+        raise PronunciationError(
+            "phone alignment needs the pocketsphinx package (pip install pocketsphinx)") from None
+    return Path(get_model_path())
+
+
+@lru_cache(maxsize=1)
+def _cmudict() -> dict[str, list[str]]:
+    """CMUdict as ``{word: phones}`` (first pronunciation of each word)."""
+    out: dict[str, list[str]] = {}
+    with open(model_dir() / "en-us" / "cmudict-en-us.dict", encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and "(" not in parts[0]:
+                out.setdefault(parts[0].lower(), [p.rstrip("012") for p in parts[1:]])
+    return out
+
+
+def spoken_word(word: str) -> str:
+    """The word as said: a digit folder's name ``'7'`` -> ``'seven'``; others lower-cased."""
+    w = word.strip().lower()
+    return DIGIT_WORDS.get(w, w)
+
+
+def pronunciation(word: str) -> list[str] | None:
+    """CMUdict phones of ``word`` (digits '0'..'9' as their names), or None if unknown."""
+    p = _cmudict().get(spoken_word(word))
+    return list(p) if p else None
+
+
+def check_phones(phones: list[str]) -> list[str]:
+    """Upper-cased ARPAbet phones without stress digits; raises PronunciationError."""
+    out = [p.upper().rstrip("012") for p in phones]
+    bad = [p for p in out if p not in ARPABET_IPA]
+    if bad or not out:
+        raise PronunciationError(f"not ARPAbet phones: {bad or phones}")
+    return out
+
+
+_lock = threading.Lock()
+_decoder = None
+
+
+def _get_decoder():  # noqa: ANN202 (a pocketsphinx.Decoder; the import is optional)
+    global _decoder
+    if _decoder is None:
+        from pocketsphinx import Decoder
+
+        _decoder = Decoder(samprate=SR, lm=None, loglevel="FATAL")
+    return _decoder
+
+
+def align(y: np.ndarray, sr: int, word: str | None = None, *,
+          phones: list[str] | None = None) -> list[PhoneSpan]:
+    """Forced alignment of a clip of one known word into phone spans.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio (float, about -1..1) at ``sr`` Hz; resampled to 16 kHz.
+    word : str, optional
+        The word said (its CMUdict pronunciation is aligned).
+    phones : list of str, optional
+        ARPAbet phones to align instead (a mispronunciation, a user's pronunciation).
+
+    Returns
+    -------
+    list of PhoneSpan
+        The word's phones in order, each with its start/end in seconds into ``y``
+        (silence before and after is left out).
+
+    Raises
+    ------
+    PronunciationError
+        Unknown word or phones.
+    AudioError
+        Empty audio, or no alignment found (too short for the phones, or not speech).
+    """
+    if phones is None:
+        if word is None:
+            raise PronunciationError("give the word or its phones")
+        phones = pronunciation(word)
+        if phones is None:
+            raise PronunciationError(f"no known pronunciation for {word!r} (not in CMUdict)")
+    phones = check_phones(phones)
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    if y.size == 0:
+        raise AudioError("empty audio: nothing to align")
+    if sr != SR:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=sr, target_sr=SR)
+    peak = float(np.max(np.abs(y))) or 1.0
+    # Pad with 0.2 s of near-silence so a clip cut tight on the word still gives the
+    # model its optional leading/trailing silence (dither keeps the CMN sane).
+    pad = np.random.default_rng(0).normal(0, 1e-4, int(0.2 * SR)).astype(np.float32)
+    x = np.concatenate([pad, y / peak * 0.5, pad])
+    raw = (np.clip(x, -1, 1) * 32767).astype(np.int16).tobytes()
+    key = "spacealign_" + "_".join(phones).lower()
+    with _lock:
+        d = _get_decoder()
+        if d.lookup_word(key) is None:
+            d.add_word(key, " ".join(phones), True)
+        try:
+            d.set_align_text(key)
+            d.start_utt()
+            d.process_raw(raw, full_utt=True)
+            d.end_utt()
+            d.set_alignment()
+            d.start_utt()
+            d.process_raw(raw, full_utt=True)
+            d.end_utt()
+            found = [(p.name, p.start, p.duration) for w in d.get_alignment() for p in w
+                     if w.name == key]
+        except RuntimeError as e:
+            raise AudioError(f"no phone alignment found ({e})") from None
+    if [f[0] for f in found] != phones:
+        raise AudioError(f"no phone alignment found for {' '.join(phones)}")
+    off = len(pad) / SR
+    n = len(y) / SR
+    return [PhoneSpan(name, float(np.clip(s * HOP_S - off, 0, n)),
+                      float(np.clip((s + dur) * HOP_S - off, 0, n)))
+            for name, s, dur in found]
+
+
+def frame_labels(spans: list[PhoneSpan], n_frames: int, hop_s: float,
+                 start_s: float = 0.0) -> np.ndarray:
+    """Per-frame phone index (into :data:`PHONES`; ``len(PHONES)`` = silence) of frames
+    ``start_s + i * hop_s`` -> ``[shape=(n_frames,)]`` int64."""
+    lab = np.full(n_frames, len(PHONES), dtype=np.int64)
+    t = start_s + np.arange(n_frames) * hop_s
+    for s in spans:
+        lab[(t >= s.start_s) & (t < s.end_s)] = PHONES.index(s.phone)
+    return lab

@@ -1,0 +1,111 @@
+"""Phones: dictionary, ARPAbet/IPA, forced alignment (PocketSphinx) and the Viterbi
+aligner of the phone encoder, on espeak-ng words."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from space.errors import AudioError, SpaceError
+from space.pronounce import phones as ph
+from space.pronounce.phone_encoder import LABELS, SIL, force_align, is_narrowband
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                  reason="espeak-ng is not installed (apt install espeak-ng)")
+needs_sphinx = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("pocketsphinx") is None,
+    reason="pocketsphinx is not installed")
+
+
+def say(phonemes: str, voice: str = "en-us") -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "--stdout", phonemes],
+                         capture_output=True, check=True).stdout
+    y, sr = sf.read(io.BytesIO(wav), dtype="float32")
+    return y, sr
+
+
+def test_ipa_table_round_trips_all_39_phones() -> None:
+    assert len(ph.ARPABET_IPA) == 39
+    for a, i in ph.ARPABET_IPA.items():
+        assert ph.to_arpabet(i) == a
+    assert ph.to_ipa("th") == "θ" and ph.to_ipa("IY1") == "i"
+    with pytest.raises(ph.PronunciationError, match="'QQ' is not an ARPAbet phone"):
+        ph.to_ipa("QQ")
+    assert issubclass(ph.PronunciationError, SpaceError)
+
+
+@needs_sphinx
+def test_dictionary_and_digit_folders() -> None:
+    assert ph.pronunciation("three") == ["TH", "R", "IY"]
+    assert ph.pronunciation("7") == ["S", "EH", "V", "AH", "N"]
+    assert ph.pronunciation("Left") == ["L", "EH", "F", "T"]
+    assert ph.pronunciation("xqzzyv") is None
+    with pytest.raises(ph.PronunciationError, match="no known pronunciation for 'xqzzyv'"):
+        ph.align(np.zeros(16000, np.float32), 16000, "xqzzyv")
+    with pytest.raises(ph.PronunciationError, match="not ARPAbet phones"):
+        ph.check_phones(["T", "XX"])
+
+
+@needs_espeak
+@needs_sphinx
+def test_align_espeak_word_gives_ordered_phone_spans_inside_the_speech() -> None:
+    from space import audio
+
+    y, sr = say("[[s'Ev@n]]")
+    y = np.r_[np.zeros(sr // 2, np.float32), y]  # half a second of silence first
+    spans = ph.align(y, sr, "seven")
+    assert [s.phone for s in spans] == ["S", "EH", "V", "AH", "N"]
+    a, b = audio.speech_bounds(y, sr)
+    assert spans[0].start_s >= a / sr - 0.06 and spans[-1].end_s <= b / sr + 0.06
+    assert all(s.end_s > s.start_s for s in spans)
+    assert all(x.end_s <= y_.start_s + 1e-9 for x, y_ in zip(spans, spans[1:], strict=False))
+    # the fricative /s/ is first and lasts a plausible 40-250 ms
+    assert 0.04 <= spans[0].end_s - spans[0].start_s <= 0.25
+    # a mispronunciation is aligned with its own phones
+    y2, sr2 = say("[[s'Eb@n]]")
+    assert [s.phone for s in ph.align(y2, sr2, phones=["S", "EH", "B", "AH", "N"])][2] == "B"
+
+
+def test_align_rejects_empty_audio() -> None:
+    with pytest.raises(AudioError, match="empty audio"):
+        ph.align(np.zeros(0, np.float32), 16000, phones=["T"])
+
+
+def test_frame_labels_marks_silence_and_phones() -> None:
+    spans = [ph.PhoneSpan("T", 0.10, 0.15), ph.PhoneSpan("UW", 0.15, 0.30)]
+    lab = ph.frame_labels(spans, 40, 0.01)
+    assert lab[5] == len(ph.PHONES)  # silence
+    assert lab[12] == ph.PHONES.index("T") and lab[20] == ph.PHONES.index("UW")
+    assert lab[35] == len(ph.PHONES)
+
+
+def test_force_align_finds_the_planted_phones_and_optional_silence() -> None:
+    t_idx, uw = LABELS.index("T"), LABELS.index("UW")
+    frames = [SIL] * 5 + [t_idx] * 4 + [uw] * 10 + [SIL] * 3
+    logp = np.full((len(frames), len(LABELS)), np.log(0.01))
+    logp[np.arange(len(frames)), frames] = np.log(0.9)
+    assert force_align(logp, [t_idx, uw]) == [(5, 9), (9, 19)]
+    # no silence at either end
+    assert force_align(logp[5:19], [t_idx, uw]) == [(0, 4), (4, 14)]
+    # a phone the audio lacks still gets its minimum duration
+    spans = force_align(logp, [t_idx, LABELS.index("S"), uw], min_frames=2)
+    assert all(b - a >= 2 for a, b in spans)
+    with pytest.raises(AudioError, match="too few"):
+        force_align(logp[:3], [t_idx, uw], min_frames=2)
+
+
+def test_narrowband_detection() -> None:
+    rng = np.random.default_rng(0)
+    wide = rng.standard_normal(16000).astype(np.float32)
+    assert not is_narrowband(wide, 16000)
+    assert is_narrowband(wide[:8000], 8000)
+    import soxr
+
+    up = soxr.resample(soxr.resample(wide, 16000, 8000), 8000, 16000)
+    assert is_narrowband(up, 16000)
