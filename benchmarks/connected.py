@@ -23,7 +23,7 @@ Sets (every voice here is one the shipped models did not train on, except where 
 Noise (``--snr``): Speech Commands' ``_background_noise_`` files, cycled from random
 offsets, at the given SNR (speech RMS over noise RMS).
 
-Systems (``--systems``), each a :class:`space.stream.StreamingRecognizer` fed 20 ms chunks:
+Systems (``--systems``), each a :class:`space.recognize.stream.StreamingRecognizer` fed 20 ms chunks:
 
 * ``isolated``: today's behaviour, the ``digits`` model on each stretch between pauses;
 * ``sequence``: the sequence mode (frame model + Viterbi decoder, ``grammar any``);

@@ -4,7 +4,7 @@
 
 Both feed the same connected-digits model and decoder (grammar ``any``):
 
-* ``model``: :class:`space.stream.StreamingRecognizer` in sequence mode, 20 ms chunks: the
+* ``model``: :class:`space.recognize.stream.StreamingRecognizer` in sequence mode, 20 ms chunks: the
   stream is decoded continuously and the model's silence class is the detector (the
   energy detector, the third option, is measured in ``benchmarks/results/connected.md``);
 * ``silero``: silero-vad (its wheel ships the model; JIT, one thread) finds the speech

@@ -1,4 +1,4 @@
-"""Sequence mode of :class:`space.stream.StreamingRecognizer`: connected words.
+"""Sequence mode of :class:`space.recognize.stream.StreamingRecognizer`: connected words.
 
 In sequence mode the stream is decoded continuously, not stretch by stretch: every
 ``BLOCK_S`` of audio, the connected-words frame model (:class:`space.recognize.seqmodel.SequenceModel`)
@@ -9,7 +9,7 @@ does the voice-activity detection: in noise it beat the energy detector by far
 (``benchmarks/connected.py``; at 10 dB SNR the energy detector cut words and let noise in).
 
 Every word the decoder makes final (all surviving hypotheses agree on it and on what
-follows) becomes a :class:`space.stream.WordEvent` (same schema as in isolated mode) at
+follows) becomes a :class:`space.recognize.stream.WordEvent` (same schema as in isolated mode) at
 once, while the speaker goes on. An utterance ends after ``PAUSE_S`` of frames the model
 calls silence: the decoder finishes it (the grammar, e.g. exactly N digits, holds per
 utterance), its words go to the stream's ``sequences``, and a new utterance begins.
