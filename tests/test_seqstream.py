@@ -183,3 +183,16 @@ def test_sequence_model_checkpoint_has_its_own_format() -> None:
     assert payload["format_version"] == FORMAT_VERSIONS[FORMAT]
     with pytest.raises(ModelError, match="not a SPACE connected-words model checkpoint"):
         SequenceModel(bundled_encoder_path())
+
+
+def test_train_sequence_cli_refuses_a_missing_noise_folder(tmp_path, capsys) -> None:
+    """space train-sequence is a sub-command; a bad flag value fails before any data loads."""
+    rc = main(["train-sequence", "--fsdd", str(tmp_path), "--speech-commands", str(tmp_path),
+               "--cache", str(tmp_path), "--out", str(tmp_path / "s.pt"),
+               "--noise-dir", str(tmp_path / "nope")])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and "noise folder not found (--noise-dir)" in err
+    rc = main(["train-sequence", "--fsdd", str(tmp_path), "--speech-commands", str(tmp_path),
+               "--cache", str(tmp_path), "--out", str(tmp_path / "s.pt"), "--lr", "5"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and "--lr must be in (0, 1], not 5" in err
