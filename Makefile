@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 FSDD   ?= ../shared/data/fsdd
 SC     ?= ../shared/data/speech_commands
+LEARNERS ?= ../shared/data/speechocean762_words
 OUT    ?= out
 
 .PHONY: setup system-deps demo test test-fast fuzz models references bench lint clean
@@ -70,6 +71,11 @@ models: setup
 	@# The resumable <name>.last.pt files hold optimizer state; they are not shipped.
 	rm -f src/space/models/*.last.pt
 	$(MAKE) references
+	@# Connected-digits frame model (README: connected words), from frames.pt's weights.
+	$(BIN)/space train-sequence --fsdd $(FSDD) --speech-commands $(SC) \
+	  --learners $(LEARNERS) --cache build/digitseq --epochs 75 \
+	  --out src/space/models/digitseq.pt
+	rm -f src/space/models/digitseq.last.pt
 
 # Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.

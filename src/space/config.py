@@ -247,6 +247,14 @@ class EncoderConfig:
 # and augmentation, with more label smoothing (many frames are near-ambiguous) and a
 # shorter warm-up.
 FRAMES_TRAIN = TrainConfig(label_smoothing=0.1, warmup=0.2)
+# The connected-digits frame model (space.recognize.train_sequence): an "epoch" is
+# SEQUENCE_STEPS_PER_EPOCH batches of freshly built recordings; speed up to 1.25 reaches
+# children's voices, a shift of up to 1 s places a sequence anywhere in its 2-4 s window.
+SEQUENCE_STEPS_PER_EPOCH = 25
+SEQUENCE_TRAIN = TrainConfig(
+    epochs=75, batch_size=24, lr=1e-3, label_smoothing=0.05, threads=1,
+    augment=AugmentConfig(speed=(0.85, 1.25), p_speed=0.9, time_shift_s=1.0, p_noise=0.8,
+                          snr_db=(0.0, 30.0), gain_db=(-12.0, 6.0)))
 
 # How the shipped phone encoder (``models/phones.pt``, ``space train-phones``) is trained:
 # 6 epochs of batches of 48 on one thread; the recogniser's augmentation with narrower

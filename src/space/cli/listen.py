@@ -34,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="suppress stationary background noise (hum, fan) before recognising")
     p.add_argument("--min-probability", type=float, default=0.4,
                    help="report a word only when the model is at least this sure (default 0.4)")
+    p.add_argument("--grammar", metavar="G",
+                   help="connected words: decode every stretch of speech into digits, said "
+                   "with or without pauses; 'any' (any number) or 'digitsN' (exactly N, e.g. "
+                   "digits4 for a PIN). --json then also prints a 'sequence' object per stretch")
     p.add_argument("--device", help="microphone: PortAudio device index or name")
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     p.add_argument("--chunk-ms", type=float, default=20.0, help=argparse.SUPPRESS)
@@ -76,7 +80,13 @@ def run(args: argparse.Namespace) -> int:
         word = pronounce.check_word(args.word)
         # fail now, not at the first word, if it has none
         pronounce.reference_paths(word, args.references_dir)
-    rec = load_model(args.model)
+    if args.grammar is not None:
+        from ..recognize.decode import parse_grammar
+
+        parse_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
+        rec = None  # sequence mode has its own connected-digits model
+    else:
+        rec = load_model(args.model)
     chunk_s = args.chunk_ms / 1000
     microphone = None
     if args.input:
@@ -93,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         sr, chunks, source = microphone.sr, microphone.chunks(), microphone.name
         print(f"listening on {source!r} at {sr} Hz; Ctrl-C to stop", file=sys.stderr)
     stream = StreamingRecognizer(rec, sr=sr, noise_reduce=args.noise_reduce,
-                                 min_probability=args.min_probability)
+                                 min_probability=args.min_probability, grammar=args.grammar)
     n = 0
     heard = [0]  # samples streamed, for the summary line
 
@@ -102,13 +112,26 @@ def run(args: argparse.Namespace) -> int:
             heard[0] += len(c)
             yield c
 
+    done = [0]  # sequences (--grammar) printed so far
+
+    def report(events: list[Any]) -> int:
+        for ev in events:
+            _report(ev, word, args.json, args.references_dir)
+        # An utterance's sequence comes after its last word's event (the same call or a
+        # later one, once the pause that ends it has been heard).
+        for seq in stream.sequences[done[0]:]:
+            _report_sequence(seq, args.json)
+        done[0] = len(stream.sequences)
+        return len(events)
+
     try:
-        for ev in stream.feed(counted(chunks)):
-            n += 1
-            _report(ev, word, args.json, args.references_dir)
+        # chunk by chunk rather than stream.feed(): a sequence can end in a call that
+        # yields no word event (its pause), and is printed then
+        for chunk in counted(chunks):
+            n += report(stream.accept(chunk))
+        n += report(stream.flush())
     except KeyboardInterrupt:  # the normal way to stop listening
-        for ev in stream.flush():
-            _report(ev, word, args.json, args.references_dir)
+        n += report(stream.flush())
         print(file=sys.stderr)
     finally:
         if microphone is not None:
@@ -116,6 +139,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"{n} word(s) in {heard[0] / sr:.1f} s of audio from {source}", file=sys.stderr)
     return 0
+
+
+def _report_sequence(seq: dict[str, Any], as_json: bool) -> None:
+    """The words of one stretch of connected speech, after its last word's line."""
+    if as_json:
+        print(json.dumps(seq), flush=True)
+    else:
+        print(f"{seq['start_s']:7.2f}-{seq['end_s']:.2f} s\tsequence\t"
+              f"{' '.join(seq['sequence'])}", flush=True)
 
 
 def _report(ev: Any, word: str | None, as_json: bool, references_dir: str | None = None

@@ -1,5 +1,6 @@
-"""space train / space train-frames / space train-phones: train a recogniser, or the frame
-encoder or the phone encoder of pronunciation scoring.
+"""space train / space train-frames / space train-phones / space train-sequence: train a
+recogniser, the frame encoder or the phone encoder of pronunciation scoring, or the
+connected-digits frame model.
 
 The flags map onto the config objects of :mod:`space.config`; their defaults and rules live
 there (``--help`` shows them from the classes), and a value a config refuses is reported
@@ -67,6 +68,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from ..config import (
         FRAMES_TRAIN,
         PHONES_TRAIN,
+        SEQUENCE_STEPS_PER_EPOCH,
+        SEQUENCE_TRAIN,
         EncoderConfig,
         FeatureConfig,
         ModelConfig,
@@ -142,6 +145,26 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     r.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. phones.pt)")
     _training_flags(r, PHONES_TRAIN)
     r.set_defaults(_run=run_phones)
+
+    t = sub.add_parser(
+        "train-sequence",
+        help="train the connected-digits frame model (space listen --grammar)",
+        description="Train the connected-digits frame model (the shipped models/digitseq.pt) "
+        "on digit sequences built on the fly from FSDD (minus the benchmark's held-out "
+        "speakers theo and george), espeak-ng voices the benchmark does not use and, with "
+        "--learners, speechocean762's even-id learners, through the recogniser's "
+        f"augmentation. An epoch is {SEQUENCE_STEPS_PER_EPOCH} freshly drawn batches; "
+        "writes --out and a resumable <out>.last.pt every epoch.",
+    )
+    t.add_argument("--fsdd", required=True, help="FSDD folder")
+    t.add_argument("--speech-commands", required=True,
+                   help="Speech Commands folder (its _background_noise_ is the default noise)")
+    t.add_argument("--learners", help="speechocean762_words folder: its even-id speakers too")
+    t.add_argument("--cache", required=True,
+                   help="folder for the decoded and synthesised voice pool (built once)")
+    t.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. digitseq.pt)")
+    _training_flags(t, SEQUENCE_TRAIN)
+    t.set_defaults(_run=run_sequence)
     return p
 
 
@@ -313,3 +336,20 @@ def run_phones(args: argparse.Namespace) -> int:
               progress=not args.quiet, log=lambda s: print(s, file=sys.stderr, flush=True))
     return _report(args, None if m is None else m.meta, None if m is None else m.labels,
                    "val phone frame acc")
+
+def run_sequence(args: argparse.Namespace) -> int:
+    from ..config import SEQUENCE_TRAIN, FieldError
+    from ..recognize.train_sequence import train_sequence
+
+    try:
+        train = train_config(args, SEQUENCE_TRAIN)
+    except FieldError as e:
+        raise _as_flag(e, args) from None
+    _check_noise_dir(train)
+    ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,
+                        cache=args.cache, learners=args.learners, train=train,
+                        resume=args.resume, progress=not args.quiet,
+                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    # no validation set (benchmarks/connected.py measures held-out voices): val_acc is NaN
+    return _report(args, None if ck is None else ck.meta, None if ck is None else ck.labels,
+                   "val (none)")

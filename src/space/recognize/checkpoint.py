@@ -5,8 +5,9 @@ recogniser (format ``space-checkpoint``, :func:`save`/:func:`load` here) and the
 encoder of pronunciation scoring (``space-frame-encoder``,
 :func:`space.pronounce.frames.save_encoder`/``load_encoder``) and the phone encoder
 (``space-phone-encoder``, :func:`space.pronounce.phone_encoder.save_phone_model`/
-``load_phone_model``). A file names its format and
-version; a reader refuses a newer version instead of misreading it.
+``load_phone_model``) and the connected-digits frame model (``space-sequence-model``,
+:class:`space.recognize.seqmodel.SequenceModel`). A file names its format and version; a
+reader refuses a newer version instead of misreading it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from .model import SpaceModel
 
 FORMAT = "space-checkpoint"
 # Version of each format this code reads and writes; bump it when the payload changes.
-FORMAT_VERSIONS = {FORMAT: 1, "space-frame-encoder": 1, "space-phone-encoder": 1}
+FORMAT_VERSIONS = {FORMAT: 1, "space-frame-encoder": 1, "space-phone-encoder": 1,
+                   "space-sequence-model": 1}
 
 
 def write(path: str | os.PathLike, *, format: str, configs: dict[str, Any], labels: list[str],

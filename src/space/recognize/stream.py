@@ -67,6 +67,11 @@ class StreamConfig:
     min_probability: float = 0.4
     noise_reduce: bool = False  # stationary spectral gating (noisereduce) of each segment
     noise_context_s: float = 1.0  # recent non-speech audio used as the noise profile
+    # Sequence mode (connected words): None keeps the isolated-word behaviour above; "any"
+    # or "digitsN" decodes the stream into words with a frame model and a Viterbi decoder
+    # (space.recognize.seqstream), so words said without pauses each get an event. The energy
+    # detector above is not used then: the frame model's silence class is the detector.
+    grammar: str | None = None
 
     def __post_init__(self) -> None:
         if self.frame_ms <= 0 or self.start_ms < self.frame_ms:
@@ -81,6 +86,10 @@ class StreamConfig:
             raise UsageError("pre_roll_ms, min_speech_ms >= 0 and max_word_s > 0 are required")
         if not 0 <= self.min_probability <= 1:
             raise UsageError(f"min_probability {self.min_probability} is outside 0..1")
+        if self.grammar is not None:
+            from .decode import parse_grammar
+
+            parse_grammar(self.grammar)
 
 
 @dataclass
@@ -120,12 +129,17 @@ class StreamingRecognizer:
 
     Parameters
     ----------
-    recognizer : space.recognize.Recognizer
-        The model (``space.load_model(...)``).
+    recognizer : space.recognize.Recognizer or None
+        The model (``space.load_model(...)``); unused (may be None) in sequence mode.
     sr : int
         Rate of the chunks in Hz (8-96 kHz). Segments are resampled by ``audio.prepare``.
     config : StreamConfig, optional
         Keyword overrides of the defaults may be given instead (``noise_reduce=True``).
+        With ``grammar`` set ("any", "digits4"), the stream is in sequence mode: it is
+        decoded into words said with or without pauses (see :mod:`space.recognize.seqstream`), and
+        :attr:`sequences` collects one result per utterance (words up to a pause).
+    sequence : space.recognize.seqmodel.SequenceModel, optional
+        The connected-words model for sequence mode (default: the bundled ``digitseq``).
 
     Examples
     --------
@@ -137,7 +151,7 @@ class StreamingRecognizer:
     """
 
     def __init__(self, recognizer: Any, *, sr: int, config: StreamConfig | None = None,
-                 top_k: int = 3, **overrides: Any) -> None:
+                 top_k: int = 3, sequence: Any = None, **overrides: Any) -> None:
         if not isinstance(sr, (int, np.integer)) or not audio.MIN_SR <= sr <= audio.MAX_SR:
             raise AudioError(
                 f"stream: sample rate {sr} Hz is not supported (use {audio.MIN_SR}-"
@@ -163,9 +177,20 @@ class StreamingRecognizer:
         self._post = int(round(c.post_roll_ms / 1000 * sr))
         self._min_speech_n = int(round(c.min_speech_ms / 1000 / fs))
         self._max_n = int(round(c.max_word_s / fs))
+        self._seq = None
+        if c.grammar is not None:
+            from .seqstream import SequenceMode
+
+            self._seq = SequenceMode(self, sequence)
+            self._pre = max(self._pre, self._seq.keep_samples)  # the model's window
+        elif recognizer is None:
+            raise UsageError("stream: a recognizer is required unless a grammar is given")
         self._up = min(1.0, fs / c.floor_up_s)
         self._down = min(1.0, fs / c.floor_down_s)
         self._noise_n = int(round(c.noise_context_s * sr))
+        # Sequence mode: one result per stretch of speech, oldest first. Kept across
+        # reset()/flush() so that a caller can read the last one after flushing.
+        self.sequences: list[dict[str, Any]] = []
         self.reset()
 
     # -- public API ---------------------------------------------------------------------------
@@ -183,6 +208,8 @@ class StreamingRecognizer:
         self._seg: _Segment | None = None
         self._noise = np.zeros(0, dtype=np.float32)  # recent non-speech audio
         self.n_rejected = 0  # segments found but not reported (too short/long, unsure)
+        if self._seq is not None:
+            self._seq.new_stream()
 
     def accept(self, chunk: np.ndarray) -> list[WordEvent]:
         """Feed the next chunk of audio; return the words that ended in time to be decided.
@@ -225,6 +252,12 @@ class StreamingRecognizer:
         n_frames = (len(self._buf) - first) // F
         events: list[WordEvent] = []
         if n_frames > 0:
+            if self._seq is not None:  # sequence mode: the frame model decides, not energy
+                start = self._next_frame
+                self._next_frame += n_frames
+                events += self._seq.advance(start, self._next_frame)
+                n_frames = 0
+        if n_frames > 0:
             frames = self._buf[first : first + n_frames * F].reshape(n_frames, F)
             energy = 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
             for k in range(n_frames):
@@ -232,11 +265,11 @@ class StreamingRecognizer:
                 self._energy.append(float(energy[k]))
                 self._next_frame += 1
                 events += self._step(i, float(energy[k]))
+        if final and self._seq is not None:
+            events += self._seq.finish()
         if final and self._seg is not None:
-            ev = self._close(self._seg)
+            events += self._close(self._seg)
             self._seg = None
-            if ev is not None:
-                events.append(ev)
         self._trim()
         return events
 
@@ -271,8 +304,7 @@ class StreamingRecognizer:
             seg.n_speech += 1
         if i - seg.last_speech_frame >= self._hang_n:
             self._seg = None
-            ev = self._close(seg)
-            return [] if ev is None else [ev]
+            return self._close(seg)
         if i - seg.start_frame >= self._max_n:
             self._seg = None
             self.n_rejected += 1
@@ -320,12 +352,12 @@ class StreamingRecognizer:
         frame = self._buf[a : a + self._frame]
         self._noise = np.concatenate([self._noise, frame])[-self._noise_n :]
 
-    def _close(self, seg: _Segment) -> WordEvent | None:
+    def _close(self, seg: _Segment) -> list[WordEvent]:
         F = self._frame
         n_frames = seg.last_speech_frame - seg.start_frame + 1
         if seg.n_speech < self._min_speech_n or n_frames > self._max_n:
             self.n_rejected += 1
-            return None
+            return []
         a = max(0, seg.start_frame * F - self._pre)
         b = (seg.last_speech_frame + 1) * F + self._post
         y = self._buf[a - self._buf_start : b - self._buf_start]
@@ -335,17 +367,17 @@ class StreamingRecognizer:
             pred = self.recognizer.predict(y, sr=self.sr, top_k=self.top_k)
         except AudioError:  # e.g. silent after noise suppression: not a word
             self.n_rejected += 1
-            return None
+            return []
         if pred.probability < self.cfg.min_probability:
             self.n_rejected += 1
-            return None
-        return WordEvent(
+            return []
+        return [WordEvent(
             label=pred.label, probability=pred.probability,
             start_s=seg.start_frame * F / self.sr,
             end_s=(seg.last_speech_frame + 1) * F / self.sr,
             top_k=list(pred.top_k), audio=np.array(y, dtype=np.float32), sr=self.sr,
             audio_start_s=a / self.sr,
-        )
+        )]
 
     def _trim(self) -> None:
         """Drop samples no future decision needs (keeps memory flat on endless streams)."""

@@ -1,0 +1,166 @@
+"""Sequence mode of :class:`space.recognize.stream.StreamingRecognizer`: connected words.
+
+In sequence mode the stream is decoded continuously, not stretch by stretch: every
+``BLOCK_S`` of audio, the connected-words frame model (:class:`space.recognize.seqmodel.SequenceModel`)
+runs over the last ``WINDOW_S``, and the frames older than ``LOOKAHEAD_S`` (they have all
+the right context the model uses) go into a streaming Viterbi decoder
+(:class:`space.recognize.decode.SequenceDecoder`, the stream's grammar). The model's silence class
+does the voice-activity detection: in noise it beat the energy detector by far
+(``benchmarks/connected.py``; at 10 dB SNR the energy detector cut words and let noise in).
+
+Every word the decoder makes final (all surviving hypotheses agree on it and on what
+follows) becomes a :class:`space.recognize.stream.WordEvent` (same schema as in isolated mode) at
+once, while the speaker goes on. An utterance ends after ``PAUSE_S`` of frames the model
+calls silence: the decoder finishes it (the grammar, e.g. exactly N digits, holds per
+utterance), its words go to the stream's ``sequences``, and a new utterance begins.
+Words whose mean posterior is below ``min_probability`` are dropped.
+
+Passes are taken at fixed frames counted from the start of the stream, and each uses the
+audio up to its frame only, so the events do not depend on how the audio was cut into
+chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import AudioError, UsageError
+from .decode import DecodedWord, DecoderConfig, SequenceDecoder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stream import StreamingRecognizer, WordEvent
+
+BLOCK_S = 1.0  # how often the model runs: sooner events cost more passes
+WINDOW_S = 6.0  # audio the model sees per pass (trained on 2-4 s windows; longer is better)
+# Frames this close to the newest audio wait for the next pass: the model's convolutions
+# look about 0.2 s ahead, and its per-window normalisation wants more: with 0.5 s, word
+# errors at 10 dB SNR were twice those with 1 s (espeak voices, benchmarks/connected.py).
+LOOKAHEAD_S = 1.0
+PAUSE_S = 0.5  # silence (by the model) that ends an utterance
+WORD_MARGIN_S = 0.05  # audio kept around each word in its event (e.g. for scoring)
+
+
+class SequenceMode:
+    """The per-stream state of sequence mode (built by the stream itself)."""
+
+    def __init__(self, stream: StreamingRecognizer, model: Any = None,
+                 decoder: DecoderConfig | None = None) -> None:
+        from .seqmodel import load_sequence_model
+
+        self.stream = stream
+        self.model = model if model is not None else load_sequence_model()
+        if abs(self.model.hop_s * stream.sr - stream._frame) > 1e-6:
+            raise UsageError("sequence mode needs the stream's frame_ms equal to the model's "
+                              f"hop ({1000 * self.model.hop_s:g} ms)")
+        self.decoder_cfg = replace(decoder or DecoderConfig(), grammar=stream.cfg.grammar or "any")
+        self.fillers = tuple(lab for lab in self.model.labels
+                             if not lab.isdigit() and lab != "_silence_")
+        self.silence = self.model.labels.index("_silence_")
+        fs = stream._frame / stream.sr
+        self._block = max(1, int(round(BLOCK_S / fs)))
+        self._window = int(round(WINDOW_S / fs))
+        self._ahead = int(round(LOOKAHEAD_S / fs))
+        self._pause = int(round(PAUSE_S / fs))
+        # Audio the stream must keep behind its newest frame.
+        self.keep_samples = (self._window + self._block) * stream._frame
+        self.new_stream()
+
+    def new_stream(self) -> None:
+        """The stream was reset: time 0 again."""
+        self._pushed = 0  # next stream frame to decode
+        self._new_utterance(0)
+
+    def advance(self, start: int, end: int) -> list[WordEvent]:
+        """Stream frames ``[start, end)`` arrived: run the passes whose frame they reach."""
+        events: list[WordEvent] = []
+        first = -(-max(start, 1) // self._block) * self._block
+        for b in range(first, end + 1, self._block):
+            if b > start:
+                events += self._pass(b, b - self._ahead)
+        return events
+
+    def finish(self) -> list[WordEvent]:
+        """End of stream: decode what is left and end the utterance."""
+        end = self.stream._next_frame
+        events = self._pass(end, end) if end > self._pushed else []
+        return events + self._end_utterance()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _new_utterance(self, frame: int) -> None:
+        self._dec = SequenceDecoder(self.model.labels, self.decoder_cfg, fillers=self.fillers,
+                                    top_k=self.stream.top_k)
+        self._origin = frame  # stream frame of the decoder's frame 0
+        self._events: list[WordEvent] = []
+        self._quiet = 0  # frames of silence in a row at the end of what was pushed
+        self._post: list[np.ndarray] = []
+
+    def _end_utterance(self) -> list[WordEvent]:
+        events = self._emit(self._dec.finish())
+        stretch = self._events
+        if stretch:
+            self.stream.sequences.append({
+                "sequence": [e.label for e in stretch], "grammar": self.decoder_cfg.grammar,
+                "start_s": round(stretch[0].start_s, 3), "end_s": round(stretch[-1].end_s, 3),
+            })
+        self._new_utterance(self._pushed)
+        return events
+
+    def _pass(self, end: int, upto: int) -> list[WordEvent]:
+        """Run the model on the audio up to stream frame ``end``; decode frames before
+        ``upto``."""
+        s = self.stream
+        F = s._frame
+        if upto <= self._pushed:
+            return []
+        lo = max(-(-s._buf_start // F), end - self._window)
+        y = s._buf[lo * F - s._buf_start : end * F - s._buf_start]
+        try:
+            post = self.model.posteriors(y, s.sr)
+        except AudioError:  # e.g. digital silence
+            post = np.zeros((end - lo, len(self.model.labels)))
+            post[:, self.silence] = 1.0
+        # Model frame k of this window is centred on stream frame lo + k.
+        rows = post[self._pushed - lo : upto - lo]
+        events: list[WordEvent] = []
+        for row in rows:
+            events += self._emit(self._dec.push(row[None]))
+            self._pushed += 1
+            self._quiet = self._quiet + 1 if row[self.silence] > 0.5 else 0
+            # A pause ends the utterance; long silence alone does too (bounded memory).
+            if self._quiet >= self._pause and (self._dec.n_frames > 30 * self._block
+                                               or self._events or self._has_words()):
+                events += self._end_utterance()
+        return events
+
+    def _has_words(self) -> bool:
+        """Whether the utterance may hold a word not reported yet (not pure silence)."""
+        return self._dec.n_frames > self._quiet
+
+    def _emit(self, words: list[DecodedWord]) -> list[WordEvent]:
+        from .stream import WordEvent
+
+        s = self.stream
+        sr, F = s.sr, s._frame
+        events = []
+        for w in words:
+            if w.probability < s.cfg.min_probability:
+                s.n_rejected += 1
+                continue
+            t = self.model.timed(w, self._origin * F / sr)
+            lo = max(s._buf_start, int((t.start_s - WORD_MARGIN_S) * sr))
+            hi = min(s._buf_start + len(s._buf), int((t.end_s + WORD_MARGIN_S) * sr))
+            events.append(WordEvent(
+                label=t.label, probability=t.probability, start_s=t.start_s, end_s=t.end_s,
+                top_k=list(t.top_k),
+                audio=np.array(s._buf[lo - s._buf_start : max(lo, hi) - s._buf_start],
+                               np.float32),
+                sr=sr, audio_start_s=lo / sr))
+        self._events += events
+        return events
+
+
+__all__ = ["BLOCK_S", "LOOKAHEAD_S", "PAUSE_S", "SequenceMode", "WINDOW_S", "WORD_MARGIN_S"]
