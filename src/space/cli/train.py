@@ -323,29 +323,35 @@ def _report(args: argparse.Namespace, meta: dict[str, Any] | None, labels: list[
     return 0
 
 
-def run_phones(args: argparse.Namespace) -> int:
-    from ..config import PHONES_TRAIN, FieldError
-    from ..pronounce.train_phones import train
+def _checked_train_config(args: argparse.Namespace, recipe: Any) -> Any:
+    """The TrainConfig of a network's recipe with the flags applied; bad values reported
+    under their flags, a missing --noise-dir refused before any data is loaded."""
+    from ..config import FieldError
 
     try:
-        cfg = train_config(args, PHONES_TRAIN)
+        cfg = train_config(args, recipe)
     except FieldError as e:
         raise _as_flag(e, args) from None
     _check_noise_dir(cfg)
+    return cfg
+
+
+def run_phones(args: argparse.Namespace) -> int:
+    from ..config import PHONES_TRAIN
+    from ..pronounce.train_phones import train
+
+    cfg = _checked_train_config(args, PHONES_TRAIN)
     m = train(args.out, args.labels, train_cfg=cfg, resume=args.resume,
               progress=not args.quiet, log=lambda s: print(s, file=sys.stderr, flush=True))
     return _report(args, None if m is None else m.meta, None if m is None else m.labels,
                    "val phone frame acc")
 
+
 def run_sequence(args: argparse.Namespace) -> int:
-    from ..config import SEQUENCE_TRAIN, FieldError
+    from ..config import SEQUENCE_TRAIN
     from ..recognize.train_sequence import train_sequence
 
-    try:
-        train = train_config(args, SEQUENCE_TRAIN)
-    except FieldError as e:
-        raise _as_flag(e, args) from None
-    _check_noise_dir(train)
+    train = _checked_train_config(args, SEQUENCE_TRAIN)
     ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,
                         cache=args.cache, learners=args.learners, train=train,
                         resume=args.resume, progress=not args.quiet,
