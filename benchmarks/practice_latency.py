@@ -109,7 +109,8 @@ def measure(engine: str, wav: bytes, word: str, args: argparse.Namespace) -> lis
     base = f"http://{HOST}:{port}"
     env = {**os.environ, "SPACE_ENGINE": engine}
     server = subprocess.Popen(
-        [sys.executable, "-m", "space", "serve", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "space", "serve", "--host", HOST, "--port", str(port),
+         "--png-workers", str(args.png_workers)],
         env=env, stderr=subprocess.DEVNULL)
     files = {"file": ("attempt.wav", wav, "audio/wav")}
     rows: list[dict] = []
@@ -192,6 +193,8 @@ def main() -> int:
     ap.add_argument("--word", default="7")
     ap.add_argument("--clip", default=str(ROOT / "examples" / "7_seven_espeak_male.wav"))
     ap.add_argument("--engines", default=",".join(ENGINES))
+    ap.add_argument("--png-workers", type=int, default=0,
+                    help="the server's picture worker processes (space serve --png-workers)")
     ap.add_argument("--out", help="also write the markdown table to this file")
     args = ap.parse_args()
     if not 1 <= args.attempts <= 2000:

@@ -143,11 +143,19 @@ def _slim(result: Any) -> Any:
 
 
 def _warm_png_worker(_: int) -> int:
-    """Run in each picture worker at start: matplotlib and the plotting code imported."""
-    import matplotlib.backends.backend_agg  # noqa: F401
+    """Run in each picture worker at start: matplotlib and the plotting code imported, the
+    compiled cost-matrix code loaded and one figure drawn, so the first picture a client
+    asks for is as fast as the rest."""
+    from ..io import new_figure, png_bytes
+    from ..pronounce.align import _cosine_cost
 
-    from ..pronounce import plot  # noqa: F401
-
+    x = np.eye(4, dtype=np.float32)
+    fig = new_figure((2, 2))
+    ax = fig.add_subplot()
+    ax.imshow(_cosine_cost(x, x))
+    ax.set_title("warm-up", fontsize=9)
+    fig.suptitle("warm-up", fontsize=12, fontweight="bold")  # the bold face loads once
+    png_bytes(fig, dpi=40)
     return os.getpid()
 
 
