@@ -28,12 +28,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _clients import run_clients
 from _machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,44 +62,6 @@ def page_wav(path: Path) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, out, 48000, format="WAV", subtype="PCM_16")
     return buf.getvalue()
-
-
-def run_clients(action, clients: int, n: int, max_s: float) -> tuple[list[float], list[str], float]:
-    """``clients`` threads each doing ``action(client)`` until ``n`` in all or ``max_s``."""
-    import httpx
-
-    lat: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    left = [n]
-    deadline = time.monotonic() + max_s
-
-    def worker() -> None:
-        with httpx.Client(timeout=60.0) as c:
-            while time.monotonic() < deadline:
-                with lock:
-                    if left[0] <= 0:
-                        return
-                    left[0] -= 1
-                t0 = time.perf_counter()
-                try:
-                    err = action(c)
-                except httpx.HTTPError as e:
-                    err = repr(e)
-                dt = time.perf_counter() - t0
-                with lock:
-                    if err:
-                        errors.append(err)
-                    else:
-                        lat.append(dt)
-
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return lat, errors, time.perf_counter() - t0
 
 
 def measure(engine: str, wav: bytes, word: str, args: argparse.Namespace) -> list[dict]:

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "3_three_espeak_female.wav"
 
@@ -34,16 +36,6 @@ CASES = [
     ("space score --word 3 FILE", ["score", "--word", "3", str(EXAMPLE)], 2.5),
     ("space score --word 3 missing.wav", ["score", "--word", "3", "missing.wav"], 0.5),
 ]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run_once(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:

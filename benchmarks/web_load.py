@@ -41,8 +41,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from _clients import run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 FSDD = ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
@@ -73,39 +75,14 @@ def clip_48k_wav(word: str) -> bytes:
 
 def load(url: str, files: dict, data: dict, clients: int, n: int, max_s: float
          ) -> tuple[list[float], list[str], float]:
-    import httpx
+    """``clients`` clients posting ``files``/``data`` to ``url`` (:func:`_clients.run_clients`);
+    an answer other than 200 is an error."""
 
-    lat: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    left = [n]
-    deadline = time.monotonic() + max_s
+    def post(c: Any) -> str:
+        r = c.post(url, files=files, data=data)
+        return "" if r.status_code == 200 else f"{r.status_code} {r.text[:80]}"
 
-    def worker() -> None:
-        with httpx.Client(timeout=30.0) as c:
-            while time.monotonic() < deadline:
-                with lock:
-                    if left[0] <= 0:
-                        return
-                    left[0] -= 1
-                t0 = time.perf_counter()
-                try:
-                    r = c.post(url, files=files, data=data)
-                    ok = r.status_code == 200
-                    msg = f"{r.status_code} {r.text[:80]}"
-                except httpx.HTTPError as e:
-                    ok, msg = False, repr(e)
-                dt = time.perf_counter() - t0
-                with lock:
-                    (lat if ok else errors).append(dt if ok else msg)  # type: ignore[arg-type]
-
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return lat, errors, time.perf_counter() - t0
+    return run_clients(post, clients, n, max_s)
 
 
 # ---------------------------------------------------------------------------------------
