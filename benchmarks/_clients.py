@@ -3,10 +3,14 @@ every loop stops after a request count and a time limit, and only 127.0.0.1 is a
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def run_clients(action: Callable[[Any], str], clients: int, n: int,
@@ -46,3 +50,20 @@ def run_clients(action: Callable[[Any], str], clients: int, n: int,
     for t in threads:
         t.join()
     return lat, errors, time.perf_counter() - t0
+
+
+def page_wav(path: Path) -> bytes:
+    """A 1.0-s, 48 kHz, 16-bit WAV of ``path`` (centred, a little noise), as the page sends."""
+    import soundfile as sf
+
+    from space import audio
+
+    y, _ = audio.load(path, sr=48000)
+    y = y[:48000]
+    out = np.zeros(48000, np.float32)
+    a = (48000 - len(y)) // 2
+    out[a : a + len(y)] = 0.5 * y / np.max(np.abs(y))
+    out += np.random.default_rng(0).normal(0, 1e-3, 48000).astype(np.float32)
+    buf = io.BytesIO()
+    sf.write(buf, out, 48000, format="WAV", subtype="PCM_16")
+    return buf.getvalue()

@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from stream import load16, noise_bed  # the stream benchmark's noise, same files and rate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -61,24 +62,6 @@ HELDOUT_FSDD = ["theo", "george"]
 SEQ_MODEL: str | None = None  # --seq-model: default the bundled digitseq.pt
 WORD2DIGIT = {w: str(d) for d, w in enumerate(
     ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
-
-
-def load16(path: Path) -> np.ndarray:
-    from space.audio import load
-
-    return load(path, sr=SR, max_duration_s=None)[0]
-
-
-def noise_bed(n: int, rng: np.random.Generator) -> np.ndarray:
-    files = sorted(NOISE.glob("*.wav"))
-    parts, total = [], 0
-    while total < n:
-        y = load16(files[int(rng.integers(len(files)))])
-        off = int(rng.integers(len(y) // 2))
-        seg = y[off : off + int(rng.integers(5, 20) * SR)]
-        parts.append(seg / (np.sqrt(np.mean(seg**2)) + 1e-9))
-        total += len(seg)
-    return np.concatenate(parts)[:n].astype(np.float32)
 
 
 def random_digits(rng: np.random.Generator) -> list[str]:

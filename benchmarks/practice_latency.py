@@ -23,7 +23,6 @@ what one page action costs.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import socket
 import subprocess
@@ -33,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _clients import run_clients
+from _clients import page_wav, run_clients
 from _machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,23 +44,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
-
-
-def page_wav(path: Path) -> bytes:
-    """A 1.0-s, 48 kHz, 16-bit WAV of ``path`` (centred, a little noise), as the page sends."""
-    import soundfile as sf
-
-    from space import audio
-
-    y, _ = audio.load(path, sr=48000)
-    y = y[:48000]
-    out = np.zeros(48000, np.float32)
-    a = (48000 - len(y)) // 2
-    out[a : a + len(y)] = 0.5 * y / np.max(np.abs(y))
-    out += np.random.default_rng(0).normal(0, 1e-3, 48000).astype(np.float32)
-    buf = io.BytesIO()
-    sf.write(buf, out, 48000, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
 
 
 def measure(engine: str, wav: bytes, word: str, args: argparse.Namespace) -> list[dict]:

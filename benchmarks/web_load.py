@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _clients import run_clients
+from _clients import page_wav, run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 FSDD = ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
@@ -59,18 +59,7 @@ def free_port() -> int:
 
 def clip_48k_wav(word: str) -> bytes:
     """A 1.0-s, 48 kHz, 16-bit WAV of an FSDD test clip (index 0) with a little noise."""
-    import soundfile as sf
-
-    from space import audio
-
-    y, _ = audio.load(FSDD / f"{word}_george_0.wav", sr=48000)
-    out = np.zeros(48000, np.float32)
-    a = (48000 - len(y)) // 2
-    out[a : a + len(y)] = 0.5 * y / np.max(np.abs(y))
-    out += np.random.default_rng(0).normal(0, 1e-3, 48000).astype(np.float32)
-    buf = io.BytesIO()
-    sf.write(buf, out, 48000, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
+    return page_wav(FSDD / f"{word}_george_0.wav")
 
 
 def load(url: str, files: dict, data: dict, clients: int, n: int, max_s: float
