@@ -94,10 +94,10 @@ def test_score_result_carries_phones_in_json(tmp_path) -> None:
     import space
 
     y, sr = say("[[s'Ev@n]]")
-    # opt-in: without phones=True the list is empty and no phone warning is added
-    plain = space.score(y, sr=sr, word="7").to_dict()
+    # phones=False: the list is empty and no phone warning is added
+    plain = space.score(y, sr=sr, word="7", phones=False).to_dict()
     assert plain["phones"] == [] and not any("narrowband" in w for w in plain["warnings"])
-    r = space.score(y, sr=sr, word="7", phones=True)
+    r = space.score(y, sr=sr, word="7")
     d = r.to_dict()
     assert d["score"] == plain["score"]  # the word score does not change
     assert [p["phone"] for p in d["phones"]] == ["S", "EH", "V", "AH", "N"]
@@ -112,7 +112,7 @@ def test_score_result_carries_phones_in_json(tmp_path) -> None:
         sf.write(tmp_path / f"r{i}.wav", yy, s2)
         paths.append(str(tmp_path / f"r{i}.wav"))
     r2 = space.score(say("[[bl'Ig]]", voice="en-us+m3")[0], sr=s2, references=paths,
-                     word="blxqig", phones=True)
+                     word="blxqig")
     assert r2.phones == []
     assert "no known pronunciation for 'blxqig': scored without phones" in r2.warnings
 

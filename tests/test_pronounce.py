@@ -264,7 +264,12 @@ def test_json_object(seven):
     d = score(seven[0], sr=seven[1], word="seven").to_dict()
     assert set(d) == {"attempt", "word", "references", "score", "band", "distance",
                       "recognized", "segments", "warnings", "phones"}
-    assert d["phones"] == []  # phone results are opt-in (score(..., phones=True))
+    # one entry per sound of 'seven' (CMUdict), unless pocketsphinx is missing (a warning)
+    if d["phones"]:
+        assert [p["phone"] for p in d["phones"]] == ["S", "EH", "V", "AH", "N"]
+        assert all(0 <= p["score"] <= 100 for p in d["phones"])
+    else:
+        assert any("pocketsphinx" in w for w in d["warnings"])
     assert d["word"] == "7" and isinstance(d["attempt"], str)
     assert d["references"] and all(isinstance(p, str) for p in d["references"])
     assert 0 <= d["score"] <= 100 and d["band"] in ("excellent", "good", "fair", "poor")
