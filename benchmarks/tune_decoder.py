@@ -147,7 +147,7 @@ def evaluate(data, cfg, labels, fillers, min_probability: float = 0.4,
 
     out = {}
     for name, items in data.items():
-        S = D = I = N = 0
+        S = D = Ins = N = 0
         for ref, utts in items:
             hyp: list[str] = []
             for p in utts:
@@ -160,8 +160,8 @@ def evaluate(data, cfg, labels, fillers, min_probability: float = 0.4,
                 hyp += [w.label for w in words
                         if p[w.start:w.end, labels.index(w.label)].mean() >= min_probability]
             s, d, i = split_errors(ref, hyp)
-            S, D, I, N = S + s, D + d, I + i, N + len(ref)
-        out[name] = (100 * (S + D + I) / N, S, D, I, N)
+            S, D, Ins, N = S + s, D + d, Ins + i, N + len(ref)
+        out[name] = (100 * (S + D + Ins) / N, S, D, Ins, N)
     return out
 
 
