@@ -10,7 +10,12 @@ sets for the final check):
 * ``fsdd-train``: connected sequences of FSDD's training speakers (jackson, lucas, nicolas,
   yweweler; clips 5-49), clean and at 10 dB;
 * ``espeak-train``: the same from espeak-ng voices the training used (its accents and
-  variants, ``space.recognize.train_sequence``), clean and at 10 dB.
+  variants, ``space.recognize.train_sequence``), clean and at 10 dB;
+* ``espeak-new`` / ``espeak-new-said`` (``capture --group new``): voices neither the
+  training nor the benchmark uses (the training's accents with other espeak-ng variants:
+  Andy, Annie, John, Linda, Steph, Lee, Zac, Michael), joined from isolated clips, or saying
+  the whole string at once (espeak's own coarticulation, where ``any`` inserts and drops
+  digits): the only tuning voices the model has not fit.
 
 ``capture`` streams each recording through the sequence mode (20 ms chunks, as
 ``connected.py`` does) and keeps the posterior rows the decoder is fed, per utterance
@@ -33,6 +38,9 @@ from connected import SR, load16, random_digits, set_learners, with_noise
 ROOT = Path(__file__).resolve().parents[1]
 FSDD = ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
 TRAIN_FSDD = ("jackson", "lucas", "nicolas", "yweweler")
+NEW_ESPEAK = [("en-gb-x-rp+Andy", 150), ("en-us-nyc+Annie", 170), ("en-gb-x-gbclan+John", 130),
+              ("en-gb-x-gbcwmd+Linda", 160), ("en-gb-x-rp+Steph", 170), ("en-us-nyc+Lee", 140),
+              ("en-gb-x-gbclan+Zac", 160), ("en-gb-x-gbcwmd+Michael", 140)]
 TRAIN_ESPEAK = [("en-gb-x-rp", 140), ("en-us-nyc+m2", 180), ("en-gb-x-gbclan+f4", 140),
                 ("en-gb-x-gbcwmd+m5", 180), ("en-us-nyc+f1", 140), ("en-gb-x-rp+klatt", 180)]
 
@@ -68,6 +76,26 @@ def tuning_sets(n: int, seed: int = 7) -> dict[str, list]:
             "espeak-train-10dB": with_noise(e, 10.0, seed)}
 
 
+def new_sets(n: int, seed: int = 11) -> dict[str, list]:
+    from space import audio
+    from space.recognize import connected
+
+    esp = {f"{v}-{s}": {str(d): [connected.trim(connected.espeak(w, voice=v, speed=s), SR)]
+                        for d, w in enumerate(connected.DIGIT_WORDS)} for v, s in NEW_ESPEAK}
+    rng = np.random.default_rng(seed + 1)
+    said = []
+    for _ in range(n):
+        digits = random_digits(rng)
+        v, s = NEW_ESPEAK[int(rng.integers(len(NEW_ESPEAK)))]
+        y = connected.espeak(" ".join(connected.DIGIT_WORDS[int(d)] for d in digits),
+                             voice=v, speed=s)
+        a, b = audio.speech_bounds(y, SR, top_db=30)
+        pad = np.zeros(int(0.4 * SR), np.float32)
+        y = np.concatenate([pad, y[a:b] / (np.max(np.abs(y[a:b])) + 1e-9) * 0.5, pad])
+        said.append((y.astype(np.float32), digits, 0.0))
+    return {"espeak-new": _joined(esp, n, seed), "espeak-new-said": said}
+
+
 def capture(args) -> None:
     import torch
 
@@ -90,7 +118,8 @@ def capture(args) -> None:
 
     seqstream.SequenceDecoder = Recording  # type: ignore[misc]
     out: dict[str, np.ndarray] = {}
-    for name, items in tuning_sets(args.n).items():
+    sets = tuning_sets(args.n) if args.group == "train" else new_sets(args.n)
+    for name, items in sets.items():
         for k, (y, ref, _) in enumerate(items):
             rows.clear()
             s = StreamingRecognizer(None, sr=SR, grammar="any")
@@ -102,7 +131,8 @@ def capture(args) -> None:
             for u, p in enumerate(utts):
                 out[f"{name}/{k}/u{u}"] = p.astype(np.float32)
         print(name, len(items), flush=True)
-    path = Path(args.cache) / f"posteriors_la{args.lookahead:g}.npz"
+    suffix = "" if args.group == "train" else f"_{args.group}"
+    path = Path(args.cache) / f"posteriors_la{args.lookahead:g}{suffix}.npz"
     np.savez_compressed(path, **out)
     print("saved", path)
 
@@ -128,10 +158,10 @@ def split_errors(ref: list[str], hyp: list[str]) -> tuple[int, int, int]:
     return s, de, ins
 
 
-def load_capture(path: Path) -> dict[str, list[tuple[list[str], list[np.ndarray]]]]:
-    z = np.load(path)
+def load_capture(paths: list[Path]) -> dict[str, list[tuple[list[str], list[np.ndarray]]]]:
+    z = {k: v for p in paths for k, v in np.load(p).items()}
     sets: dict[str, dict[int, tuple[list[str], list[np.ndarray]]]] = {}
-    for key in sorted(z.files, key=lambda k: (k.split("/")[0], int(k.split("/")[1]), k)):
+    for key in sorted(z, key=lambda k: (k.split("/")[0], int(k.split("/")[1]), k)):
         name, k, what = key.split("/")
         entry = sets.setdefault(name, {}).setdefault(int(k), ([], []))
         if what == "ref":
@@ -172,25 +202,29 @@ def sweep(args) -> None:
     model = load_sequence_model()
     labels = model.labels
     fillers = tuple(lab for lab in labels if not lab.isdigit() and lab != "_silence_")
-    data = load_capture(Path(args.cache) / f"posteriors_la{args.lookahead:g}.npz")
+    data = load_capture(sorted(Path(args.cache).glob(f"posteriors_la{args.lookahead:g}*.npz")))
     # The class prior the model learnt: its mean posterior over every tuning frame.
     prior = np.mean(np.concatenate([p for items in data.values() for _, u in items for p in u]),
                     axis=0)
     print("prior", dict(zip(labels, np.round(prior, 3), strict=True)))
     names = list(data)
-    print("| min frames | penalty | prior^a | min p | " + " | ".join(names) + " | mean |")
-    print("|---" * (len(names) + 5) + "|")
+    print("| min frames | penalty | long frames | long cost | prior^a | min p | "
+          + " | ".join(names) + " | mean |")
+    print("|---" * (len(names) + 7) + "|")
     grid = itertools.product([int(x) for x in args.min_frames.split(",")],
                              [float(x) for x in args.penalty.split(",")],
                              [float(x) for x in args.prior.split(",")],
-                             [float(x) for x in args.min_p.split(",")])
-    for m, pen, a, mp in grid:
-        cfg = replace(DecoderConfig(), min_word_frames=m, word_penalty=pen)
+                             [float(x) for x in args.min_p.split(",")],
+                             [int(x) for x in args.long_frames.split(",")],
+                             [float(x) for x in args.long_cost.split(",")])
+    for m, pen, a, mp, lf, lc in grid:
+        cfg = replace(DecoderConfig(), min_word_frames=m, word_penalty=pen,
+                      long_word_frames=lf, long_word_cost=lc)
         res = evaluate(data, cfg, labels, fillers, mp, prior**a if a else None)
         cells = [f"{w:.1f} ({s}/{d}/{i})" for w, s, d, i, _ in res.values()]
         mean = np.mean([r[0] for r in res.values()])
-        print(f"| {m} | {pen:g} | {a:g} | {mp:g} | " + " | ".join(cells) + f" | {mean:.2f} |",
-              flush=True)
+        print(f"| {m} | {pen:g} | {lf} | {lc:g} | {a:g} | {mp:g} | " + " | ".join(cells)
+              + f" | {mean:.2f} |", flush=True)
 
 
 def main() -> int:
@@ -200,10 +234,14 @@ def main() -> int:
     ap.add_argument("--lookahead", type=float, default=1.0)
     ap.add_argument("--n", type=int, default=60, help="built recordings per tuning set")
     ap.add_argument("--cache", default="/work/cache-s13")
+    ap.add_argument("--group", choices=["train", "new"], default="train",
+                    help="capture: the training voices' sets or the new espeak voices'")
     ap.add_argument("--min-frames", default="20")
     ap.add_argument("--penalty", default="10")
     ap.add_argument("--prior", default="0", help="divide posteriors by prior**a (0: off)")
     ap.add_argument("--min-p", default="0.4")
+    ap.add_argument("--long-frames", default="0", help="long_word_frames values")
+    ap.add_argument("--long-cost", default="0", help="long_word_cost values")
     args = ap.parse_args()
     capture(args) if args.what == "capture" else sweep(args)
     return 0

@@ -6,7 +6,10 @@ vocabulary). :class:`SequenceDecoder` finds the best sequence of words through t
 frames by Viterbi search over a simple network:
 
 * each word is a left-to-right chain of ``min_word_frames`` states whose last state
-  loops, so no word is shorter than that (a blip of a few frames is not a word);
+  loops, so no word is shorter than that (a blip of a few frames is not a word); with
+  ``long_word_frames`` the chain is that long and every frame a word stays beyond it costs
+  ``long_word_cost``, so a stretch much longer than one digit is better explained as two
+  (the same digit said twice without a pause, "seven seven", is otherwise one word);
 * silence is one looping state; a word may follow silence or directly another word (no
   pause is needed), at a cost of ``word_penalty`` (log units) per word, which trades
   insertions against deletions;
@@ -43,6 +46,12 @@ class DecoderConfig:
     # learners' dev speakers (benchmarks/connected.py), with the penalty below.
     min_word_frames: int = 20
     word_penalty: float = 10.0  # log-probability cost per word: fewer spurious words
+    # A word longer than this many frames pays `long_word_cost` per further frame (0: no
+    # limit). Without it, a digit said twice in a row ("1 1 0 8", "2 2 9") came out once:
+    # on the tuning voices (benchmarks/tune_decoder.py) nearly every deletion was such a
+    # merge, since staying in a word is free and a new word costs `word_penalty`.
+    long_word_frames: int = 0
+    long_word_cost: float = 0.0
     filler_penalty: float = 4.0  # the same for a filler (a non-vocabulary word)
     beam: float = 40.0  # hypotheses this far (log units) below the best are dropped
     floor: float = 1e-6  # posteriors below this count as this (one bad frame is not fatal)
@@ -53,6 +62,8 @@ class DecoderConfig:
             raise UsageError("min_word_frames must be >= 1")
         if self.beam <= 0 or not 0 < self.floor < 1:
             raise UsageError("beam > 0 and 0 < floor < 1 are required")
+        if self.long_word_frames < 0 or self.long_word_cost < 0:
+            raise UsageError("long_word_frames >= 0 and long_word_cost >= 0 are required")
         parse_grammar(self.grammar)
 
 
@@ -104,6 +115,11 @@ class SequenceDecoder:
         self.n_words = parse_grammar(c.grammar)
         self.top_k = top_k
         self._pen = np.where(self.filler, c.filler_penalty, c.word_penalty)
+        # States per word: positions 0..m-2 lead in, a word may end from position m-1 on;
+        # the last state loops (at long_word_cost per frame when the chain is longer).
+        self._m = c.min_word_frames
+        self._L = max(self._m, c.long_word_frames)
+        self._loop_cost = c.long_word_cost if self._L > self._m else 0.0
         self.reset()
 
     # -- public API ---------------------------------------------------------------------------
@@ -111,7 +127,7 @@ class SequenceDecoder:
     def reset(self) -> None:
         """Start a new utterance (frame 0, count 0)."""
         C = 1 if self.n_words is None else self.n_words + 1
-        W, m = len(self.words), self.cfg.min_word_frames
+        W, m = len(self.words), self._L
         self._S = np.full((C, W, m), -np.inf)  # word states: count x word x position
         self._H = np.zeros((C, W, m), dtype=np.int64)  # their history nodes
         self._Ss = np.full(C, -np.inf)  # silence state per count
@@ -152,8 +168,9 @@ class SequenceDecoder:
         can), then :meth:`reset`."""
         C = self._S.shape[0]
         # A hypothesis may end in silence or at the end of a word.
-        ends = np.concatenate([self._Ss[:, None], self._S[:, :, -1]], axis=1)  # (C, 1+W)
-        hists = np.concatenate([self._Hs[:, None], self._H[:, :, -1]], axis=1)
+        wend, wend_h = self._word_ends()
+        ends = np.concatenate([self._Ss[:, None], wend], axis=1)  # (C, 1+W)
+        hists = np.concatenate([self._Hs[:, None], wend_h], axis=1)
         rows = [C - 1] if self.n_words is not None else list(range(C))
         sub = ends[rows]
         if not np.isfinite(sub).any():  # too few frames for N words: the best we have
@@ -177,26 +194,38 @@ class SequenceDecoder:
         self._depth.append(self._depth[parent] + 1)
         return len(self._parent) - 1
 
+    def _word_ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """Best score of leaving each word (any position from ``min_word_frames`` - 1 on) and
+        its history node, ``[shape=(C, W)]`` each."""
+        tail = self._S[:, :, self._m - 1 :]
+        if tail.shape[2] == 1:
+            return tail[:, :, 0], self._H[:, :, -1]
+        k = np.argmax(tail, axis=2)
+        ci, wi = np.indices(k.shape)
+        return tail[ci, wi, k], self._H[ci, wi, self._m - 1 + k]
+
     def _step(self, lp: np.ndarray) -> None:
         S, H, Ss, Hs = self._S, self._H, self._Ss, self._Hs
         C, W, m = S.shape
         t = self._t
+        wend, wend_h = self._word_ends()
         # Best way to leave each count: the end of a word or silence.
-        ends = np.concatenate([Ss[:, None], S[:, :, -1]], axis=1)  # (C, 1+W)
+        ends = np.concatenate([Ss[:, None], wend], axis=1)  # (C, 1+W)
         arg = np.argmax(ends, axis=1)
         ex = ends[np.arange(C), arg]
-        ex_h = np.where(arg == 0, Hs, H[np.arange(C), np.maximum(arg - 1, 0), -1])
+        ex_h = np.where(arg == 0, Hs, wend_h[np.arange(C), np.maximum(arg - 1, 0)])
         nS = np.full_like(S, -np.inf)
         nH = np.zeros_like(H)
-        # Inside a word: advance one state, or stay in the last.
+        # Inside a word: advance one state, or stay in the last (at the loop's cost).
+        last = S[:, :, -1] - self._loop_cost
         if m > 1:
             nS[:, :, 1:] = S[:, :, :-1]
             nH[:, :, 1:] = H[:, :, :-1]
-            stay = S[:, :, -1] > nS[:, :, -1]
-            nS[:, :, -1] = np.where(stay, S[:, :, -1], nS[:, :, -1])
+            stay = last > nS[:, :, -1]
+            nS[:, :, -1] = np.where(stay, last, nS[:, :, -1])
             nH[:, :, -1] = np.where(stay, H[:, :, -1], nH[:, :, -1])
         else:
-            nS[:, :, 0], nH[:, :, 0] = S[:, :, 0], H[:, :, 0]
+            nS[:, :, 0], nH[:, :, 0] = last, H[:, :, 0]
         # Entering a word from the count it leaves: vocabulary words add one (grammar
         # digitsN), fillers do not; "any" has a single count.
         for c in range(C):
@@ -209,7 +238,6 @@ class SequenceDecoder:
                     nS[c, w, 0] = score
                     nH[c, w, 0] = self._new(int(ex_h[src]), self.words[w], t)
         # Silence: stay, or enter from the end of a word.
-        wend = S[:, :, -1]
         wa = np.argmax(wend, axis=1)
         wbest = wend[np.arange(C), wa]
         nSs = Ss.copy()
@@ -217,7 +245,7 @@ class SequenceDecoder:
         for c in range(C):
             if wbest[c] > nSs[c]:
                 nSs[c] = wbest[c]
-                nHs[c] = self._new(int(H[c, wa[c], -1]), self.sil, t)
+                nHs[c] = self._new(int(wend_h[c, wa[c]]), self.sil, t)
         # Frame scores.
         nS += lp[self.words][None, :, None]
         nSs += lp[self.sil]
