@@ -105,6 +105,7 @@ def capture(args) -> None:
 
     torch.set_num_threads(1)
     seqstream.LOOKAHEAD_S = args.lookahead
+    seqstream.BLOCK_S = args.block
     rows: list[list[np.ndarray]] = []
 
     class Recording(SequenceDecoder):  # keeps what the stream feeds, per utterance
@@ -131,7 +132,8 @@ def capture(args) -> None:
             for u, p in enumerate(utts):
                 out[f"{name}/{k}/u{u}"] = p.astype(np.float32)
         print(name, len(items), flush=True)
-    suffix = "" if args.group == "train" else f"_{args.group}"
+    suffix = ("" if args.group == "train" else f"_{args.group}") + (
+        "" if args.block == 1.0 else f"_b{args.block:g}")
     path = Path(args.cache) / f"posteriors_la{args.lookahead:g}{suffix}.npz"
     np.savez_compressed(path, **out)
     print("saved", path)
@@ -202,7 +204,10 @@ def sweep(args) -> None:
     model = load_sequence_model()
     labels = model.labels
     fillers = tuple(lab for lab in labels if not lab.isdigit() and lab != "_silence_")
-    data = load_capture(sorted(Path(args.cache).glob(f"posteriors_la{args.lookahead:g}*.npz")))
+    tag = "" if args.block == 1.0 else f"_b{args.block:g}"
+    data = load_capture([p for p in sorted(Path(args.cache).glob(f"posteriors_la{args.lookahead:g}*"
+                                                                   ".npz"))
+                         if p.stem.endswith(tag) and (tag or "_b" not in p.stem)])
     # The class prior the model learnt: its mean posterior over every tuning frame.
     prior = np.mean(np.concatenate([p for items in data.values() for _, u in items for p in u]),
                     axis=0)
@@ -232,6 +237,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["capture", "sweep"])
     ap.add_argument("--lookahead", type=float, default=1.0)
+    ap.add_argument("--block", type=float, default=1.0, help="capture: seconds between passes")
     ap.add_argument("--n", type=int, default=60, help="built recordings per tuning set")
     ap.add_argument("--cache", default="/work/cache-s13")
     ap.add_argument("--group", choices=["train", "new"], default="train",
