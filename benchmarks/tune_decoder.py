@@ -19,7 +19,7 @@ sets for the final check):
 
 ``capture`` streams each recording through the sequence mode (20 ms chunks, as
 ``connected.py`` does) and keeps the posterior rows the decoder is fed, per utterance
-(``/work/cache-s13``-style cache folder, ``--cache``). ``sweep`` re-decodes those rows
+(in the ``--cache`` folder: a few MB of ``.npz`` per lookahead). ``sweep`` re-decodes those rows
 with each decoder setting (the decoder is all that changes, so the rows stay valid) and
 prints word error rate and its split into substitutions, deletions and insertions.
 """
@@ -239,7 +239,8 @@ def main() -> int:
     ap.add_argument("--lookahead", type=float, default=1.0)
     ap.add_argument("--block", type=float, default=1.0, help="capture: seconds between passes")
     ap.add_argument("--n", type=int, default=60, help="built recordings per tuning set")
-    ap.add_argument("--cache", default="/work/cache-s13")
+    ap.add_argument("--cache", default="/tmp/space-tune-decoder",
+                    help="folder for the captured posteriors (must exist)")
     ap.add_argument("--group", choices=["train", "new"], default="train",
                     help="capture: the training voices' sets or the new espeak voices'")
     ap.add_argument("--min-frames", default="20")
