@@ -134,6 +134,7 @@ def capture(args) -> None:
         print(name, len(items), flush=True)
     suffix = ("" if args.group == "train" else f"_{args.group}") + (
         "" if args.block == 1.0 else f"_b{args.block:g}")
+    Path(args.cache).mkdir(parents=True, exist_ok=True)  # a scratch folder of this script
     path = Path(args.cache) / f"posteriors_la{args.lookahead:g}{suffix}.npz"
     np.savez_compressed(path, **out)
     print("saved", path)
@@ -240,7 +241,7 @@ def main() -> int:
     ap.add_argument("--block", type=float, default=1.0, help="capture: seconds between passes")
     ap.add_argument("--n", type=int, default=60, help="built recordings per tuning set")
     ap.add_argument("--cache", default="/tmp/space-tune-decoder",
-                    help="folder for the captured posteriors (must exist)")
+                    help="folder for the captured posteriors")
     ap.add_argument("--group", choices=["train", "new"], default="train",
                     help="capture: the training voices' sets or the new espeak voices'")
     ap.add_argument("--min-frames", default="20")
