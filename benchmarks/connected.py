@@ -60,6 +60,11 @@ VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-us+f3", "en-gb+f2", "en+m3", "
 SPEEDS = [130, 170]
 HELDOUT_FSDD = ["theo", "george"]
 SEQ_MODEL: str | None = None  # --seq-model: default the bundled digitseq.pt
+# Timing of every accept()/flush() call (wall s, thread CPU s) and of every event (wall s,
+# CPU s of the call that returned it, stream s from the word's end to that call), by system.
+CALLS: dict[str, list[tuple[float, float]]] = {}
+EVENTS: dict[str, list[tuple[float, float, float]]] = {}
+AUDIO: dict[str, float] = {}  # seconds of audio streamed, by system
 WORD2DIGIT = {w: str(d) for d, w in enumerate(
     ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
 
@@ -172,22 +177,54 @@ def make_system(name: str, n_words: int):
 
     def run(y: np.ndarray) -> tuple[list[str], float, list[tuple[float, float]]]:
         """Labels, total processing s, and per word (processing s of the call that gave
-        it, stream s from the word's end to the call that gave it)."""
+        it, stream s from the word's end to the call that gave it). Every call's wall and
+        CPU (thread) time also goes to ``CALLS``, every event's to ``EVENTS``."""
         s = build()
         n = int(0.02 * SR)
         events, timing = [], []
         total = 0.0
         for i in range(0, len(y) + n, n):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             evs = s.accept(y[i : i + n]) if i < len(y) else s.flush()
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, time.thread_time() - c0
             total += dt
             now = min(len(y), i + n) / SR
             events += evs
             timing += [(dt, now - e.end_s) for e in evs]
+            CALLS.setdefault(name, []).append((dt, dc))
+            AUDIO[name] = AUDIO.get(name, 0.0) + (min(len(y), i + n) - min(len(y), i)) / SR
+            EVENTS.setdefault(name, []).extend((dt, dc, now - e.end_s) for e in evs)
         return [e.label for e in events], total, timing
 
     return run
+
+
+def latency_table() -> list[str]:
+    """Processing per call and per event (wall and thread CPU time), real-time factor (CPU
+    time over audio time) and the stream delay from a word's end to its event, by system."""
+    from space.recognize import seqstream
+
+    def pct(x: list[float], q: float = 95) -> str:
+        a = 1000 * np.asarray(x or [np.nan])
+        return f"{np.median(a):.1f} / {np.percentile(a, q):.1f}"
+
+    # Most 20 ms calls only buffer audio; the p99 and max are the calls that ran the model
+    # (one in 50 in sequence mode) or closed a word.
+    rows = ["| system | calls (20 ms chunks) | per call CPU ms p50 / p99 / max | per call wall "
+            "ms p50 / p99 | events | per event CPU ms p50 / p95 | per event wall ms p50 / p95 "
+            "| RTF (CPU) | word end to event ms p50 / p95 |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, calls in CALLS.items():
+        ev = EVENTS.get(name, [])
+        cpu = [c for _, c in calls]
+        rows.append(
+            f"| {name} | {len(calls)} | {pct(cpu, 99)} / {1000 * max(cpu):.1f} | "
+            f"{pct([w for w, _ in calls], 99)} | {len(ev)} | {pct([c for _, c, _ in ev])} | "
+            f"{pct([w for w, _, _ in ev])} | {sum(cpu) / AUDIO[name]:.4f} | "
+            f"{pct([d for _, _, d in ev])} |")
+    rows.append(f"\nsequence mode: block {seqstream.BLOCK_S:g} s, lookahead "
+                f"{seqstream.LOOKAHEAD_S:g} s, window {seqstream.WINDOW_S:g} s; "
+                f"torch threads {__import__('torch').get_num_threads()}")
+    return rows
 
 
 def false_words(systems: list[str]) -> list[str]:
@@ -221,9 +258,23 @@ def main() -> int:
     ap.add_argument("--noise", action="store_true",
                     help="also count false words on the noise-only recordings")
     ap.add_argument("--seq-model", help="connected-words model file (default: bundled)")
+    ap.add_argument("--lookahead", type=float,
+                    help="sequence mode: seconds of audio after a frame before it is decoded "
+                    "(default: space.recognize.seqstream.LOOKAHEAD_S)")
+    ap.add_argument("--block", type=float,
+                    help="sequence mode: seconds between model passes (default: BLOCK_S)")
+    ap.add_argument("--latency", action="store_true",
+                    help="also print the processing-time table (per call, per event, RTF)")
     args = ap.parse_args()
     global SEQ_MODEL
     SEQ_MODEL = args.seq_model
+    from space.recognize import seqstream
+
+    # Read when a stream is built: the experiment's settings, without touching the library.
+    if args.lookahead is not None:
+        seqstream.LOOKAHEAD_S = args.lookahead
+    if args.block is not None:
+        seqstream.BLOCK_S = args.block
 
     import torch
 
@@ -274,6 +325,8 @@ def main() -> int:
                        f"{np.median(wms):.0f} / {np.percentile(wms, 95):.0f} |")
                 rows.append(row)
                 print(row, flush=True)
+    if args.latency:
+        rows += ["", *latency_table()]
     if args.noise:
         rows += ["", *false_words(args.systems.split(","))]
     text = "\n".join(rows)

@@ -217,3 +217,45 @@ def test_page_draws_feedback_from_json(server: str, tmp_path: Path) -> None:
     assert size[0] > 400 and size[1] > 200
     assert colours > 100  # spectrograms (a colour map), lines and shading, not a blank canvas
     assert segments >= 1
+
+
+def test_page_shows_connected_digits(server: str, tmp_path: Path) -> None:
+    """'Several digits in a row': an uploaded PIN said in one breath comes back as four
+    digits in order, listed with times and drawn on the waveform (the canvas)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (dev extra)")
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed")
+    from space.recognize.seqmodel import bundled_sequence_path
+
+    if not bundled_sequence_path().is_file():
+        pytest.skip("connected-digits model digitseq.pt not built")
+    from space.recognize import connected
+
+    y = connected.espeak("two six four eight", voice="en-us", speed=150)
+    quiet = np.zeros(8000, np.float32)
+    pin = tmp_path / "pin.wav"
+    sf.write(pin, np.concatenate([quiet, y, quiet]), 16000, subtype="PCM_16")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server)
+            page.select_option("#seq-grammar", "digits4")
+            page.set_input_files("#seq-file", str(pin))
+            page.wait_for_function(
+                "Number(document.getElementById('seq-picture').dataset.drawn) > 0",
+                timeout=30_000)
+            heard = page.inner_text("#seq-heard")
+            words = page.locator("#seq-words li").all_inner_texts()
+            status = page.inner_text("#seq-status")
+            colours = page.evaluate(CANVAS_COLOURS.replace("'picture'", "'seq-picture'"))
+        finally:
+            browser.close()
+    assert errors == []
+    assert heard.split() == ["2", "6", "4", "8"]
+    assert len(words) == 4 and words[0].startswith("2: ") and " s (" in words[0]
+    assert status.startswith("Heard 4 digit(s)")
+    assert colours > 10  # waveform, shading, the strip's boxes and labels

@@ -205,3 +205,28 @@ def test_sequence_model_trains_through_fit(tmp_path) -> None:
     assert post.shape == (sr // 160 + 1, len(LABELS))
     np.testing.assert_allclose(post.sum(1), 1.0, atol=1e-5)
     assert last_path(out).is_file()
+
+
+def test_long_word_cost_splits_a_repeated_word() -> None:
+    # 'a' for 40 frames with no pause: "a a" said without one, or one slow 'a'. Staying is
+    # free and a second word costs the penalty (5), so without a length limit it is one word.
+    P = post([("_silence_", 5), ("a", 40), ("_silence_", 5)])
+    one = SequenceDecoder(LABELS, DecoderConfig(min_word_frames=8, word_penalty=5.0))
+    assert words(one.decode(P)) == [("a", 5, 45)]
+    # Beyond 25 frames each frame costs 1: staying 15 frames more costs 15 > 5, so two words;
+    # they split where neither passes 25 frames (the first ends at 15..30).
+    cfg = DecoderConfig(min_word_frames=8, word_penalty=5.0, long_word_frames=25,
+                        long_word_cost=1.0)
+    two = words(SequenceDecoder(LABELS, cfg).decode(P))
+    assert [w[0] for w in two] == ["a", "a"] and two[0][1] == 5 and two[1][2] == 45
+    assert two[0][2] == two[1][1] and 20 <= two[0][2] <= 30
+    # ... a 28-frame 'a' pays 3 < 5: still one word.
+    short = post([("_silence_", 5), ("a", 28), ("_silence_", 5)])
+    assert words(SequenceDecoder(LABELS, cfg).decode(short)) == [("a", 5, 33)]
+    # Streaming gives the same words as decoding at once.
+    d, got = SequenceDecoder(LABELS, cfg), []
+    for i in range(0, len(P), 4):
+        got += words(d.push(P[i : i + 4]))
+    assert got + words(d.finish()) == two
+    with pytest.raises(UsageError, match="long_word"):
+        DecoderConfig(long_word_cost=-1.0)

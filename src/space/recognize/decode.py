@@ -6,7 +6,13 @@ vocabulary). :class:`SequenceDecoder` finds the best sequence of words through t
 frames by Viterbi search over a simple network:
 
 * each word is a left-to-right chain of ``min_word_frames`` states whose last state
-  loops, so no word is shorter than that (a blip of a few frames is not a word);
+  loops, so no word is shorter than that (a blip of a few frames is not a word); every
+  frame a word stays in its loop beyond ``long_word_frames`` costs ``long_word_cost``, so
+  a stretch much longer than one digit is better explained as two (the same digit said
+  twice without a pause, "seven seven", is otherwise one word). The loop keeps one
+  hypothesis (the best, with its start frame), as Viterbi does: an exact duration model
+  would keep one per start frame, and those, a frame apart, stay within the beam for the
+  whole word, so words became final far later;
 * silence is one looping state; a word may follow silence or directly another word (no
   pause is needed), at a cost of ``word_penalty`` (log units) per word, which trades
   insertions against deletions;
@@ -43,6 +49,14 @@ class DecoderConfig:
     # learners' dev speakers (benchmarks/connected.py), with the penalty below.
     min_word_frames: int = 20
     word_penalty: float = 10.0  # log-probability cost per word: fewer spurious words
+    # A word longer than this many frames pays `long_word_cost` per further frame (0: no
+    # limit). Without it, a digit said twice in a row ("1 1 0 8", "2 2 9") came out once:
+    # on the tuning voices (benchmarks/tune_decoder.py) nearly every deletion was such a
+    # merge, since staying in a word is free and a new word costs `word_penalty`. 650 ms
+    # and 1 per frame: mean WER over the tuning sets 5.7% -> 4.6%; 450-550 ms split the
+    # learners' slow digits (learners-dev 4.8% -> 32% / 14%), 750-850 ms split fewer merges.
+    long_word_frames: int = 65
+    long_word_cost: float = 1.0
     filler_penalty: float = 4.0  # the same for a filler (a non-vocabulary word)
     beam: float = 40.0  # hypotheses this far (log units) below the best are dropped
     floor: float = 1e-6  # posteriors below this count as this (one bad frame is not fatal)
@@ -53,6 +67,8 @@ class DecoderConfig:
             raise UsageError("min_word_frames must be >= 1")
         if self.beam <= 0 or not 0 < self.floor < 1:
             raise UsageError("beam > 0 and 0 < floor < 1 are required")
+        if self.long_word_frames < 0 or self.long_word_cost < 0:
+            raise UsageError("long_word_frames >= 0 and long_word_cost >= 0 are required")
         parse_grammar(self.grammar)
 
 
@@ -114,6 +130,7 @@ class SequenceDecoder:
         W, m = len(self.words), self.cfg.min_word_frames
         self._S = np.full((C, W, m), -np.inf)  # word states: count x word x position
         self._H = np.zeros((C, W, m), dtype=np.int64)  # their history nodes
+        self._E = np.zeros((C, W, m), dtype=np.int64)  # the frame their word began
         self._Ss = np.full(C, -np.inf)  # silence state per count
         self._Hs = np.zeros(C, dtype=np.int64)
         # History nodes (a tree): parent, class index, first frame, depth. Node 0 is the
@@ -178,25 +195,34 @@ class SequenceDecoder:
         return len(self._parent) - 1
 
     def _step(self, lp: np.ndarray) -> None:
-        S, H, Ss, Hs = self._S, self._H, self._Ss, self._Hs
+        S, H, E, Ss, Hs = self._S, self._H, self._E, self._Ss, self._Hs
         C, W, m = S.shape
         t = self._t
+        cfg = self.cfg
+        wend, wend_h = S[:, :, -1], H[:, :, -1]
         # Best way to leave each count: the end of a word or silence.
-        ends = np.concatenate([Ss[:, None], S[:, :, -1]], axis=1)  # (C, 1+W)
+        ends = np.concatenate([Ss[:, None], wend], axis=1)  # (C, 1+W)
         arg = np.argmax(ends, axis=1)
         ex = ends[np.arange(C), arg]
-        ex_h = np.where(arg == 0, Hs, H[np.arange(C), np.maximum(arg - 1, 0), -1])
+        ex_h = np.where(arg == 0, Hs, wend_h[np.arange(C), np.maximum(arg - 1, 0)])
         nS = np.full_like(S, -np.inf)
         nH = np.zeros_like(H)
-        # Inside a word: advance one state, or stay in the last.
+        nE = np.zeros_like(E)
+        # Inside a word: advance one state, or stay in the last (paying for a long word).
+        last = S[:, :, -1]
+        if cfg.long_word_frames and cfg.long_word_cost:
+            last = last - np.where(t - E[:, :, -1] >= cfg.long_word_frames, cfg.long_word_cost,
+                                   0.0)
         if m > 1:
             nS[:, :, 1:] = S[:, :, :-1]
             nH[:, :, 1:] = H[:, :, :-1]
-            stay = S[:, :, -1] > nS[:, :, -1]
-            nS[:, :, -1] = np.where(stay, S[:, :, -1], nS[:, :, -1])
+            nE[:, :, 1:] = E[:, :, :-1]
+            stay = last > nS[:, :, -1]
+            nS[:, :, -1] = np.where(stay, last, nS[:, :, -1])
             nH[:, :, -1] = np.where(stay, H[:, :, -1], nH[:, :, -1])
+            nE[:, :, -1] = np.where(stay, E[:, :, -1], nE[:, :, -1])
         else:
-            nS[:, :, 0], nH[:, :, 0] = S[:, :, 0], H[:, :, 0]
+            nS[:, :, 0], nH[:, :, 0], nE[:, :, 0] = last, H[:, :, 0], E[:, :, 0]
         # Entering a word from the count it leaves: vocabulary words add one (grammar
         # digitsN), fillers do not; "any" has a single count.
         for c in range(C):
@@ -208,8 +234,8 @@ class SequenceDecoder:
                 if score > nS[c, w, 0]:
                     nS[c, w, 0] = score
                     nH[c, w, 0] = self._new(int(ex_h[src]), self.words[w], t)
+                    nE[c, w, 0] = t
         # Silence: stay, or enter from the end of a word.
-        wend = S[:, :, -1]
         wa = np.argmax(wend, axis=1)
         wbest = wend[np.arange(C), wa]
         nSs = Ss.copy()
@@ -217,14 +243,14 @@ class SequenceDecoder:
         for c in range(C):
             if wbest[c] > nSs[c]:
                 nSs[c] = wbest[c]
-                nHs[c] = self._new(int(H[c, wa[c], -1]), self.sil, t)
+                nHs[c] = self._new(int(wend_h[c, wa[c]]), self.sil, t)
         # Frame scores.
         nS += lp[self.words][None, :, None]
         nSs += lp[self.sil]
         best = max(float(nS.max()), float(nSs.max()))
         nS[nS < best - self.cfg.beam] = -np.inf
         nSs[nSs < best - self.cfg.beam] = -np.inf
-        self._S, self._H, self._Ss, self._Hs = nS, nH, nSs, nHs
+        self._S, self._H, self._E, self._Ss, self._Hs = nS, nH, nE, nSs, nHs
         self._t = t + 1
 
     def _chain(self, node: int) -> list[int]:

@@ -34,6 +34,8 @@ from ..io import AUDIO_EXTS, safe_stem
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: minutes of 48 kHz WAV, far more than a word
 MAX_DURATION_S = 10.0  # a practice attempt is one word; longer uploads are refused (413)
+# /api/sequence: several words in a row (a PIN, a phone number said slowly) fit in 30 s.
+MAX_SEQUENCE_S = 30.0
 MAX_REFERENCE_FILES = 10
 
 # The package's errors as HTTP statuses, by type (the most specific class listed wins).
@@ -71,6 +73,7 @@ class Settings:
     max_duration_s: float = MAX_DURATION_S
     allow_add_references: bool = True
     references_dir: str | None = None  # the user's references folder (None: the default)
+    max_sequence_s: float = MAX_SEQUENCE_S  # longest recording /api/sequence takes
 
 
 class _BodyLimit:
@@ -223,6 +226,12 @@ def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
                                  references_dir=references_dir))
         except SpaceError:
             pass
+    try:  # /api/sequence's connected-digits model
+        from ..recognize.seqmodel import load_sequence_model
+
+        load_sequence_model()
+    except SpaceError:
+        pass  # not installed: /api/sequence reports it (503)
     return engines
 
 
@@ -236,6 +245,7 @@ def create_app(
     references_dir: str | os.PathLike | None = None,
     preload: bool = True,
     png_workers: int = 0,
+    max_sequence_s: float = MAX_SEQUENCE_S,
 ) -> FastAPI:
     """Build the web app.
 
@@ -262,12 +272,15 @@ def create_app(
         Processes that draw ``plot=true`` pictures (started with the server); 0 draws them
         in the request threads (``space serve --png-workers``; on the busy 2-core
         development machine workers made pictures slower, not faster).
+    max_sequence_s : float
+        Longest recording ``/api/sequence`` takes (413 beyond).
     """
     from ..recognize.recognizer import BUNDLED, bundled_model_path
     from ..recognize.registry import ModelRegistry
 
-    if max_upload_bytes < 1024 or max_duration_s <= 0:
-        raise UsageError("max_upload_bytes >= 1024 and max_duration_s > 0 are required")
+    if max_upload_bytes < 1024 or max_duration_s <= 0 or max_sequence_s <= 0:
+        raise UsageError("max_upload_bytes >= 1024, max_duration_s > 0 and max_sequence_s > 0 "
+                         "are required")
     models: dict[str, str] = {}
     for name in BUNDLED:
         try:
@@ -283,7 +296,8 @@ def create_app(
         raise ModelError(f"bundled model {model!r} is not installed (run `make models`)")
     models.update(extra_models or {})
     settings = Settings(default, models, max_upload_bytes, max_duration_s, allow_add_references,
-                        str(references_dir) if references_dir is not None else None)
+                        str(references_dir) if references_dir is not None else None,
+                        float(max_sequence_s))
     rdir = settings.references_dir
     recs = ModelRegistry(models)
 
@@ -433,6 +447,35 @@ def create_app(
         if plot:
             d["plot_png"] = await png.render(res, in_thread)
         return d
+
+    @app.post("/api/sequence")
+    async def sequence(
+        file: Annotated[UploadFile, File(description="audio of several digits said one after "
+                                         "another (e.g. a PIN)")],
+        grammar: Annotated[str, Form(description="'any' (any number of digits) or 'digitsN' "
+                                     "(exactly N, e.g. digits4)")] = "any",
+    ) -> dict[str, Any]:
+        """Connected digits: every word in order with its times, the sequence, one result
+        per utterance (speech up to a pause) and ``drawing`` (the waveform's envelope, to
+        draw where each word lies). The same decoding as ``space listen --grammar``
+        (:func:`space.recognize.seqfile.recognize_connected`)."""
+        from ..recognize.decode import parse_grammar
+        from ..recognize.seqfile import recognize_connected
+
+        parse_grammar(grammar)  # 422 before anything is decoded
+        name = file.filename or "upload"
+        data = await _read(file, settings)
+
+        def work() -> dict[str, Any]:  # CPU-bound: off the event loop, in a thread
+            y, sr, _ = audio.load_input(data, name=name, max_duration_s=settings.max_sequence_s)
+            res = recognize_connected(y, sr, grammar=grammar)
+            d = res.to_dict()
+            d["sr"] = sr
+            d["warnings"] = [] if res.words else [
+                "no digits heard: say the digits clearly, one after another"]
+            return d
+
+        return await in_thread(work)
 
     @app.get("/api/references/{word}")
     def references(word: str) -> dict[str, Any]:

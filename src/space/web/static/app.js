@@ -6,6 +6,7 @@
 "use strict";
 
 const MAX_RECORD_S = 4; // one word; the server refuses long uploads anyway
+const MAX_SEQUENCE_S = 20; // several digits in a row (the server takes up to 30 s)
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -15,6 +16,8 @@ const state = {
   result: null,       // the last /api/score answer
   rec: null,          // the recording in progress
   ctx: null,          // AudioContext for playing segments
+  seqBlob: null,      // the last recording of several digits
+  seqResult: null,    // the last /api/sequence answer
 };
 
 function setStatus(text, isError = false) {
@@ -60,7 +63,15 @@ async function loadWords() {
 
 // ---- recording -------------------------------------------------------------------------
 
-async function startRecording() {
+// One recorder for both cards: `target` says which button, status line, time limit and
+// what to do with the WAV (the practice word by default).
+const PRACTICE = { button: "record", maxS: MAX_RECORD_S, say: "say the word",
+                   status: (t, e) => setStatus(t, e), done: (b, n) => submit(b, n) };
+const SEQUENCE = { button: "seq-record", maxS: MAX_SEQUENCE_S, say: "say the digits",
+                   status: (t, e) => setSeqStatus(t, e), done: (b, n) => submitSequence(b, n) };
+
+async function startRecording(target = PRACTICE) {
+  const setStatus = target.status;
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     setStatus("This browser cannot record (it needs https or localhost).", true);
     return;
@@ -85,12 +96,12 @@ async function startRecording() {
   const chunks = [];
   node.port.onmessage = (e) => chunks.push(e.data);
   source.connect(node).connect(mute).connect(ctx.destination);
-  const timer = setTimeout(stopRecording, MAX_RECORD_S * 1000);
-  state.rec = { ctx, stream, node, chunks, timer, sr: ctx.sampleRate };
-  const b = $("record");
+  const timer = setTimeout(stopRecording, target.maxS * 1000);
+  state.rec = { ctx, stream, node, chunks, timer, sr: ctx.sampleRate, target };
+  const b = $(target.button);
   b.textContent = "■ Stop";
   b.classList.add("on");
-  setStatus(`Recording at ${ctx.sampleRate} Hz… say the word, then press Stop.`);
+  setStatus(`Recording at ${ctx.sampleRate} Hz… ${target.say}, then press Stop.`);
 }
 
 async function stopRecording() {
@@ -101,15 +112,15 @@ async function stopRecording() {
   rec.stream.getTracks().forEach((t) => t.stop());
   rec.node.port.onmessage = null;
   await rec.ctx.close();
-  const b = $("record");
+  const b = $(rec.target.button);
   b.textContent = "● Record";
   b.classList.remove("on");
   const n = rec.chunks.reduce((a, c) => a + c.length, 0);
   const y = new Float32Array(n);
   let off = 0;
   for (const c of rec.chunks) { y.set(c, off); off += c.length; }
-  if (n === 0) { setStatus("Nothing was recorded.", true); return; }
-  await submit(encodeWav(y, rec.sr), "recording.wav");
+  if (n === 0) { rec.target.status("Nothing was recorded.", true); return; }
+  await rec.target.done(encodeWav(y, rec.sr), "recording.wav");
 }
 
 function encodeWav(y, sr) {
@@ -425,11 +436,122 @@ async function playSpan(blobOrUrl, start, end) {
   src.start(0, a, Math.min(buf.duration - a, end - start + 2 * pad));
 }
 
+// ---- several digits in a row: /api/sequence ---------------------------------------------
+
+function setSeqStatus(text, isError = false) {
+  const s = $("seq-status");
+  s.textContent = text;
+  s.classList.toggle("error", isError);
+}
+
+async function submitSequence(blob, filename) {
+  state.seqBlob = blob;
+  state.seqName = filename;
+  const f = new FormData();
+  f.append("file", blob, filename);
+  f.append("grammar", $("seq-grammar").value);
+  setSeqStatus("Listening to the recording…");
+  try {
+    const res = await api("/api/sequence", { method: "POST", body: f });
+    showSequence(res);
+    setSeqStatus(res.words.length ? `Heard ${res.words.length} digit(s). Press Record to try again.`
+      : "No digits heard. Press Record to try again.", !res.words.length);
+  } catch (e) {
+    setSeqStatus(e.message, true);
+  }
+}
+
+function showSequence(res) {
+  state.seqResult = res;
+  $("seq-result").hidden = false;
+  $("seq-heard").textContent = res.sequence.length ? res.sequence.join(" ") : "–";
+  const warn = $("seq-warnings");
+  warn.innerHTML = "";
+  for (const w of res.warnings || []) {
+    const li = document.createElement("li");
+    li.textContent = w;
+    warn.appendChild(li);
+  }
+  $("seq-audio").src = URL.createObjectURL(state.seqBlob);
+  const list = $("seq-words");
+  list.innerHTML = "";
+  res.words.forEach((w) => {
+    const li = document.createElement("li");
+    li.className = "word";
+    const alt = w.top_k.filter((k) => k.label !== w.label).slice(0, 1)
+      .map((k) => `, else ${k.label}`).join("");
+    li.textContent = `${w.label}: ${w.start_s.toFixed(2)}–${w.end_s.toFixed(2)} s ` +
+      `(${Math.round(100 * w.probability)}% sure${alt})`;
+    li.title = "play this digit";
+    li.addEventListener("click", () => playSpan(state.seqBlob, w.start_s, w.end_s));
+    list.appendChild(li);
+  });
+  drawSequence($("seq-picture"), res);
+}
+
+// The waveform (min/max per column) with each word's span shaded and its label on top,
+// and a strip under it: one box per word, where it lies in time.
+function drawSequence(canvas, res) {
+  const d = res.drawing;
+  const g = canvas.getContext("2d");
+  const dpr = window.devicePixelRatio || 1;
+  const W = canvas.clientWidth || 960, H = canvas.clientHeight || 190;
+  canvas.width = Math.round(W * dpr);
+  canvas.height = Math.round(H * dpr);
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.fillStyle = "#fff";
+  g.fillRect(0, 0, W, H);
+  if (!d || !d.columns) { canvas.dataset.drawn = "0"; return; }
+  const left = 56, right = W - 12, stripH = 26;
+  const pw = panel(g, left, 22, right - left, H - 22 - stripH - 40, 0, d.duration_s, -1, 1);
+  title(g, pw, `${state.seqName || "your recording"}: ${res.sequence.join(" ") || "no digits"}`);
+  const scale = 1 / Math.max(d.peak, 1e-4); // a quiet recording still fills the panel
+  pw.clip(() => {
+    res.words.forEach((w) => {
+      g.fillStyle = SHADE;
+      g.fillRect(pw.px(w.start_s), pw.y, pw.px(w.end_s) - pw.px(w.start_s), pw.h);
+    });
+    g.fillStyle = "#2a5bb8";
+    for (let k = 0; k < d.columns; k++) {
+      const t0 = k * d.column_s, t1 = (k + 1) * d.column_s;
+      const y0 = pw.py(Math.min(1, d.max[k] * scale)), y1 = pw.py(Math.max(-1, d.min[k] * scale));
+      g.fillRect(pw.px(t0), y0, Math.max(1, pw.px(t1) - pw.px(t0)), Math.max(1, y1 - y0));
+    }
+    g.font = "bold 15px system-ui, sans-serif"; g.textAlign = "center"; g.textBaseline = "top";
+    res.words.forEach((w) => {
+      g.fillStyle = "#1d2430";
+      g.fillText(w.label, (pw.px(w.start_s) + pw.px(w.end_s)) / 2, pw.y + 3);
+    });
+  });
+  pw.frame();
+  // The strip: one box per word, alternating colours so neighbours without a pause part.
+  const sy = pw.y + pw.h + 6;
+  const colours = ["#c62f3b", "#d08a00"];
+  res.words.forEach((w, k) => {
+    const x0 = pw.px(w.start_s), x1 = pw.px(w.end_s);
+    g.fillStyle = colours[k % 2];
+    g.fillRect(x0, sy, Math.max(2, x1 - x0 - 1), stripH);
+    g.fillStyle = "#fff"; g.font = "bold 13px system-ui, sans-serif";
+    g.textAlign = "center"; g.textBaseline = "middle";
+    g.fillText(w.label, (x0 + x1) / 2, sy + stripH / 2);
+  });
+  const pt = panel(g, left, sy, right - left, stripH, 0, d.duration_s, 0, 1);
+  ticks(g, pt, "x", 6, "time (s)");
+  canvas.dataset.drawn = String(1 + Number(canvas.dataset.drawn || 0));
+}
+
 function worst() { return state.result && state.result.segments[0]; }
 
 window.addEventListener("DOMContentLoaded", () => {
   loadWords();
   $("record").addEventListener("click", () => (state.rec ? stopRecording() : startRecording()));
+  $("seq-record").addEventListener("click",
+    () => (state.rec ? stopRecording() : startRecording(SEQUENCE)));
+  $("seq-file").addEventListener("change", (e) => {
+    const f = e.target.files[0];
+    if (f) submitSequence(f, f.name);
+    e.target.value = "";
+  });
   $("file").addEventListener("change", (e) => {
     const f = e.target.files[0];
     if (f) submit(f, f.name);
@@ -440,7 +562,10 @@ window.addEventListener("DOMContentLoaded", () => {
     if (s) playSpan(state.attemptBlob, s.attempt_start_s, s.attempt_end_s);
   });
   $("download-png").addEventListener("click", downloadPng);
-  window.addEventListener("resize", () => { if (state.result) drawFeedback($("picture"), state.result); });
+  window.addEventListener("resize", () => {
+    if (state.result) drawFeedback($("picture"), state.result);
+    if (state.seqResult) drawSequence($("seq-picture"), state.seqResult);
+  });
   $("play-ref-worst").addEventListener("click", () => {
     const s = worst();
     if (s) playSpan(state.result.reference_urls[state.result.best_reference],
