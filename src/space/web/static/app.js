@@ -137,6 +137,7 @@ async function submit(blob, filename) {
   const fd = () => { const f = new FormData(); f.append("file", blob, filename); return f; };
   const scoreForm = fd();
   scoreForm.append("word", word);
+  scoreForm.append("phones", "true"); // a score per sound, for the coloured phone strip
   state.attemptName = filename;
   // A word a model knows: the score's `recognized` already says what that model heard, so
   // one request does. A word of the user's own: ask the default model separately.
@@ -194,13 +195,100 @@ function show(score, heard, word, info) {
   for (const s of score.segments) {
     const li = document.createElement("li");
     li.textContent = `${s.attempt_start_s.toFixed(2)}–${s.attempt_end_s.toFixed(2)} s of yours ` +
-      `vs ${s.reference_start_s.toFixed(2)}–${s.reference_end_s.toFixed(2)} s of the reference`;
+      `vs ${s.reference_start_s.toFixed(2)}–${s.reference_end_s.toFixed(2)} s of the reference` +
+      (s.ipa && s.ipa.length ? ` (sounds ${s.ipa.map((x) => `/${x}/`).join(" ")})` : "");
     segs.appendChild(li);
   }
   const hasSeg = score.segments.length > 0;
   $("play-attempt-worst").disabled = !hasSeg;
   $("play-ref-worst").disabled = !hasSeg;
+  showPhones(score);
   drawFeedback($("picture"), score);
+}
+
+// ---- the word's sounds, coloured by score ----------------------------------------------
+
+const PHONE_PAD_S = 0.06; // a phone is 30-150 ms: a little context either side to hear it
+const LEVEL_TEXT = { good: "", fair: " (fair)", weak: " (weak)" };
+const LEVEL_MARK = { good: "", fair: "~", weak: "!" }; // not by colour alone
+
+// The phone strip: one button per sound of the word (IPA), coloured and marked by its
+// score level (score.drawing.phone_feedback, the server's rule), width by duration; the
+// weakest one outlined, named in words and selected for the play buttons.
+function showPhones(score) {
+  const box = $("phones-box"), strip = $("phones");
+  const phones = score.phones || [];
+  const fb = (score.drawing && score.drawing.phone_feedback) ||
+    { levels: [], weakest: null, text: null, caveat: null };
+  strip.innerHTML = "";
+  state.phone = null;
+  box.hidden = phones.length === 0;
+  if (!phones.length) return;
+  phones.forEach((p, k) => {
+    const level = fb.levels[k] || "fair";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = `phone ${level}` + (k === fb.weakest ? " weakest" : "");
+    b.dataset.index = String(k);
+    const dur = (p.attempt_end_s ?? 0) - (p.attempt_start_s ?? 0);
+    b.style.flexGrow = String(Math.max(0.04, dur));
+    const like = p.sounded_like_ipa ? `, sounded like /${p.sounded_like_ipa}/` : "";
+    const desc = `/${p.ipa}/ score ${Math.round(p.score)} of 100${LEVEL_TEXT[level] || ""}${like}`;
+    b.setAttribute("aria-label", desc);
+    b.setAttribute("aria-pressed", "false");
+    const ipa = document.createElement("span");
+    ipa.textContent = p.ipa;
+    const mark = document.createElement("span");
+    mark.className = "mark";
+    mark.setAttribute("aria-hidden", "true");
+    mark.textContent = LEVEL_MARK[level] || "";
+    const tip = document.createElement("span");
+    tip.className = "tip";
+    tip.setAttribute("aria-hidden", "true");
+    tip.textContent = `${Math.round(p.score)}/100${like}`;
+    b.append(ipa, mark, tip);
+    b.addEventListener("click", () => selectPhone(k));
+    strip.appendChild(b);
+  });
+  const line = $("phone-line");
+  line.textContent = fb.text ? fb.text.charAt(0).toUpperCase() + fb.text.slice(1) + "."
+    : "Every sound of the word scored 60 or more.";
+  line.classList.toggle("ok", !fb.text);
+  $("phone-caveat").hidden = !fb.caveat;
+  $("phone-caveat").textContent = fb.caveat ? fb.caveat.charAt(0).toUpperCase() + fb.caveat.slice(1) + "." : "";
+  let k = fb.weakest;
+  if (k === null || k === undefined) { // none weak: the lowest one is still worth a listen
+    k = 0;
+    phones.forEach((p, i) => { if (p.score < phones[k].score) k = i; });
+  }
+  selectPhone(k);
+}
+
+function selectPhone(k) {
+  const phones = (state.result && state.result.phones) || [];
+  const p = phones[k];
+  if (!p) return;
+  state.phone = k;
+  for (const b of $("phones").children) {
+    const on = Number(b.dataset.index) === k;
+    b.classList.toggle("selected", on);
+    b.setAttribute("aria-pressed", String(on));
+  }
+  for (const el of document.querySelectorAll(".phone-play .which")) el.textContent = `/${p.ipa}/`;
+  $("play-phone-attempt").disabled = p.attempt_start_s === undefined;
+  $("play-phone-ref").disabled = p.reference_start_s === undefined;
+}
+
+function selectedPhone() {
+  const phones = (state.result && state.result.phones) || [];
+  return state.phone === null || state.phone === undefined ? null : phones[state.phone];
+}
+
+// The reference the phone's reference_* times are in: the phone scorer's closest one.
+function phoneReferenceUrl(p) {
+  const r = state.result;
+  const i = Number.isInteger(p.reference_index) ? p.reference_index : r.best_reference;
+  return r.reference_urls[i] || r.reference_urls[r.best_reference];
 }
 
 // ---- the feedback picture, drawn from score.drawing ------------------------------------
@@ -396,6 +484,7 @@ async function downloadPng() {
   f.append("file", state.attemptBlob, state.attemptName || "attempt.wav");
   f.append("word", state.result.word);
   f.append("plot", "true");
+  f.append("phones", "true"); // the picture then shows the phone strip too
   setStatus("Drawing the PNG…");
   try {
     const r = await api("/api/score", { method: "POST", body: f });
@@ -411,8 +500,14 @@ async function downloadPng() {
   }
 }
 
-// Play [start, end) seconds of an audio file alone (the worst segment).
-async function playSpan(blobOrUrl, start, end) {
+// Play [start, end) seconds of an audio file alone (the worst segment, a phone), with
+// `pad` seconds of context either side. What was played last is noted on the result card
+// (data-played: which recording, from, to) for tests and assistive tools.
+async function playSpan(blobOrUrl, start, end, pad = 0.05) {
+  const from = Math.max(0, start - pad);
+  $("result").dataset.played = JSON.stringify({
+    source: typeof blobOrUrl === "string" ? blobOrUrl : "attempt",
+    start_s: Number(from.toFixed(3)), end_s: Number((end + pad).toFixed(3)) });
   const data = typeof blobOrUrl === "string"
     ? await (await fetch(blobOrUrl)).arrayBuffer() : await blobOrUrl.arrayBuffer();
   state.ctx = state.ctx || new AudioContext();
@@ -420,9 +515,8 @@ async function playSpan(blobOrUrl, start, end) {
   const src = state.ctx.createBufferSource();
   src.buffer = buf;
   src.connect(state.ctx.destination);
-  const pad = 0.05; // a little context either side makes a short span audible
-  const a = Math.max(0, start - pad);
-  src.start(0, a, Math.min(buf.duration - a, end - start + 2 * pad));
+  // a little context either side makes a short span audible
+  src.start(0, from, Math.max(0, Math.min(buf.duration - from, end + pad - from)));
 }
 
 function worst() { return state.result && state.result.segments[0]; }
@@ -440,6 +534,14 @@ window.addEventListener("DOMContentLoaded", () => {
     if (s) playSpan(state.attemptBlob, s.attempt_start_s, s.attempt_end_s);
   });
   $("download-png").addEventListener("click", downloadPng);
+  $("play-phone-attempt").addEventListener("click", () => {
+    const p = selectedPhone();
+    if (p) playSpan(state.attemptBlob, p.attempt_start_s, p.attempt_end_s, PHONE_PAD_S);
+  });
+  $("play-phone-ref").addEventListener("click", () => {
+    const p = selectedPhone();
+    if (p) playSpan(phoneReferenceUrl(p), p.reference_start_s, p.reference_end_s, PHONE_PAD_S);
+  });
   window.addEventListener("resize", () => { if (state.result) drawFeedback($("picture"), state.result); });
   $("play-ref-worst").addEventListener("click", () => {
     const s = worst();
