@@ -158,6 +158,11 @@ def test_score_carries_the_drawing(client, attempt) -> None:
     assert len(d["frame_costs"]) == att["frames"] and min(d["frame_costs"]) >= 0
     assert 0 <= d["d100"] < d["d0"]
     assert len(r.content) < 30_000  # small: the whole answer, drawing included
+    # no phones asked for: nothing to colour, and the recording's quality is reported
+    assert d["phone_feedback"] == {"levels": [], "weakest": None, "text": None, "caveat": None}
+    q = r.json()["quality"]
+    assert q["label"] in ("good", "fair", "poor") and isinstance(q["warnings"], list)
+    assert all(s["phones"] == [] for s in r.json()["segments"])
 
 
 def test_a_worse_attempt_scores_lower(client, attempt) -> None:
@@ -258,6 +263,29 @@ def test_add_references_stays_in_the_folder(client, refs_dir: Path, tmp_path: Pa
     assert r.status_code in (404, 422)
     words = {w["word"] for w in client.get("/api/words").json()["words"]}
     assert "beep" in words
+    assert d["warnings"] == []  # two clips of one kind agree
+
+
+def test_add_references_names_a_clip_that_disagrees(client, refs_dir: Path,
+                                                    tmp_path: Path) -> None:
+    """Three voices saying a word, then another word: the answer names that clip."""
+    import shutil
+
+    from .conftest import espeak
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    files = [("files", (f"b{i}.wav", espeak("boop", tmp_path / f"b{i}.wav", voice=v).read_bytes(),
+                        "audio/wav")) for i, v in enumerate(["en-us", "en-gb", "en-us+f3"])]
+    r = client.post("/api/references/boop", files=files)
+    assert r.status_code == 200 and r.json()["warnings"] == []
+    odd = espeak("seven", tmp_path / "odd.wav", voice="en-us+m3").read_bytes()
+    r = client.post("/api/references/boop", files=[("files", ("odd.wav", odd, "audio/wav"))])
+    assert r.status_code == 200, r.text
+    (name,) = r.json()["added"]
+    (w,) = r.json()["warnings"]
+    assert w.startswith(f"reference {name} disagrees with the other references of 'boop'")
+    assert w.endswith(f"`space references remove boop {name}`")
 
 
 def test_add_references_can_be_switched_off(tiny_model: Path, refs_dir: Path,
@@ -310,3 +338,7 @@ def test_score_phones_are_opt_in(client, attempt, monkeypatch) -> None:
     assert d["phones"] == [{"phone": "R", "ipa": "ɹ", "score": 42.0}]
     assert "a phone warning" in d["warnings"] and calls == [("rise", True)]
     assert d["score"] == plain["score"]
+    # what the page colours the phone by and says about the weakest one
+    assert d["drawing"]["phone_feedback"] == {
+        "levels": ["weak"], "weakest": 0, "text": "the /ɹ/ of 'rise' was not clear (score 42)",
+        "caveat": None}
