@@ -300,3 +300,21 @@ def test_two_references_far_apart_are_both_named() -> None:
                                  "7", user_set=True)
     assert w.startswith("the two references of '7' disagree: a.wav and b.wav are as far "
                         "apart as different words (score 3 against each other)")
+
+
+@needs_phones
+def test_cli_names_the_weakest_phone_and_blames_a_poor_recording(word16: np.ndarray,
+                                                                 tmp_path: Path, capsys) -> None:
+    from space.cli import main
+
+    noisy = tmp_path / "noisy.wav"
+    sf.write(noisy, _noisy(word16, 0), 16000)
+    assert main(["score", "--word", "three", "--phones", str(noisy)]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{noisy}\t3\t")
+    assert "  the recording is poor (see the warnings): low sound scores may come from the " \
+           "recording rather than your pronunciation" in lines
+    weak = [x for x in lines if x.startswith("  the /")]
+    assert len(weak) <= 1 and all(" of 'three' " in x for x in weak)
+    assert f"space score: warning: {noisy}: background noise (signal-to-noise about" in err
