@@ -1,4 +1,5 @@
-"""What the learner-facing feedback costs: the recording-quality figure per attempt, the
+"""What the learner-facing feedback costs: a warm score with and without phones (for
+scale), the recording-quality figure per attempt, the
 phone feedback summary, the picture with and without the phone strip, and the size of
 ``/api/score``'s ``drawing`` payload. CPU time (``time.process_time``), medians.
 
@@ -45,6 +46,10 @@ def main() -> None:
     plain = replace(r, phones=[])
     y16 = r.attempt_audio
     rows = [
+        ("space.score warm, without phones (for scale)",
+         _median_ms(lambda: pronounce.score(y, sr=sr, word=args.word), args.n)),
+        ("space.score warm, with phones (what the page now asks for)",
+         _median_ms(lambda: pronounce.score(y, sr=sr, word=args.word, phones=True), args.n)),
         ("recording quality (one attempt, %.2f s)" % (len(y16) / r.sr),
          _median_ms(lambda: recording_quality(y16, r.sr), args.n)),
         ("phone feedback summary", _median_ms(lambda: phone_feedback(r.phones, r.word,

@@ -236,6 +236,7 @@ def test_page_draws_feedback_from_json(server: str, tmp_path: Path) -> None:
         return
     phones = score["phones"]
     assert strip["ipa"] == [p["ipa"] for p in phones] == ["s", "ɛ", "v", "ʌ", "n"]
+    assert strip["drawn"] == len(phones)  # the canvas picture has the strip too
     fb = score["drawing"]["phone_feedback"]
     assert strip["classes"] == [f"phone {lv}" + (" weakest" if k == fb["weakest"] else "")
                                 + (" selected" if k == strip["selected"] else "")
@@ -268,7 +269,8 @@ def _phone_strip(page) -> dict:
       return {ipa: bs.map((b) => b.firstChild.textContent), classes: bs.map((b) => b.className),
               labels: bs.map((b) => b.getAttribute('aria-label')),
               selected: bs.findIndex((b) => b.getAttribute('aria-pressed') === 'true'),
-              line: document.getElementById('phone-line').textContent};
+              line: document.getElementById('phone-line').textContent,
+              drawn: Number(document.getElementById('picture').dataset.phones)};
     }""")
     for button, key in (("#play-phone-attempt", "played_attempt"),
                         ("#play-phone-ref", "played_reference")):

@@ -216,11 +216,12 @@ def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
             first = first or (w, pronounce.reference_paths(w, references_dir)[0])
         except SpaceError:
             continue  # a damaged user set: its requests report the error
-    if first is not None:  # one real score end to end, picture included
+    if first is not None:  # one real score end to end, phones and picture included (the
+        # page asks for phones: their model and dictionary load here, not on a request)
         y, sr = audio.load(first[1])
         try:
             _png(pronounce.score(y, word=first[0], sr=sr, models=recs,
-                                 references_dir=references_dir))
+                                 references_dir=references_dir, phones=True))
         except SpaceError:
             pass
     return engines

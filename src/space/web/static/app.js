@@ -404,7 +404,11 @@ function drawFeedback(canvas, score) {
   const att = d.attempt, ref = d.reference, segs = score.segments || [];
   const left = 56, split = Math.round(W * 0.64), right = W - 12;
   const gap = 34; // room for one panel's tick labels and the next one's title
-  const ph = Math.floor((H - 20 - 2 * gap - 36) / 3);
+  // The word's phones as a strip under the attempt, on its time axis (as in the PNG).
+  const phones = (score.phones || []).filter((p) =>
+    Number.isFinite(p.attempt_start_s) && Number.isFinite(p.attempt_end_s));
+  const stripH = phones.length ? 22 : 0, stripTop = phones.length ? 17 : 0;
+  const ph = Math.floor((H - 20 - 2 * gap - 36 - stripH - stripTop) / 3);
   // Time spans of the pictures: a column is column_s wide, centred on its frames.
   const span = (s) => [s.offset_s - s.hop_s / 2, s.offset_s - s.hop_s / 2 + s.columns * s.column_s];
   const [ra, rb] = span(ref), [aa, ab] = span(att);
@@ -419,9 +423,16 @@ function drawFeedback(canvas, score) {
   drawSpec(g, pa, att, segs.map((s) => [s.attempt_start_s, s.attempt_end_s]));
   ticks(g, pa, "x");
 
+  if (phones.length) {
+    const ps = panel(g, left, pa.y + ph + stripTop, split - left, stripH, aa, ab, 0, 1);
+    drawPhoneStrip(g, ps, phones, d.phone_feedback || { levels: [], weakest: null });
+  }
+  canvas.dataset.phones = String(phones.length);
+
   const costs = d.frame_costs;
   const top = 1.1 * Math.max(d.d0, ...costs);
-  const pc = panel(g, left, 20 + 2 * (ph + gap), split - left, ph, aa, ab, 0, top);
+  const pc = panel(g, left, 20 + 2 * (ph + gap) + stripH + stripTop, split - left, ph, aa, ab,
+                   0, top);
   title(g, pc, "how far each moment of your attempt is from the reference");
   pc.clip(() => {
     for (const s of segs) {
@@ -474,6 +485,36 @@ function drawFeedback(canvas, score) {
   ticks(g, pm, "x", 3, "reference time (s)");
   ticks(g, pm, "y", 4, "attempt time (s)");
   canvas.dataset.drawn = String(1 + Number(canvas.dataset.drawn || 0));
+}
+
+// Phone boxes along the attempt's time axis: coloured by level (green, amber, red), weak
+// ones hatched, the weakest outlined, IPA written in (the PNG's strip, plot.py).
+const PHONE_COLOURS = { good: "#2e9e44", fair: "#e3a21a", weak: "#d23b3b" };
+function drawPhoneStrip(g, p, phones, fb) {
+  p.clip(() => {
+    phones.forEach((ph, k) => {
+      const level = fb.levels[k] || "fair";
+      const x0 = p.px(ph.attempt_start_s), x1 = p.px(ph.attempt_end_s);
+      g.fillStyle = PHONE_COLOURS[level] || "#888";
+      g.fillRect(x0, p.y, x1 - x0, p.h);
+      if (level === "weak") {
+        g.save(); g.beginPath(); g.rect(x0, p.y, x1 - x0, p.h); g.clip();
+        g.strokeStyle = "rgba(255, 255, 255, 0.35)"; g.lineWidth = 1.5;
+        for (let x = x0 - p.h; x < x1; x += 6) {
+          g.beginPath(); g.moveTo(x, p.y + p.h); g.lineTo(x + p.h, p.y); g.stroke();
+        }
+        g.restore();
+      }
+      g.strokeStyle = k === fb.weakest ? "#111" : "#fff";
+      g.lineWidth = k === fb.weakest ? 2.5 : 1;
+      g.strokeRect(x0 + 0.5, p.y + 0.5, x1 - x0 - 1, p.h - 1);
+      g.fillStyle = level === "fair" ? "#1d2430" : "#fff";
+      g.font = `${k === fb.weakest ? "bold " : ""}13px system-ui, sans-serif`;
+      g.textAlign = "center"; g.textBaseline = "middle";
+      g.fillText(ph.ipa, (x0 + x1) / 2, p.y + p.h / 2);
+    });
+  });
+  p.frame();
 }
 
 // The same picture drawn by the server (matplotlib), for keeping: asks /api/score again
