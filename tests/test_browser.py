@@ -172,6 +172,7 @@ def test_record_a_digit_in_chromium(server: str, fake_mic, tmp_path: Path) -> No
             score = page.inner_text("#score")
             band = page.inner_text("#band").strip().lower()
             status = page.inner_text("#status")
+            quality = page.inner_text("#quality").strip().lower()
             width = page.evaluate("document.getElementById('picture').width")
             colours = page.evaluate(CANVAS_COLOURS)
             segments = page.locator("#segments li").count()
@@ -187,6 +188,7 @@ def test_record_a_digit_in_chromium(server: str, fake_mic, tmp_path: Path) -> No
     assert heard == DIGIT, f"page heard {heard!r} for {source}"
     assert score.isdigit() and 0 <= int(score) <= 100
     assert band in {"excellent", "good", "fair", "poor"}
+    assert quality in {"good", "fair", "poor"}  # the recording's own quality is shown
     assert "Done" in status
     assert width > 400 and colours > 100  # the page drew the feedback picture
     assert segments >= 1

@@ -179,6 +179,13 @@ function show(score, heard, word, info) {
   const band = $("band");
   band.textContent = score.band;
   band.className = "band " + score.band;
+  // The recording's own quality (noise, clipping, level, band): what limits the score
+  // besides the pronunciation; its warnings are listed with the others below.
+  const q = score.quality;
+  $("quality").textContent = q ? q.label : "–";
+  $("quality").className = "mid " + (q ? q.label : "");
+  $("quality-detail").textContent = q ? `${Math.round(q.score)}/100 · noise ${Math.round(q.snr_db)} dB ` +
+    `below the voice · up to ${(q.bandwidth_hz / 1000).toFixed(1)} kHz` : "";
   const warn = $("warnings");
   warn.innerHTML = "";
   for (const w of score.warnings || []) {
