@@ -47,7 +47,7 @@ class Baseline:
         from space.errors import SpaceError
 
         try:
-            r = space.score(y, sr=sr, word=word)
+            r = space.score(y, sr=sr, word=word, phones=False)  # the word score only
         except SpaceError as e:
             return Scored(0.0, error=str(e))
         seg = r.segments[0] if r.segments else None

@@ -129,9 +129,9 @@ def test_score_reports_quality_and_its_warnings(word16: np.ndarray) -> None:
 
 # ---- segments name their phones ---------------------------------------------------------
 
-PHONES = [{"phone": "TH", "ipa": "θ", "attempt_start_s": 0.20, "attempt_end_s": 0.30, "score": 40.0},
+PHONES = [{"phone": "TH", "ipa": "θ", "attempt_start_s": 0.20, "attempt_end_s": 0.30, "score": 4.0},
           {"phone": "R", "ipa": "ɹ", "attempt_start_s": 0.30, "attempt_end_s": 0.38, "score": 85.0},
-          {"phone": "IY", "ipa": "i", "attempt_start_s": 0.38, "attempt_end_s": 0.60, "score": 70.0}]
+          {"phone": "IY", "ipa": "i", "attempt_start_s": 0.38, "attempt_end_s": 0.60, "score": 15.0}]
 
 
 def test_segments_name_the_phones_they_cover() -> None:
@@ -153,14 +153,17 @@ def test_segments_name_the_phones_they_cover() -> None:
 # ---- the phone feedback rules -----------------------------------------------------------
 
 def test_phone_levels_and_the_weakest_phone_sentence() -> None:
-    assert [phone_level(s) for s in (100, 80, 79.9, 60, 59.9, 0)] == [
+    from space.pronounce.phone_score import VERDICT_BELOW
+
+    assert VERDICT_BELOW == 10.0  # red is where a phone is named in words
+    assert [phone_level(s) for s in (100, 20, 19.9, 10, 9.9, 0)] == [
         "good", "good", "fair", "fair", "weak", "weak"]
     ph = [dict(p, sounded_like_ipa=None) for p in PHONES]
     ph[0]["sounded_like_ipa"] = "t"
     fb = phone_feedback(ph, "3")
     assert fb == {"levels": ["weak", "good", "fair"], "weakest": 0,
-                  "text": "the /θ/ of 'three' sounded like /t/ (score 40)", "caveat": None}
-    ph[0]["score"] = 65.0  # nothing below 60: no phone is named
+                  "text": "the /θ/ of 'three' sounded like /t/ (score 4)", "caveat": None}
+    ph[0]["score"] = 10.0  # nothing below 10: no phone is named
     assert phone_feedback(ph, "3")["weakest"] is None
     assert phone_feedback(ph, "3")["text"] is None
     poor = {"label": "poor"}
@@ -195,8 +198,8 @@ def test_picture_has_a_phone_strip_only_with_phones() -> None:
     assert len(with_phones.axes) == 5
     strip = with_phones.axes[-1]
     texts = [t.get_text() for t in strip.texts]
-    assert texts == ["/θ/", "40", "/ɹ/", "85", "/i/", "70"]
-    assert strip.get_title(loc="left") == "the /θ/ of 'three' sounded like /t/ (score 40)"
+    assert texts == ["/θ/", "4", "/ɹ/", "85", "/i/", "15"]
+    assert strip.get_title(loc="left") == "the /θ/ of 'three' sounded like /t/ (score 4)"
     colours = [p.get_facecolor()[:3] for p in strip.patches]
     from matplotlib.colors import to_rgb
 
@@ -216,7 +219,7 @@ def test_drawing_carries_the_phone_feedback() -> None:
     d = drawing(_fake_result(ph))
     assert d["phone_feedback"]["levels"] == ["weak", "good", "fair"]
     assert d["phone_feedback"]["weakest"] == 0
-    assert d["phone_feedback"]["text"] == "the /θ/ of 'three' was not clear (score 40)"
+    assert d["phone_feedback"]["text"] == "the /θ/ of 'three' was not clear (score 4)"
     assert drawing(_fake_result([]))["phone_feedback"]["levels"] == []
 
 

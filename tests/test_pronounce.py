@@ -264,7 +264,12 @@ def test_json_object(seven):
     d = score(seven[0], sr=seven[1], word="seven").to_dict()
     assert set(d) == {"attempt", "word", "references", "score", "band", "distance",
                       "recognized", "segments", "warnings", "phones", "quality"}
-    assert d["phones"] == []  # phone results are opt-in (score(..., phones=True))
+    # one entry per sound of 'seven' (CMUdict), unless pocketsphinx is missing (a warning)
+    if d["phones"]:
+        assert [p["phone"] for p in d["phones"]] == ["S", "EH", "V", "AH", "N"]
+        assert all(0 <= p["score"] <= 100 for p in d["phones"])
+    else:
+        assert any("pocketsphinx" in w for w in d["warnings"])
     assert d["word"] == "7" and isinstance(d["attempt"], str)
     assert d["references"] and all(isinstance(p, str) for p in d["references"])
     assert 0 <= d["score"] <= 100 and d["band"] in ("excellent", "good", "fair", "poor")
@@ -275,7 +280,9 @@ def test_json_object(seven):
     for s in d["segments"]:
         assert set(s) == {"attempt_start_s", "attempt_end_s", "reference_start_s",
                           "reference_end_s", "cost", "phones", "ipa"}
-        assert s["phones"] == s["ipa"] == []  # no phones asked for: none named
+        # the phones each segment covers, in the word's order (none without phones)
+        assert s["phones"] == [p["phone"] for p in d["phones"] if p["phone"] in s["phones"]]
+        assert len(s["ipa"]) == len(s["phones"])
         assert all(isinstance(v, float) for k, v in s.items() if k not in ("phones", "ipa"))
     assert d["quality"]["label"] in ("good", "fair", "poor") and 0 <= d["quality"]["score"] <= 100
     json.dumps(d)

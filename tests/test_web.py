@@ -319,26 +319,27 @@ def test_png_drawn_in_worker_processes(tiny_model: Path, refs_dir: Path, monkeyp
         assert r.json()["drawing"]["attempt"]["frames"] > 10
 
 
-def test_score_phones_are_opt_in(client, attempt, monkeypatch) -> None:
-    """The ``phones`` form field reaches the scorer; without it the list is empty."""
+def test_score_phones_by_default_and_off_on_request(client, attempt, monkeypatch) -> None:
+    """Phones are scored unless the ``phones`` form field is false."""
     from space.pronounce import phone_result
 
     calls = []
 
     def fake(word, y, sr, **kw):
         calls.append((word, kw["bundled"]))
-        return [{"phone": "R", "ipa": "ɹ", "score": 42.0}], ["a phone warning"]
+        return [{"phone": "R", "ipa": "ɹ", "score": 4.0}], ["a phone warning"]
 
     monkeypatch.setattr(phone_result, "attempt_phones", fake)
     y, sr = attempt
     files = {"file": ("a.wav", wav_bytes(y, sr), "audio/wav")}
-    plain = client.post("/api/score", data={"word": "rise"}, files=files).json()
+    plain = client.post("/api/score", data={"word": "rise", "phones": "false"},
+                        files=files).json()
     assert plain["phones"] == [] and "a phone warning" not in plain["warnings"] and not calls
-    d = client.post("/api/score", data={"word": "rise", "phones": "true"}, files=files).json()
-    assert d["phones"] == [{"phone": "R", "ipa": "ɹ", "score": 42.0}]
+    d = client.post("/api/score", data={"word": "rise"}, files=files).json()
+    assert d["phones"] == [{"phone": "R", "ipa": "ɹ", "score": 4.0}]
     assert "a phone warning" in d["warnings"] and calls == [("rise", True)]
     assert d["score"] == plain["score"]
     # what the page colours the phone by and says about the weakest one
     assert d["drawing"]["phone_feedback"] == {
-        "levels": ["weak"], "weakest": 0, "text": "the /ɹ/ of 'rise' was not clear (score 42)",
+        "levels": ["weak"], "weakest": 0, "text": "the /ɹ/ of 'rise' was not clear (score 4)",
         "caveat": None}

@@ -167,4 +167,6 @@ def _report(ev: Any, word: str | None, as_json: bool, references_dir: str | None
             if scored["worst_segment"]:
                 w = scored["worst_segment"]
                 line += f"\tworst {w['start_s']:.2f}-{w['end_s']:.2f} s"
+            if scored["weakest_phone"]:
+                line += f"\t{scored['weakest_phone']}"
     print(json.dumps(d) if as_json else line, flush=True)

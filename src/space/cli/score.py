@@ -30,9 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_model(p, default=None,
               help=f"{MODEL_HELP} that checks the word was said (`recognized`; default: the "
               "bundled model that knows the word)")
-    p.add_argument("--phones", action="store_true",
-                   help="also score each sound of the word (needs pocketsphinx; slower): "
-                   "the weakest sound is named, --json lists them all")
+    p.add_argument("--phones", action=argparse.BooleanOptionalAction, default=True,
+                   help="score each sound of the word (needs pocketsphinx): the weakest "
+                   "sound is named, --json lists them all; --no-phones skips them")
     add_json(p, "one JSON object per attempt per line on stdout")
     p.add_argument("--plot", metavar="OUT.png",
                    help="feedback picture (several attempts: OUT-<attempt>.png each)")

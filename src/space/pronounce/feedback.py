@@ -10,18 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .phone_score import VERDICT_BELOW
+
 # Colour levels of a phone's 0-100 score, as pronunciation tutors show them: green, amber,
-# red. 'weak' starts where the weakest-phone sentence names a phone
-# (:func:`.phone_result.weakest_phone`'s ``below``), so every phone named in words is red.
-GOOD_PHONE = 80.0  # the score bands' 'excellent'
-WEAK_PHONE = 60.0
+# red. Red ('weak') is where the weakest-phone sentence names a phone (VERDICT_BELOW, 10:
+# about 1 in 10 attempts that experts rated perfect still get a line), so every phone
+# named in words is red and no other is. Amber ('worth a listen') below 20: about a
+# quarter of perfect attempts have such a phone, as many as of the mispronounced ones
+# (benchmarks/results/phone_verdicts.md), so amber says 'listen', not 'wrong'.
+GOOD_PHONE = 20.0
+WEAK_PHONE = VERDICT_BELOW
 LEVELS = ("good", "fair", "weak")
 COLOURS = {"good": "#2e9e44", "fair": "#e3a21a", "weak": "#d23b3b"}  # green, amber, red
 MARKS = {"good": "", "fair": "~", "weak": "!"}  # not by colour alone
+NO_WEAK_PHONE = "no sound of the word stood out as wrong"
 
 
 def phone_level(score: float) -> str:
-    """``"good"`` (>= 80), ``"fair"`` (>= 60) or ``"weak"`` (below 60)."""
+    """``"good"`` (>= :data:`GOOD_PHONE`), ``"fair"`` (>= :data:`WEAK_PHONE`) or ``"weak"``."""
     if score >= GOOD_PHONE:
         return "good"
     return "fair" if score >= WEAK_PHONE else "weak"

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import AudioError, ModelError
 from .phone_encoder import posteriorgram
 from .phone_score import (
+    VERDICT_BELOW,
     PhoneReferenceSet,
     build_reference_set,
     phone_model,
@@ -113,7 +114,8 @@ def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
             list(res.warnings))
 
 
-def weakest_phone(phones: list[dict[str, Any]], word: str, *, below: float = 60.0) -> str | None:
+def weakest_phone(phones: list[dict[str, Any]], word: str, *,
+                  below: float = VERDICT_BELOW) -> str | None:
     """The learner-facing line on the weakest phone (``"the /θ/ of 'three' sounded like
     /t/"``), or None when every phone scores at least ``below``."""
     if not phones:

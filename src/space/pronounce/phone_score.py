@@ -16,13 +16,16 @@ For an attempt at a word with a known pronunciation (CMUdict) and references:
    :data:`DTW_SCALE`, takes the phone down from 100.
 4. A phone's score is the mean of the two; the word's is the mean of its phones pulled
    half-way towards its worst phone (a word is as wrong as its worst sound).
-   ``sounded_like``: the phone other than the expected one with the highest mean
+   ``sounded_like``: for a phone scoring below :data:`VERDICT_BELOW`, the phone of the
+   same kind (vowel or consonant) other than the expected one with the highest mean
    posterior over the phone's span, when it clearly wins (at least
    :data:`SOUNDED_LIKE_RATIO` times the expected phone's and over
-   :data:`SOUNDED_LIKE_MIN`).
+   :data:`SOUNDED_LIKE_MIN`); a consonant "sounding like" a vowel is the alignment
+   sliding, not a substitution a learner can act on.
 
-Nothing here is fitted to the benchmarks' voices or learners: the constants are round
-a-priori values (see each comment).
+Nothing here is fitted to the benchmarks' voices: the constants are round a-priori
+values (see each comment), except :data:`VERDICT_BELOW`, a false-alarm budget set on half
+of the learners' speakers (``benchmarks/phone_verdicts.py``).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from .phone_encoder import (
     load_phone_model,
     posteriorgram,
 )
-from .phones import PronunciationError, pronunciation, to_ipa
+from .phones import VOWELS, PronunciationError, pronunciation, to_ipa
 from .refsets import reference_paths
 
 # A Bhattacharyya coefficient falling by half over a phone (posteriors sharing half
@@ -57,6 +60,11 @@ DTW_SCALE = 0.5
 # Clarity below a tenth is noise: references this unclear do not set the 100.
 MIN_REF_CLARITY = 0.1
 WORST_WEIGHT = 0.5  # word score = (1 - w) * mean + w * min over phones
+# A phone scoring below this (native scale) is reported to the learner (the weakest-phone
+# line, sounded_like); see benchmarks/phone_verdicts.py for what it costs on correct speech.
+# Below 10, about 1 in 10 learners' attempts that experts rated perfect still get a line
+# (chosen on the learners' even-id speakers; at 60, three in four did).
+VERDICT_BELOW = 10.0
 SOUNDED_LIKE_RATIO = 2.0
 SOUNDED_LIKE_MIN = 0.3
 MIN_FRAMES = 2  # per phone in the forced alignment (20 ms)
@@ -128,6 +136,7 @@ class PhoneScores:
     results: list[PhoneResult]
     best_reference: int
     warnings: list[str] = field(default_factory=list)
+    narrowband: bool = False  # compared below 4 kHz (narrowband references)
 
     @property
     def weakest(self) -> PhoneResult:
@@ -272,6 +281,8 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
         for arr in (phone_scores, gop, dtw):
             arr[k] *= 1 - severity
         ins_like[k] = LABELS[int(np.argmax(m.mean(axis=0)))]
+    warnings = list(rs.warnings)
+    shown = phone_scores
     results = []
     for k, (p, (a, b)) in enumerate(zip(rs.phones, spans, strict=True)):
         m = pg.post[a:b].mean(axis=0)
@@ -280,7 +291,9 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
         other[expected] = -1
         other[SIL] = -1
         q = int(np.argmax(other))
-        like = (LABELS[q] if m[q] >= SOUNDED_LIKE_RATIO * m[expected] and m[q] >= SOUNDED_LIKE_MIN
+        same_kind = (LABELS[q] in VOWELS) == (p in VOWELS)
+        like = (LABELS[q] if shown[k] < VERDICT_BELOW and same_kind
+                and m[q] >= SOUNDED_LIKE_RATIO * m[expected] and m[q] >= SOUNDED_LIKE_MIN
                 else None)
         ra, rb = ref.spans[k]
         results.append(PhoneResult(
@@ -289,11 +302,12 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
             attempt_end_s=pg.time(b - 1) + pg.hop_s / 2,
             reference_start_s=max(0.0, ref.pg.time(ra) - ref.pg.hop_s / 2),
             reference_end_s=ref.pg.time(rb - 1) + ref.pg.hop_s / 2,
-            score=float(phone_scores[k]), sounded_like=like, clarity=float(clarity[k]),
+            score=float(shown[k]), sounded_like=like, clarity=float(clarity[k]),
             reference_cost=float(cost[k]), gop_score=float(gop[k]), dtw_score=float(dtw[k]),
             inserted=ins_like.get(k)))
-    word_score = word_from_phones(phone_scores)
-    return PhoneScores(rs.word, list(rs.phones), word_score, results, best, list(rs.warnings))
+    word_score = word_from_phones(shown)
+    return PhoneScores(rs.word, list(rs.phones), word_score, results, best, warnings,
+                       rs.narrowband)
 
 
 def word_from_phones(scores: np.ndarray) -> float:

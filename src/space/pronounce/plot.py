@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from .result import ScoreResult
 
 SHADE = dict(color="tab:red", alpha=0.25, lw=0)
-STRIP_TITLE = ("sounds of the word (IPA, score 0-100): green >= 80, amber >= 60, red and "
-               "hatched below 60; outlined: the weakest")
+def _strip_legend() -> str:
+    from .feedback import GOOD_PHONE, WEAK_PHONE
+
+    return (f"sounds of the word (IPA, score 0-100): green >= {GOOD_PHONE:g}, amber >= "
+            f"{WEAK_PHONE:g}, red and hatched below {WEAK_PHONE:g} (named above the strip); "
+            "outlined: the weakest")
 
 
 def _timed_phones(phones: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -34,7 +38,7 @@ def _phone_strip(ax: Any, phones: list[dict[str, Any]], fb: dict[str, Any]) -> N
     outlined in black and named in words in the title."""
     from matplotlib.patches import Rectangle
 
-    from .feedback import COLOURS
+    from .feedback import COLOURS, NO_WEAK_PHONE
 
     for k, (p, level) in enumerate(zip(phones, fb["levels"], strict=True)):
         a, b = float(p["attempt_start_s"]), float(p["attempt_end_s"])
@@ -51,12 +55,12 @@ def _phone_strip(ax: Any, phones: list[dict[str, Any]], fb: dict[str, Any]) -> N
                 fontsize=7, color=ink)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
-    line = fb["text"] or "every sound of the word scored 60 or more"
+    line = fb["text"] or NO_WEAK_PHONE
     if fb.get("caveat"):
         line += f" ({fb['caveat']})"
     ax.set_title(line, fontsize=9, loc="left", y=1.0, color=COLOURS["weak"] if fb["text"]
                  else "black")
-    ax.figure.text(0.01, 0.01, STRIP_TITLE, fontsize=7, color="#555555")
+    ax.figure.text(0.01, 0.01, _strip_legend(), fontsize=7, color="#555555")
 
 
 def _spec(ax: Any, utt: Any, title: str, spans: list[tuple[float, float]]) -> None:

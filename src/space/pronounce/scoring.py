@@ -48,7 +48,7 @@ def score(
     name: str | None = None,
     models: Any = None,
     references_dir: str | os.PathLike | None = None,
-    phones: bool = False,
+    phones: bool = True,
 ) -> ScoreResult:
     """Score a spoken attempt against golden references.
 
@@ -74,9 +74,8 @@ def score(
     phones : bool
         Also score each phone of the word (:mod:`.phone_result`; needs ``pocketsphinx``
         for the pronunciation and the phone model): fills :attr:`ScoreResult.phones` and
-        adds a warning when they cannot be given. Off by default: it about doubles the warm
-        score time and does not yet beat the word scorer on the benchmarks
-        (``docs/phones.md``).
+        adds a warning when they cannot be given (no known pronunciation, pocketsphinx
+        not installed). False skips them (about 8 ms of a 14 ms warm score; ``docs/phones.md``).
 
     Returns
     -------
@@ -153,8 +152,11 @@ def score_word_event(event: Any, word: str, *, models: Any = None,
                      references_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """Score a word found in a stream (a :class:`~space.recognize.stream.WordEvent`) as an
     attempt at ``word``: the fields ``space listen --word`` adds to the event, with the
-    worst segment in stream time. An attempt that cannot be scored gets ``score: None``
-    and ``score_error`` (the next one may be fine)."""
+    worst segment in stream time and the weakest phone's line (``weakest_phone``, None when
+    every phone is fine or none were scored). An attempt that cannot be scored gets
+    ``score: None`` and ``score_error`` (the next one may be fine)."""
+    from .phone_result import weakest_phone
+
     try:
         res = score(event.audio, word=word, sr=event.sr, models=models,
                     references_dir=references_dir)
@@ -162,7 +164,8 @@ def score_word_event(event: Any, word: str, *, models: Any = None,
         return {"score": None, "score_error": str(e)}
     r = res.to_dict()
     out = {"score": r["score"], "band": r["band"], "distance": r["distance"],
-           "recognized": r["recognized"], "worst_segment": None}
+           "recognized": r["recognized"], "worst_segment": None,
+           "weakest_phone": weakest_phone(res.phones, res.word) if res.word else None}
     if res.segments:
         s = res.segments[0]
         out["worst_segment"] = {"start_s": round(event.audio_start_s + s.attempt_start_s, 3),

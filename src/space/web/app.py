@@ -401,14 +401,14 @@ def create_app(
         file: Annotated[UploadFile, File(description="audio of the attempt")],
         word: Annotated[str, Form(description="target word (see /api/words)")],
         plot: Annotated[bool, Form(description="include the feedback picture (PNG)")] = False,
-        phones: Annotated[bool, Form(description="also score each sound of the word "
-                                     "(slower; empty list when it cannot)")] = False,
+        phones: Annotated[bool, Form(description="score each sound of the word (empty "
+                                     "list and a warning when it cannot)")] = True,
     ) -> dict[str, Any]:
         """Pronunciation score of an attempt against the word's references (issue-4 JSON),
         plus where to fetch the references, ``drawing`` (what a client needs to draw the
         feedback picture itself: spectrogram codes, DTW path, per-frame costs; see
-        :func:`space.pronounce.drawing.drawing`), with ``plot``, the picture as PNG and, with
-        ``phones``, a score per sound of the word (``phones``; otherwise an empty list)."""
+        :func:`space.pronounce.drawing.drawing`), with ``plot``, the picture as PNG and, unless
+        ``phones`` is false, a score per sound of the word (``phones``)."""
         from .. import pronounce
         from ..pronounce.drawing import drawing
 

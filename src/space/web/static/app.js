@@ -259,7 +259,7 @@ function showPhones(score) {
   });
   const line = $("phone-line");
   line.textContent = fb.text ? fb.text.charAt(0).toUpperCase() + fb.text.slice(1) + "."
-    : "Every sound of the word scored 60 or more.";
+    : "No sound of the word stood out as wrong.";
   line.classList.toggle("ok", !fb.text);
   $("phone-caveat").hidden = !fb.caveat;
   $("phone-caveat").textContent = fb.caveat ? fb.caveat.charAt(0).toUpperCase() + fb.caveat.slice(1) + "." : "";
