@@ -321,3 +321,37 @@ def test_cli_names_the_weakest_phone_and_blames_a_poor_recording(word16: np.ndar
     weak = [x for x in lines if x.startswith("  the /")]
     assert len(weak) <= 1 and all(" of 'three' " in x for x in weak)
     assert f"space score: warning: {noisy}: background noise (signal-to-noise about" in err
+
+
+@needs_espeak
+def test_references_build_names_a_mislabelled_recording(tmp_path: Path, capsys) -> None:
+    """A data set folder whose 'seven' holds a recording of 'four': `references build`
+    names it (log on stderr and --json), and does not choose it as a reference."""
+    from space.cli import main
+    from space.data.readers import _bucket
+
+    data = tmp_path / "data"
+
+    def add(label: str, text: str, stem: str, voice: str) -> str:
+        n = 0  # a name the folder layout's hash puts in the training split
+        while _bucket(f"{label}/{stem}_{n}.wav") < 0.2:
+            n += 1
+        (data / label).mkdir(parents=True, exist_ok=True)
+        espeak(text, data / label / f"{stem}_{n}.wav", voice=voice)
+        return f"{stem}_{n}.wav"
+
+    voices = ["en-us", "en-gb", "en-us+f3", "en-us+m3", "en-gb-x-rp", "en-us+f4"]
+    for word in ("seven", "yes", "stop"):
+        for v in voices:
+            add(word, word, f"{word}_{v.replace('+', '_')}", v)
+    odd = add("seven", "four", "mislabelled", "en-us+m7")
+    assert main(["references", "build", "--data", str(data), "--out", str(tmp_path / "out"),
+                 "--per-word", "3", "--json"]) == 0
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert odd not in {Path(c).stem + ".wav" for c in summary["words"]["7"]}
+    (w,) = summary["warnings"]["7"]
+    assert w.startswith("1 of 4 other recordings of '7' are nearly as far from its references "
+                        "as other words are (scored below 25")
+    assert w.endswith(odd)
+    assert f"7: warning: {w}" in err

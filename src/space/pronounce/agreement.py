@@ -19,8 +19,8 @@ Measured on Speech Commands testing speakers (``benchmarks/reference_agreement.p
 Used by :func:`.reference_set.word_reference_set` (a user's sets) and
 ``file_reference_set`` (the warning then rides along with every score against the set),
 by ``space references add`` (said right after the clips are added) and by ``space
-references build`` (recordings of a data set as far from the chosen references as other
-words are).
+references build`` (the chosen references, and recordings of a data set that they would
+score below :data:`STRICT_SCORE`).
 """
 
 from __future__ import annotations

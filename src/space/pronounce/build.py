@@ -20,7 +20,7 @@ from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
 from ..io import is_audio_file
-from .agreement import check_set
+from .agreement import STRICT_SCORE, check_set
 from .calibrate import calibrate
 from .distance import features_id, set_distances, within_set
 from .frames import Featurizer, Utterance, default_featurizer
@@ -67,8 +67,8 @@ def build_references(
 
     Returns ``{"words": {word: [clip names]}, "out": str, "warnings": {word: [str]}}``:
     ``warnings`` names chosen references that disagree with the rest of their set
-    (:mod:`.agreement`) and the word's other recordings that are as far from its
-    references as other words are (score 0: mislabelled or unusable clips of the data set).
+    (:mod:`.agreement`) and the word's other recordings that its references would score
+    below :data:`.agreement.STRICT_SCORE` (mislabelled or unusable clips of the data set).
     """
 
     from ..io import atomic_write, check_output_path
@@ -116,16 +116,18 @@ def build_references(
                                   and s == e.speaker] for e, _ in rest]) if rest else None
         impostor = set_distances([u for _, u in others], refs) if others else None
         cal = calibrate(None, genuine=genuine, impostor=impostor, loo=within_set(refs))
-        # Recordings of the word as far from its references as other words are: mislabelled
-        # clips or unusable ones (noise, cut off) in the data set. Named, not used.
+        # Recordings of the word that its references would score below STRICT_SCORE (25:
+        # nearer other words' distance than the equal-error point): mislabelled clips or
+        # unusable ones (noise, cut off) in the data set. Named, not used.
         far = ([Path(e.path).name for (e, _), g in zip(rest, genuine, strict=True)
-                if cal.score(float(g)) <= 0.0] if genuine is not None else [])
+                if cal.score(float(g)) < STRICT_SCORE] if genuine is not None else [])
         set_warnings = check_set(w, refs, [e.path for e, _ in (group[i] for i in idx)], cal,
                                  sr=feat.cfg.sample_rate, user_set=False)
         if far:
             set_warnings.append(
-                f"{len(far)} of {len(rest)} other recordings of {w!r} are as far from its "
-                f"references as other words are (mislabelled or unusable?): "
+                f"{len(far)} of {len(rest)} other recordings of {w!r} are nearly as far from "
+                f"its references as other words are (scored below {STRICT_SCORE:g}: "
+                f"mislabelled or unusable?): "
                 f"{', '.join(sorted(far)[:MAX_NAMED])}{' ...' if len(far) > MAX_NAMED else ''}")
         folder = out / w
         folder.mkdir(parents=True, exist_ok=True)
