@@ -158,11 +158,21 @@ def test_score_carries_the_drawing(client, attempt) -> None:
     assert len(d["frame_costs"]) == att["frames"] and min(d["frame_costs"]) >= 0
     assert 0 <= d["d100"] < d["d0"]
     assert len(r.content) < 30_000  # small: the whole answer, drawing included
-    # no phones asked for: nothing to colour, and the recording's quality is reported
-    assert d["phone_feedback"] == {"levels": [], "weakest": None, "text": None, "caveat": None}
+    # a colour level per phone of 'rise', the segments name phones of the word, and the
+    # recording's quality is reported
+    phones = [p["phone"] for p in r.json()["phones"]]
+    fb = d["phone_feedback"]
+    assert len(fb["levels"]) == len(phones)
+    assert set(fb["levels"]) <= {"good", "fair", "weak"}
+    assert fb["weakest"] is None or fb["levels"][fb["weakest"]] == "weak"
+    assert all(set(s["phones"]) <= set(phones) for s in r.json()["segments"])
     q = r.json()["quality"]
     assert q["label"] in ("good", "fair", "poor") and isinstance(q["warnings"], list)
-    assert all(s["phones"] == [] for s in r.json()["segments"])
+    off = client.post("/api/score", data={"word": "rise", "phones": "false"},
+                      files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")}).json()
+    assert off["drawing"]["phone_feedback"] == {"levels": [], "weakest": None, "text": None,
+                                                "caveat": None}
+    assert all(s["phones"] == [] for s in off["segments"])
 
 
 def test_a_worse_attempt_scores_lower(client, attempt) -> None:
