@@ -76,6 +76,13 @@ models: setup
 	  --learners $(LEARNERS) --cache build/digitseq --epochs 75 \
 	  --out src/space/models/digitseq.pt
 	rm -f src/space/models/digitseq.last.pt
+	@# Phone model for the per-sound scores (docs/phones.md): PocketSphinx alignments of the
+	@# shared clips, then the phone encoder through the same loop.
+	mkdir -p build
+	$(BIN)/python -m space.pronounce.phone_labels --shared $(dir $(FSDD)) --out build/phone_labels.json
+	$(BIN)/space train-phones --labels build/phone_labels.json \
+	  --noise-dir $(SC)/_background_noise_ --out src/space/models/phones.pt
+	rm -f src/space/models/phones.last.pt
 
 # Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
