@@ -46,6 +46,15 @@ CANVAS_COLOURS = """() => {
   return seen.size;
 }"""
 
+FORM_SPY = """(() => {
+  const fetch0 = window.fetch;
+  window.__forms = [];
+  window.fetch = (url, opts) => {
+    if (opts && opts.body instanceof FormData) window.__forms.push([String(url), [...opts.body.keys()]]);
+    return fetch0(url, opts);
+  };
+})();"""
+
 pytestmark = [
     needs_fsdd,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt install chromium)"),
@@ -163,6 +172,7 @@ def test_record_a_digit_in_chromium(server: str, fake_mic, tmp_path: Path) -> No
             score = page.inner_text("#score")
             band = page.inner_text("#band").strip().lower()
             status = page.inner_text("#status")
+            quality = page.inner_text("#quality").strip().lower()
             width = page.evaluate("document.getElementById('picture').width")
             colours = page.evaluate(CANVAS_COLOURS)
             segments = page.locator("#segments li").count()
@@ -178,6 +188,7 @@ def test_record_a_digit_in_chromium(server: str, fake_mic, tmp_path: Path) -> No
     assert heard == DIGIT, f"page heard {heard!r} for {source}"
     assert score.isdigit() and 0 <= int(score) <= 100
     assert band in {"excellent", "good", "fair", "poor"}
+    assert quality in {"good", "fair", "poor"}  # the recording's own quality is shown
     assert "Done" in status
     assert width > 400 and colours > 100  # the page drew the feedback picture
     assert segments >= 1
@@ -196,9 +207,9 @@ def test_page_draws_feedback_from_json(server: str, tmp_path: Path) -> None:
             page = browser.new_page(viewport={"width": 1100, "height": 1000})
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            bodies: list[str] = []
-            page.on("request", lambda r: bodies.append(r.post_data or "")
-                    if r.url.endswith("/api/score") else None)
+            # The form fields the page sends (Playwright does not show multipart bodies that
+            # hold a file): fetch is wrapped before the page's script runs.
+            page.add_init_script(FORM_SPY)
             page.goto(f"{server}/?word={DIGIT}")
             page.wait_for_function("!document.getElementById('record').disabled")
             assert page.evaluate("Number(document.getElementById('picture').dataset.drawn || 0)"
@@ -210,13 +221,66 @@ def test_page_draws_feedback_from_json(server: str, tmp_path: Path) -> None:
             size = page.evaluate("[document.getElementById('picture').width, "
                                  "document.getElementById('picture').height]")
             segments = page.locator("#segments li").count()
+            forms = page.evaluate("window.__forms")
+            score = page.evaluate("state.result")
+            strip = _phone_strip(page) if score["phones"] else None
         finally:
             browser.close()
     assert errors == []
-    assert len(bodies) == 1 and 'name="plot"' not in bodies[0]  # no PNG asked for
+    scored = [keys for url, keys in forms if url.endswith("/api/score")]
+    assert len(scored) == 1 and "plot" not in scored[0]  # no PNG asked for
     assert size[0] > 400 and size[1] > 200
     assert colours > 100  # spectrograms (a colour map), lines and shading, not a blank canvas
     assert segments >= 1
+    assert "phones" in scored[0]  # the page asks for a score per sound
+    if not score["phones"]:  # no phone model / pocketsphinx here: the page says why
+        assert any("phones" in w or "pronunciation" in w for w in score["warnings"])
+        return
+    phones = score["phones"]
+    assert strip["ipa"] == [p["ipa"] for p in phones] == ["s", "ɛ", "v", "ʌ", "n"]
+    assert strip["drawn"] == len(phones)  # the canvas picture has the strip too
+    fb = score["drawing"]["phone_feedback"]
+    assert strip["classes"] == [f"phone {lv}" + (" weakest" if k == fb["weakest"] else "")
+                                + (" selected" if k == strip["selected"] else "")
+                                for k, lv in enumerate(fb["levels"])]
+    # accessible: each sound's score is in its label, not only in its colour
+    for label, p in zip(strip["labels"], phones, strict=True):
+        assert label.startswith(f"/{p['ipa']}/ score {round(p['score'])} of 100")
+    low = min(range(len(phones)), key=lambda k: phones[k]["score"])
+    assert strip["selected"] == (fb["weakest"] if fb["weakest"] is not None else low)
+    if fb["text"]:
+        assert strip["line"].lower().startswith(fb["text"].lower())
+    else:
+        assert strip["line"] == "No sound of the word stood out as wrong."
+    # the play buttons play the selected sound: the attempt's span and the reference's, padded
+    p = phones[strip["selected"]]
+    assert strip["played_attempt"] == {"source": "attempt",
+                                       "start_s": round(max(0, p["attempt_start_s"] - 0.06), 3),
+                                       "end_s": round(p["attempt_end_s"] + 0.06, 3)}
+    ref = strip["played_reference"]
+    assert ref["source"] == score["reference_urls"][p["reference_index"]]
+    assert ref["start_s"] == round(max(0, p["reference_start_s"] - 0.06), 3)
+    assert ref["end_s"] == round(p["reference_end_s"] + 0.06, 3)
+
+
+def _phone_strip(page) -> dict:
+    """What the page's phone strip shows, and what its play buttons played."""
+    page.wait_for_selector("#phones-box:not([hidden])")
+    out = page.evaluate("""() => {
+      const bs = [...document.querySelectorAll('#phones .phone')];
+      return {ipa: bs.map((b) => b.firstChild.textContent), classes: bs.map((b) => b.className),
+              labels: bs.map((b) => b.getAttribute('aria-label')),
+              selected: bs.findIndex((b) => b.getAttribute('aria-pressed') === 'true'),
+              line: document.getElementById('phone-line').textContent,
+              drawn: Number(document.getElementById('picture').dataset.phones)};
+    }""")
+    for button, key in (("#play-phone-attempt", "played_attempt"),
+                        ("#play-phone-ref", "played_reference")):
+        page.evaluate("delete document.getElementById('result').dataset.played")
+        page.click(button)
+        page.wait_for_function("document.getElementById('result').dataset.played")
+        out[key] = page.evaluate("JSON.parse(document.getElementById('result').dataset.played)")
+    return out
 
 
 def test_page_shows_connected_digits(server: str, tmp_path: Path) -> None:

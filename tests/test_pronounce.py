@@ -263,7 +263,7 @@ def test_worst_segment_lines_up_with_a_replaced_span(seven, three):
 def test_json_object(seven):
     d = score(seven[0], sr=seven[1], word="seven").to_dict()
     assert set(d) == {"attempt", "word", "references", "score", "band", "distance",
-                      "recognized", "segments", "warnings", "phones"}
+                      "recognized", "segments", "warnings", "phones", "quality"}
     # one entry per sound of 'seven' (CMUdict), unless pocketsphinx is missing (a warning)
     if d["phones"]:
         assert [p["phone"] for p in d["phones"]] == ["S", "EH", "V", "AH", "N"]
@@ -279,8 +279,12 @@ def test_json_object(seven):
         assert d["recognized"]["matches_word"] == (d["recognized"]["label"] == "7")
     for s in d["segments"]:
         assert set(s) == {"attempt_start_s", "attempt_end_s", "reference_start_s",
-                          "reference_end_s", "cost"}
-        assert all(isinstance(v, float) for v in s.values())
+                          "reference_end_s", "cost", "phones", "ipa"}
+        # the phones each segment covers, in the word's order (none without phones)
+        assert s["phones"] == [p["phone"] for p in d["phones"] if p["phone"] in s["phones"]]
+        assert len(s["ipa"]) == len(s["phones"])
+        assert all(isinstance(v, float) for k, v in s.items() if k not in ("phones", "ipa"))
+    assert d["quality"]["label"] in ("good", "fair", "poor") and 0 <= d["quality"]["score"] <= 100
     json.dumps(d)
 
 

@@ -158,6 +158,21 @@ def test_score_carries_the_drawing(client, attempt) -> None:
     assert len(d["frame_costs"]) == att["frames"] and min(d["frame_costs"]) >= 0
     assert 0 <= d["d100"] < d["d0"]
     assert len(r.content) < 30_000  # small: the whole answer, drawing included
+    # a colour level per phone of 'rise', the segments name phones of the word, and the
+    # recording's quality is reported
+    phones = [p["phone"] for p in r.json()["phones"]]
+    fb = d["phone_feedback"]
+    assert len(fb["levels"]) == len(phones)
+    assert set(fb["levels"]) <= {"good", "fair", "weak"}
+    assert fb["weakest"] is None or fb["levels"][fb["weakest"]] == "weak"
+    assert all(set(s["phones"]) <= set(phones) for s in r.json()["segments"])
+    q = r.json()["quality"]
+    assert q["label"] in ("good", "fair", "poor") and isinstance(q["warnings"], list)
+    off = client.post("/api/score", data={"word": "rise", "phones": "false"},
+                      files={"file": ("take1.wav", wav_bytes(y, sr), "audio/wav")}).json()
+    assert off["drawing"]["phone_feedback"] == {"levels": [], "weakest": None, "text": None,
+                                                "caveat": None}
+    assert all(s["phones"] == [] for s in off["segments"])
 
 
 def test_a_worse_attempt_scores_lower(client, attempt) -> None:
@@ -258,6 +273,29 @@ def test_add_references_stays_in_the_folder(client, refs_dir: Path, tmp_path: Pa
     assert r.status_code in (404, 422)
     words = {w["word"] for w in client.get("/api/words").json()["words"]}
     assert "beep" in words
+    assert d["warnings"] == []  # two clips of one kind agree
+
+
+def test_add_references_names_a_clip_that_disagrees(client, refs_dir: Path,
+                                                    tmp_path: Path) -> None:
+    """Three voices saying a word, then another word: the answer names that clip."""
+    import shutil
+
+    from .conftest import espeak
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    files = [("files", (f"b{i}.wav", espeak("boop", tmp_path / f"b{i}.wav", voice=v).read_bytes(),
+                        "audio/wav")) for i, v in enumerate(["en-us", "en-gb", "en-us+f3"])]
+    r = client.post("/api/references/boop", files=files)
+    assert r.status_code == 200 and r.json()["warnings"] == []
+    odd = espeak("seven", tmp_path / "odd.wav", voice="en-us+m3").read_bytes()
+    r = client.post("/api/references/boop", files=[("files", ("odd.wav", odd, "audio/wav"))])
+    assert r.status_code == 200, r.text
+    (name,) = r.json()["added"]
+    (w,) = r.json()["warnings"]
+    assert w.startswith(f"reference {name} disagrees with the other references of 'boop'")
+    assert w.endswith(f"`space references remove boop {name}`")
 
 
 def test_add_references_can_be_switched_off(tiny_model: Path, refs_dir: Path,
@@ -299,7 +337,7 @@ def test_score_phones_by_default_and_off_on_request(client, attempt, monkeypatch
 
     def fake(word, y, sr, **kw):
         calls.append((word, kw["bundled"]))
-        return [{"phone": "R", "ipa": "ɹ", "score": 42.0}], ["a phone warning"]
+        return [{"phone": "R", "ipa": "ɹ", "score": 4.0}], ["a phone warning"]
 
     monkeypatch.setattr(phone_result, "attempt_phones", fake)
     y, sr = attempt
@@ -308,6 +346,10 @@ def test_score_phones_by_default_and_off_on_request(client, attempt, monkeypatch
                         files=files).json()
     assert plain["phones"] == [] and "a phone warning" not in plain["warnings"] and not calls
     d = client.post("/api/score", data={"word": "rise"}, files=files).json()
-    assert d["phones"] == [{"phone": "R", "ipa": "ɹ", "score": 42.0}]
+    assert d["phones"] == [{"phone": "R", "ipa": "ɹ", "score": 4.0}]
     assert "a phone warning" in d["warnings"] and calls == [("rise", True)]
     assert d["score"] == plain["score"]
+    # what the page colours the phone by and says about the weakest one
+    assert d["drawing"]["phone_feedback"] == {
+        "levels": ["weak"], "weakest": 0, "text": "the /ɹ/ of 'rise' was not clear (score 4)",
+        "caveat": None}

@@ -94,16 +94,29 @@ def run(args: argparse.Namespace) -> int:
         summary = build_references(args.data, args.out, k=args.per_word, layout=args.layout,
                                    split=args.split, max_candidates=args.max_candidates, log=log)
         n = sum(len(v) for v in summary["words"].values())
+        if log is None:  # --quiet hides progress, not warnings (the log said them otherwise)
+            for w, texts in summary.get("warnings", {}).items():
+                for text in texts:
+                    print(f"space references: warning: {w}: {text}", file=sys.stderr)
         if args.json:
             print(json.dumps(summary, indent=2, default=str))
         else:
             print(f"wrote {n} references for {len(summary['words'])} words to {summary['out']}")
     elif args.action == "add":
         res = refs.add_reference_clips(args.word, args.files, references_dir=args.references_dir)
+        # The set as it now is, checked (and calibrated once, for later scores): one
+        # reference only, or a clip that disagrees with the rest (another word?).
+        set_warnings: list[str] = []
+        if res.added:
+            from ..pronounce.reference_set import word_reference_set
+
+            set_warnings = word_reference_set(res.word,
+                                              references_dir=args.references_dir).warnings
         if args.json:
             print(json.dumps({"word": res.word, "files": [str(p) for p in res.added],
                               "duplicates": [{"file": f, "same_as": c}
-                                             for f, c in res.duplicates]}, indent=2))
+                                             for f, c in res.duplicates],
+                              "warnings": list(set_warnings)}, indent=2))
         else:
             for p in res.added:
                 print(p)
@@ -112,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
                   f"as {same}); not added again", file=sys.stderr)
         if not res.added:
             print(f"space references: nothing added to {res.folder}", file=sys.stderr)
+        for text in set_warnings:
+            print(f"space references: warning: {text}", file=sys.stderr)
     elif args.action == "remove":
         removed = refs.remove_references(args.word, args.clips or None,
                                          references_dir=args.references_dir)

@@ -116,11 +116,12 @@ def run(args: argparse.Namespace) -> int:
                 heard = f"  heard {rec['label']!r} ({rec['probability']:.2f})"
             print(f"{attempt}\t{res.word or '-'}\t{res.score:.1f}\t{res.band}{worst}{heard}")
             if res.phones and res.word:
-                from ..pronounce.phone_result import weakest_phone
+                from ..pronounce.feedback import phone_feedback
 
-                line = weakest_phone(res.phones, res.word)
-                if line:
-                    print(f"  {line}")
+                fb = phone_feedback(res.phones, res.word, res.quality)
+                for line in (fb["text"], fb["caveat"]):
+                    if line:
+                        print(f"  {line}")
         for w in res.warnings:
             print(f"space score: warning: {attempt}: {w}", file=sys.stderr)
         if png is not None:

@@ -20,6 +20,7 @@ from .. import audio
 from ..data import Example, open_splits
 from ..errors import AudioError, DataError
 from ..io import is_audio_file
+from .agreement import STRICT_SCORE, check_set
 from .calibrate import calibrate
 from .distance import features_id, set_distances, within_set
 from .frames import Featurizer, Utterance, default_featurizer
@@ -29,6 +30,7 @@ from .refsets import check_word, write_set_info
 
 TRIM_MARGIN_S = 0.1  # silence kept around the speech in a stored reference clip
 OTHERS_PER_WORD = 10  # recordings of each other word measured against a set (for d0, d50)
+MAX_NAMED = 10  # far-off recordings named per word (the rest counted)
 
 
 def _write_flac(path: str, *, y: np.ndarray, sr: int) -> None:
@@ -63,7 +65,10 @@ def build_references(
     the calibration anchors (:mod:`space.pronounce.calibrate`), measured with the word's
     other recordings (same word, speakers not in the set) and other words' recordings.
 
-    Returns ``{"words": {word: [clip names]}, "out": str}``.
+    Returns ``{"words": {word: [clip names]}, "out": str, "warnings": {word: [str]}}``:
+    ``warnings`` names chosen references that disagree with the rest of their set
+    (:mod:`.agreement`) and the word's other recordings that its references would score
+    below :data:`.agreement.STRICT_SCORE` (mislabelled or unusable clips of the data set).
     """
 
     from ..io import atomic_write, check_output_path
@@ -97,6 +102,7 @@ def build_references(
             chosen[label] = medoids(dist, min(k, len(group)), speakers=[e.speaker for e, _ in group])
     out = Path(out)
     summary: dict[str, list[str]] = {}
+    warnings: dict[str, list[str]] = {}
     for label, idx in chosen.items():
         w = check_word(label)
         group = cands[label]
@@ -110,6 +116,19 @@ def build_references(
                                   and s == e.speaker] for e, _ in rest]) if rest else None
         impostor = set_distances([u for _, u in others], refs) if others else None
         cal = calibrate(None, genuine=genuine, impostor=impostor, loo=within_set(refs))
+        # Recordings of the word that its references would score below STRICT_SCORE (25:
+        # nearer other words' distance than the equal-error point): mislabelled clips or
+        # unusable ones (noise, cut off) in the data set. Named, not used.
+        far = ([Path(e.path).name for (e, _), g in zip(rest, genuine, strict=True)
+                if cal.score(float(g)) < STRICT_SCORE] if genuine is not None else [])
+        set_warnings = check_set(w, refs, [e.path for e, _ in (group[i] for i in idx)], cal,
+                                 sr=feat.cfg.sample_rate, user_set=False)
+        if far:
+            set_warnings.append(
+                f"{len(far)} of {len(rest)} other recordings of {w!r} are nearly as far from "
+                f"its references as other words are (scored below {STRICT_SCORE:g}: "
+                f"mislabelled or unusable?): "
+                f"{', '.join(sorted(far)[:MAX_NAMED])}{' ...' if len(far) > MAX_NAMED else ''}")
         folder = out / w
         folder.mkdir(parents=True, exist_ok=True)
         names, sources = [], []
@@ -136,7 +155,11 @@ def build_references(
             "calibration": cal.to_dict(),
         })
         summary[w] = names
+        if set_warnings:
+            warnings[w] = set_warnings
         if log:
             log(f"{w}: {len(names)} references from {len(group)} recordings; anchors "
                 f"d100 {cal.d100:.4f} d50 {cal.d50:.4f} d0 {cal.d0:.4f}")
-    return {"words": summary, "out": str(out)}
+            for text in set_warnings:
+                log(f"{w}: warning: {text}")
+    return {"words": summary, "out": str(out), "warnings": warnings}

@@ -70,8 +70,13 @@ def drawing(result: ScoreResult, *, max_path: int = 600) -> dict[str, Any]:
         (evenly thinned, ends kept); ``path_cost``: each cell's frame distance.
         ``frame_costs``: the DTW cost per attempt frame ``[shape=(frames,)]``, what the
         worst segments are found from. ``d100``, ``d0``: the calibration anchors (the
-        references' own distance and other words' distance).
+        references' own distance and other words' distance). ``phone_feedback``: what the
+        page shows beside the result's ``phones`` (:func:`.feedback.phone_feedback`: a
+        colour level per phone, the weakest phone's index and sentence, and a caveat when
+        the recording is poor).
     """
+    from .feedback import phone_feedback
+
     att, ref = result.attempt_utterance, result.reference_utterance
     both = np.concatenate([np.ravel(att.spec), np.ravel(ref.spec)])
     lo, hi = (float(v) for v in np.percentile(both, [1, 99.5])) if both.size else (0.0, 1.0)
@@ -88,6 +93,7 @@ def drawing(result: ScoreResult, *, max_path: int = 600) -> dict[str, Any]:
         "frame_costs": np.round(np.asarray(result.frame_costs, np.float64), 4).tolist(),
         "d100": round(float(result.calibration.d100), 5),
         "d0": round(float(result.calibration.d0), 5),
+        "phone_feedback": phone_feedback(result.phones, result.word, result.quality),
     }
 
 

@@ -108,7 +108,10 @@ def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
         return [], ["the phone model is not installed: scored without phones"]
     except AudioError as e:
         return [], [f"no phone scores: {e}"]
-    return [p.to_dict() for p in res.results], list(res.warnings)
+    # reference_index: the reference the phones' reference_* times are in (the phone
+    # scorer's closest, which may differ from the word score's best_reference)
+    return ([{**p.to_dict(), "reference_index": res.best_reference} for p in res.results],
+            list(res.warnings))
 
 
 def weakest_phone(phones: list[dict[str, Any]], word: str, *,

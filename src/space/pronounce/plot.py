@@ -18,6 +18,49 @@ if TYPE_CHECKING:
     from .result import ScoreResult
 
 SHADE = dict(color="tab:red", alpha=0.25, lw=0)
+def _strip_legend() -> str:
+    from .feedback import GOOD_PHONE, WEAK_PHONE
+
+    return (f"sounds of the word (IPA, score 0-100): green >= {GOOD_PHONE:g}, amber >= "
+            f"{WEAK_PHONE:g}, red and hatched below {WEAK_PHONE:g} (named above the strip); "
+            "outlined: the weakest")
+
+
+def _timed_phones(phones: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The phones that have attempt times (all of a real result's)."""
+    return [p for p in phones if p.get("attempt_start_s") is not None
+            and p.get("attempt_end_s") is not None]
+
+
+def _phone_strip(ax: Any, phones: list[dict[str, Any]], fb: dict[str, Any]) -> None:
+    """The word's phones as boxes along the attempt's time axis, coloured by score level
+    (:mod:`.feedback`), weak ones also hatched, IPA and score written in; the weakest phone
+    outlined in black and named in words in the title."""
+    from matplotlib.patches import Rectangle
+
+    from .feedback import COLOURS, NO_WEAK_PHONE
+
+    for k, (p, level) in enumerate(zip(phones, fb["levels"], strict=True)):
+        a, b = float(p["attempt_start_s"]), float(p["attempt_end_s"])
+        weakest = k == fb["weakest"]
+        ax.add_patch(Rectangle((a, 0.0), b - a, 1.0, facecolor=COLOURS[level],
+                               edgecolor="black" if weakest else "white",
+                               lw=2.2 if weakest else 0.8,
+                               hatch="///" if level == "weak" else None))
+        ink = "black" if level == "fair" else "white"
+        ax.text((a + b) / 2, 0.64, f"/{p.get('ipa', p.get('phone', '?'))}/", ha="center",
+                va="center", fontsize=10, color=ink,
+                fontweight="bold" if weakest else "normal")
+        ax.text((a + b) / 2, 0.22, f"{float(p['score']):.0f}", ha="center", va="center",
+                fontsize=7, color=ink)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    line = fb["text"] or NO_WEAK_PHONE
+    if fb.get("caveat"):
+        line += f" ({fb['caveat']})"
+    ax.set_title(line, fontsize=9, loc="left", y=1.0, color=COLOURS["weak"] if fb["text"]
+                 else "black")
+    ax.figure.text(0.01, 0.01, _strip_legend(), fontsize=7, color="#555555")
 
 
 def _spec(ax: Any, utt: Any, title: str, spans: list[tuple[float, float]]) -> None:
@@ -53,16 +96,21 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     attempt, and the DTW cost matrix with the warping path. Returns the figure."""
     from .align import _cosine_cost
 
+    phones = _timed_phones(list(result.phones))
     if fig is None:
-        fig = new_figure((11, 6.2))
-    gs = fig.add_gridspec(3, 2, width_ratios=(2.2, 1), hspace=0.55, wspace=0.22)
+        fig = new_figure((11, 7.2) if phones else (11, 6.2))
+    if phones:  # a strip of the word's phones under the attempt's spectrogram
+        gs = fig.add_gridspec(4, 2, width_ratios=(2.2, 1), height_ratios=(1, 1, 0.42, 1),
+                              hspace=0.6, wspace=0.22)
+    else:
+        gs = fig.add_gridspec(3, 2, width_ratios=(2.2, 1), hspace=0.55, wspace=0.22)
     att, ref, al = result.attempt_utterance, result.reference_utterance, result.alignment
     segs = result.segments
     ax_r = fig.add_subplot(gs[0, 0])
     ax_a = fig.add_subplot(gs[1, 0])
     # Not sharex=ax_a: shared axes update each other's ticks on every draw (slow); the same
     # limits are set below instead.
-    ax_c = fig.add_subplot(gs[2, 0])
+    ax_c = fig.add_subplot(gs[3 if phones else 2, 0])
     ax_m = fig.add_subplot(gs[:, 1])
     ref_name = result.reference_paths[result.best_reference].rsplit("/", 1)[-1]
     _spec(ax_r, ref, f"closest reference: {ref_name}",
@@ -84,6 +132,19 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     ax_c.set_xlabel("attempt time (s)")
     ax_c.set_ylabel("frame cost")
     ax_c.set_xlim(ax_a.get_xlim())
+    if phones:
+        from .feedback import phone_feedback
+
+        fb = phone_feedback(phones, result.word, result.quality)
+        ax_p = fig.add_subplot(gs[2, 0])
+        _phone_strip(ax_p, phones, fb)
+        ax_p.set_xlim(ax_a.get_xlim())
+        ax_p.tick_params(labelsize=8)
+        ax_p.locator_params(axis="x", nbins=3)
+        if fb["weakest"] is not None:  # the weakest phone outlined on the attempt too
+            w = phones[fb["weakest"]]
+            ax_a.axvspan(w["attempt_start_s"], w["attempt_end_s"], fill=False, ec="cyan",
+                         lw=1.6, ls="--")
     C = _cosine_cost(att.frames, ref.frames)
     n, m = C.shape
     a0, r0 = att.time(0) - att.hop_s / 2, ref.time(0) - ref.hop_s / 2

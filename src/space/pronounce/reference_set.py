@@ -202,6 +202,11 @@ def word_reference_set(word: str, feat: Featurizer | None = None, *,
     if len(utts) == 1:
         warnings.append("only one reference recording: the score's 100 is estimated; add more "
                         "with `space references add`")
+    if folder.parent != bundled_dir():  # a user's set: is one of the clips another word?
+        from .agreement import check_set
+
+        warnings += check_set(w, utts, [str(p) for p in paths], cal,
+                              sr=feat.cfg.sample_rate, user_set=True)
     rs = ReferenceSet(w, [str(p) for p in paths], utts, cal, warnings)
     with _lock:
         _sets[key] = rs
@@ -233,4 +238,7 @@ def file_reference_set(references: list[Source], *, word: str | None, sr: int | 
     if max(lens) > WARN_LENGTH_RATIO * min(lens):
         warnings.append(f"references differ a lot in length ({min(lens):.2f}-{max(lens):.2f} s "
                         "of speech): are they all the same word?")
+    from .agreement import check_set
+
+    warnings += check_set(w, utts, names, cal, sr=feat.cfg.sample_rate, user_set=False)
     return ReferenceSet(w, names, utts, cal, warnings)

@@ -42,6 +42,8 @@ class ScoreResult(ScoreDisplay):
     # per phone of the word (:func:`.phone_result.attempt_phones`); empty unless asked for
     # (``score(..., phones=True)``) and the word has a known pronunciation
     phones: list[dict[str, Any]] = field(default_factory=list)
+    # recording quality (:func:`.quality.recording_quality`): noise, clipping, level, band
+    quality: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,7 @@ class ScoreResult(ScoreDisplay):
             "segments": [s.to_dict() for s in self.segments],
             "warnings": list(self.warnings),
             "phones": list(self.phones),
+            "quality": self.quality,
         }
 
     def plot(self, path: str | os.PathLike | None = None) -> Any:

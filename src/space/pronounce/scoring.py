@@ -12,16 +12,16 @@ from ..errors import AudioError, ReferenceSetError, SpaceError
 from .calibrate import band
 from .distance import match
 from .frames import default_featurizer
+from .quality import recording_quality
 from .reference_set import Source, file_reference_set, load_utterance, word_reference_set
 from .result import ScoreResult
-from .segments import worst_segments
+from .segments import name_phones, worst_segments
 
 # Speech-length ratio (attempt / typical reference) beyond which DTW would have to squash
 # or stretch the attempt so far that a score means nothing: refused.
 MAX_LENGTH_RATIO = 4.0
 # ... and beyond which the score is given with a warning.
 WARN_LENGTH_RATIO = 2.2
-CLIP_LEVEL = 0.999  # |sample| at or above this counts as clipped
 
 
 def recognized(word: str | None, y: np.ndarray, sr: int, models: Any = None) -> dict[str, Any] | None:
@@ -119,8 +119,8 @@ def score(
     if ratio > WARN_LENGTH_RATIO or ratio < 1 / WARN_LENGTH_RATIO:
         warnings.append(f"the attempt is {ratio:.1f}x as long as the references; the score "
                         "may reflect timing more than sounds")
-    if float(np.mean(np.abs(att.audio) >= CLIP_LEVEL)) > 0.001:
-        warnings.append("the recording is clipped (too loud); the score may be lower")
+    quality = recording_quality(att.audio, feat.cfg.sample_rate, snr_db=att.snr_db)
+    warnings += quality.warnings  # noise, clipping, level, band: the recording's, not the learner's
     m = match(att, refs.utterances)
     s = refs.calibration.score(m.distance)
     ref_utt = refs.utterances[m.best]
@@ -136,6 +136,7 @@ def score(
             key=file_key(list(references), refs.word) if references is not None else None,
             references_dir=references_dir)
         warnings += phone_warnings
+        segs = name_phones(segs, phone_list)
     return ScoreResult(
         attempt=label, word=refs.word, references=list(refs.paths), score=s, band=band(s),
         distance=m.distance, recognized=recognized(refs.word, att.audio, sr_model, models),
@@ -143,6 +144,7 @@ def score(
         reference_paths=list(refs.paths), reference_distances=m.distances, best_reference=m.best,
         attempt_utterance=att, reference_utterance=ref_utt, alignment=m.alignments[m.best],
         calibration=refs.calibration, frame_costs=m.frame_costs, phones=phone_list,
+        quality=quality.to_dict(),
     )
 
 

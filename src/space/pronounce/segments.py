@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -13,21 +15,52 @@ SMOOTH_FRAMES = 15  # 150 ms moving average: about a syllable; one odd frame is 
 # on a replaced 150-250 ms span, benchmarks/pronounce.py)
 MIN_FRAMES = 4  # shorter runs are not reported (40 ms)
 MAX_SEGMENTS = 3
+# A phone is named by a segment when at least this share of the phone, or of the segment
+# (a short segment inside a long vowel), lies in the other.
+PHONE_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
 class Segment:
     """A span of the attempt and the span of the reference it was aligned to (seconds into
-    each recording as loaded), with its mean frame cost."""
+    each recording as loaded), with its mean frame cost and, when the word's phones are
+    known, the phones it covers (ARPAbet and IPA, in order; :func:`name_phones`)."""
 
     attempt_start_s: float
     attempt_end_s: float
     reference_start_s: float
     reference_end_s: float
     cost: float
+    phones: tuple[str, ...] = ()
+    ipa: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, float]:
-        return {k: round(float(v), 4) for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else round(float(v), 4)
+        return out
+
+
+def name_phones(segments: Sequence[Segment], phones: Sequence[dict[str, Any]]) -> list[Segment]:
+    """The segments with the phones each covers (:data:`PHONE_OVERLAP` of the phone or of
+    the segment, in attempt time), from a result's ``phones`` list (dicts with ``phone``,
+    ``ipa``, ``attempt_start_s``, ``attempt_end_s``). Phones without times are skipped;
+    with no phones the segments come back as they are."""
+    out = []
+    for s in segments:
+        names, ipa = [], []
+        for p in phones:
+            a, b = p.get("attempt_start_s"), p.get("attempt_end_s")
+            if a is None or b is None or b <= a:
+                continue
+            ov = min(b, s.attempt_end_s) - max(a, s.attempt_start_s)
+            seg = s.attempt_end_s - s.attempt_start_s
+            if ov > 0 and (ov >= PHONE_OVERLAP * (b - a) or ov >= PHONE_OVERLAP * seg):
+                names.append(str(p.get("phone", "")))
+                ipa.append(str(p.get("ipa", "")))
+        out.append(replace(s, phones=tuple(names), ipa=tuple(ipa)))
+    return out
 
 
 def frame_costs(path: np.ndarray, path_cost: np.ndarray, n: int) -> np.ndarray:

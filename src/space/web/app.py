@@ -219,11 +219,12 @@ def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
             first = first or (w, pronounce.reference_paths(w, references_dir)[0])
         except SpaceError:
             continue  # a damaged user set: its requests report the error
-    if first is not None:  # one real score end to end, picture included
+    if first is not None:  # one real score end to end, phones and picture included (the
+        # page asks for phones: their model and dictionary load here, not on a request)
         y, sr = audio.load(first[1])
         try:
             _png(pronounce.score(y, word=first[0], sr=sr, models=recs,
-                                 references_dir=references_dir))
+                                 references_dir=references_dir, phones=True))
         except SpaceError:
             pass
     try:  # /api/sequence's connected-digits model
@@ -533,10 +534,17 @@ def create_app(
             # file checks and the copy are blocking: off the event loop
             res = await in_thread(lambda: pronounce.add_reference_clips(
                 w, paths, references_dir=rdir, max_duration_s=settings.max_duration_s))
+        # The set as it now is, checked: a clip that disagrees with the rest is named.
+        warnings: list[str] = []
+        if res.added:
+            from ..pronounce.reference_set import word_reference_set
+
+            warnings = await in_thread(
+                lambda: list(word_reference_set(w, references_dir=rdir).warnings))
         return {"word": w, "added": [p.name for p in res.added],
                 "duplicates": [{"file": Path(f).name.split("_", 1)[-1], "same_as": c}
                                for f, c in res.duplicates],
-                "references": len(pronounce.reference_paths(w, rdir))}
+                "references": len(pronounce.reference_paths(w, rdir)), "warnings": warnings}
 
     return app
 

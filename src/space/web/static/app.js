@@ -148,6 +148,7 @@ async function submit(blob, filename) {
   const fd = () => { const f = new FormData(); f.append("file", blob, filename); return f; };
   const scoreForm = fd();
   scoreForm.append("word", word);
+  scoreForm.append("phones", "true"); // a score per sound, for the coloured phone strip
   state.attemptName = filename;
   // A word a model knows: the score's `recognized` already says what that model heard, so
   // one request does. A word of the user's own: ask the default model separately.
@@ -189,6 +190,13 @@ function show(score, heard, word, info) {
   const band = $("band");
   band.textContent = score.band;
   band.className = "band " + score.band;
+  // The recording's own quality (noise, clipping, level, band): what limits the score
+  // besides the pronunciation; its warnings are listed with the others below.
+  const q = score.quality;
+  $("quality").textContent = q ? q.label : "–";
+  $("quality").className = "mid " + (q ? q.label : "");
+  $("quality-detail").textContent = q ? `${Math.round(q.score)}/100 · noise ${Math.round(q.snr_db)} dB ` +
+    `below the voice · up to ${(q.bandwidth_hz / 1000).toFixed(1)} kHz` : "";
   const warn = $("warnings");
   warn.innerHTML = "";
   for (const w of score.warnings || []) {
@@ -205,13 +213,100 @@ function show(score, heard, word, info) {
   for (const s of score.segments) {
     const li = document.createElement("li");
     li.textContent = `${s.attempt_start_s.toFixed(2)}–${s.attempt_end_s.toFixed(2)} s of yours ` +
-      `vs ${s.reference_start_s.toFixed(2)}–${s.reference_end_s.toFixed(2)} s of the reference`;
+      `vs ${s.reference_start_s.toFixed(2)}–${s.reference_end_s.toFixed(2)} s of the reference` +
+      (s.ipa && s.ipa.length ? ` (sounds ${s.ipa.map((x) => `/${x}/`).join(" ")})` : "");
     segs.appendChild(li);
   }
   const hasSeg = score.segments.length > 0;
   $("play-attempt-worst").disabled = !hasSeg;
   $("play-ref-worst").disabled = !hasSeg;
+  showPhones(score);
   drawFeedback($("picture"), score);
+}
+
+// ---- the word's sounds, coloured by score ----------------------------------------------
+
+const PHONE_PAD_S = 0.06; // a phone is 30-150 ms: a little context either side to hear it
+const LEVEL_TEXT = { good: "", fair: " (fair)", weak: " (weak)" };
+const LEVEL_MARK = { good: "", fair: "~", weak: "!" }; // not by colour alone
+
+// The phone strip: one button per sound of the word (IPA), coloured and marked by its
+// score level (score.drawing.phone_feedback, the server's rule), width by duration; the
+// weakest one outlined, named in words and selected for the play buttons.
+function showPhones(score) {
+  const box = $("phones-box"), strip = $("phones");
+  const phones = score.phones || [];
+  const fb = (score.drawing && score.drawing.phone_feedback) ||
+    { levels: [], weakest: null, text: null, caveat: null };
+  strip.innerHTML = "";
+  state.phone = null;
+  box.hidden = phones.length === 0;
+  if (!phones.length) return;
+  phones.forEach((p, k) => {
+    const level = fb.levels[k] || "fair";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = `phone ${level}` + (k === fb.weakest ? " weakest" : "");
+    b.dataset.index = String(k);
+    const dur = (p.attempt_end_s ?? 0) - (p.attempt_start_s ?? 0);
+    b.style.flexGrow = String(Math.max(0.04, dur));
+    const like = p.sounded_like_ipa ? `, sounded like /${p.sounded_like_ipa}/` : "";
+    const desc = `/${p.ipa}/ score ${Math.round(p.score)} of 100${LEVEL_TEXT[level] || ""}${like}`;
+    b.setAttribute("aria-label", desc);
+    b.setAttribute("aria-pressed", "false");
+    const ipa = document.createElement("span");
+    ipa.textContent = p.ipa;
+    const mark = document.createElement("span");
+    mark.className = "mark";
+    mark.setAttribute("aria-hidden", "true");
+    mark.textContent = LEVEL_MARK[level] || "";
+    const tip = document.createElement("span");
+    tip.className = "tip";
+    tip.setAttribute("aria-hidden", "true");
+    tip.textContent = `${Math.round(p.score)}/100${like}`;
+    b.append(ipa, mark, tip);
+    b.addEventListener("click", () => selectPhone(k));
+    strip.appendChild(b);
+  });
+  const line = $("phone-line");
+  line.textContent = fb.text ? fb.text.charAt(0).toUpperCase() + fb.text.slice(1) + "."
+    : "No sound of the word stood out as wrong.";
+  line.classList.toggle("ok", !fb.text);
+  $("phone-caveat").hidden = !fb.caveat;
+  $("phone-caveat").textContent = fb.caveat ? fb.caveat.charAt(0).toUpperCase() + fb.caveat.slice(1) + "." : "";
+  let k = fb.weakest;
+  if (k === null || k === undefined) { // none weak: the lowest one is still worth a listen
+    k = 0;
+    phones.forEach((p, i) => { if (p.score < phones[k].score) k = i; });
+  }
+  selectPhone(k);
+}
+
+function selectPhone(k) {
+  const phones = (state.result && state.result.phones) || [];
+  const p = phones[k];
+  if (!p) return;
+  state.phone = k;
+  for (const b of $("phones").children) {
+    const on = Number(b.dataset.index) === k;
+    b.classList.toggle("selected", on);
+    b.setAttribute("aria-pressed", String(on));
+  }
+  for (const el of document.querySelectorAll(".phone-play .which")) el.textContent = `/${p.ipa}/`;
+  $("play-phone-attempt").disabled = p.attempt_start_s === undefined;
+  $("play-phone-ref").disabled = p.reference_start_s === undefined;
+}
+
+function selectedPhone() {
+  const phones = (state.result && state.result.phones) || [];
+  return state.phone === null || state.phone === undefined ? null : phones[state.phone];
+}
+
+// The reference the phone's reference_* times are in: the phone scorer's closest one.
+function phoneReferenceUrl(p) {
+  const r = state.result;
+  const i = Number.isInteger(p.reference_index) ? p.reference_index : r.best_reference;
+  return r.reference_urls[i] || r.reference_urls[r.best_reference];
 }
 
 // ---- the feedback picture, drawn from score.drawing ------------------------------------
@@ -327,7 +422,11 @@ function drawFeedback(canvas, score) {
   const att = d.attempt, ref = d.reference, segs = score.segments || [];
   const left = 56, split = Math.round(W * 0.64), right = W - 12;
   const gap = 34; // room for one panel's tick labels and the next one's title
-  const ph = Math.floor((H - 20 - 2 * gap - 36) / 3);
+  // The word's phones as a strip under the attempt, on its time axis (as in the PNG).
+  const phones = (score.phones || []).filter((p) =>
+    Number.isFinite(p.attempt_start_s) && Number.isFinite(p.attempt_end_s));
+  const stripH = phones.length ? 22 : 0, stripTop = phones.length ? 17 : 0;
+  const ph = Math.floor((H - 20 - 2 * gap - 36 - stripH - stripTop) / 3);
   // Time spans of the pictures: a column is column_s wide, centred on its frames.
   const span = (s) => [s.offset_s - s.hop_s / 2, s.offset_s - s.hop_s / 2 + s.columns * s.column_s];
   const [ra, rb] = span(ref), [aa, ab] = span(att);
@@ -342,9 +441,16 @@ function drawFeedback(canvas, score) {
   drawSpec(g, pa, att, segs.map((s) => [s.attempt_start_s, s.attempt_end_s]));
   ticks(g, pa, "x");
 
+  if (phones.length) {
+    const ps = panel(g, left, pa.y + ph + stripTop, split - left, stripH, aa, ab, 0, 1);
+    drawPhoneStrip(g, ps, phones, d.phone_feedback || { levels: [], weakest: null });
+  }
+  canvas.dataset.phones = String(phones.length);
+
   const costs = d.frame_costs;
   const top = 1.1 * Math.max(d.d0, ...costs);
-  const pc = panel(g, left, 20 + 2 * (ph + gap), split - left, ph, aa, ab, 0, top);
+  const pc = panel(g, left, 20 + 2 * (ph + gap) + stripH + stripTop, split - left, ph, aa, ab,
+                   0, top);
   title(g, pc, "how far each moment of your attempt is from the reference");
   pc.clip(() => {
     for (const s of segs) {
@@ -399,6 +505,36 @@ function drawFeedback(canvas, score) {
   canvas.dataset.drawn = String(1 + Number(canvas.dataset.drawn || 0));
 }
 
+// Phone boxes along the attempt's time axis: coloured by level (green, amber, red), weak
+// ones hatched, the weakest outlined, IPA written in (the PNG's strip, plot.py).
+const PHONE_COLOURS = { good: "#2e9e44", fair: "#e3a21a", weak: "#d23b3b" };
+function drawPhoneStrip(g, p, phones, fb) {
+  p.clip(() => {
+    phones.forEach((ph, k) => {
+      const level = fb.levels[k] || "fair";
+      const x0 = p.px(ph.attempt_start_s), x1 = p.px(ph.attempt_end_s);
+      g.fillStyle = PHONE_COLOURS[level] || "#888";
+      g.fillRect(x0, p.y, x1 - x0, p.h);
+      if (level === "weak") {
+        g.save(); g.beginPath(); g.rect(x0, p.y, x1 - x0, p.h); g.clip();
+        g.strokeStyle = "rgba(255, 255, 255, 0.35)"; g.lineWidth = 1.5;
+        for (let x = x0 - p.h; x < x1; x += 6) {
+          g.beginPath(); g.moveTo(x, p.y + p.h); g.lineTo(x + p.h, p.y); g.stroke();
+        }
+        g.restore();
+      }
+      g.strokeStyle = k === fb.weakest ? "#111" : "#fff";
+      g.lineWidth = k === fb.weakest ? 2.5 : 1;
+      g.strokeRect(x0 + 0.5, p.y + 0.5, x1 - x0 - 1, p.h - 1);
+      g.fillStyle = level === "fair" ? "#1d2430" : "#fff";
+      g.font = `${k === fb.weakest ? "bold " : ""}13px system-ui, sans-serif`;
+      g.textAlign = "center"; g.textBaseline = "middle";
+      g.fillText(ph.ipa, (x0 + x1) / 2, p.y + p.h / 2);
+    });
+  });
+  p.frame();
+}
+
 // The same picture drawn by the server (matplotlib), for keeping: asks /api/score again
 // with plot=true for the last attempt and saves the PNG it returns.
 async function downloadPng() {
@@ -407,6 +543,7 @@ async function downloadPng() {
   f.append("file", state.attemptBlob, state.attemptName || "attempt.wav");
   f.append("word", state.result.word);
   f.append("plot", "true");
+  f.append("phones", "true"); // the picture then shows the phone strip too
   setStatus("Drawing the PNG…");
   try {
     const r = await api("/api/score", { method: "POST", body: f });
@@ -422,8 +559,14 @@ async function downloadPng() {
   }
 }
 
-// Play [start, end) seconds of an audio file alone (the worst segment).
-async function playSpan(blobOrUrl, start, end) {
+// Play [start, end) seconds of an audio file alone (the worst segment, a phone), with
+// `pad` seconds of context either side. What was played last is noted on the result card
+// (data-played: which recording, from, to) for tests and assistive tools.
+async function playSpan(blobOrUrl, start, end, pad = 0.05) {
+  const from = Math.max(0, start - pad);
+  $("result").dataset.played = JSON.stringify({
+    source: typeof blobOrUrl === "string" ? blobOrUrl : "attempt",
+    start_s: Number(from.toFixed(3)), end_s: Number((end + pad).toFixed(3)) });
   const data = typeof blobOrUrl === "string"
     ? await (await fetch(blobOrUrl)).arrayBuffer() : await blobOrUrl.arrayBuffer();
   state.ctx = state.ctx || new AudioContext();
@@ -431,9 +574,8 @@ async function playSpan(blobOrUrl, start, end) {
   const src = state.ctx.createBufferSource();
   src.buffer = buf;
   src.connect(state.ctx.destination);
-  const pad = 0.05; // a little context either side makes a short span audible
-  const a = Math.max(0, start - pad);
-  src.start(0, a, Math.min(buf.duration - a, end - start + 2 * pad));
+  // a little context either side makes a short span audible
+  src.start(0, from, Math.max(0, Math.min(buf.duration - from, end + pad - from)));
 }
 
 // ---- several digits in a row: /api/sequence ---------------------------------------------
@@ -562,6 +704,14 @@ window.addEventListener("DOMContentLoaded", () => {
     if (s) playSpan(state.attemptBlob, s.attempt_start_s, s.attempt_end_s);
   });
   $("download-png").addEventListener("click", downloadPng);
+  $("play-phone-attempt").addEventListener("click", () => {
+    const p = selectedPhone();
+    if (p) playSpan(state.attemptBlob, p.attempt_start_s, p.attempt_end_s, PHONE_PAD_S);
+  });
+  $("play-phone-ref").addEventListener("click", () => {
+    const p = selectedPhone();
+    if (p) playSpan(phoneReferenceUrl(p), p.reference_start_s, p.reference_end_s, PHONE_PAD_S);
+  });
   window.addEventListener("resize", () => {
     if (state.result) drawFeedback($("picture"), state.result);
     if (state.seqResult) drawSequence($("seq-picture"), state.seqResult);
