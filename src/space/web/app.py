@@ -233,7 +233,27 @@ def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
         load_sequence_model()
     except SpaceError:
         pass  # not installed: /api/sequence reports it (503)
+    _phone_sets_in_background(pronounce.list_words(references_dir), references_dir)
     return engines
+
+
+def _phone_sets_in_background(words: list[str], references_dir: str | None) -> None:
+    """Build every word's phone reference set (about 0.3 s of CPU each, 11 s for the
+    bundled 35) in a daemon thread after start-up, so the server is ready at once and the
+    first phone score of a word does not pay for it; a request that comes first builds
+    its own word's set (the cache is shared and locked)."""
+    import threading
+
+    def build() -> None:
+        from ..pronounce.phone_score import word_phone_set
+
+        for w in words:
+            try:
+                word_phone_set(w, references_dir=references_dir)
+            except Exception:  # noqa: BLE001 (no pronunciation, no model: a request says why)
+                continue
+
+    threading.Thread(target=build, name="space-phone-sets", daemon=True).start()
 
 
 def create_app(
