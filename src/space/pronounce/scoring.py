@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError, ReferenceSetError, SpaceError
-from .calibrate import band
+from .calibrate import band, to_experts
 from .distance import match
 from .frames import default_featurizer
 from .reference_set import Source, file_reference_set, load_utterance, word_reference_set
@@ -123,7 +123,7 @@ def score(
     if float(np.mean(np.abs(att.audio) >= CLIP_LEVEL)) > 0.001:
         warnings.append("the recording is clipped (too loud); the score may be lower")
     m = match(att, refs.utterances)
-    s = refs.calibration.score(m.distance)
+    s = to_experts(refs.calibration.score(m.distance))  # on the experts' scale (calibrate.py)
     ref_utt = refs.utterances[m.best]
     segs = worst_segments(m.frame_costs, m.alignments[m.best].path, att, ref_utt)
     sr_model = feat.cfg.sample_rate
