@@ -38,7 +38,8 @@ D50_POSITION = 0.45  # (d50 - d100) / (d0 - d100)
 D0_OVER_D100 = 8.3
 
 # Band thresholds on the score (lower edges), documented in the README (How it works, 5).
-# 'fair' and above: closer than the equal-error distance, i.e. more likely the right word.
+# The score they apply to is on the experts' scale (to_experts below): the equal-error
+# distance (anchor score 50) lands in 'excellent', a typical different word in 'poor'.
 BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-inf")))
 
 
