@@ -44,10 +44,23 @@ WRONG_WORD_TARGET = 25.0
 WRONG_WORD_WEIGHT = 1.0
 
 
+WITH_GOP = False  # --with-gop: map the mean of the anchor score and ps-gop instead
+
+
 def anchor_score(y: np.ndarray, sr: int, word: str) -> float:
-    """The score before the experts' map (the reference set's anchors alone)."""
+    """The score before the experts' map (the reference set's anchors alone); with
+    --with-gop the untuned mean of it and space.pronounce.gop's word score (no forced
+    alignment: the anchor score alone), i.e. benchmarks' ps-gop-mean before the map."""
     r = space.score(y, sr=sr, word=word)
-    return float(r.calibration.score(r.distance))
+    s = float(r.calibration.score(r.distance))
+    if WITH_GOP:
+        from space.pronounce.gop import goodness
+
+        try:
+            s = 0.5 * (s + goodness(y, sr, word).score)
+        except space.SpaceError:
+            pass
+    return s
 
 
 def learner_data() -> dict[str, np.ndarray]:
@@ -124,7 +137,13 @@ def main() -> int:
     ap.add_argument("--wrong-weight", type=float, default=WRONG_WORD_WEIGHT,
                     help="total weight of the wrong-word anchors relative to the learners")
     ap.add_argument("--cache", help="npz of the scores (made if missing): refit without rescoring")
+    ap.add_argument("--with-gop", action="store_true",
+                    help="map the mean of the anchor score and ps-gop (not what score ships)")
     args = ap.parse_args()
+    global WITH_GOP
+    WITH_GOP = args.with_gop
+    if args.with_gop and args.write:
+        raise SystemExit("--with-gop is a measurement: score() does not compute GOP; no --write")
     if args.cache and Path(args.cache).exists():
         z = np.load(args.cache)
         d = {k: z[k] for k in ("score", "target", "group", "cls")}
