@@ -172,9 +172,95 @@ class Fused:
         return Scored(float(np.clip(10 * pred, 0, 100)), sc.phones, sc.worst_span)
 
 
+class PsGop:
+    """GOP from PocketSphinx's US English acoustic model (space.pronounce.gop): forced
+    alignment of the word's phones against a free phone loop, per phone; word score the
+    mean phone score. Nothing fitted on the learners (anchors from native speakers). No
+    forced alignment found -> refused (score 0)."""
+
+    name = "ps-gop"
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        from space.errors import SpaceError
+        from space.pronounce.gop import goodness
+
+        try:
+            r = goodness(y, sr, word)
+        except SpaceError as e:
+            return Scored(0.0, error=str(e))
+        phones = [{"phone": p.phone, "score": p.score, "attempt_start_s": p.start_s,
+                   "attempt_end_s": p.end_s} for p in r.phones]
+        low = r.phones[r.lowest]
+        return Scored(r.score, phones, (low.start_s, low.end_s))
+
+
+class PsGopMean:
+    """Untuned mean of today's score and ps-gop's word score (ps-gop refused: today's
+    score alone); phones and blamed span from ps-gop when it has them."""
+
+    name = "ps-gop-mean"
+
+    def __init__(self) -> None:
+        self.base, self.gop = Baseline(), PsGop()
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        b, g = self.base(y, sr, word), self.gop(y, sr, word)
+        if g.error:
+            return b
+        return Scored(0.5 * (b.score + g.score), g.phones, g.worst_span, b.error)
+
+
+class PsGopFit:
+    """Ridge regression from (today's score, ps-gop word score, lowest ps-gop phone score,
+    aligned flag) to the experts' 0-10 median, x10. ``fit`` is called by
+    benchmarks/learners.py on the training folds' speakers only; unfitted (the other
+    benchmarks) it fits itself once on all the learners' clips (speechocean762 speakers,
+    none of those benchmarks' voices)."""
+
+    name = "ps-gop-fit"
+
+    def __init__(self) -> None:
+        self.base, self.gop = Baseline(), PsGop()
+        self.cache: dict = {}
+        self.model = None
+
+    def features(self, y: np.ndarray, sr: int, word: str) -> tuple[np.ndarray, Scored]:
+        import hashlib
+
+        key = (word, sr, hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest())
+        if key not in self.cache:
+            b, g = self.base(y, sr, word), self.gop(y, sr, word)
+            if g.error or not g.phones:
+                f = [b.score, 0.0, 0.0, 0.0]
+            else:
+                f = [b.score, g.score, min(p["score"] for p in g.phones), 1.0]
+            self.cache[key] = (np.array(f), g if not g.error else b)
+        return self.cache[key]
+
+    def fit(self, items) -> None:
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        X = np.stack([self.features(y, sr, w)[0] for y, sr, w, _ in items])
+        t = np.array([m for *_, m in items])
+        self.model = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(X, t)
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        if self.model is None:
+            import learners
+
+            its = learners.load_items()
+            self.fit([(it["y"], learners.SR, it["folder"], it["median"]) for it in its])
+        f, sc = self.features(y, sr, word)
+        pred = float(self.model.predict(f[None])[0])
+        return Scored(float(np.clip(10 * pred, 0, 100)), sc.phones, sc.worst_span)
+
+
 SCORERS = {"baseline": Baseline, "phones": PhoneScorer, "phones-gop": GopScorer,
            "phones-dtw": DtwScorer, "combined": Combined,
-           "fused": Fused}
+           "fused": Fused, "ps-gop": PsGop, "ps-gop-mean": PsGopMean,
+           "ps-gop-fit": PsGopFit}
 
 
 def get_scorers(names: str) -> list:

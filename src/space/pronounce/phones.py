@@ -21,6 +21,7 @@ import threading
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -188,6 +189,21 @@ def align(y: np.ndarray, sr: int, word: str | None = None, *,
         if phones is None:
             raise PronunciationError(f"no known pronunciation for {word!r} (not in CMUdict)")
     phones = check_phones(phones)
+    raw, off, n = pcm16(y, sr)
+    found = force_align(raw, phones)
+    return [PhoneSpan(name, float(np.clip(s * HOP_S - off, 0, n)),
+                      float(np.clip((s + dur) * HOP_S - off, 0, n)))
+            for name, s, dur, _ in found]
+
+
+def pcm16(y: np.ndarray, sr: int) -> tuple[bytes, float, float]:
+    """A clip as the PocketSphinx decoders take it.
+
+    Returns ``(raw, offset_s, duration_s)``: 16 kHz 16-bit PCM bytes of the clip peak-
+    normalised to 0.5 with 0.2 s of near-silence on each side, the padding's length (frame
+    ``i`` of a decoder lies at ``i * HOP_S - offset_s`` seconds into ``y``) and the
+    clip's length. Raises AudioError for empty audio.
+    """
     y = np.asarray(y, dtype=np.float32).reshape(-1)
     if y.size == 0:
         raise AudioError("empty audio: nothing to align")
@@ -201,31 +217,52 @@ def align(y: np.ndarray, sr: int, word: str | None = None, *,
     pad = np.random.default_rng(0).normal(0, 1e-4, int(0.2 * SR)).astype(np.float32)
     x = np.concatenate([pad, y / peak * 0.5, pad])
     raw = (np.clip(x, -1, 1) * 32767).astype(np.int16).tobytes()
+    return raw, len(pad) / SR, len(y) / SR
+
+
+def force_align(raw: bytes, phones: list[str]) -> list[tuple[str, int, int, int]]:
+    """Viterbi forced alignment of checked ARPAbet ``phones`` in :func:`pcm16` audio.
+
+    Returns ``[(phone, start_frame, n_frames, acoustic_score)]`` for the word's phones
+    (10 ms frames of the padded clip; the score is PocketSphinx's integer log-likelihood
+    in its log-math base, higher = better). Raises AudioError when no alignment is found.
+    """
+    global _decoder
     key = "spacealign_" + "_".join(phones).lower()
     with _lock:
-        d = _get_decoder()
-        if d.lookup_word(key) is None:
-            d.add_word(key, " ".join(phones), True)
-        try:
-            d.set_align_text(key)
-            d.start_utt()
-            d.process_raw(raw, full_utt=True)
-            d.end_utt()
-            d.set_alignment()
-            d.start_utt()
-            d.process_raw(raw, full_utt=True)
-            d.end_utt()
-            found = [(p.name, p.start, p.duration) for w in d.get_alignment() for p in w
-                     if w.name == key]
-        except RuntimeError as e:
-            raise AudioError(f"no phone alignment found ({e})") from None
+        # A decoder that has aligned many clips sometimes fails on one that a fresh decoder
+        # aligns (about half of the failures on the learners' clips): retry once on a new
+        # one (~0.13 s CPU to build), which then stays the shared decoder.
+        for attempt in range(2):
+            d = _get_decoder()
+            try:
+                return _align_once(d, key, phones, raw)
+            except RuntimeError as e:
+                if attempt == 1:
+                    raise AudioError(f"no phone alignment found for {' '.join(phones)} "
+                                     f"({e})") from None
+                _decoder = None
+    raise AssertionError("unreachable")
+
+
+def _align_once(d: Any, key: str, phones: list[str],
+                raw: bytes) -> list[tuple[str, int, int, int]]:
+    """Both passes of one alignment on decoder ``d``; RuntimeError when none is found."""
+    if d.lookup_word(key) is None:
+        d.add_word(key, " ".join(phones), True)
+    d.set_align_text(key)
+    d.start_utt()
+    d.process_raw(raw, full_utt=True)
+    d.end_utt()
+    d.set_alignment()
+    d.start_utt()
+    d.process_raw(raw, full_utt=True)
+    d.end_utt()
+    found = [(p.name, int(p.start), int(p.duration), int(p.score))
+             for w in d.get_alignment() for p in w if w.name == key]
     if [f[0] for f in found] != phones:
-        raise AudioError(f"no phone alignment found for {' '.join(phones)}")
-    off = len(pad) / SR
-    n = len(y) / SR
-    return [PhoneSpan(name, float(np.clip(s * HOP_S - off, 0, n)),
-                      float(np.clip((s + dur) * HOP_S - off, 0, n)))
-            for name, s, dur in found]
+        raise RuntimeError("the alignment does not hold the word's phones")
+    return found
 
 
 def frame_labels(spans: list[PhoneSpan], n_frames: int, hop_s: float,

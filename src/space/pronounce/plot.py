@@ -122,8 +122,8 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     ax_c.plot(t, cost, color="k", lw=1)
     # Lines labelled in place: a legend box costs as much to lay out as an axes' ticks.
     for d, color, ls, text in ((result.calibration.d100, "tab:green", "--",
-                                "references' own distance (score 100)"),
-                               (result.calibration.d0, "tab:red", ":", "other words (score 0)")):
+                                "references' own distance"),
+                               (result.calibration.d0, "tab:red", ":", "a typical other word")):
         ax_c.axhline(d, color=color, ls=ls, lw=0.8)
         ax_c.text(0.995, d, text, transform=ax_c.get_yaxis_transform(), ha="right",
                   va="bottom", fontsize=7, color=color)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError, ReferenceSetError, SpaceError
-from .calibrate import band
+from .calibrate import band, to_experts
 from .distance import match
 from .frames import default_featurizer
 from .quality import recording_quality
@@ -122,7 +122,7 @@ def score(
     quality = recording_quality(att.audio, feat.cfg.sample_rate, snr_db=att.snr_db)
     warnings += quality.warnings  # noise, clipping, level, band: the recording's, not the learner's
     m = match(att, refs.utterances)
-    s = refs.calibration.score(m.distance)
+    s = to_experts(refs.calibration.score(m.distance))  # on the experts' scale (calibrate.py)
     ref_utt = refs.utterances[m.best]
     segs = worst_segments(m.frame_costs, m.alignments[m.best].path, att, ref_utt)
     sr_model = feat.cfg.sample_rate

@@ -476,8 +476,8 @@ function drawFeedback(canvas, score) {
   ticks(g, pc, "x", 4, "attempt time (s)");
   ticks(g, pc, "y", 3, "cost");
   g.font = "11px system-ui, sans-serif"; g.textAlign = "right"; g.textBaseline = "bottom";
-  g.fillStyle = "#2ca02c"; g.fillText("score 100 (references)", pc.x + pc.w - 4, pc.py(d.d100) - 1);
-  g.fillStyle = "#d62728"; g.fillText("score 0 (other words)", pc.x + pc.w - 4, pc.py(d.d0) - 1);
+  g.fillStyle = "#2ca02c"; g.fillText("references' own distance", pc.x + pc.w - 4, pc.py(d.d100) - 1);
+  g.fillStyle = "#d62728"; g.fillText("a typical other word", pc.x + pc.w - 4, pc.py(d.d0) - 1);
 
   // The alignment: which moment of the reference each moment of the attempt was matched
   // to, coloured by how far apart they were (green close, red far).
