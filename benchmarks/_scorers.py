@@ -111,7 +111,38 @@ class Combined:
         return Scored(0.5 * (b.score + p.score), p.phones, p.worst_span, b.error)
 
 
-class Fused:
+class _RidgeFit:
+    """A ridge regression from a scorer's figures (``features``) to the experts' 0-10
+    median, x10. ``fit`` is called by benchmarks/learners.py on the training folds'
+    speakers only; unfitted (the other benchmarks) it fits itself once on all the learners'
+    clips (speechocean762 speakers, none of those benchmarks' voices)."""
+
+    model = None
+
+    def features(self, y: np.ndarray, sr: int, word: str) -> tuple[np.ndarray, Scored]:
+        raise NotImplementedError
+
+    def fit(self, items) -> None:
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        X = np.stack([self.features(y, sr, w)[0] for y, sr, w, _ in items])
+        t = np.array([m for *_, m in items])
+        self.model = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(X, t)
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        if self.model is None:
+            import learners
+
+            its = learners.load_items()
+            self.fit([(it["y"], learners.SR, it["folder"], it["median"]) for it in its])
+        f, sc = self.features(y, sr, word)
+        pred = float(self.model.predict(f[None])[0])
+        return Scored(float(np.clip(10 * pred, 0, 100)), sc.phones, sc.worst_span)
+
+
+class Fused(_RidgeFit):
     """A ridge regression from the word-level score and the phone scorer's figures
     (word score, mean/min phone score, mean/min clarity and reference-comparison halves,
     inserted sounds, digit-word flag) to the experts' 0-10 median, fitted by ``fit`` on
@@ -152,24 +183,6 @@ class Fused:
             self.cache[key] = (np.array(f, float), sc)
         return self.cache[key]
 
-    def fit(self, items) -> None:
-        from sklearn.linear_model import Ridge
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        X = np.stack([self.features(y, sr, w)[0] for y, sr, w, _ in items])
-        t = np.array([m for *_, m in items])
-        self.model = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(X, t)
-
-    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
-        if self.model is None:
-            import learners
-
-            its = learners.load_items()
-            self.fit([(it["y"], learners.SR, it["folder"], it["median"]) for it in its])
-        f, sc = self.features(y, sr, word)
-        pred = float(self.model.predict(f[None])[0])
-        return Scored(float(np.clip(10 * pred, 0, 100)), sc.phones, sc.worst_span)
 
 
 class PsGop:
@@ -210,7 +223,7 @@ class PsGopMean:
         return Scored(0.5 * (b.score + g.score), g.phones, g.worst_span, b.error)
 
 
-class PsGopFit:
+class PsGopFit(_RidgeFit):
     """Ridge regression from (today's score, ps-gop word score, lowest ps-gop phone score,
     aligned flag) to the experts' 0-10 median, x10. ``fit`` is called by
     benchmarks/learners.py on the training folds' speakers only; unfitted (the other
@@ -237,24 +250,6 @@ class PsGopFit:
             self.cache[key] = (np.array(f), g if not g.error else b)
         return self.cache[key]
 
-    def fit(self, items) -> None:
-        from sklearn.linear_model import Ridge
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        X = np.stack([self.features(y, sr, w)[0] for y, sr, w, _ in items])
-        t = np.array([m for *_, m in items])
-        self.model = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(X, t)
-
-    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
-        if self.model is None:
-            import learners
-
-            its = learners.load_items()
-            self.fit([(it["y"], learners.SR, it["folder"], it["median"]) for it in its])
-        f, sc = self.features(y, sr, word)
-        pred = float(self.model.predict(f[None])[0])
-        return Scored(float(np.clip(10 * pred, 0, 100)), sc.phones, sc.worst_span)
 
 
 SCORERS = {"baseline": Baseline, "phones": PhoneScorer, "phones-gop": GopScorer,

@@ -41,8 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import AudioError
-from .phones import HOP_S, SR, PronunciationError, check_phones, force_align, model_dir, pcm16
-from .phones import pronunciation as cmudict_phones
+from .phones import HOP_S, SR, force_align, model_dir, pcm16, word_or_phones
 
 # Native anchors (see the module doc): GOP at which a phone scores 50, and the logistic's
 # scale (GOP units per e-fold).
@@ -161,13 +160,7 @@ def goodness(y: np.ndarray, sr: int, word: str | None = None, *,
     AudioError
         Empty audio, or no forced alignment (too short for the phones, or not speech).
     """
-    if phones is None:
-        if word is None:
-            raise PronunciationError("give the word or its phones")
-        phones = cmudict_phones(word)
-        if phones is None:
-            raise PronunciationError(f"no known pronunciation for {word!r} (not in CMUdict)")
-    phones = check_phones(phones)
+    phones = word_or_phones(word, phones)
     raw, off, dur = pcm16(y, sr)
     aligned = force_align(raw, phones)
     loop_score, loop_label = phone_loop(raw)

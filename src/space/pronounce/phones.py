@@ -134,6 +134,18 @@ def _lookup(word: str) -> tuple[str, ...] | None:
     return tuple(p.rstrip("012") for p in m.group(1).split())
 
 
+def word_or_phones(word: str | None, phones: list[str] | None) -> list[str]:
+    """The phones to align: ``phones`` if given (checked), else the word's CMUdict ones.
+    Raises :class:`PronunciationError` for neither, an unknown word or bad phones."""
+    if phones is None:
+        if word is None:
+            raise PronunciationError("give the word or its phones")
+        phones = pronunciation(word)
+        if phones is None:
+            raise PronunciationError(f"no known pronunciation for {word!r} (not in CMUdict)")
+    return check_phones(phones)
+
+
 def check_phones(phones: list[str]) -> list[str]:
     """Upper-cased ARPAbet phones without stress digits; raises PronunciationError."""
     out = [p.upper().rstrip("012") for p in phones]
@@ -182,13 +194,7 @@ def align(y: np.ndarray, sr: int, word: str | None = None, *,
     AudioError
         Empty audio, or no alignment found (too short for the phones, or not speech).
     """
-    if phones is None:
-        if word is None:
-            raise PronunciationError("give the word or its phones")
-        phones = pronunciation(word)
-        if phones is None:
-            raise PronunciationError(f"no known pronunciation for {word!r} (not in CMUdict)")
-    phones = check_phones(phones)
+    phones = word_or_phones(word, phones)
     raw, off, n = pcm16(y, sr)
     found = force_align(raw, phones)
     return [PhoneSpan(name, float(np.clip(s * HOP_S - off, 0, n)),
