@@ -39,8 +39,8 @@ class ScoreResult(ScoreDisplay):
     alignment: Alignment
     calibration: Calibration
     frame_costs: np.ndarray  # [shape=(n,)] DTW cost per attempt frame (closest half)
-    # per phone of the word (:func:`.phone_result.attempt_phones`); empty unless asked for
-    # (``score(..., phones=True)``) and the word has a known pronunciation
+    # per phone of the word (:func:`.phone_result.attempt_phones`); empty when skipped
+    # (``score(..., phones=False)``) or the word has no known pronunciation (a warning)
     phones: list[dict[str, Any]] = field(default_factory=list)
     # recording quality (:func:`.quality.recording_quality`): noise, clipping, level, band
     quality: dict[str, Any] | None = None
