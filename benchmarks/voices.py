@@ -100,7 +100,7 @@ def save_section(name: str, values: dict) -> None:
     tmp = STATE.with_suffix(f".{os.getpid()}.tmp")  # parallel runs must not share one
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
     tmp.replace(STATE)
-    order = ("espeak", "learners", "unknown", "warped", "proxy", "loso")
+    order = ("espeak", "learners", "unknown", "cv", "warped", "proxy", "loso")
     sections = [state[k]["table"] for k in order if "table" in state.get(k, {})]
     REPORT.write_text("# Many voices (`benchmarks/voices.py`)\n\n" + "\n\n".join(sections) + "\n")
 
@@ -652,6 +652,128 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
     print("\n".join(lines))
 
 
+# ---------------------------------------------------------------------------------------
+# (5) learners in training: cross-validation by speaker (two folds: even / odd speaker ids)
+
+# The shipped recipes (Makefile `models`), as training configs: name -> (epochs, copies,
+# augmentation changes on top of AugmentConfig(noise_dir=...)).
+RECIPES = {"digits": (12, 2, {"snr_db": (0, 25), "p_noise": 0.9, "no": ("specaugment",)}),
+           "commands": (30, 1, {"no": ()})}
+CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP}
+
+
+def cv_training(model: str, fold: str, p_vtlp: float, fsdd: Path, sc: Path, sc_v1: Path,
+                learners: Path, seed: int = 0):
+    """(train, val, test examples, labels, TrainConfig) of one cross-validation training:
+    the shipped recipe of ``model`` plus the learners with ``fold`` speaker ids (``even`` or
+    ``odd``) and, for ``commands``, sc_v1's training quarter as ``_unknown_`` (what
+    ``space train --add-learners --add-unknown`` adds)."""
+    from space.config import AugmentConfig, TrainConfig
+    from space.data import fsdd_splits
+    from space.data.commands import command_splits
+    from space.data.extra import LEARNER_REPEAT, learner_examples, unknown_word_examples
+
+    splits = fsdd_splits(fsdd) if model == "digits" else command_splits(sc)
+    train_ex = splits.train + learner_examples(learners, splits.labels, part=fold,
+                                               repeat=LEARNER_REPEAT)
+    if model == "commands":
+        train_ex += unknown_word_examples(sc_v1, part="train", exclude=tuple(splits.labels))
+    epochs, copies, changes = RECIPES[model]
+    changes = dict(changes)
+    aug = AugmentConfig(noise_dir=str(sc / "_background_noise_")).without(*changes.pop("no"))
+    # one thread: this machine's two cores are shared with other jobs
+    tcfg = TrainConfig(epochs=epochs, copies=copies, seed=seed, threads=1,
+                       augment=replace(aug, p_vtlp=p_vtlp, **changes))
+    return train_ex, splits.val, splits.test, splits.labels, tcfg
+
+
+def learner_rows(rec, learners: Path, words: tuple[str, ...], part: str) -> dict:
+    """Heard-right counts on the learners' correctly pronounced ``words`` of speaker ids
+    ``part`` (``even``/``odd``/``all``), by age group: {group: (right, clips)}."""
+    def label(w: str) -> str:
+        return str(DIGIT_WORDS.index(w)) if w in DIGIT_WORDS else w
+
+    clips = [c for c in learner_clips(learners) if c["word"] in words and c["class"] == "correct"
+             and (part == "all" or int(c["speaker"]) % 2 == (0 if part == "even" else 1))]
+    pred = files_probabilities(rec, [c["path"] for c in clips]).argmax(1)
+    out: dict[str, list[int]] = {}
+    for i, c in zip(pred, clips, strict=True):
+        for g in (age_group(c["age"]), "all"):
+            k = out.setdefault(g, [0, 0])
+            k[0] += rec.labels[int(i)] == label(c["word"])
+            k[1] += 1
+    return {g: tuple(v) for g, v in out.items()}
+
+
+def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: Path,
+             sc_v1: Path, learners: Path, cache: Path, redo: bool) -> None:
+    from space.recognize.evaluate import evaluate
+    from space.recognize.train import train
+
+    words = DIGIT_WORDS if model == "digits" else COMMANDS
+    from space.api import default_features
+
+    fcfg = default_features("fsdd" if model == "digits" else "speech_commands")
+    for name in variants:
+        for fold in folds:
+            key = f"{model}_{name}_{fold}"
+            if key in load_state().get("cv", {}).get("runs", {}) and not redo:
+                continue
+            train_ex, val_ex, test_ex, labels, tcfg = cv_training(
+                model, fold, CV_VARIANTS[name], fsdd, sc, sc_v1, learners)
+            out = cache / "cv" / f"{key}.pt"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            print(f"cv {key}: training ({len(train_ex)} examples x {tcfg.copies}, "
+                  f"{tcfg.epochs} epochs)", file=sys.stderr)
+            rec, secs = train_once(out, lambda resume, out=out, tcfg=tcfg, tr=train_ex,
+                                   va=val_ex, lab=labels: train(
+                tr, va, lab, out, feature_cfg=fcfg, train_cfg=tcfg, resume=resume,
+                progress=False), redo)
+            held = "odd" if fold == "even" else "even"
+            run = {"model": model, "variant": name, "fold": fold, "train_s": secs,
+                   "test_acc": evaluate(rec, test_ex).accuracy, "n_test": len(test_ex),
+                   "learners": learner_rows(rec, learners, words, held),
+                   "new_voices": on_new_voices(rec, words, learners, cache),
+                   "best_epoch": rec.ckpt.meta.get("best_epoch")}
+            print(f"  {key}: {run['learners']} test {run['test_acc']:.4f} ({secs:.0f} s)",
+                  file=sys.stderr)
+            save_section("cv", {"runs": {key: run}})
+    runs = load_state()["cv"]["runs"]
+    lines = ["## Learners in training: cross-validation by speaker", "",
+             "The shipped recipe (Makefile `models`) plus the learners (speechocean762_words, "
+             "mispronounced clips left out, each clip x3) with even speaker ids, tested on the "
+             "odd ones, and the other way round (`space train --add-learners` trains the "
+             "shipped model on all of them); `commands` also gets sc_v1's training quarter of "
+             "speakers as `_unknown_` (`--add-unknown`). Learners: correctly pronounced words "
+             "of the held-out fold. `-vtlp`: the voice warp at "
+             f"p={P_VTLP}. The espeak-ng panel is never trained on.", "",
+             "| model | recipe | trained on learners | held-out learners: child | adult | all | "
+             "espeak male | female | child-like | test split | best epoch | train s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(runs):
+        r = runs[key]
+        ln = " | ".join(pct(*r["learners"].get(g, (0, 0)))
+                        for g in ("child (< 18)", "adult (>= 18)", "all"))
+        nv = " | ".join(pct(*r["new_voices"][k]) for k in NEW_VOICE_KEYS[1:])
+        lines.append(f"| `{r['model']}` | {r['variant']} | {r['fold']} ids | {ln} | {nv} | "
+                     f"{r['test_acc']:.2%} | {r['best_epoch']} | {r['train_s']:.0f} |")
+    for m in sorted({r["model"] for r in runs.values()}):
+        for name in sorted({r["variant"] for r in runs.values() if r["model"] == m}):
+            sub = [r for r in runs.values() if r["model"] == m and r["variant"] == name]
+            if len(sub) < 2:
+                continue
+            ln = " | ".join(pct(sum(r["learners"].get(g, (0, 0))[0] for r in sub),
+                                sum(r["learners"].get(g, (0, 0))[1] for r in sub))
+                            for g in ("child (< 18)", "adult (>= 18)", "all"))
+            nv = " | ".join(pct(sum(r["new_voices"][k][0] for r in sub),
+                                sum(r["new_voices"][k][1] for r in sub))
+                            for k in NEW_VOICE_KEYS[1:])
+            lines.append(f"| **`{m}`** | **{name}, both folds** | | {ln} | {nv} | "
+                         f"{np.mean([r['test_acc'] for r in sub]):.2%} | | |")
+    save_section("cv", {"runs": runs, "table": "\n".join(lines)})
+    print("\n".join(lines))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -665,6 +787,11 @@ def main() -> int:
     ap.add_argument("--variants", default="baseline,vtlp",
                     help="recipes to train for --proxy and --loso, comma-separated: baseline, vtlp "
                          "(run them as two processes to use two cores)")
+    ap.add_argument("--cv", choices=["digits", "commands"],
+                    help="learners in training, cross-validated by speaker (--cv-variants)")
+    ap.add_argument("--cv-variants", default="learners,learners-vtlp",
+                    help=f"recipes for --cv, comma-separated: {', '.join(CV_VARIANTS)}")
+    ap.add_argument("--folds", default="even,odd", help="--cv folds (learner ids trained on)")
     ap.add_argument("--loso-epochs", type=int, default=12)
     ap.add_argument("--loso-copies", type=int, default=2)
     ap.add_argument("--all", action="store_true", help="espeak, learners, unknown, warped, proxy")
@@ -695,6 +822,9 @@ def main() -> int:
     if args.proxy or args.all:
         bench_proxy(sc, sc_v1, fsdd, learners, cache, args.epochs, args.copies,
                     [int(s) for s in args.seeds.split(",")], args.variants.split(","), args.redo)
+    if args.cv:
+        bench_cv(args.cv, args.cv_variants.split(","), args.folds.split(","), fsdd, sc, sc_v1,
+                 learners, cache, args.redo)
     if args.loso:
         bench_loso(fsdd, sc / "_background_noise_", learners, cache, args.loso.split(","),
                    args.variants.split(","), args.loso_epochs, args.loso_copies, args.redo)
