@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from .. import audio
-from ..display import PredictionDisplay
 from ..data.readers import UNKNOWN
+from ..display import PredictionDisplay
 from ..errors import ModelError, SpaceError, UsageError
 from .checkpoint import Checkpoint
 from .checkpoint import load as load_checkpoint
