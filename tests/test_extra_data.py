@@ -23,7 +23,7 @@ from space.recognize import checkpoint as ckpt_io
 from space.recognize.recognizer import Recognizer
 from space.recognize.reject import accepted, calibrate
 
-from .conftest import ROOT, word_like
+from .conftest import ROOT, SPEECH_COMMANDS, needs_speech_commands, word_like
 
 DIGITS = [str(d) for d in range(10)]
 COMMANDS12 = ["_silence_", "_unknown_", "down", "go", "left", "no", "off", "on", "right",
@@ -124,3 +124,50 @@ def test_predict_cli_min_probability(tiny_model: Path, wav_file: Path):
     assert json.loads(r.stdout)["label"] == "_unknown_"
     r = run("--min-probability", "2")
     assert r.returncode == 2 and "--min-probability must lie within 0..1" in r.stderr
+
+
+def test_add_unknown_needs_a_task_with_an_unknown_class(synthetic_dataset: Path, tmp_path: Path):
+    from space.api import train_model
+
+    with pytest.raises(UsageError, match="_unknown_"):
+        train_model(synthetic_dataset, tmp_path / "m.pt", add_unknown=tmp_path)
+
+
+@needs_speech_commands
+def test_train_with_learners_and_unknown_words_stores_a_calibrated_minimum(
+        learners: Path, tmp_path: Path):
+    from space.api import train_model
+    from space.config import AugmentConfig, ModelConfig, TrainConfig
+
+    sc = tmp_path / "sc"
+    val, test = [], []
+    for word in (*COMMANDS12[2:], "happy"):
+        (sc / word).mkdir(parents=True)
+        for i, p in enumerate(sorted((SPEECH_COMMANDS / word).glob("*.wav"))[:4]):
+            (sc / word / p.name).symlink_to(p)
+            (test if i == 0 else val if i == 1 else []).append(f"{word}/{p.name}")
+    (sc / "testing_list.txt").write_text("\n".join(test) + "\n")
+    (sc / "validation_list.txt").write_text("\n".join(val) + "\n")
+    (sc / "_background_noise_").symlink_to(SPEECH_COMMANDS / "_background_noise_")
+    other = tmp_path / "other"
+    (other / "bed").mkdir(parents=True)
+    rng = np.random.default_rng(2)
+    for i in range(24):
+        sf.write(other / "bed" / f"{i:08x}_nohash_0.wav", word_like(2, 16000, rng), 16000)
+    n_unknown = len(unknown_word_examples(other, part="train"))
+    out = tmp_path / "kws.pt"
+    summary = train_model(sc, out, task="12", add_learners=learners, add_unknown=other,
+                          train=TrainConfig(epochs=1, batch_size=8, threads=1,
+                                            augment=AugmentConfig.none()),
+                          model=ModelConfig(channels=(4, 8)), progress=False)
+    assert summary is not None
+    ck = ckpt_io.load(out)
+    # 20 command + 2 unknown + 2 silence, one learner 'yes' x3, the other words' quarter
+    assert ck.meta["n_train"] == 24 + 3 + n_unknown
+    assert "1 clips of 1 learners, x3" in ck.meta["add_learners"]
+    assert not Path(ck.meta["add_learners"].split(":")[0]).is_absolute()
+    rej = ck.meta["rejection"]
+    assert rej == summary["rejection"] and 0 <= rej["min_probability"] <= 1
+    assert rej["n_known"] == 10 and rej["n_unknown"] == len(
+        unknown_word_examples(other, part="calibrate"))
+    assert Recognizer(ck).min_probability == rej["min_probability"]
