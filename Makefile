@@ -66,7 +66,7 @@ fuzz: setup
 models: setup
 	$(BIN)/space train --data $(FSDD) --out src/space/models/digits.pt \
 	  --noise-dir $(SC)/_background_noise_ --snr 0,25 --p-noise 0.9 \
-	  --no-specaugment --epochs 12 --copies 2 --add-learners $(LEARNERS)
+	  --no-specaugment --epochs 12 --copies 2 --vtlp 0.5 --add-learners $(LEARNERS)
 	$(BIN)/space train --data $(SC) --task 12 --out src/space/models/commands.pt \
 	  --noise-dir $(SC)/_background_noise_ --epochs 20 \
 	  --add-learners $(LEARNERS) --add-unknown $(SC_V1)
