@@ -54,8 +54,9 @@ def test_digits_model_trained_on_the_learners_with_the_voice_warp():
 def test_commands_model_rejects_other_words_by_default():
     rec = load_model("commands")
     rej = rec.ckpt.meta["rejection"]
-    # calibrated for at most 5% false accepts on sc_v1 speakers it was not trained on
-    assert 0 < rec.min_probability == rej["min_probability"] < 1
+    # calibrated for at most 5% false accepts on sc_v1 speakers it was not trained on: with
+    # those words in training the top label alone stays below 5% (2.2%), so the default is 0
+    assert rec.min_probability == rej["min_probability"] == 0.0
     assert rej["false_accept"] <= 0.05 and rej["n_unknown"] == 584
     assert "sc_v1_words" in rec.ckpt.meta["add_unknown"]
     assert "speechocean762_words" in rec.ckpt.meta["add_learners"]
@@ -70,4 +71,4 @@ def test_commands_model_answers_unknown_for_unseen_speakers_other_words():
     clips = unknown_word_examples(SC_V1, part="report")[::12]  # 101 clips, all three words
     labels = [p.label for p in rec.predict_many([e.path for e in clips])]
     assert len(labels) == 101
-    assert np.mean([lab == "_unknown_" for lab in labels]) >= 0.85
+    assert np.mean([lab == "_unknown_" for lab in labels]) >= 0.9  # measured: 96.9% of 1,204
