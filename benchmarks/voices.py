@@ -339,7 +339,7 @@ SET_TITLES = {
 
 def rejection_table(res: dict, names: list[str]) -> list[str]:
     head = " | ".join(f"FA {SET_TITLES[k]} ({res['rows'][0]['n'][k]})" for k in names)
-    lines = [f"| min probability | FA calibration half ({res['rows'][0]['n']['calib_unknown']}) | "
+    lines = [f"| min probability | FA calibration quarter ({res['rows'][0]['n']['calib_unknown']}) | "
              f"{head} | FR test commands | test commands right | FR val commands |",
              "|---" * (len(names) + 5) + "|"]
     for r in res["rows"]:
