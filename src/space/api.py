@@ -54,6 +54,8 @@ def train_model(
     resume: str | os.PathLike | None = None,
     progress: bool = True,
     skip_bad: bool = False,
+    add_learners: str | os.PathLike | None = None,
+    add_unknown: str | os.PathLike | None = None,
 ) -> dict[str, Any] | None:
     """Train a recogniser on a data set folder, write the best checkpoint to ``out``, test it.
 
@@ -81,12 +83,23 @@ def train_model(
         A ``<out>.last.pt`` to continue.
     skip_bad : bool
         Leave unusable files out instead of refusing to start.
+    add_learners : path, optional
+        A speechocean762_words folder: every learner's clips of the model's words join the
+        training split (:func:`space.data.extra.learner_examples`, repeated
+        :data:`~space.data.extra.LEARNER_REPEAT` times).
+    add_unknown : path, optional
+        A folder of other words (``<word>/<speaker>_nohash_<n>.wav``; a task with an
+        ``_unknown_`` class): its training quarter of speakers joins the training split as
+        ``_unknown_``, and after training its calibration quarter and the validation clips of
+        the model's words set the checkpoint's default minimum probability
+        (``meta["rejection"]``, :mod:`space.recognize.reject`).
 
     Returns
     -------
     dict or None
         ``checkpoint``, ``best_epoch``, ``val_acc``, ``test_acc``, ``n_test``, ``train_s``,
-        ``labels``, ``skipped``; ``None`` on a non-zero torchrun rank.
+        ``labels``, ``skipped`` (and ``rejection`` with ``add_unknown``); ``None`` on a
+        non-zero torchrun rank.
     """
     from .io import check_output_path
     from .recognize import checkpoint as ckpt_io
@@ -104,6 +117,7 @@ def train_model(
     out = check_output_path(out, what="--out")
     check_output_path(last_path(out), what="--out")
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
+    splits, added = _add_examples(splits, add_learners, add_unknown)
     splits, skipped = _drop_bad_files(splits, data, skip_bad=skip_bad)
     if not splits.train:
         raise UsageError(f"{data}: the training split is empty")
@@ -112,7 +126,7 @@ def train_model(
         fcfg = ckpt_io.load(resume).feature_cfg  # resuming keeps the features it started with
     mcfg = replace(model or ModelConfig(), n_classes=len(splits.labels))
     t0 = time.time()
-    meta = {"data": str(data), **{k: str(v) for k, v in splits.info.items()}}
+    meta = {"data": str(data), **{k: str(v) for k, v in splits.info.items()}, **added}
     try:
         with sigterm_as_interrupt():
             ck = fit_recognizer(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg,
@@ -134,11 +148,50 @@ def train_model(
     if splits.test:
         test_acc = evaluate(Recognizer(ck), splits.test).accuracy
     ck.meta.update(test_acc=test_acc, n_test=n_test, train_s=round(train_s, 1))
+    extra: dict[str, Any] = {}
+    if add_unknown is not None:
+        from .data.extra import unknown_word_examples
+        from .data.readers import SILENCE, UNKNOWN
+        from .recognize.reject import calibrate_model
+
+        known = [e for e in splits.val if e.label not in (UNKNOWN, SILENCE)]
+        ck.meta["rejection"] = extra["rejection"] = calibrate_model(
+            Recognizer(ck), unknown_word_examples(add_unknown, part="calibrate",
+                                                  exclude=tuple(splits.labels)), known)
     ckpt_io.save(ck, out, with_train_state=False)
     return {"checkpoint": str(out), "best_epoch": ck.meta.get("best_epoch"),
             "val_acc": ck.meta.get("val_acc"), "test_acc": test_acc, "n_test": n_test,
             "train_s": round(train_s, 1), "labels": ck.labels,
-            "skipped": [{"file": b.path, "error": b.reason} for b in skipped]}
+            "skipped": [{"file": b.path, "error": b.reason} for b in skipped], **extra}
+
+
+def _add_examples(splits: Splits, learners: str | os.PathLike | None,
+                  unknown: str | os.PathLike | None) -> tuple[Splits, dict[str, str]]:
+    """``splits`` with the learners' clips and other words' clips added to its training
+    split (:mod:`space.data.extra`), and what was added, for the checkpoint's meta."""
+    from dataclasses import replace as dc_replace
+
+    from .data.extra import LEARNER_REPEAT, learner_examples, unknown_word_examples
+    from .data.readers import UNKNOWN
+    from .recognize.train import portable_path
+
+    added: dict[str, str] = {}
+    train = list(splits.train)
+    if learners is not None:
+        more = learner_examples(learners, splits.labels, repeat=LEARNER_REPEAT)
+        train += more
+        added["add_learners"] = (f"{portable_path(learners)}: {len(more) // LEARNER_REPEAT} "
+                                 f"clips of {len({e.speaker for e in more})} learners, "
+                                 f"x{LEARNER_REPEAT}")
+    if unknown is not None:
+        if UNKNOWN not in splits.labels:
+            raise UsageError(f"--add-unknown needs a task with a '{UNKNOWN}' class (e.g. "
+                             "Speech Commands --task 12)")
+        more = unknown_word_examples(unknown, part="train", exclude=tuple(splits.labels))
+        train += more
+        added["add_unknown"] = (f"{portable_path(unknown)}: {len(more)} clips of "
+                                f"{len({e.speaker for e in more})} speakers (training quarter)")
+    return dc_replace(splits, train=train), added
 
 
 def _drop_bad_files(splits: Splits, data: str | os.PathLike, *, skip_bad: bool

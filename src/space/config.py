@@ -120,8 +120,8 @@ class AugmentConfig:
     speed: tuple[float, float] = (0.85, 1.15)  # resampling factor: pitch + tempo (speaker-like)
     p_speed: float = 0.8
     # Formant (x0.9-1.35) and pitch (x0.8-2.6) moved apart, tempo kept: women's and children's
-    # voices from men's (space.data.vtlp), on this share of clips. Off by default: the shipped
-    # recipes do without it (README: "Many voices").
+    # voices from men's (space.data.vtlp), on this share of clips. Off by default; the digits
+    # recipe (six adult men) uses 0.5, commands (about 200 voices) none (README: "Many voices").
     p_vtlp: float = 0.0
     noise_dir: str | None = None  # folder of long noise recordings (e.g. _background_noise_)
     snr_db: tuple[float, float] = (5.0, 30.0)

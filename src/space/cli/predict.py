@@ -20,6 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR", help="audio files or folders")
     add_model(p)
     p.add_argument("--top-k", "-k", type=int, default=3, help="alternatives to list")
+    p.add_argument("--min-probability", type=float, metavar="P",
+                   help="below this top probability the answer is _unknown_ (another word) "
+                   "(default: the model's calibrated value; 0 for a model without one)")
     add_json(p, "one JSON object per file per line on stdout")
     p.add_argument("--batch-size", type=int, default=64, help=argparse.SUPPRESS)
     add_quiet(p, "no progress bar")
@@ -35,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top_k < 1:
         raise UsageError("--top-k must be at least 1")
+    if args.min_probability is not None and not 0 <= args.min_probability <= 1:
+        raise UsageError(f"--min-probability must lie within 0..1, not {args.min_probability}")
     files = expand_inputs(args.inputs)
     if not files:
         raise UsageError(f"no audio files found in {' '.join(args.inputs)}")
@@ -42,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     bar = tqdm(total=len(files), unit="file", file=sys.stderr,
                disable=not show_progress(args) or len(files) < 2, leave=False)
-    for res in rec.predict_many(files, top_k=args.top_k, batch_size=args.batch_size):
+    for res in rec.predict_many(files, top_k=args.top_k, batch_size=args.batch_size,
+                                min_probability=args.min_probability):
         bar.update()
         if isinstance(res, SpaceError):
             failed += 1

@@ -92,6 +92,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="Speech Commands: 12 classes (10 commands + _unknown_ + _silence_) or "
                    "all words (default: every word folder is a class)")
     p.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. model.pt)")
+    m = p.add_argument_group("more training data")
+    m.add_argument("--add-learners", metavar="DIR",
+                   help="a speechocean762_words folder: every learner's clips of the model's "
+                   "words join the training split (zero..nine as 0..9; mispronounced clips "
+                   "left out; each repeated 3 times)")
+    m.add_argument("--add-unknown", metavar="DIR",
+                   help="a folder of other words (<word>/<speaker>_nohash_<n>.wav, e.g. "
+                   "sc_v1_words; --task 12): a quarter of its speakers train as _unknown_, the "
+                   "next quarter calibrates the default minimum probability stored in the model")
     train = TrainConfig()
     _training_flags(p, train)
     g = p.add_argument_group("recogniser")
@@ -255,7 +264,8 @@ def run(args: argparse.Namespace) -> int:
     summary = train_model(
         args.data, args.out, train=train, model=model, features=features, layout=args.layout,
         holdout_speaker=args.holdout_speaker, task=args.task, resume=args.resume,
-        progress=not args.quiet, skip_bad=args.skip_bad,
+        progress=not args.quiet, skip_bad=args.skip_bad, add_learners=args.add_learners,
+        add_unknown=args.add_unknown,
     )
     if summary is None:  # a non-zero torchrun rank
         return 0
@@ -265,6 +275,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {summary['checkpoint']} (best epoch {summary['best_epoch']}, val acc "
               f"{summary['val_acc']:.4f}; test acc {summary['test_acc']:.4f} on "
               f"{summary['n_test']} clips)", file=sys.stderr)
+        if "rejection" in summary:
+            r = summary["rejection"]
+            print(f"default minimum probability {r['min_probability']:g} (false accepts "
+                  f"{r['false_accept']:.1%} of {r['n_unknown']} other-word clips, false "
+                  f"rejects {r['false_reject']:.1%} of {r['n_known']} validation clips)",
+                  file=sys.stderr)
     return 0
 
 

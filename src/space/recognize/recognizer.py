@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from .. import audio
+from ..data.readers import UNKNOWN
 from ..display import PredictionDisplay
-from ..errors import ModelError, SpaceError
+from ..errors import ModelError, SpaceError, UsageError
 from .checkpoint import Checkpoint
 from .checkpoint import load as load_checkpoint
 
@@ -78,6 +79,10 @@ class Recognizer:
     installed, else PyTorch; ``engine`` or ``$SPACE_ENGINE`` picks one. ``path`` (the
     checkpoint file) keys and places the cached ONNX export; without it the weights are
     hashed instead. :attr:`model` is the PyTorch module either way (for training code).
+
+    :attr:`min_probability`: a top label below it is answered ``_unknown_`` (another word);
+    by default the calibrated value stored in the checkpoint (``space train --add-unknown``:
+    :mod:`space.recognize.reject`), else 0 (always the top label).
     """
 
     def __init__(self, ckpt: Checkpoint, *, name: str | None = None,
@@ -91,6 +96,7 @@ class Recognizer:
         self.feature_cfg = ckpt.feature_cfg
         self.name = name
         self.path = Path(path) if path is not None else None
+        self.min_probability = float(ckpt.meta.get("rejection", {}).get("min_probability", 0.0))
         example = torch.zeros(1, self.feature_cfg.n_samples)
         self.engine = build(
             Exportable(ckpt), example, kind="recognizer",
@@ -170,31 +176,44 @@ class Recognizer:
             bar.close()
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
 
-    def _answer(self, probs: np.ndarray, top_k: int, source: str | None) -> Prediction:
+    def _answer(self, probs: np.ndarray, top_k: int, source: str | None,
+                min_probability: float | None) -> Prediction:
         order = np.argsort(-probs)[: max(1, min(top_k, len(self.labels)))]
         top = [(self.labels[i], float(probs[i])) for i in order]
-        return Prediction(top[0][0], top[0][1], top, source)
+        floor = self.min_probability if min_probability is None else min_probability
+        if not 0 <= floor <= 1:
+            raise UsageError(f"min_probability must lie within 0..1, not {floor}")
+        # Not sure enough of any word: another word (top_k still ranks the model's classes).
+        label = UNKNOWN if top[0][1] < floor else top[0][0]
+        return Prediction(label, top[0][1], top, source)
 
     def predict(
-        self, source: Any, *, sr: int | None = None, top_k: int = 3, name: str | None = None
+        self, source: Any, *, sr: int | None = None, top_k: int = 3, name: str | None = None,
+        min_probability: float | None = None,
     ) -> Prediction:
-        """Recognise one clip: a path, bytes/file object, or a mono array with ``sr``."""
+        """Recognise one clip: a path, bytes/file object, or a mono array with ``sr``.
+
+        ``min_probability``: below it the answer is ``_unknown_`` (default
+        :attr:`min_probability`, the model's calibrated value)."""
         w = self.prepare(source, sr=sr, name=name)
         label = name or (str(source) if isinstance(source, (str, os.PathLike)) else None)
-        return self._answer(self.probabilities(w[None])[0], top_k, label)
+        return self._answer(self.probabilities(w[None])[0], top_k, label, min_probability)
 
     def predict_many(
-        self, sources: Iterable[Any], *, top_k: int = 3, batch_size: int = 64
+        self, sources: Iterable[Any], *, top_k: int = 3, batch_size: int = 64,
+        min_probability: float | None = None,
     ) -> Iterator[Prediction | SpaceError]:
         """Recognise many files in batches. Yields a Prediction, or the SpaceError of a file
-        that could not be used (so one bad file never stops the batch), in input order."""
+        that could not be used (so one bad file never stops the batch), in input order.
+        ``min_probability`` as in :meth:`predict`."""
         batch: list[tuple[str, np.ndarray | SpaceError]] = []
 
         def flush() -> Iterator[Prediction | SpaceError]:
             good = [w for _, w in batch if isinstance(w, np.ndarray)]
             probs = iter(self.probabilities(np.stack(good)) if good else [])
             for src, w in batch:
-                yield w if isinstance(w, SpaceError) else self._answer(next(probs), top_k, src)
+                yield w if isinstance(w, SpaceError) else self._answer(
+                    next(probs), top_k, src, min_probability)
             batch.clear()
 
         for src in sources:
