@@ -676,7 +676,7 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
 # The shipped recipes (Makefile `models`), as training configs: name -> (epochs, copies,
 # augmentation changes on top of AugmentConfig(noise_dir=...)).
 RECIPES = {"digits": (12, 2, {"snr_db": (0, 25), "p_noise": 0.9, "no": ("specaugment",)}),
-           "commands": (16, 1, {"no": ()})}
+           "commands": (30, 1, {"no": ()})}
 CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP}
 
 

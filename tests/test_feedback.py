@@ -155,15 +155,15 @@ def test_segments_name_the_phones_they_cover() -> None:
 def test_phone_levels_and_the_weakest_phone_sentence() -> None:
     from space.pronounce.phone_score import VERDICT_BELOW
 
-    assert VERDICT_BELOW == 10.0  # red is where a phone is named in words
-    assert [phone_level(s) for s in (100, 20, 19.9, 10, 9.9, 0)] == [
+    assert VERDICT_BELOW == 5.0  # red is where a phone is named in words
+    assert [phone_level(s) for s in (100, 20, 19.9, 5, 4.9, 0)] == [
         "good", "good", "fair", "fair", "weak", "weak"]
     ph = [dict(p, sounded_like_ipa=None) for p in PHONES]
     ph[0]["sounded_like_ipa"] = "t"
     fb = phone_feedback(ph, "3")
     assert fb == {"levels": ["weak", "good", "fair"], "weakest": 0,
                   "text": "the /θ/ of 'three' sounded like /t/ (score 4)", "caveat": None}
-    ph[0]["score"] = 10.0  # nothing below 10: no phone is named
+    ph[0]["score"] = 5.0  # nothing below 5: no phone is named
     assert phone_feedback(ph, "3")["weakest"] is None
     assert phone_feedback(ph, "3")["text"] is None
     poor = {"label": "poor"}

@@ -181,7 +181,7 @@ def test_cli_score_names_the_weakest_phone(tmp_path, capsys, monkeypatch) -> Non
 
     def fake(word, y, sr, **kw):
         calls.append(word)
-        return ([{"phone": "S", "ipa": "s", "score": 5.0, "sounded_like_ipa": "f"},
+        return ([{"phone": "S", "ipa": "s", "score": 3.0, "sounded_like_ipa": "f"},
                  {"phone": "EH", "ipa": "ɛ", "score": 90.0, "sounded_like_ipa": None}],
                 ["a phone warning"])
 
@@ -196,4 +196,4 @@ def test_cli_score_names_the_weakest_phone(tmp_path, capsys, monkeypatch) -> Non
     assert "space score: warning: " in err and "a phone warning" in err
     assert cli(["score", "--word", "7", attempt]) == 0
     out, _ = capsys.readouterr()
-    assert out.splitlines()[1] == "  the /s/ of 'seven' sounded like /f/ (score 5)"
+    assert out.splitlines()[1] == "  the /s/ of 'seven' sounded like /f/ (score 3)"

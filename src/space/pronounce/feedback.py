@@ -13,7 +13,7 @@ from typing import Any
 from .phone_score import VERDICT_BELOW
 
 # Colour levels of a phone's 0-100 score, as pronunciation tutors show them: green, amber,
-# red. Red ('weak') is where the weakest-phone sentence names a phone (VERDICT_BELOW, 10:
+# red. Red ('weak') is where the weakest-phone sentence names a phone (VERDICT_BELOW, 5:
 # about 1 in 10 attempts that experts rated perfect still get a line), so every phone
 # named in words is red and no other is. Amber ('worth a listen') below 20: about a
 # quarter of perfect attempts have such a phone, as many as of the mispronounced ones

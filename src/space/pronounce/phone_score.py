@@ -62,9 +62,9 @@ MIN_REF_CLARITY = 0.1
 WORST_WEIGHT = 0.5  # word score = (1 - w) * mean + w * min over phones
 # A phone scoring below this (native scale) is reported to the learner (the weakest-phone
 # line, sounded_like); see benchmarks/phone_verdicts.py for what it costs on correct speech.
-# Below 10, about 1 in 10 learners' attempts that experts rated perfect still get a line
+# Below 5, about 1 in 10 learners' attempts that experts rated perfect still get a line
 # (chosen on the learners' even-id speakers; at 60, three in four did).
-VERDICT_BELOW = 10.0
+VERDICT_BELOW = 5.0
 SOUNDED_LIKE_RATIO = 2.0
 SOUNDED_LIKE_MIN = 0.3
 MIN_FRAMES = 2  # per phone in the forced alignment (20 ms)
