@@ -68,7 +68,7 @@ models: setup
 	  --noise-dir $(SC)/_background_noise_ --snr 0,25 --p-noise 0.9 \
 	  --no-specaugment --epochs 12 --copies 2 --vtlp 0.5 --add-learners $(LEARNERS)
 	$(BIN)/space train --data $(SC) --task 12 --out src/space/models/commands.pt \
-	  --noise-dir $(SC)/_background_noise_ --epochs 16 \
+	  --noise-dir $(SC)/_background_noise_ --epochs 30 \
 	  --add-learners $(LEARNERS) --add-unknown $(SC_V1)
 	@# Frame encoder for pronunciation scoring, then its reference sets.
 	$(BIN)/space train-frames --speech-commands $(SC) --fsdd $(FSDD) \
