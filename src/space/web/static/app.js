@@ -408,16 +408,22 @@ function drawSpec(g, p, spec, spans) {
   p.frame();
 }
 
-function drawFeedback(canvas, score) {
-  const d = score.drawing;
+// A canvas sized to its CSS box at the screen's pixel ratio, cleared to white.
+function blankCanvas(canvas, defaultH) {
   const g = canvas.getContext("2d");
   const dpr = window.devicePixelRatio || 1;
-  const W = canvas.clientWidth || 960, H = canvas.clientHeight || 400;
+  const W = canvas.clientWidth || 960, H = canvas.clientHeight || defaultH;
   canvas.width = Math.round(W * dpr);
   canvas.height = Math.round(H * dpr);
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.fillStyle = "#fff";
   g.fillRect(0, 0, W, H);
+  return { g, W, H };
+}
+
+function drawFeedback(canvas, score) {
+  const d = score.drawing;
+  const { g, W, H } = blankCanvas(canvas, 400);
   if (!d) { canvas.dataset.drawn = "0"; return; }
   const att = d.attempt, ref = d.reference, segs = score.segments || [];
   const left = 56, split = Math.round(W * 0.64), right = W - 12;
@@ -635,14 +641,7 @@ function showSequence(res) {
 // and a strip under it: one box per word, where it lies in time.
 function drawSequence(canvas, res) {
   const d = res.drawing;
-  const g = canvas.getContext("2d");
-  const dpr = window.devicePixelRatio || 1;
-  const W = canvas.clientWidth || 960, H = canvas.clientHeight || 190;
-  canvas.width = Math.round(W * dpr);
-  canvas.height = Math.round(H * dpr);
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.fillStyle = "#fff";
-  g.fillRect(0, 0, W, H);
+  const { g, W, H } = blankCanvas(canvas, 190);
   if (!d || !d.columns) { canvas.dataset.drawn = "0"; return; }
   const left = 56, right = W - 12, stripH = 26;
   const pw = panel(g, left, 22, right - left, H - 22 - stripH - 40, 0, d.duration_s, -1, 1);
