@@ -241,13 +241,20 @@ def _phone_sets_in_background(words: list[str], references_dir: str | None) -> N
     """Build every word's phone reference set (about 0.3 s of CPU each, 11 s for the
     bundled 35) in a daemon thread after start-up, so the server is ready at once and the
     first phone score of a word does not pay for it; a request that comes first builds
-    its own word's set (the cache is shared and locked)."""
+    its own word's set (the cache is shared and locked). The thread runs at the lowest CPU
+    priority and pauses between words, so requests that arrive meanwhile go first."""
     import threading
+    import time
 
     def build() -> None:
         from ..pronounce.phone_score import word_phone_set
 
+        try:  # Linux: a thread is a task with its own nice value
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
         for w in words:
+            time.sleep(0.2)  # let the GIL and the cores go to requests between words
             try:
                 word_phone_set(w, references_dir=references_dir)
             except Exception:  # noqa: BLE001 (no pronunciation, no model: a request says why)
