@@ -76,24 +76,19 @@ def collect(voices: int, cache: Path) -> dict:
     return out
 
 
-def line_at(phones: list[dict] | None, below: float) -> int | None:
-    """Index of the phone the learner is told about at threshold ``below``, or None."""
-    if not phones:
-        return None
-    k = int(np.argmin([p["score"] for p in phones]))
-    return k if phones[k]["score"] < below else None
-
-
 def rates(rows: list[dict], below: float, target: str) -> tuple[float, int]:
-    """(share, n): share of rows with a line (target None) or whose line is on a target
-    phone (``target`` = the row's key holding the accepted indices)."""
+    """(share, n): share of rows with a line (target "any") or whose line is on a target
+    phone (``target`` = the row's key holding the accepted indices). The phone a learner is
+    told about is :func:`space.pronounce.phone_result.weakest_index` at ``below``."""
+    from space.pronounce.phone_result import weakest_index
+
     rows = [r for r in rows if r["phones"]]
     if not rows:
         return float("nan"), 0
+    told = [weakest_index(r["phones"], below=below) for r in rows]
     if target == "any":
-        return (float(np.mean([line_at(r["phones"], below) is not None for r in rows])),
-                len(rows))
-    return float(np.mean([line_at(r["phones"], below) in r[target] for r in rows])), len(rows)
+        return float(np.mean([k is not None for k in told])), len(rows)
+    return float(np.mean([k in r[target] for k, r in zip(told, rows, strict=True)])), len(rows)
 
 
 def table(data: dict) -> str:

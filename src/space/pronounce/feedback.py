@@ -33,15 +33,6 @@ def phone_level(score: float) -> str:
     return "fair" if score >= WEAK_PHONE else "weak"
 
 
-def weakest_index(phones: Sequence[dict[str, Any]]) -> int | None:
-    """Index of the lowest-scored phone when it is weak (below :data:`WEAK_PHONE`), else None
-    (the first of equal lowest)."""
-    if not phones:
-        return None
-    k = min(range(len(phones)), key=lambda i: float(phones[i]["score"]))
-    return k if float(phones[k]["score"]) < WEAK_PHONE else None
-
-
 def recording_caveat(quality: dict[str, Any] | None) -> str | None:
     """A sentence saying the recording may explain low phone scores, when its quality
     (:meth:`.quality.Quality.to_dict`) is poor; else None."""
@@ -61,14 +52,12 @@ def phone_feedback(phones: Sequence[dict[str, Any]], word: str | None,
         ``levels``: one of :data:`LEVELS` per phone; ``weakest``: index of the weakest
         phone (None when none is weak or there are no phones); ``text``: the sentence on it
         (``"the /θ/ of 'three' sounded like /t/ (score 30)"``, from
-        :func:`.phone_result.weakest_phone`) or None; ``caveat``: :func:`recording_caveat`.
+        :func:`.phone_result.phone_line`) or None; ``caveat``: :func:`recording_caveat`.
     """
-    levels = [phone_level(float(p["score"])) for p in phones]
-    k = weakest_index(phones)
-    text = None
-    if k is not None and word:
-        from .phone_result import weakest_phone
+    from .phone_result import phone_line, weakest_index
 
-        text = weakest_phone(list(phones), word, below=WEAK_PHONE)
+    levels = [phone_level(float(p["score"])) for p in phones]
+    k = weakest_index(phones, below=WEAK_PHONE)
+    text = phone_line(phones[k], word) if k is not None and word else None
     return {"levels": levels, "weakest": k, "text": text,
             "caveat": recording_caveat(quality) if phones else None}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -114,15 +115,27 @@ def attempt_phones(word: str | None, attempt: np.ndarray, sr: int, *,
             list(res.warnings))
 
 
-def weakest_phone(phones: list[dict[str, Any]], word: str, *,
-                  below: float = VERDICT_BELOW) -> str | None:
-    """The learner-facing line on the weakest phone (``"the /θ/ of 'three' sounded like
-    /t/"``), or None when every phone scores at least ``below``."""
+def weakest_index(phones: Sequence[dict[str, Any]], *,
+                  below: float = VERDICT_BELOW) -> int | None:
+    """Index of the lowest-scored phone (the first of equal lowest) when it scores below
+    ``below``, else None (also for no phones)."""
     if not phones:
         return None
-    w = min(phones, key=lambda p: p["score"])
-    if w["score"] >= below:
-        return None
-    how = f"sounded like /{w['sounded_like_ipa']}/" if w.get("sounded_like_ipa") else \
+    k = min(range(len(phones)), key=lambda i: float(phones[i]["score"]))
+    return k if float(phones[k]["score"]) < below else None
+
+
+def phone_line(p: dict[str, Any], word: str) -> str:
+    """The learner-facing line on one phone: ``"the /θ/ of 'three' sounded like /t/ (score
+    3)"``, or ``"... was not clear ..."`` when no other phone clearly won."""
+    how = f"sounded like /{p['sounded_like_ipa']}/" if p.get("sounded_like_ipa") else \
         "was not clear"
-    return f"the /{w['ipa']}/ of {spoken_word(word)!r} {how} (score {w['score']:.0f})"
+    return f"the /{p['ipa']}/ of {spoken_word(word)!r} {how} (score {p['score']:.0f})"
+
+
+def weakest_phone(phones: Sequence[dict[str, Any]], word: str, *,
+                  below: float = VERDICT_BELOW) -> str | None:
+    """The learner-facing line on the weakest phone (:func:`phone_line`), or None when every
+    phone scores at least ``below``."""
+    k = weakest_index(phones, below=below)
+    return None if k is None else phone_line(phones[k], word)

@@ -60,8 +60,8 @@ DTW_SCALE = 0.5
 # Clarity below a tenth is noise: references this unclear do not set the 100.
 MIN_REF_CLARITY = 0.1
 WORST_WEIGHT = 0.5  # word score = (1 - w) * mean + w * min over phones
-# A phone scoring below this (native scale) is reported to the learner (the weakest-phone
-# line, sounded_like); see benchmarks/phone_verdicts.py for what it costs on correct speech.
+# A phone scoring below this is reported to the learner (the weakest-phone line,
+# sounded_like); see benchmarks/phone_verdicts.py for what it costs on correct speech.
 # Below 5, about 1 in 10 learners' attempts that experts rated perfect still get a line
 # (chosen on the learners' even-id speakers; at 60, three in four did).
 VERDICT_BELOW = 5.0
@@ -136,7 +136,6 @@ class PhoneScores:
     results: list[PhoneResult]
     best_reference: int
     warnings: list[str] = field(default_factory=list)
-    narrowband: bool = False  # compared below 4 kHz (narrowband references)
 
     @property
     def weakest(self) -> PhoneResult:
@@ -281,8 +280,6 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
         for arr in (phone_scores, gop, dtw):
             arr[k] *= 1 - severity
         ins_like[k] = LABELS[int(np.argmax(m.mean(axis=0)))]
-    warnings = list(rs.warnings)
-    shown = phone_scores
     results = []
     for k, (p, (a, b)) in enumerate(zip(rs.phones, spans, strict=True)):
         m = pg.post[a:b].mean(axis=0)
@@ -292,7 +289,7 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
         other[SIL] = -1
         q = int(np.argmax(other))
         same_kind = (LABELS[q] in VOWELS) == (p in VOWELS)
-        like = (LABELS[q] if shown[k] < VERDICT_BELOW and same_kind
+        like = (LABELS[q] if phone_scores[k] < VERDICT_BELOW and same_kind
                 and m[q] >= SOUNDED_LIKE_RATIO * m[expected] and m[q] >= SOUNDED_LIKE_MIN
                 else None)
         ra, rb = ref.spans[k]
@@ -302,12 +299,11 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
             attempt_end_s=pg.time(b - 1) + pg.hop_s / 2,
             reference_start_s=max(0.0, ref.pg.time(ra) - ref.pg.hop_s / 2),
             reference_end_s=ref.pg.time(rb - 1) + ref.pg.hop_s / 2,
-            score=float(shown[k]), sounded_like=like, clarity=float(clarity[k]),
+            score=float(phone_scores[k]), sounded_like=like, clarity=float(clarity[k]),
             reference_cost=float(cost[k]), gop_score=float(gop[k]), dtw_score=float(dtw[k]),
             inserted=ins_like.get(k)))
-    word_score = word_from_phones(shown)
-    return PhoneScores(rs.word, list(rs.phones), word_score, results, best, warnings,
-                       rs.narrowband)
+    word_score = word_from_phones(phone_scores)
+    return PhoneScores(rs.word, list(rs.phones), word_score, results, best, list(rs.warnings))
 
 
 def word_from_phones(scores: np.ndarray) -> float:
