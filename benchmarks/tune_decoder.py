@@ -33,7 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from connected import SR, load16, random_digits, set_learners, with_noise
+from connected import SR, load16, random_digits, set_joined, set_learners, with_noise
 
 ROOT = Path(__file__).resolve().parents[1]
 FSDD = ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
@@ -43,21 +43,6 @@ NEW_ESPEAK = [("en-gb-x-rp+Andy", 150), ("en-us-nyc+Annie", 170), ("en-gb-x-gbcl
               ("en-gb-x-gbclan+Zac", 160), ("en-gb-x-gbcwmd+Michael", 140)]
 TRAIN_ESPEAK = [("en-gb-x-rp", 140), ("en-us-nyc+m2", 180), ("en-gb-x-gbclan+f4", 140),
                 ("en-gb-x-gbcwmd+m5", 180), ("en-us-nyc+f1", 140), ("en-gb-x-rp+klatt", 180)]
-
-
-def _joined(voices, n: int, seed: int):
-    from space.recognize import connected
-
-    rng = np.random.default_rng(seed)
-    names = sorted(voices)
-    out = []
-    for _ in range(n):
-        v = voices[names[int(rng.integers(len(names)))]]
-        digits = random_digits(rng)
-        seq = connected.build([(d, v[d][int(rng.integers(len(v[d])))]) for d in digits], SR, rng)
-        rms = float(np.sqrt(np.mean(np.concatenate([seq.y[a:b] for a, b in seq.spans]) ** 2)))
-        out.append((seq.y, digits, rms))
-    return out
 
 
 def tuning_sets(n: int, seed: int = 7) -> dict[str, list]:
@@ -70,7 +55,7 @@ def tuning_sets(n: int, seed: int = 7) -> dict[str, list]:
             fsdd.setdefault(spk, {}).setdefault(d, []).append(connected.trim(load16(p), SR))
     esp = {f"{v}-{s}": {str(d): [connected.trim(connected.espeak(w, voice=v, speed=s), SR)]
                         for d, w in enumerate(connected.DIGIT_WORDS)} for v, s in TRAIN_ESPEAK}
-    f, e = _joined(fsdd, n, seed), _joined(esp, n, seed + 1)
+    f, e = set_joined(fsdd, n, seed), set_joined(esp, n, seed + 1)
     return {"learners-dev": set_learners("dev"), "fsdd-train": f,
             "fsdd-train-10dB": with_noise(f, 10.0, seed), "espeak-train": e,
             "espeak-train-10dB": with_noise(e, 10.0, seed)}
@@ -93,7 +78,7 @@ def new_sets(n: int, seed: int = 11) -> dict[str, list]:
         pad = np.zeros(int(0.4 * SR), np.float32)
         y = np.concatenate([pad, y[a:b] / (np.max(np.abs(y[a:b])) + 1e-9) * 0.5, pad])
         said.append((y.astype(np.float32), digits, 0.0))
-    return {"espeak-new": _joined(esp, n, seed), "espeak-new-said": said}
+    return {"espeak-new": set_joined(esp, n, seed), "espeak-new-said": said}
 
 
 def capture(args) -> None:
