@@ -75,7 +75,7 @@ def score(
         Also score each phone of the word (:mod:`.phone_result`; needs ``pocketsphinx``
         for the pronunciation and the phone model): fills :attr:`ScoreResult.phones` and
         adds a warning when they cannot be given (no known pronunciation, pocketsphinx
-        not installed). False skips them (about 8 ms of a 14 ms warm score; ``docs/phones.md``).
+        not installed). False skips them (about 7 ms of a 12 ms warm score; ``docs/phones.md``).
 
     Returns
     -------
