@@ -29,6 +29,13 @@ class Scored:
     phones: list[dict] | None = None
     worst_span: tuple[float, float] | None = None
     error: str | None = None
+    # the one verdict's (scorer "judge" only): the band, the first named error's kind and
+    # canonical phone index, every phone named, and the rules the verdict breaks
+    band: str | None = None
+    kind: str | None = None
+    named: int | None = None
+    named_all: tuple[int, ...] = ()
+    contradictions: tuple[str, ...] = ()
 
     @property
     def lowest_phone(self) -> int | None:
@@ -252,7 +259,34 @@ class PsGopFit(_RidgeFit):
 
 
 
-SCORERS = {"baseline": Baseline, "phones": PhoneScorer, "phones-gop": GopScorer,
+class Judge:
+    """The shipped scorer: ``space.score`` (phone evidence fitted on the experts + the
+    heard-word check + the recording's quality -> one verdict, space.pronounce.judge)."""
+
+    name = "judge"
+
+    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+        import space
+        from space.errors import SpaceError
+        from space.pronounce.judge import contradictions
+
+        try:
+            r = space.score(y, sr=sr, word=word)
+        except SpaceError as e:
+            return Scored(0.0, error=str(e))
+        v = r.verdict
+        w = v.words[0]
+        phones = [{"phone": p.phone, "score": p.score, "attempt_start_s": p.start_s,
+                   "attempt_end_s": p.end_s, "level": p.level} for p in w.phones]
+        first = v.errors[0] if v.errors else None
+        return Scored(v.score, phones, v.span, None, v.band,
+                      first.kind if first else None,
+                      first.phone_index if first else None,
+                      tuple(e.phone_index for e in v.errors if e.phone_index is not None),
+                      tuple(contradictions(v)))
+
+
+SCORERS = {"judge": Judge, "baseline": Baseline, "phones": PhoneScorer, "phones-gop": GopScorer,
            "phones-dtw": DtwScorer, "combined": Combined,
            "fused": Fused, "ps-gop": PsGop, "ps-gop-mean": PsGopMean,
            "ps-gop-fit": PsGopFit}

@@ -93,8 +93,7 @@ def _phone_error(w: WordScore, wi: int, pi: int, missing: bool) -> NamedError:
     p = w.phones[pi]
     word = spoken_word(w.word)
     final = pi == len(w.phones) - 1
-    where = "final " if final and len(w.phones) > 1 else "first " if pi == 0 and len(
-        w.phones) > 1 else ""
+    where = "final " if final and len(w.phones) > 1 else ""
     if missing and "deletion" in NAMED_KINDS:
         kind, text = "deletion", f"the {where}/{p.ipa}/ of {word!r} was missing"
     elif p.heard and p.heard != p.phone and "substitution" in NAMED_KINDS:
