@@ -270,7 +270,8 @@ def evaluate(scorer, attempts: list[Attempt]) -> dict:
     perfect = [r for a in attempts if a.kind == "correct"
                for r in [res[(a.word, a.voice, a.kind)]] if not r.error]
     return {"contradictions": sum(bool(r.contradictions) for r in res.values()),
-            "false_alarm": float(np.mean([bool(r.named_all) for r in perfect])),"rows": rows, "correct": list(correct.values()), "noisy": list(noisy.values()),
+            "false_alarm": float(np.mean([bool(r.named_all) for r in perfect])),
+            "rows": rows, "correct": list(correct.values()), "noisy": list(noisy.values()),
             "chance_span": float(np.mean(chance)) if chance else float("nan"),
             "errors": errors, "n": len(res), "ms_per_attempt": 1000 * elapsed / len(res)}
 
