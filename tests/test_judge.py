@@ -60,10 +60,11 @@ def test_final_consonant_deletion():
 
 def test_insertion_named_after_its_phone():
     w = word("stop", [("S", 90.0), ("T", 90.0), ("AA", 90.0), ("P", 90.0)], 85.0)
-    ev = SentenceEvidence((w,), 85.0, 100.0, None, inserted=((0.18, 0.22, "AH"),))
+    ev = SentenceEvidence((w,), 85.0, 100.0, None, inserted=((0.18, 0.22, "S"),))
     v = judge(ev)
     assert v.errors[0].kind == "insertion"
-    assert v.errors[0].text == "an extra vowel after /s/ in 'stop'"
+    assert v.errors[0].text == "an extra sound after /s/ in 'stop'"
+    assert "do not add a vowel after /s/" in (v.errors[0].tip or "")
     assert v.band != "excellent"
     assert contradictions(v) == []
 

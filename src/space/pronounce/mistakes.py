@@ -1,5 +1,5 @@
 """Errors named as a teacher would: "/θ/ sounded like /s/", "the final /t/ was missing",
-"an extra vowel after /k/", with a line on how to make the sound for the common ones.
+"an extra sound after /k/", with a line on how to make the sound for the common ones.
 
 :func:`name_errors` reads the phones that :func:`.judge.judge` coloured red (and the
 sentence's inserted sounds, the words not said) and words them; the order it returns is
@@ -106,9 +106,10 @@ def _phone_error(w: WordScore, wi: int, pi: int, missing: bool) -> NamedError:
                       _tip(kind, p.phone, p.heard, final))
 
 
-def _insertion(words: Sequence[WordScore], t0: float, t1: float,
-               sound: str) -> NamedError | None:
-    """An inserted sound, placed after the phone that ends nearest before it."""
+def _insertion(words: Sequence[WordScore], t0: float, t1: float) -> NamedError | None:
+    """An inserted sound (:attr:`.evidence.SentenceEvidence.inserted`), placed after the
+    phone that ends nearest before it. Learners' insertions are mostly vowels after a
+    consonant (epenthesis, speechocean762's experts' ``[AX]``); the tip says so."""
     best: tuple[float, int, int] | None = None
     for wi, w in enumerate(words):
         for pi, p in enumerate(w.phones):
@@ -119,11 +120,10 @@ def _insertion(words: Sequence[WordScore], t0: float, t1: float,
         return None
     _, wi, pi = best
     after = words[wi].phones[pi]
-    what = "vowel" if sound.upper().rstrip("012") in VOWELS else f"/{to_ipa(sound)}/"
-    text = f"an extra {what} after /{after.ipa}/ in {spoken_word(words[wi].word)!r}"
-    tip = INSERT_TIP.format(ipa=after.ipa) if what == "vowel" else None
-    return NamedError("insertion", words[wi].word, wi, None, None, sound.upper(), t0, t1,
-                      0.0, text, tip)
+    text = f"an extra sound after /{after.ipa}/ in {spoken_word(words[wi].word)!r}"
+    tip = INSERT_TIP.format(ipa=after.ipa) if after.phone not in VOWELS else None
+    return NamedError("insertion", words[wi].word, wi, None, None, None, t0, t1, 0.0, text,
+                      tip)
 
 
 def name_errors(words: Sequence[WordScore], ev: SentenceEvidence, *,
@@ -153,8 +153,8 @@ def name_errors(words: Sequence[WordScore], ev: SentenceEvidence, *,
             if p.level == "weak":
                 out.append(_phone_error(w, wi, pi, we.phones[pi].missing))
     if cause is None and "insertion" in NAMED_KINDS:
-        for t0, t1, sound in ev.inserted:
-            e = _insertion(words, t0, t1, sound)
+        for t0, t1, _ in ev.inserted:
+            e = _insertion(words, t0, t1)
             if e is not None:
                 out.append(e)
     group = {"word missing": 0, "insertion": 2}  # a missing word first, insertions last
