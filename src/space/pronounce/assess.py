@@ -120,4 +120,24 @@ def score(attempt: Any, *, word: str | None = None, text: str | None = None,
                        recognized=heard, warnings=list(quality.warnings), audio=y, sr=SR)
 
 
-__all__ = ["ScoreResult", "TextError", "check_text", "recognized", "score"]
+def score_word_event(event: Any, word: str, *, models: Any = None) -> dict[str, Any]:
+    """Score a word found in a stream (a :class:`~space.recognize.events.WordEvent`) as
+    an attempt at ``word``: the fields ``space listen --word`` adds to the event (score,
+    band, the verdict's sentence and its span in stream time). An attempt that cannot be
+    scored gets ``score: None`` and ``score_error`` (the next one may be fine)."""
+    from ..errors import SpaceError
+
+    try:
+        res = score(event.audio, word=word, sr=event.sr, models=models)
+    except SpaceError as e:
+        return {"score": None, "score_error": str(e)}
+    v = res.verdict
+    span = None if v.span is None else {
+        "start_s": round(event.audio_start_s + v.span[0], 3),
+        "end_s": round(event.audio_start_s + v.span[1], 3)}
+    return {"score": round(v.score, 1), "band": v.band, "sentence": v.sentence,
+            "span": span, "recognized": res.recognized}
+
+
+__all__ = ["ScoreResult", "TextError", "check_text", "recognized", "score",
+           "score_word_event"]
