@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         return _transcripts(args)
     if not args.attempts:
         raise UsageError("give the ATTEMPT file(s) to score")
-    if not args.word and not args.text:
+    if args.word is None and args.text is None:
         raise UsageError("give --word WORD or --text SENTENCE (what was said)")
     # The text and every file are checked before the models load (seconds).
     check_text(word=args.word, text=args.text)
