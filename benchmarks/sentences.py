@@ -1,0 +1,119 @@
+"""Sentences: phone, word and utterance accuracy PCC with the speechocean762 experts.
+
+    python benchmarks/sentences.py --root ../shared/data/speechocean762_train \\
+        --cache cache/so762 [--model phones.pt] [--speed]
+
+The scorer of :mod:`space.pronounce.fit_scorer` is cross-validated 5 folds by speaker on
+the corpus's training split (125 speakers): fitted on four folds' speakers, scored on the
+fifth's, every sentence scored once by a scorer that never saw its speaker. Printed next
+to the published figures on the corpus's test split (GOPT, Gong et al. 2022; the Kaldi
+recipe). ``--model``: the phone model whose posteriors are used (default the bundled one;
+pass a model trained without the scored speakers for a fully held-out figure).
+``--speed``: warm time of ``assess_audio`` on a 1-word and a ~5 s sentence, one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from space.data import speechocean as so  # noqa: E402
+from space.pronounce import fit_scorer  # noqa: E402
+
+PUBLISHED = [("GOPT (test split, Gong et al. 2022)", 0.612, 0.533, 0.714),
+             ("Kaldi gop_speechocean762 recipe", 0.42, None, None)]
+
+
+def pcc(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def cross_validate(t: fit_scorer.Table, k: int = 5) -> tuple[np.ndarray, ...]:
+    """Out-of-fold phone, word and sentence scores (folds by speaker)."""
+    speakers = sorted(set(t.utt_speaker.tolist()))
+    fold_of = {s: i % k for i, s in enumerate(speakers)}
+    fold = np.array([fold_of[s] for s in t.utt_speaker.tolist()])
+    p, w, u = np.zeros(len(t.y)), np.zeros(len(t.word_acc)), np.zeros(len(t.utt_acc))
+    for f in range(k):
+        s = fit_scorer.fit(t, np.flatnonzero(fold != f), seed=f)
+        pp, ww, uu = fit_scorer.predict(s, t)
+        ut = fold == f
+        p[ut[t.word_utt[t.word]]] = pp[ut[t.word_utt[t.word]]]
+        w[ut[t.word_utt]] = ww[ut[t.word_utt]]
+        u[ut] = uu[ut]
+    return p, w, u
+
+
+def speed(reps: int = 20) -> list[tuple[str, float]]:
+    import torch
+
+    from space.pronounce.evidence import assess_audio
+
+    torch.set_num_threads(1)
+    ac_threads = 1
+    from space.pronounce.acoustic import acoustic
+
+    utts = so.utterances(ARGS.root)
+    long = min((u for u in utts), key=lambda u: abs(len(so.cached_audio(u, ARGS.cache)) / so.SR - 5))
+    word = next(u for u in utts if len(u.words) >= 1)
+    out = []
+    for name, u, words in (("warm word", word, [word.words[0].text]),
+                           (f"warm {len(so.cached_audio(long, ARGS.cache)) / so.SR:.1f} s sentence",
+                            long, [w.text for w in long.words])):
+        y = so.cached_audio(u, ARGS.cache)
+        if name == "warm word":
+            y = y[: int(0.8 * so.SR)]
+        acoustic().engine(False).set_threads(ac_threads)
+        assess_audio(y, so.SR, words)
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            assess_audio(y, so.SR, words)
+            ts.append(time.perf_counter() - t0)
+        out.append((name, float(np.median(ts)) * 1000))
+    return out
+
+
+def main() -> None:
+    from _machine import describe
+
+    t = fit_scorer.extract(ARGS.root, ARGS.cache, model=ARGS.model)
+    p, w, u = cross_validate(t)
+    rows = [("SPACE: phone model + fitted scorer (5-fold by speaker, training split)",
+             pcc(p, t.y), pcc(w, t.word_acc), pcc(u, t.utt_acc))]
+    lpr = t.x[:, 1]
+    rows.append(("SPACE: mean log posterior ratio alone (no fitting; phone only)",
+                 pcc(lpr, t.y), None, None))
+    print(f"speechocean762 training split: {len(t.utt_acc)} sentences, {len(t.word_acc)} "
+          f"words, {len(t.y)} phones, {len(set(t.utt_speaker.tolist()))} speakers")
+    print(f"phone model: {ARGS.model or 'bundled phones.pt'}")
+    print()
+    print("| scorer | phone PCC | word accuracy PCC | utterance accuracy PCC |")
+    print("|---|---|---|---|")
+    for name, a, b, c in rows + PUBLISHED:
+        cells = ["" if v is None else f"{v:.3f}" for v in (a, b, c)]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    if ARGS.speed:
+        print()
+        print("| assess_audio, 1 thread, ONNX Runtime | median ms |")
+        print("|---|---|")
+        for name, ms in speed():
+            print(f"| {name} | {ms:.1f} |")
+    print()
+    print(describe())
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", type=Path, default=so.DEFAULT_ROOT)
+    ap.add_argument("--cache", type=Path, default=so.DEFAULT_CACHE)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--speed", action="store_true")
+    ARGS = ap.parse_args()
+    main()
