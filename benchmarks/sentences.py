@@ -96,7 +96,8 @@ def main() -> None:
     from _machine import describe
 
     t0 = time.time()
-    t, _ = fit_scorer.learner_table(ARGS.root, ARGS.cache, log=lambda m: None)
+    t, _ = fit_scorer.learner_table(
+        ARGS.root, ARGS.cache, log=lambda m: print(m) if 'frame accuracy' in m else None)
     p, w, u = cross_validate(t)
     rows = [("phones.pt, output layer refitted on the other half's speakers + fitted scorer",
              pcc(p, t.y), pcc(w, t.word_acc), pcc(u, t.utt_acc)),
