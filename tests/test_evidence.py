@@ -43,8 +43,9 @@ def test_sentence_times_and_scores(tmp_path: Path) -> None:
 
 
 @needs_espeak
-@pytest.mark.xfail(strict=True, reason="first version: the phone model trained on 38 words "
-                   "does not yet tell /t/ from /θ/ here; the retrained model must")
+@pytest.mark.xfail(strict=True, reason="a known miss: phones.pt's frame embeddings (trained on "
+                   "38 words) with a refitted output layer hear /t/ in 'tree' but the fitted "
+                   "phone score of /θ/ stays high; needs the fully retrained phone model")
 def test_changed_phone_scores_lower(tmp_path: Path) -> None:
     """'tree' said where 'three' is meant: its first phone scores lower than in 'three'."""
     right = _read(espeak("three", tmp_path / "three.wav"))
@@ -89,3 +90,42 @@ def test_scorer_file_loads_and_stays_in_range(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(ModelError, match="cannot read"):
         experts.load(bad)
+
+
+def test_expert_phone_marks() -> None:
+    from space.data.speechocean import phone_marks
+
+    assert phone_marks(["B", "EH", "R"], "B EH0 R") == ([2, 2, 2], [])
+    assert phone_marks(["B", "EH", "R"], "B (EH0) {R}") == ([2, 0, 1], [])
+    # the experts' own symbols: AR covers EH R; a bracket may span phones; insertions kept
+    assert phone_marks(["B", "EH", "R"], "B AR0")[0] == [2, 2, 2]
+    assert phone_marks(["IH", "T", "S"], "{IH0 TS}")[0] == [1, 1, 1]
+    assert phone_marks(["B", "EH", "R"], "B EH0 [ L ] R") == ([2, 2, 2], [(1, "L")])
+    assert phone_marks(["B", "EH", "R"], "B (AR0)")[0] == [2, 0, 0]
+
+
+def test_viterbi_finds_the_planted_phones() -> None:
+    from space.pronounce.viterbi import align_sentence
+
+    sil, t = 3, 20
+    logp = np.full((t, 4), -10.0)
+    truth = [sil] * 3 + [0] * 4 + [1] * 3 + [sil] * 4 + [2] * 5 + [sil]
+    logp[np.arange(t), truth] = 0.0
+    spans = align_sentence(logp, [[0, 1], [2]], sil)
+    assert spans == [[(3, 7), (7, 10)], [(14, 19)]]
+    with pytest.raises(AudioError, match="too short"):
+        align_sentence(logp[:3], [[0, 1], [2]], sil)
+
+
+@needs_espeak
+def test_sentence_alignment_with_pocketsphinx(tmp_path: Path) -> None:
+    """The aligner of the learners' sentences (learner_labels): words in order, in the clip."""
+    pytest.importorskip("pocketsphinx")
+    from space.pronounce.phones import align_words, pronunciation
+
+    y, sr = _read(espeak("we call it bear", tmp_path / "s.wav"))
+    words = [pronunciation(w) or [] for w in ("we", "call", "it", "bear")]
+    found = align_words(y, sr, words)
+    assert [[p.phone for p in spans] for _, _, spans in found] == words
+    starts = [s for s, _, _ in found]
+    assert starts == sorted(starts) and found[-1][1] <= len(y) / sr + 1e-6

@@ -124,12 +124,13 @@ _shared_lock = threading.Lock()
 
 
 def acoustic(path: str | Path | None = None) -> Acoustic:
-    """The process-wide phone model (the bundled ``phones.pt`` unless ``path``)."""
+    """The process-wide phone model (the bundled ``phones_learners.pt``: ``phones.pt`` with
+    its output layer refitted on the learners' sentences, :mod:`.fit_scorer`; or ``path``)."""
     global _shared
     if path is not None:
         return Acoustic(load_phone_model(path), path=path)
     with _shared_lock:
         if _shared is None:
-            p = bundled_phone_model_path()
+            p = bundled_phone_model_path().with_name("phones_learners.pt")
             _shared = Acoustic(load_phone_model(p), path=p)
         return _shared

@@ -131,11 +131,12 @@ def assess_audio(y: np.ndarray, sr: int, words: Sequence[str], *,
     from .viterbi import align_sentence
 
     spans = align_sentence(fr.logp, idx, SIL, min_frames=MIN_FRAMES)
-    return _judge(fr, list(words), phones, idx, spans, experts.bundled())
+    return _judge(fr, list(words), phones, idx, spans, experts.bundled(), len(y) / sr)
 
 
 def _judge(fr: object, words: list[str], phones: list[list[str]], idx: list[list[int]],
-           spans: list[list[tuple[int, int]]], scorer: experts.Scorer) -> SentenceEvidence:
+           spans: list[list[tuple[int, int]]], scorer: experts.Scorer,
+           duration_s: float) -> SentenceEvidence:
     """Features -> scores -> the evidence objects."""
     from .acoustic import Frames
 
@@ -153,7 +154,8 @@ def _judge(fr: object, words: list[str], phones: list[list[str]], idx: list[list
         for p, i, (a, b), row, s in zip(ph, ii, sp, f, ps, strict=True):
             h = heard_phone(fr.logp, i, (a, b), margin=HEARD_MARGIN)
             missing = bool(row[5] > MISSING_SIL or (b - a <= MIN_FRAMES and row[1] < MISSING_LPR))
-            pe.append(PhoneEvidence(p, float(fr.time(a - 0.5)), float(fr.time(b - 0.5)),
+            t0, t1 = (float(np.clip(fr.time(f - 0.5), 0.0, duration_s)) for f in (a, b))
+            pe.append(PhoneEvidence(p, t0, t1,
                                     round(float(s), 1), None if h is None else PHONES[h],
                                     missing))
         said = not (wscores[wi] < NOT_SAID_SCORE and sum(p.missing for p in pe) * 2 > len(pe))

@@ -36,11 +36,13 @@ SENTENCE_NAMES = ("mean", "min", "std", "low_share", "phone_mean", "phone_min", 
 
 @dataclass(frozen=True)
 class Net:
-    """Standardise, ReLU hidden layers, linear output, sigmoid x100."""
+    """Standardise, ReLU hidden layers, a linear output, then x100 through a sigmoid
+    (``out="sigmoid"``) or clipped to 0-100 (``out="clip"``)."""
 
     mean: np.ndarray
     scale: np.ndarray
     layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    out: str = "sigmoid"
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Features [shape=(n, d)] -> scores 0-100 [shape=(n,)]."""
@@ -49,19 +51,23 @@ class Net:
             h = h @ w + b
             if i < len(self.layers) - 1:
                 h = np.maximum(h, 0.0)
+        if self.out == "clip":
+            return np.clip(100.0 * h[:, 0], 0.0, 100.0)
         return 100.0 / (1.0 + np.exp(-np.clip(h[:, 0], -40, 40)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "out": self.out,
                 "layers": [[w.tolist(), b.tolist()] for w, b in self.layers]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], n_in: int) -> Net:
         layers = tuple((np.asarray(w, np.float64), np.asarray(b, np.float64))
                        for w, b in d["layers"])
-        net = cls(np.asarray(d["mean"], np.float64), np.asarray(d["scale"], np.float64), layers)
+        net = cls(np.asarray(d["mean"], np.float64), np.asarray(d["scale"], np.float64), layers,
+                  str(d.get("out", "sigmoid")))
         dims = [n_in] + [w.shape[1] for w, _ in layers]
-        ok = (net.mean.shape == net.scale.shape == (n_in,) and layers and dims[-1] == 1
+        ok = (net.out in ("sigmoid", "clip") and net.mean.shape == net.scale.shape == (n_in,)
+              and layers and dims[-1] == 1
               and all(w.shape == (a, b.shape[0]) for (w, b), a in zip(layers, dims, strict=False)))
         if not ok:
             raise ValueError("layer shapes do not chain")
