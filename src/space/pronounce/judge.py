@@ -7,10 +7,10 @@ this order, so that they cannot contradict each other:
    when the word was not said, and capped at :data:`OTHER_WORD_SCORE` when a recogniser
    that knows the word confidently heard another one.
 2. A phone is *named* (an error, coloured red) when its score is below
-   :data:`NAMED_BELOW`, or it is missing. A word (or sentence) whose band would be 'poor'
-   with nothing named gets its lowest phone named, unless something else explains it (the
-   word was not said, another word was heard, the recording is poor): 'poor' always says
-   what is wrong.
+   :data:`NAMED_BELOW` (a missing one is then named as a deletion). A word (or sentence)
+   whose band would be 'poor' with nothing named gets its lowest phone named, unless
+   something else explains it (the word was not said, another word was heard, the
+   recording is poor): 'poor' always says what is wrong.
 3. A word or sentence with a named error cannot be 'excellent': its score is capped just
    below :data:`EXCELLENT` (the experts' 'excellent' has no wrong sound either).
 4. The band comes from the (capped) score; the phone colours from the phone scores and
@@ -35,8 +35,9 @@ BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-i
 EXCELLENT = BANDS[0][1]
 # Phone colours: green at and above GOOD_PHONE, red (named) below NAMED_BELOW, amber
 # between. The experts' phone marks are 2 (right), 1 (accented), 0 (wrong): x50, a phone
-# below 50 leans towards 'wrong'. NAMED_BELOW is set on held-out speakers so that words
-# all experts rated 10 rarely get a sound named (benchmarks/consistency.py).
+# below 50 leans towards 'wrong'. NAMED_BELOW is a round a-priori value: the sweep of
+# benchmarks/tune_verdict.py (even speakers tune, odd report) found no threshold meeting
+# the 8% false-alarm budget on the first evidence version; rerun it on the fitted one.
 GOOD_PHONE = 70.0
 NAMED_BELOW = 35.0
 LEVELS = ("good", "fair", "weak")
@@ -155,7 +156,9 @@ def _word_named(w: WordEvidence, score: float, *, other: bool, explained: bool) 
     """Rule 2: indices of the phones named in one word."""
     if not w.said or not w.phones or other:  # another word's phones mean nothing here
         return set()
-    named = {i for i, p in enumerate(w.phones) if p.missing or p.score < NAMED_BELOW}
+    # a 'missing' flag alone named a sound on a quarter of words all experts rated 10
+    # (benchmarks/tune_verdict.py): it words the error, the score decides it
+    named = {i for i, p in enumerate(w.phones) if p.score < NAMED_BELOW}
     if not named and not explained and band(score) == "poor":
         named = {min(range(len(w.phones)), key=lambda i: w.phones[i].score)}
     return named
