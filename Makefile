@@ -7,6 +7,7 @@ FSDD   ?= ../shared/data/fsdd
 SC     ?= ../shared/data/speech_commands
 LEARNERS ?= ../shared/data/speechocean762_words
 SC_V1  ?= ../shared/data/sc_v1_words
+SO762  ?= ../shared/data/speechocean762_train
 OUT    ?= out
 
 .PHONY: setup system-deps demo test test-fast fuzz models references bench lint clean
@@ -88,6 +89,11 @@ models: setup
 	$(BIN)/space train-phones --labels build/phone_labels.json \
 	  --noise-dir $(SC)/_background_noise_ --out src/space/models/phones.pt
 	rm -f src/space/models/phones.last.pt
+	@# The learners' sentences: decoded audio and word/phone times (build/so762/align.json),
+	@# then the scorer fitted on the experts' marks (docs/phones.md: scorer.json).
+	$(BIN)/python -m space.pronounce.learner_labels --root $(SO762) --cache build/so762
+	$(BIN)/python -m space.pronounce.fit_scorer --root $(SO762) --cache build/so762 \
+	  --out src/space/models/scorer.json
 
 # Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.

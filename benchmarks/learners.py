@@ -76,6 +76,7 @@ def load_items() -> list[dict]:
         canon = pronunciation(lab["word"]) or []
         items.append({"path": rel, "word": lab["word"], "folder": folder(lab["word"]),
                       "speaker": lab["speaker"], "median": float(lab["accuracy_median"]),
+                      "all10": all(a == 10 for a in lab["accuracy"]),
                       "cls": lab["class"], "y": y, "canon": canon,
                       "wrong": wrong_phones(lab["phones"], canon)})
     return items
@@ -148,12 +149,29 @@ def summarize(name: str, items: list[dict], res: list[Scored], ms: float,
                       for i in it["wrong"])
             sp.append(float(hit))
     out["phone_hit"] = float(np.mean(ph)) if ph else float("nan")
+    out.update(verdicts(items, res))
     out["span_hit"] = float(np.mean(sp)) if sp else float("nan")
     out["n_marked"] = sum(1 for it in items if it["wrong"])
     # Per clip (path -> score, held-out): what benchmarks/calibrate_experts.py fits the
     # experts'-scale map on, and what a later scorer can be compared with clip by clip.
     out["clips"] = {it["path"]: round(float(r.score), 3) for it, r in zip(items, res, strict=True)}
     return out
+
+
+def verdicts(items: list[dict], res: list[Scored]) -> dict:
+    """The one verdict's figures (scorer 'judge'): the phone it names first is one most
+    experts marked wrong (clips with such a phone), a sound named on a word all five
+    experts rated 10 (the false alarms), and verdicts that contradict themselves."""
+    named = [float(r.named in it["wrong"]) for it, r in zip(items, res, strict=True)
+             if it["wrong"] and r.named is not None]
+    marked = [it for it in items if it["wrong"]]
+    perfect = [r for it, r in zip(items, res, strict=True) if it["all10"] and not r.error]
+    return {"named_hit": float(np.mean(named)) if named else float("nan"),
+            "n_named": len(named), "n_marked_clips": len(marked),
+            "false_alarm": float(np.mean([bool(r.named_all) for r in perfect]))
+            if perfect else float("nan"), "n_all10": len(perfect),
+            "contradictions": sum(bool(r.contradictions) for r in res),
+            "contradiction_examples": [c for r in res for c in r.contradictions][:5]}
 
 
 def fmt(x: float, pct: bool = False) -> str:
@@ -165,7 +183,7 @@ def fmt(x: float, pct: bool = False) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scorers", default="baseline")
+    ap.add_argument("--scorers", default="judge")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
@@ -194,6 +212,13 @@ def main() -> int:
     for s in sums:
         print(f"| {s['scorer']} | {fmt(s['phone_hit'], True)} | {fmt(s['span_hit'], True)} | "
               f"{s['refused']}/{len(items)} | {s['ms_per_clip']:.0f} | {s['cpu_ms_median']:.0f} |")
+    print("\n| scorer | first named sound = a phone most experts marked (clips named / "
+          "marked) | a sound named on words all experts rated 10 (n) | contradictions |")
+    print("|---|---|---|---|")
+    for s in sums:
+        print(f"| {s['scorer']} | {fmt(s['named_hit'], True)} ({s['n_named']}/"
+              f"{s['n_marked_clips']}) | {fmt(s['false_alarm'], True)} ({s['n_all10']}) | "
+              f"{s['contradictions']}/{len(items)} |")
     return 0
 
 

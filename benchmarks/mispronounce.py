@@ -116,6 +116,7 @@ ESPEAK = {
     "ZH": "Z",
 }
 NOISE_SNR_DB = 25.0
+KIND = {"replace": "substitution", "delete": "deletion", "insert": "insertion"}
 HIGH_SR = 48000
 
 
@@ -178,6 +179,7 @@ class Attempt:
     sr: int
     accept: list[int]  # canonical phone indices counted as the changed phone
     span: tuple[float, float] | None  # the changed sound's span in this attempt
+    op: str = ""  # the edit: "replace", "delete" or "insert" ("" for a correct attempt)
 
 
 def span_of(spans, widx: list[int], deleted_at: int | None) -> tuple[float, float] | None:
@@ -213,7 +215,7 @@ def make_attempts(voices, seed: int = 0) -> list[Attempt]:
             except Exception:  # noqa: BLE001 (no alignment: no localisation for this one)
                 spans = None
             at = j1 if op == "delete" else None
-            out.append(Attempt(w, v[0], name, cls, y, sr, acc, span_of(spans, widx, at)))
+            out.append(Attempt(w, v[0], name, cls, y, sr, acc, span_of(spans, widx, at), op))
     return out
 
 
@@ -245,6 +247,11 @@ def evaluate(scorer, attempts: list[Attempt]) -> dict:
             "win": 1.0 if c > r.score else 0.5 if c == r.score else 0.0,
             "noisy_win": 1.0 if n > r.score else 0.5 if n == r.score else 0.0,
             "phone_hit": None if low is None else float(low in a.accept),
+            # the one verdict's (scorer 'judge'): the first named sound is the changed one,
+            # and the kind of error it names is the kind made
+            "named_hit": None if r.named is None and r.kind != "insertion" else
+            float(r.kind == "insertion" and a.op == "insert" or r.named in a.accept),
+            "kind_hit": None if r.kind is None else float(r.kind == KIND[a.op]),
             "span_hit": float(overlaps(r.worst_span, a.span)) if a.span else None,
         })
     # chance level of the span test: the correct attempt's worst span against the changed
@@ -260,7 +267,11 @@ def evaluate(scorer, attempts: list[Attempt]) -> dict:
             continue
         chance.append(float(overlaps(res[(a.word, a.voice, "correct")].worst_span, sp)))
     errors = sum(1 for r in res.values() if r.error)
-    return {"rows": rows, "correct": list(correct.values()), "noisy": list(noisy.values()),
+    perfect = [r for a in attempts if a.kind == "correct"
+               for r in [res[(a.word, a.voice, a.kind)]] if not r.error]
+    return {"contradictions": sum(bool(r.contradictions) for r in res.values()),
+            "false_alarm": float(np.mean([bool(r.named_all) for r in perfect])),
+            "rows": rows, "correct": list(correct.values()), "noisy": list(noisy.values()),
             "chance_span": float(np.mean(chance)) if chance else float("nan"),
             "errors": errors, "n": len(res), "ms_per_attempt": 1000 * elapsed / len(res)}
 
@@ -278,6 +289,9 @@ def summarize(name: str, ev: dict) -> dict:
             "noisy_win": float(np.mean([r["noisy_win"] for r in rs])),
             "phone_hit": float(np.mean(ph)) if ph else float("nan"),
             "span_hit": float(np.mean(sp)) if sp else float("nan"),
+            **{k: (float(np.mean(v)) if v else float("nan"), len(v)) for k in
+               ("named_hit", "kind_hit")
+               for v in [[r[k] for r in rs if r[k] is not None]]},
             "median_wrong": float(np.median([r["score"] for r in rs])),
         }
 
@@ -285,7 +299,8 @@ def summarize(name: str, ev: dict) -> dict:
            "n_attempts": ev["n"], "chance_span": ev["chance_span"],
            "median_correct": float(np.median(pos)), "median_noisy": float(np.median(ev["noisy"])),
            "noisy_auc": roc_auc(ev["noisy"], [r["score"] for r in rows]),
-           "ms_per_attempt": ev["ms_per_attempt"]}
+           "ms_per_attempt": ev["ms_per_attempt"], "contradictions": ev["contradictions"],
+           "false_alarm": ev["false_alarm"]}
     for c in sorted({r["cls"] for r in rows}):
         out["classes"][c] = block([r for r in rows if r["cls"] == c])
     out["kinds"] = {k: block([r for r in rows if r["kind"] == k])["win"]
@@ -316,13 +331,25 @@ def table(sums: list[dict]) -> str:
                      f"{s['all']['median_wrong']:.0f} | {fmt(s['noisy_auc'], False)} | "
                      f"{fmt(s['chance_span'])} | {s['errors']}/{s['n_attempts']} | "
                      f"{s['ms_per_attempt']:.0f} |")
+    lines += ["", "| scorer | class | first named sound = the changed sound (n named) | kind "
+              "of error named = kind made (n) |", "|---|---|---|---|"]
+    for s in sums:
+        for c, b in [("**all**", s["all"]), *s["classes"].items()]:
+            (nh, nn), (kh, kn) = b["named_hit"], b["kind_hit"]
+            lines.append(f"| {s['scorer']} | {c} | {fmt(nh)} ({nn}/{b['n']}) | {fmt(kh)} "
+                         f"({kn}) |")
+    lines += ["", "| scorer | a sound named on a correct attempt | contradictions |",
+              "|---|---|---|"]
+    for s in sums:
+        lines.append(f"| {s['scorer']} | {fmt(s['false_alarm'])} | {s['contradictions']}/"
+                     f"{s['n_attempts']} |")
     return "\n".join(lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scorers", default="baseline")
+    ap.add_argument("--scorers", default="judge")
     ap.add_argument("--voices", type=int, default=len(VOICES))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()

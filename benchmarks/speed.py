@@ -1,6 +1,6 @@
 """Speed of recognition and scoring, PyTorch and ONNX Runtime side by side in one run:
-one clip from a file (1 thread), batch throughput from files (2 threads), a warm
-``space.score`` without the picture (1 thread), peak RSS and wall time of ``space predict``.
+one clip from a file (1 thread), batch throughput from files (2 threads), peak RSS and
+wall time of ``space predict``.
 
     python benchmarks/speed.py [--model digits] [--repeats 200] [--out benchmarks/results/speed.md]
 
@@ -76,11 +76,7 @@ def main() -> int:
 
     import torch
 
-    from space import audio, pronounce
-    from space.pronounce import frames as frames_mod
-    from space.pronounce.frames import Featurizer, bundled_encoder_path, load_encoder
     from space.recognize import load_model
-    from space.recognize.registry import ModelRegistry
 
     before = describe()
     rng = np.random.default_rng(0)
@@ -134,30 +130,7 @@ def main() -> int:
         r.set_threads(1)
     torch.set_num_threads(1)
 
-    # Warm space.score (no picture): the frame encoder and the recogniser on each engine.
-    if bundled_encoder_path().is_file():
-        ck = load_encoder(bundled_encoder_path())
-        feats = {e: Featurizer(ck, engine=e) for e in ENGINES}
-        registries = {e: ModelRegistry({args.model: recs[e]}) for e in ENGINES}
-        attempt = ROOT / "examples" / "7_seven_espeak_male.wav"
-        ya, sra = audio.load(attempt)
-
-        def scorer(e: str, phones: bool) -> Callable[[], object]:
-            def run() -> object:
-                # The process-wide featurizer is swapped per engine and the word check uses
-                # that engine's recogniser; the reference set is shared (its frames agree to
-                # 1e-6 between engines). The phone model runs on PyTorch either way.
-                frames_mod._default = feats[e]
-                return pronounce.score(ya, word=args.word, sr=sra, models=registries[e],
-                                       phones=phones)
-            return run
-
-        ms(f"warm space.score of a 1-s attempt ('{args.word}'), phones, no picture, 1 thread",
-           {e: scorer(e, True) for e in ENGINES}, "<= 20 ms", max(50, args.repeats // 2))
-        ms("  the same without phones (--no-phones)",
-           {e: scorer(e, False) for e in ENGINES}, "<= 8 ms", max(50, args.repeats // 2))
-        ms("  of which the frame encoder (log-mel + encoder)",
-           {e: (lambda f=f: f(ya, sra)) for e, f in feats.items()}, "", args.repeats)
+    # The pronunciation score's speed: benchmarks/score_speed.py.
 
     res = {e: rss_and_wall(args.model, clip, e) for e in ENGINES}
     rows.append(("peak RSS of `space predict` on one file", {e: v[0] for e, v in res.items()},

@@ -30,7 +30,7 @@ SC = ROOT.parent / "shared" / "data" / "speech_commands"
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scorers", default="baseline")
+    ap.add_argument("--scorers", default="judge")
     ap.add_argument("--per-word", type=int, default=20)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()

@@ -41,13 +41,14 @@ def test_score_result_html_and_png():
 
     r = space.score(str(EXAMPLE), word="3")
     h = r._repr_html_()
-    assert f"{r.score:.1f}" in h and f">{r.band}<" in h and "word 3" in h
+    assert f"{r.score:.1f}" in h and f">{r.band}<" in h and "three &middot;" in h
+    assert r.sentence.replace("'", "&#x27;") in h  # the verdict's sentence
     assert "heard <b>3</b>" in h
     imgs = re.findall(r'src="data:image/png;base64,([^"]+)"', h)
     assert len(imgs) == 1 and base64.b64decode(imgs[0])[:8] == b"\x89PNG\r\n\x1a\n"
     players = re.findall(r'<audio controls preload="none" src="data:audio/wav;base64,([^"]+)"', h)
-    assert len(players) == 2  # the attempt and the closest reference
+    assert len(players) == 1  # the attempt
     with wave.open(io.BytesIO(base64.b64decode(players[0]))) as w:
-        assert w.getframerate() == r.sr and w.getnframes() == len(r.attempt_audio)
+        assert w.getframerate() == r.sr and w.getnframes() == len(r.audio)
     png = r._repr_png_()
     assert png == base64.b64decode(imgs[0])  # drawn once, shown twice

@@ -171,20 +171,3 @@ def test_torch_engine_from_environment(tiny_model: Path, monkeypatch, wav_file: 
     rec = load_model(tiny_model)
     assert rec.engine_name == "torch"
     assert rec.predict(wav_file).label in rec.labels
-
-
-def test_drawing_pools_long_attempts() -> None:
-    """More than MAX_COLUMNS frames are averaged in groups; the time scale says so."""
-    from space.pronounce import drawing as dr
-    from space.pronounce.frames import Utterance
-
-    n = 2 * dr.MAX_COLUMNS + 5
-    spec = np.tile(np.linspace(-2, 2, n), (40, 1)).astype(np.float32)
-    u = Utterance(np.zeros((n, 8), np.float32), spec, np.zeros(10, np.float32), 0.1, 0.01)
-    e = dr._spec(u, -2.0, 2.0)
-    assert e["columns"] == -(-n // 3) and e["column_s"] == pytest.approx(0.03)
-    levels = dr.decode_spec(e, [-2.0, 2.0])
-    assert levels.shape == (40, e["columns"])
-    # Each column is the mean of its three frames (to within half a code step).
-    want = np.add.reduceat(spec[0], np.arange(0, n, 3)) / np.diff(np.r_[np.arange(0, n, 3), n])
-    assert np.max(np.abs(levels[0] - want)) <= 0.5 * 4 / 255 + 1e-6

@@ -172,29 +172,23 @@ def test_reference_folder_changed_while_the_server_runs(tmp_path):
     attempt = {"file": ("a.wav", EXAMPLE.read_bytes(), "audio/wav")}
     with TestClient(create_app(references_dir=refs)) as c:
         assert c.post("/api/references/teacher-seven", files=clips).status_code == 200
-        assert c.post("/api/score", data={"word": "teacher-seven"}, files=attempt
-                      ).status_code == 200
         stored = sorted((refs / "teacher-seven").glob("*.wav"))
-        stored[0].write_bytes(b"RIFF garbage, not a WAV any more")  # corrupted under us
-        r = c.post("/api/score", data={"word": "teacher-seven"}, files=attempt)
-        assert r.status_code == 409, r.text
-        assert "cannot be used" in r.json()["detail"] and stored[0].name in r.json()["detail"]
-        stored[0].unlink()  # the user removes the bad one: the rest scores again
-        r = c.post("/api/score", data={"word": "teacher-seven"}, files=attempt)
-        assert r.status_code == 200 and len(r.json()["references"]) == 2
+        stored[0].unlink()  # removed under the server: playing it says so
+        r = c.get("/api/references/teacher-seven/2")
+        assert r.status_code in (404, 409), r.text
+        assert c.get("/api/references/teacher-seven/0").status_code == 200
         for p in stored[1:]:
             p.unlink()  # every clip gone: the word is gone, said plainly
-        r = c.post("/api/score", data={"word": "teacher-seven"}, files=attempt)
+        r = c.get("/api/references/teacher-seven")
         assert r.status_code == 404 and "no references for word" in r.json()["detail"]
         r = c.get("/api/words")
         assert r.status_code == 200
         assert "teacher-seven" not in {w["word"] for w in r.json()["words"]}
-        # ... and the bundled '7' it never touched still works
-        r = c.post("/api/score", data={"word": "7"}, files=attempt)
+        # ... and scoring, which needs no recordings, still works
+        r = c.post("/api/score", data={"word": "seven"}, files=attempt)
         assert r.status_code == 200
         assert c.post("/api/references/teacher-seven", files=clips[:2]).status_code == 200
-        r = c.post("/api/score", data={"word": "teacher-seven"}, files=attempt)
-        assert r.status_code == 200  # recovered
+        assert c.get("/api/references/teacher-seven/1").status_code == 200  # recovered
 
 
 def test_reference_deleted_between_listing_and_reading(tmp_path, monkeypatch):
@@ -221,9 +215,9 @@ def test_reference_deleted_between_listing_and_reading(tmp_path, monkeypatch):
         return paths
     monkeypatch.setattr(score_mod, "reference_paths", listed_then_gone)
     with pytest.raises(DamagedReferenceError, match="disappeared while being read"):
-        pronounce.score(EXAMPLE, word="race", references_dir=refs)
+        score_mod.word_reference_set("race", references_dir=refs)
     monkeypatch.undo()
-    assert pronounce.score(EXAMPLE, word="race", references_dir=refs).word == "race"
+    assert score_mod.word_reference_set("race", references_dir=refs).word == "race"
 
 
 def test_microphone_gone_is_still_covered():

@@ -24,7 +24,7 @@ def test_quickstart_notebook_executes():
     score_out = code[1].outputs[-1]["data"]
     html = score_out["text/html"]
     assert 'class="space-score-value"' in html and 'class="space-band"' in html
-    assert html.count("data:audio/wav;base64,") == 2 and "data:image/png;base64," in html
+    assert html.count("data:audio/wav;base64,") == 1 and "data:image/png;base64," in html
     assert "image/png" in score_out  # _repr_png_ for front ends without HTML
     text = code[2].outputs[0]["text"]
     score, band = text.split()[0], text.split()[1].strip("();")

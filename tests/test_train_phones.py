@@ -168,32 +168,3 @@ def test_phones_task_loss_ignores_unscored_frames(tmp_path) -> None:
     loss = task.loss(task.model, torch.stack(x), batch, lambda f: f)
     assert torch.isfinite(loss) and loss.item() > 0
     assert task.validate is not None and 0 <= task.validate(task.model) <= 1
-
-
-def test_cli_score_names_the_weakest_phone(tmp_path, capsys, monkeypatch) -> None:
-    """``space score`` gives phone results and names the weakest sound; with
-    ``--no-phones`` the scorer never computes them."""
-    from space.cli import main as cli
-    from space.pronounce import phone_result
-    from space.pronounce.refsets import reference_paths
-
-    calls = []
-
-    def fake(word, y, sr, **kw):
-        calls.append(word)
-        return ([{"phone": "S", "ipa": "s", "score": 3.0, "sounded_like_ipa": "f"},
-                 {"phone": "EH", "ipa": "ɛ", "score": 90.0, "sounded_like_ipa": None}],
-                ["a phone warning"])
-
-    monkeypatch.setattr(phone_result, "attempt_phones", fake)
-    attempt = str(reference_paths("7")[0])
-    assert cli(["score", "--word", "7", "--json", "--no-phones", attempt]) == 0
-    out, err = capsys.readouterr()
-    assert json.loads(out)["phones"] == [] and "a phone warning" not in err and not calls
-    assert cli(["score", "--word", "7", "--json", attempt]) == 0
-    out, err = capsys.readouterr()
-    assert [p["phone"] for p in json.loads(out)["phones"]] == ["S", "EH"] and calls == ["7"]
-    assert "space score: warning: " in err and "a phone warning" in err
-    assert cli(["score", "--word", "7", attempt]) == 0
-    out, _ = capsys.readouterr()
-    assert out.splitlines()[1] == "  the /s/ of 'seven' sounded like /f/ (score 3)"

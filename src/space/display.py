@@ -69,47 +69,45 @@ def feedback_png(result: Any) -> bytes:
 
 
 def score_html(result: Any, *, picture: bool = True) -> str:
-    """HTML of a pronunciation score: the score and band, what the recogniser heard, the
-    worst segments, warnings, the feedback picture and players for the attempt and the
-    closest reference.
+    """HTML of a pronunciation score: the score and band, the verdict's sentence, each
+    word's score with its sounds coloured by the verdict, what the recogniser heard,
+    warnings, the feedback picture and a player for the attempt.
 
-    ``result`` is a :class:`space.pronounce.ScoreResult` (or anything with its fields:
-    score, band, word, attempt, recognized, segments, warnings, attempt_audio, sr,
-    reference_paths, best_reference, reference_utterance, plot()).
+    ``result`` is a :class:`space.pronounce.ScoreResult`.
     """
-    band = str(result.band)
-    colour = BAND_COLOURS.get(band, "#555")
-    word = html.escape(str(result.word)) if result.word is not None else "(your references)"
+    from .pronounce.judge import COLOURS
+
+    v = result.verdict
+    colour = BAND_COLOURS.get(v.band, "#555")
     parts = [
         '<div class="space-score" style="font-family:sans-serif">',
         f'<div><span class="space-score-value" style="font-size:2em;font-weight:bold;'
-        f'color:{colour}">{float(result.score):.1f}</span> '
+        f'color:{colour}">{float(v.score):.1f}</span> '
         f'<span class="space-band" style="background:{colour};color:white;padding:1px 8px;'
-        f'border-radius:8px">{html.escape(band)}</span> '
-        f'<span style="color:#555">word {word} &middot; {html.escape(_name(str(result.attempt)))}'
-        '</span></div>',
+        f'border-radius:8px">{html.escape(v.band)}</span> '
+        f'<span style="color:#555">{html.escape(result.text)} &middot; '
+        f'{html.escape(_name(str(result.attempt)))}</span></div>',
+        f'<div class="space-sentence">{html.escape(v.sentence)}</div>',
     ]
+    rows = []
+    for w in v.words:
+        sounds = " ".join(
+            f'<span style="color:{COLOURS[p.level]}">/{html.escape(p.ipa)}/ {p.score:.0f}</span>'
+            for p in w.phones)
+        rows.append(f"<tr><td>{html.escape(w.word)}</td><td>{w.score:.0f}</td>"
+                    f"<td>{html.escape(w.band)}</td><td>{sounds}</td></tr>")
+    parts.append('<table style="margin:4px 0"><tr><th>word</th><th>score</th><th>band</th>'
+                 f'<th>sounds</th></tr>{"".join(rows)}</table>')
     rec = result.recognized
     if rec is not None:
         ok = "the right word" if rec.get("matches_word") else "not the word asked for"
         parts.append(f"<div>heard <b>{html.escape(str(rec['label']))}</b> "
                      f"({float(rec['probability']):.2f}): {ok}</div>")
-    if result.segments:
-        rows = "".join(
-            f"<tr><td>{i + 1}</td><td>{s.attempt_start_s:.2f}-{s.attempt_end_s:.2f} s</td>"
-            f"<td>{s.reference_start_s:.2f}-{s.reference_end_s:.2f} s</td>"
-            f"<td>{s.cost:.3f}</td></tr>"
-            for i, s in enumerate(result.segments))
-        parts.append('<table style="margin:4px 0"><tr><th>worst</th><th>attempt</th>'
-                     f"<th>reference</th><th>cost</th></tr>{rows}</table>")
     for w in result.warnings:
         parts.append(f'<div style="color:#b26a00">warning: {html.escape(str(w))}</div>')
     if picture:
-        parts.append(png_html(feedback_png(result), f"feedback: {band}"))
-    ref = result.reference_utterance
-    ref_name = _name(str(result.reference_paths[result.best_reference]))
-    parts.append(audio_html(result.attempt_audio, result.sr, "attempt"))
-    parts.append(audio_html(getattr(ref, "audio", None), result.sr, f"reference {ref_name}"))
+        parts.append(png_html(feedback_png(result), f"feedback: {v.band}"))
+    parts.append(audio_html(result.audio, result.sr, "attempt"))
     parts.append("</div>")
     return "".join(parts)
 

@@ -20,6 +20,8 @@ to do about it, and never echoes data (arrays, file contents).
     │   └── DamagedReferenceError  a stored reference that was deleted or damaged
     ├── OutputError           an output that cannot be written (missing folder, disk full)
     └── UsageError            a bad parameter, option or configuration value (also a ValueError)
+        └── TextError         a text to score that cannot be: empty, too long, a word not
+                              in the pronunciation lexicon
 """
 
 from __future__ import annotations
@@ -79,6 +81,11 @@ class OutputError(SpaceError, OSError):
 class UsageError(SpaceError, ValueError):
     """A parameter, command-line option or configuration value is out of range or
     inconsistent."""
+
+
+class TextError(UsageError):
+    """The text an attempt is scored against cannot be used: empty, too long, or a word the
+    pronunciation lexicon (CMUdict) does not hold."""
 
 
 def describe(value: object, limit: int = 60) -> str:

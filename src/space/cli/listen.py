@@ -16,15 +16,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="recognise words live from the microphone",
         description="Listen to the default microphone (or --device) and print each word "
         "heard, with its time and probability; with --word, also its pronunciation score "
-        "and the worst segment. --input FILE streams a recording through exactly the same "
+        "and what to work on. --input FILE streams a recording through exactly the same "
         "path, at real-time pace (or as fast as possible with --fast). Stop with Ctrl-C.",
     )
     p.add_argument("--model", "-m", default="digits",
                    help="bundled model (digits, commands) or a checkpoint path (default: digits)")
-    p.add_argument("--word", "-w", help="score each word heard against this word's references")
-    p.add_argument("--references-dir", metavar="DIR",
-                   help="your references folder for --word (default: $SPACE_REFERENCES_DIR "
-                   "or ~/.local/share/space/references)")
+    p.add_argument("--word", "-w", help="score each word heard as an attempt at this word "
+                   "(any word of the pronunciation lexicon)")
     p.add_argument("--input", "-i", metavar="FILE",
                    help="stream this recording instead of the microphone")
     p.add_argument("--fast", action="store_true",
@@ -75,11 +73,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--min-probability must lie within 0..1")
     word = None
     if args.word:
-        from .. import pronounce
+        from ..pronounce.assess import check_text
 
-        word = pronounce.check_word(args.word)
-        # fail now, not at the first word, if it has none
-        pronounce.reference_paths(word, args.references_dir)
+        word = args.word
+        check_text(word=word, text=None)  # fail now, not at the first word
     if args.grammar is not None:
         from ..recognize.decode import parse_grammar
 
@@ -116,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
     def report(events: list[Any]) -> int:
         for ev in events:
-            _report(ev, word, args.json, args.references_dir)
+            _report(ev, word, args.json)
         # An utterance's sequence comes after its last word's event (the same call or a
         # later one, once the pause that ends it has been heard).
         for seq in stream.sequences[done[0]:]:
@@ -150,23 +147,17 @@ def _report_sequence(seq: dict[str, Any], as_json: bool) -> None:
               f"{' '.join(seq['sequence'])}", flush=True)
 
 
-def _report(ev: Any, word: str | None, as_json: bool, references_dir: str | None = None
-            ) -> None:
+def _report(ev: Any, word: str | None, as_json: bool) -> None:
 
     d = ev.to_dict()
     line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
     if word is not None:
-        from ..pronounce.scoring import score_word_event
+        from ..pronounce.assess import score_word_event
 
-        scored = score_word_event(ev, word, references_dir=references_dir)
+        scored = score_word_event(ev, word)
         d.update(scored)
         if scored["score"] is None:
             line += f"\tnot scored: {scored['score_error']}"
         else:
-            line += f"\tscore {scored['score']:.0f} ({scored['band']})"
-            if scored["worst_segment"]:
-                w = scored["worst_segment"]
-                line += f"\tworst {w['start_s']:.2f}-{w['end_s']:.2f} s"
-            if scored["weakest_phone"]:
-                line += f"\t{scored['weakest_phone']}"
+            line += f"\tscore {scored['score']:.0f} ({scored['band']})\t{scored['sentence']}"
     print(json.dumps(d) if as_json else line, flush=True)

@@ -150,7 +150,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "augmentation. Writes the best checkpoint (by validation phone frame accuracy) to "
         "--out and a resumable <out>.last.pt every epoch.",
     )
-    r.add_argument("--labels", required=True, help="phone labels file (phone_labels.json)")
+    r.add_argument("--labels", help="phone labels file (phone_labels.json)")
+    r.add_argument("--learners", help="instead of --labels: the speechocean762 training split "
+                   "(its sentences' phones every expert marked right; --learner-cache must "
+                   "hold python -m space.pronounce.learner_labels's output)")
+    r.add_argument("--learner-cache", help="the decoded audio and align.json of --learners")
+    r.add_argument("--init", help="start from this phone model's weights (fine-tune)")
+    r.add_argument("--hold-out", default="",
+                   help="comma-separated speaker ids of --learners kept out to validate on")
     r.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. phones.pt)")
     _training_flags(r, PHONES_TRAIN)
     r.set_defaults(_run=run_phones)
@@ -354,11 +361,23 @@ def _checked_train_config(args: argparse.Namespace, recipe: Any) -> Any:
 
 def run_phones(args: argparse.Namespace) -> int:
     from ..config import PHONES_TRAIN
-    from ..pronounce.train_phones import train
+    from ..errors import UsageError
+    from ..pronounce.train_phones import train, train_learners
 
     cfg = _checked_train_config(args, PHONES_TRAIN)
-    m = train(args.out, args.labels, train_cfg=cfg, resume=args.resume,
-              progress=not args.quiet, log=lambda s: print(s, file=sys.stderr, flush=True))
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    if args.learners:
+        if not args.learner_cache:
+            raise UsageError("--learners needs --learner-cache")
+        held = {s.strip() for s in args.hold_out.split(",") if s.strip()}
+        m = train_learners(args.out, root=args.learners, cache=args.learner_cache,
+                           val_speakers=held, init=args.init, train_cfg=cfg,
+                           resume=args.resume, progress=not args.quiet, log=log)
+    elif args.labels:
+        m = train(args.out, args.labels, train_cfg=cfg, resume=args.resume,
+                  progress=not args.quiet, log=log)
+    else:
+        raise UsageError("give --labels or --learners")
     return _report(args, None if m is None else m.meta, None if m is None else m.labels,
                    "val phone frame acc")
 

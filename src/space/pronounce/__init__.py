@@ -1,14 +1,16 @@
-"""Pronunciation scoring: DTW against golden references, calibrated score, worst segments.
+"""Pronunciation scoring of any word or short sentence: one verdict per attempt.
 
 >>> import space
->>> r = space.score("attempt.wav", word="7")  # doctest: +SKIP
->>> r.score, r.band, r.segments[0]  # doctest: +SKIP
+>>> r = space.score("attempt.wav", text="the water is cold")  # doctest: +SKIP
+>>> r.score, r.band, r.sentence, r.words[1].phones[0].score  # doctest: +SKIP
 
-The pieces, in the order data flows through them: :mod:`.frames` (frame features),
-:mod:`.align` (exact DTW), :mod:`.distance` (attempt to a set), :mod:`.refsets` (reference
-folders), :mod:`.reference_set` (a set's frames and anchors), :mod:`.calibrate`
-(distance to 0-100), :mod:`.scoring` (:func:`score`), :mod:`.result` (the result object),
-:mod:`.plot` (the picture). The README's pronunciation section explains the calibration.
+The path of one attempt, in the order data flows: :mod:`.lexicon` (text -> phones),
+:mod:`.quality` (the recording), :mod:`.evidence` (phone and word evidence),
+:mod:`.judge` (evidence -> the one verdict; :mod:`.mistakes` words its errors),
+:mod:`.feedback` (the result object and its JSON), :mod:`.plot` (the picture);
+:mod:`.assess` runs them (:func:`score`), :mod:`.batch` over a transcripts list.
+Reference recordings (:mod:`.refsets`) are kept for the recognisers' and the practice
+page's examples.
 
 Light names (word folders) import at once; the scorer (torch, numba) on first use.
 """
@@ -32,29 +34,25 @@ from .refsets import (
 )
 
 _LAZY = {
-    "Alignment": "align",
-    "BANDS": "calibrate",
-    "Calibration": "calibrate",
-    "ScoreResult": "result",
-    "Segment": "segments",
-    "band": "calibrate",
-    "dtw": "align",
-    "score": "scoring",
+    "BANDS": "judge",
+    "NamedError": "mistakes",
+    "ScoreResult": "feedback",
+    "Verdict": "judge",
+    "band": "judge",
+    "score": "assess",
 }
 
 __all__ = [
     "BANDS",
     "AddResult",
-    "Alignment",
-    "Calibration",
+    "NamedError",
     "ScoreResult",
-    "Segment",
+    "Verdict",
     "WordSource",
     "add_reference_clips",
     "add_references",
     "band",
     "check_word",
-    "dtw",
     "list_words",
     "reference_paths",
     "remove_references",

@@ -22,11 +22,7 @@ by the bundled sets' median ratio (:data:`D0_OVER_D100`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -36,20 +32,6 @@ from ..errors import UsageError
 # benchmarks/results/pronounce.md); used only where a set cannot measure an anchor itself.
 D50_POSITION = 0.45  # (d50 - d100) / (d0 - d100)
 D0_OVER_D100 = 8.3
-
-# Band thresholds on the score (lower edges), documented in the README (How it works, 5).
-# The score they apply to is on the experts' scale (to_experts below): the equal-error
-# distance (anchor score 50) lands in 'excellent', a typical different word in 'poor'.
-BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-inf")))
-
-
-def band(score: float) -> str:
-    """``"excellent"`` (>= 80), ``"good"`` (>= 65), ``"fair"`` (>= 50) or ``"poor"``."""
-    for name, lower in BANDS:
-        if score >= lower:
-            return name
-    return "poor"
-
 
 def set_distance(d: np.ndarray) -> float:
     """Distance of one utterance to a reference set, from its distances to each reference.
@@ -146,67 +128,3 @@ def calibrate(
     d100 = min(d100, d0 / 1.1)
     d50 = float(np.clip(d50, d100 + 0.05 * (d0 - d100), d0 - 0.05 * (d0 - d100)))
     return Calibration(d100, d50, d0, len(loo), int(genuine.size), int(impostor.size))
-
-
-# --- The experts' scale --------------------------------------------------------------
-# The anchors above put a typical *different word* at 0 and the references' own spread at
-# 100, so a learner who says the word right but with an accent lands near 50. People rate
-# differently: speechocean762's experts gave most such words 10/10. EXPERTS_MAP (a small
-# JSON file fitted by benchmarks/calibrate_experts.py; data, method, date and figures in
-# it) maps the anchor score monotonically onto the experts' median x10, and
-# :func:`to_experts` is the one place it is applied (pronounce/scoring.py).
-
-EXPERTS_MAP = Path(__file__).resolve().parents[1] / "models" / "experts_map.json"
-
-
-@dataclass(frozen=True)
-class ExpertsMap:
-    """A strictly increasing logistic map from the anchor score to the experts' scale.
-
-    ``to_experts(s) = 100 * (c + (1 - c) / (1 + exp(-a * (s - b))))``, with ``a > 0`` and
-    ``0 <= c < 1``: strictly increasing, so it keeps the order of any two scores (ranking
-    figures such as ROC AUC and the within-voice win rate are unchanged).
-    """
-
-    a: float
-    b: float
-    c: float
-    meta: tuple[tuple[str, Any], ...] = ()
-
-    def __post_init__(self) -> None:
-        if not (self.a > 0 and 0 <= self.c < 1 and np.isfinite(self.b)):
-            raise UsageError(f"bad experts' map: a={self.a} b={self.b} c={self.c} "
-                             "(needs a > 0, 0 <= c < 1)")
-
-    def __call__(self, score: float | np.ndarray) -> Any:
-        s = np.asarray(score, dtype=np.float64)
-        out = 100.0 * (self.c + (1.0 - self.c) / (1.0 + np.exp(-self.a * (s - self.b))))
-        return float(out) if out.ndim == 0 else out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"method": "logistic", "a": self.a, "b": self.b, "c": self.c, **dict(self.meta)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ExpertsMap:
-        if d.get("method") != "logistic":
-            raise UsageError(f"unknown experts' map method {d.get('method')!r}")
-        try:
-            return cls(float(d["a"]), float(d["b"]), float(d["c"]),
-                       tuple((k, v) for k, v in d.items() if k not in ("method", "a", "b", "c")))
-        except (KeyError, TypeError, ValueError) as e:
-            raise UsageError(f"bad experts' map record: {e}") from None
-
-
-@lru_cache(maxsize=1)
-def experts_map() -> ExpertsMap:
-    """The shipped map (:data:`EXPERTS_MAP`), read once per process."""
-    try:
-        d = json.loads(EXPERTS_MAP.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"cannot read the experts' map {EXPERTS_MAP}: {e}") from None
-    return ExpertsMap.from_dict(d)
-
-
-def to_experts(score: float) -> float:
-    """Anchor score (0-100, :meth:`Calibration.score`) -> the experts' scale (0-100)."""
-    return float(experts_map()(float(score)))

@@ -16,7 +16,6 @@ import numpy as np
 from .align import Alignment, dtw_frames
 from .calibrate import set_distance
 from .frames import Featurizer, Utterance
-from .segments import frame_costs
 
 # Noise penalty: the set distance is multiplied by 1 + NOISE_WEIGHT * softplus((NOISE_KNEE_DB
 # - snr) / NOISE_SCALE_DB) of the attempt's estimated SNR: about 1.00 for a clean
@@ -42,6 +41,13 @@ def features_id(feat: Featurizer) -> str:
     """Names the frame features and the set distance that anchors and stored frames were
     measured with (``set.json``'s ``features``, ``frames.npz``'s ``features``)."""
     return f"{feat.id}|{scoring_id()}"
+
+
+def frame_costs(path: np.ndarray, path_cost: np.ndarray, n: int) -> np.ndarray:
+    """Mean cost of the path cells on each attempt frame -> ``[shape=(n,)]``."""
+    num = np.bincount(path[:, 0], weights=path_cost, minlength=n)
+    den = np.bincount(path[:, 0], minlength=n)
+    return num / np.maximum(den, 1)
 
 
 @dataclass

@@ -1,63 +1,123 @@
-"""What a learner is told about the sounds of an attempt: each phone's colour level, the
-weakest phone in words, and when the recording rather than the learner may be the cause.
+"""What one scored attempt gives back: the result object, its JSON (the one place it is
+built: ``space score --json``, ``--transcripts``, ``/api/score``) and its picture.
 
-One place for these rules, so the picture (:mod:`.plot`), the page (the ``drawing``
-payload, :mod:`.drawing`) and the CLI say the same thing.
+Everything in it comes from one :class:`~.judge.Verdict`, so the CLI, the page and the
+picture say the same thing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from dataclasses import dataclass, field
 from typing import Any
 
-from .phone_score import VERDICT_BELOW
+import numpy as np
 
-# Colour levels of a phone's 0-100 score, as pronunciation tutors show them: green, amber,
-# red. Red ('weak') is where the weakest-phone sentence names a phone (VERDICT_BELOW, 5:
-# about 1 in 10 attempts that experts rated perfect still get a line), so every phone
-# named in words is red and no other is. Amber ('worth a listen') below 20: about a
-# quarter of perfect attempts have such a phone, as many as of the mispronounced ones
-# (benchmarks/results/phone_verdicts.md), so amber says 'listen', not 'wrong'.
-GOOD_PHONE = 20.0
-WEAK_PHONE = VERDICT_BELOW
-LEVELS = ("good", "fair", "weak")
-COLOURS = {"good": "#2e9e44", "fair": "#e3a21a", "weak": "#d23b3b"}  # green, amber, red
-MARKS = {"good": "", "fair": "~", "weak": "!"}  # not by colour alone
-NO_WEAK_PHONE = "no sound of the word stood out as wrong"
+from ..display import ScoreDisplay
+from .judge import Verdict, WordScore
+from .mistakes import NamedError
+from .quality import Quality
 
 
-def phone_level(score: float) -> str:
-    """``"good"`` (>= :data:`GOOD_PHONE`), ``"fair"`` (>= :data:`WEAK_PHONE`) or ``"weak"``."""
-    if score >= GOOD_PHONE:
-        return "good"
-    return "fair" if score >= WEAK_PHONE else "weak"
+@dataclass
+class ScoreResult(ScoreDisplay):
+    """The score of one attempt at a word or a short sentence.
 
-
-def recording_caveat(quality: dict[str, Any] | None) -> str | None:
-    """A sentence saying the recording may explain low phone scores, when its quality
-    (:meth:`.quality.Quality.to_dict`) is poor; else None."""
-    if not quality or quality.get("label") != "poor":
-        return None
-    return ("the recording is poor (see the warnings): low sound scores may come from the "
-            "recording rather than your pronunciation")
-
-
-def phone_feedback(phones: Sequence[dict[str, Any]], word: str | None,
-                   quality: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The learner-facing summary of a result's ``phones``.
-
-    Returns
-    -------
-    dict
-        ``levels``: one of :data:`LEVELS` per phone; ``weakest``: index of the weakest
-        phone (None when none is weak or there are no phones); ``text``: the sentence on it
-        (``"the /θ/ of 'three' sounded like /t/ (score 30)"``, from
-        :func:`.phone_result.phone_line`) or None; ``caveat``: :func:`recording_caveat`.
+    Attributes
+    ----------
+    attempt : str
+        The attempt's name (its path, or what ``name=`` gave).
+    text : str
+        The words scored, as said (lower case, digits as names), space-separated.
+    verdict : Verdict
+        The one judgement (:func:`.judge.judge`): score, band, words, phones, errors,
+        sentence, highlighted span.
+    quality : Quality
+        The recording's quality (:func:`.quality.recording_quality`).
+    recognized : dict or None
+        A bundled recogniser's check of a single word it knows (``label``,
+        ``probability``, ``matches_word``); None otherwise.
+    warnings : list of str
+        What may limit the score (the recording) and what was assumed.
+    audio : np.ndarray [shape=(n,)]
+        The attempt, mono float32 at ``sr`` Hz (for playback and the picture).
+    sr : int
     """
-    from .phone_result import phone_line, weakest_index
 
-    levels = [phone_level(float(p["score"])) for p in phones]
-    k = weakest_index(phones, below=WEAK_PHONE)
-    text = phone_line(phones[k], word) if k is not None and word else None
-    return {"levels": levels, "weakest": k, "text": text,
-            "caveat": recording_caveat(quality) if phones else None}
+    attempt: str
+    text: str
+    verdict: Verdict
+    quality: Quality
+    recognized: dict[str, Any] | None
+    warnings: list[str] = field(default_factory=list)
+    audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32), repr=False)
+    sr: int = 16000
+
+    @property
+    def score(self) -> float:
+        return self.verdict.score
+
+    @property
+    def band(self) -> str:
+        return self.verdict.band
+
+    @property
+    def words(self) -> tuple[WordScore, ...]:
+        return self.verdict.words
+
+    @property
+    def errors(self) -> tuple[NamedError, ...]:
+        return self.verdict.errors
+
+    @property
+    def sentence(self) -> str:
+        return self.verdict.sentence
+
+    @property
+    def word(self) -> str | None:
+        """The word of a single-word attempt (None for a sentence)."""
+        return self.words[0].word if len(self.words) == 1 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON: ``attempt``, ``text``, the verdict's fields (``score``,
+        ``band``, ``accuracy``, ``completeness``, ``fluency``, ``cause``, ``sentence``,
+        ``span``, ``errors[]``, ``words[]`` with ``phones[]``), ``recognized``,
+        ``quality`` and ``warnings`` (the README's "Score JSON")."""
+        return {"attempt": self.attempt, "text": self.text, **self.verdict.to_dict(),
+                "recognized": self.recognized, "quality": self.quality.to_dict(),
+                "warnings": list(self.warnings)}
+
+    def lines(self) -> list[str]:
+        """The result as a person reads it on a terminal: the score line, the sentence,
+        and (several words) one line per word."""
+        v = self.verdict
+        head = f"{self.attempt}\t{self.text}\t{v.score:.1f}\t{v.band}"
+        if v.span is not None:
+            head += f"  at {v.span[0]:.2f}-{v.span[1]:.2f} s"
+        if self.recognized is not None:
+            head += f"  heard {self.recognized['label']!r} " \
+                    f"({self.recognized['probability']:.2f})"
+        out = [head, f"  {v.sentence}"]
+        if len(v.words) > 1:
+            out.append(f"  accuracy {v.accuracy:.0f}  completeness {v.completeness:.0f}"
+                       + ("" if v.fluency is None else f"  fluency {v.fluency:.0f}"))
+            for w in v.words:
+                sounds = " ".join(f"{p.ipa}{'!' if p.level == 'weak' else ''}"
+                                  for p in w.phones)
+                out.append(f"  {w.word:<14} {w.score:5.1f} {w.band:<9} {sounds}")
+        return out
+
+    def plot(self, path: str | os.PathLike | None = None) -> Any:
+        """Feedback figure (:func:`space.pronounce.plot.feedback`); PNG at ``path``."""
+        from .plot import feedback
+
+        if path is not None:
+            from ..io import check_output_path
+
+            check_output_path(path, what="--plot")
+        fig = feedback(self)
+        if path is not None:
+            from ..io import save_png
+
+            save_png(fig, path)
+        return fig

@@ -101,6 +101,7 @@ class PhoneDataset(ClipDataset):
         self.augment = augmenter is not None
         self.n = n_samples or cfg.n_samples
         self.phones = [e["phones"] for _, e in entries]
+        self._entries = [e for _, e in entries]
         self.narrow = [int(e["sr"]) <= 8000 for _, e in entries]
         self._spans: list[np.ndarray | None] = [None] * len(entries)
         self._db: list[np.ndarray | None] = [None] * len(entries)
@@ -157,21 +158,78 @@ class PhoneDataset(ClipDataset):
                                      "narrow": narrow}
 
 
+class SentencePhoneDataset(PhoneDataset):
+    """Words of the speechocean762 sentences, each window centred on one word, with the
+    frame targets of the whole sentence around it (neighbouring words keep their phones).
+
+    ``entries``: ``(npy path, entry)`` pairs of :func:`learner_entries`: the entry's
+    ``phones`` are the sentence's ``[label, start_s, end_s]`` in time order (``"SIL"`` for
+    a pause between words, ``"?"`` for a phone some expert marked wrong or accented: not
+    scored), ``focus`` the word's ``[start_s, end_s]``. The audio is read from the cache's
+    int16 ``.npy`` for each item (all the windows would not fit in memory).
+    """
+
+    CONTEXT_S = 1.0  # audio kept on each side of the word
+
+    def raw(self, i: int) -> tuple[np.ndarray, tuple[int, int]]:
+        sr = self.cfg.sample_rate
+        full = np.load(self.examples[i].path, mmap_mode="r")
+        e = self._entries[i]
+        a = max(0, int((e["focus"][0] - self.CONTEXT_S) * sr))
+        b = min(len(full), int((e["focus"][1] + self.CONTEXT_S) * sr))
+        y = np.asarray(full[a:b], np.float32) / 32768.0
+        if self._spans[i] is None:
+            self._spans[i] = np.array(
+                [[IGNORE if p == "?" else LABELS.index(p), s - a / sr, t - a / sr]
+                 for p, s, t in self.phones[i]], np.float64)
+            self._db[i] = frame_db(y, sr)
+            self._bounds[i] = (int(e["focus"][0] * sr) - a, int(e["focus"][1] * sr) - a)
+        return y, self._bounds[i]
+
+
+def learner_entries(align: dict, utts: list, speakers: set[str]) -> list[tuple[str, dict]]:
+    """One entry per word of the sentences of ``speakers`` (:class:`SentencePhoneDataset`):
+    ``align`` is :func:`space.pronounce.learner_labels.load_alignment`'s mapping, ``utts``
+    the :class:`space.data.speechocean.Utterance` list, the audio in the default cache."""
+    from ..data.speechocean import DEFAULT_CACHE
+
+    out = []
+    for u in utts:
+        if u.speaker not in speakers or u.utt not in align:
+            continue
+        seq: list[list] = []
+        for k, (w, a) in enumerate(zip(u.words, align[u.utt]["words"], strict=True)):
+            if k and a["start_s"] - seq[-1][2] >= 0.03:
+                seq.append(["SIL", seq[-1][2], a["start_s"]])
+            ok = w.all_right
+            seq += [[p if good else "?", s, t] for (p, s, t), good in zip(a["phones"], ok,
+                                                                        strict=True)]
+        path = str(Path(DEFAULT_CACHE) / "audio" / f"{u.utt}.npy")
+        for a in align[u.utt]["words"]:
+            out.append((path, {"speaker": u.speaker, "sr": 16000, "phones": seq,
+                               "focus": [a["start_s"], a["end_s"]]}))
+    return out
+
+
 def phones_task(train: list[tuple[str, dict]], val: list[tuple[str, dict]],
                 encoder_cfg: EncoderConfig, train_cfg: TrainConfig,
-                feature_cfg: FeatureConfig = FEATURES) -> Task:
+                feature_cfg: FeatureConfig = FEATURES, *,
+                dataset: type[PhoneDataset] = PhoneDataset,
+                init: PhoneModel | None = None) -> Task:
     """The phone encoder as a :class:`~space.recognize.train.Task`: per-frame cross-entropy
     on narrowband-masked log-mels, validated by phone frame accuracy."""
     from ..audio.features import LogMel
 
     n = int(WINDOW_S * feature_cfg.sample_rate)
     aug = Augmenter(train_cfg.augment, feature_cfg.sample_rate)
-    train_ds = PhoneDataset(train, feature_cfg, augmenter=aug, n_samples=n,
-                            copies=train_cfg.copies, seed=train_cfg.seed)
-    val_ds = PhoneDataset(val, feature_cfg, n_samples=n) if val else None
+    train_ds = dataset(train, feature_cfg, augmenter=aug, n_samples=n,
+                       copies=train_cfg.copies, seed=train_cfg.seed)
+    val_ds = dataset(val, feature_cfg, n_samples=n) if val else None
     frontend = LogMel(feature_cfg)
     high = high_bands(feature_cfg)
     model = FrameEncoder(encoder_cfg, feature_cfg.n_mels)
+    if init is not None:  # fine-tune: start from a trained model's weights
+        model.load_state_dict(init.encoder.state_dict())
 
     def feats(x: torch.Tensor, narrow: torch.Tensor) -> torch.Tensor:
         return mask_narrowband(frontend(x), narrow.numpy(), high)
@@ -236,3 +294,49 @@ def train(out: str | os.PathLike, labels_path: str | os.PathLike, *,
     done = fit(lambda: phones_task(train_e, val_e, cfg, train_cfg), train_cfg, out,
                resume=resume, meta=meta, progress=progress, log=log)
     return load_phone_model(out) if done is not None else None
+
+
+def train_learners(out: str | os.PathLike, *, root: str | os.PathLike, cache: str | os.PathLike,
+                   train_speakers: set[str] | None = None,
+                   val_speakers: frozenset[str] | set[str] = frozenset(),
+                   init: str | os.PathLike | None = None, train_cfg: TrainConfig = PHONES_TRAIN,
+                   max_val: int = 1500, resume: str | os.PathLike | None = None,
+                   progress: bool = True, log: Callable[[str], None] | None = None
+                   ) -> PhoneModel | None:
+    """Train (or, from ``init``'s weights, fine-tune) the phone encoder on the
+    speechocean762 sentences' words (:class:`SentencePhoneDataset`): phones every expert
+    marked right are targets, the others are not scored.
+
+    ``train_speakers`` (default: every speaker not in ``val_speakers``) train;
+    ``val_speakers``' words (at most ``max_val``, evenly spread) measure the held-out phone
+    frame accuracy that picks the best epoch. ``cache`` holds the decoded audio and
+    ``align.json`` (:mod:`space.pronounce.learner_labels`).
+    """
+    from ..data import speechocean as so
+    from .learner_labels import load_alignment
+
+    utts = list(so.utterances(root))
+    align = load_alignment(cache)
+    if str(cache) != str(so.DEFAULT_CACHE):
+        os.environ["SPACE_SO762_CACHE"] = str(cache)
+    speakers = {u.speaker for u in utts}
+    train_sp = set(train_speakers) if train_speakers else speakers - set(val_speakers)
+    train_e = _cache_paths(learner_entries(align, utts, train_sp), cache)
+    val_e = _cache_paths(learner_entries(align, utts, set(val_speakers)), cache)
+    val_e = val_e[:: max(1, len(val_e) // max_val)] if val_e else []
+    base = load_phone_model(init) if init is not None else None
+    cfg = base.encoder.cfg if base is not None else replace(DEFAULT_CONFIG, n_classes=len(LABELS))
+    meta = {"train_words": len(train_e), "val_words": len(val_e),
+            "train_speakers": sorted(train_sp), "val_speakers": sorted(val_speakers),
+            "init": portable_path(init) if init is not None else None,
+            "data": "speechocean762 training split (learners' sentences), phones all "
+                    "experts marked right"}
+    done = fit(lambda: phones_task(train_e, val_e, cfg, train_cfg,
+                                   dataset=SentencePhoneDataset, init=base),
+               train_cfg, out, resume=resume, meta=meta, progress=progress, log=log)
+    return load_phone_model(out) if done is not None else None
+
+
+def _cache_paths(entries: list[tuple[str, dict]], cache: str | os.PathLike
+                 ) -> list[tuple[str, dict]]:
+    return [(str(Path(cache) / "audio" / Path(p).name), e) for p, e in entries]

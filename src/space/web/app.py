@@ -136,13 +136,9 @@ def _png(result: Any) -> str:
 
 
 def _slim(result: Any) -> Any:
-    """The score result without its audio (the picture does not use it): less to pickle."""
-    from dataclasses import replace
-
-    empty = np.zeros(0, np.float32)
-    return replace(result, attempt_audio=empty,
-                   attempt_utterance=replace(result.attempt_utterance, audio=empty),
-                   reference_utterance=replace(result.reference_utterance, audio=empty))
+    """The score result as the picture needs it (all of it: the spectrogram is drawn from
+    the audio); kept as one place to shrink what is sent to a picture worker."""
+    return result
 
 
 def _warm_png_worker(_: int) -> int:
@@ -150,12 +146,11 @@ def _warm_png_worker(_: int) -> int:
     compiled cost-matrix code loaded and one figure drawn, so the first picture a client
     asks for is as fast as the rest."""
     from ..io import new_figure, png_bytes
-    from ..pronounce.align import _cosine_cost
 
     x = np.eye(4, dtype=np.float32)
     fig = new_figure((2, 2))
     ax = fig.add_subplot()
-    ax.imshow(_cosine_cost(x, x))
+    ax.imshow(x)
     ax.set_title("warm-up", fontsize=9)
     fig.suptitle("warm-up", fontsize=12, fontweight="bold")  # the bold face loads once
     png_bytes(fig, dpi=40)
@@ -197,12 +192,10 @@ class _PngRenderer:
 
 
 def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
-    """Load everything the first request would otherwise wait for: the recognisers, the frame
-    encoder, every word's reference set and calibration, DTW's compiled code, and matplotlib
-    (one full score with a picture). Returns what runs the networks."""
+    """Load everything the first request would otherwise wait for: the recognisers, the
+    pronunciation lexicon, the phone model and scorer, and matplotlib (one full score of a
+    bundled example with a picture). Returns what runs the networks."""
     from .. import pronounce
-    from ..pronounce.frames import default_featurizer
-    from ..pronounce.reference_set import word_reference_set
 
     engines: dict[str, str] = {}
     for name in recs.names():
@@ -210,21 +203,14 @@ def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
             engines[f"model:{name}"] = recs.get(name).engine_name
         except SpaceError:
             continue  # a broken extra model: its requests report the error
-    feat = default_featurizer()
-    engines["frames"] = feat.engine.name if feat.encoder is not None else "torch"
-    first: tuple[str, Path] | None = None
-    for w in pronounce.list_words(references_dir):
+    example = Path(__file__).resolve().parents[3] / "examples" / "7_seven_espeak_male.wav"
+    first = [p for w in pronounce.list_words(references_dir)[:1]
+             for p in pronounce.reference_paths(w, references_dir)[:1]]
+    for path in [example] if example.is_file() else first:
+        y, sr = audio.load(path)
         try:
-            word_reference_set(w, feat, references_dir=references_dir)
-            first = first or (w, pronounce.reference_paths(w, references_dir)[0])
-        except SpaceError:
-            continue  # a damaged user set: its requests report the error
-    if first is not None:  # one real score end to end, phones and picture included (the
-        # page asks for phones: their model and dictionary load here, not on a request)
-        y, sr = audio.load(first[1])
-        try:
-            _png(pronounce.score(y, word=first[0], sr=sr, models=recs,
-                                 references_dir=references_dir, phones=True))
+            _png(pronounce.score(y, word="seven" if path == example else path.parent.name,
+                                 sr=sr, models=recs))
         except SpaceError:
             pass
     try:  # /api/sequence's connected-digits model
@@ -233,34 +219,7 @@ def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
         load_sequence_model()
     except SpaceError:
         pass  # not installed: /api/sequence reports it (503)
-    _phone_sets_in_background(pronounce.list_words(references_dir), references_dir)
     return engines
-
-
-def _phone_sets_in_background(words: list[str], references_dir: str | None) -> None:
-    """Build every word's phone reference set (about 0.3 s of CPU each, 11 s for the
-    bundled 35) in a daemon thread after start-up, so the server is ready at once and the
-    first phone score of a word does not pay for it; a request that comes first builds
-    its own word's set (the cache is shared and locked). The thread runs at the lowest CPU
-    priority and pauses between words, so requests that arrive meanwhile go first."""
-    import threading
-    import time
-
-    def build() -> None:
-        from ..pronounce.phone_score import word_phone_set
-
-        try:  # Linux: a thread is a task with its own nice value
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):
-            pass
-        for w in words:
-            time.sleep(0.2)  # let the GIL and the cores go to requests between words
-            try:
-                word_phone_set(w, references_dir=references_dir)
-            except Exception:  # noqa: BLE001 (no pronunciation, no model: a request says why)
-                continue
-
-    threading.Thread(target=build, name="space-phone-sets", daemon=True).start()
 
 
 def create_app(
@@ -365,8 +324,8 @@ def create_app(
         lifespan=lifespan,
         title="SPACE",
         version=__version__,
-        description="Recognise a spoken word and score its pronunciation against golden "
-        "references. Uploads: WAV/FLAC/OGG/MP3 at any rate (resampled on the server), at most "
+        description="Recognise a spoken word and score the pronunciation of any word or "
+        "short sentence. Uploads: WAV/FLAC/OGG/MP3 at any rate (resampled on the server), at most "
         f"{max_upload_bytes / 1024 / 1024:g} MB and {max_duration_s:g} s.",
     )
     app.state.settings = settings
@@ -440,35 +399,27 @@ def create_app(
     @app.post("/api/score")
     async def score(
         file: Annotated[UploadFile, File(description="audio of the attempt")],
-        word: Annotated[str, Form(description="target word (see /api/words)")],
+        text: Annotated[str | None, Form(description="the word or short sentence said "
+                                          "(any words of the pronunciation lexicon)")] = None,
+        word: Annotated[str | None, Form(description="the word said (instead of text)")] = None,
         plot: Annotated[bool, Form(description="include the feedback picture (PNG)")] = False,
-        phones: Annotated[bool, Form(description="score each sound of the word (empty "
-                                     "list and a warning when it cannot)")] = True,
     ) -> dict[str, Any]:
-        """Pronunciation score of an attempt against the word's references (issue-4 JSON),
-        plus where to fetch the references, ``drawing`` (what a client needs to draw the
-        feedback picture itself: spectrogram codes, DTW path, per-frame costs; see
-        :func:`space.pronounce.drawing.drawing`), with ``plot``, the picture as PNG and, unless
-        ``phones`` is false, a score per sound of the word (``phones``)."""
+        """The one verdict on an attempt (the JSON of ``space score --json``: score, band,
+        sentence, span, errors, words with their phones, recognized, quality, warnings),
+        with ``duration_s`` and, with ``plot``, the picture as a PNG data URL. A text or
+        word the lexicon cannot score is refused with 422 before the audio is read."""
         from .. import pronounce
-        from ..pronounce.drawing import drawing
+        from ..pronounce.assess import check_text
 
         name = file.filename or "upload"
-        w = pronounce.check_word(word)
-        pronounce.reference_paths(w, rdir)  # 404 for an unknown word before decoding anything
+        check_text(word=word, text=text)  # 422 before decoding anything
         data = await _read(file, settings)
 
         def work() -> tuple[dict[str, Any], Any]:  # CPU-bound: off the event loop, in a thread
             y, sr = _decode_upload(data, name, settings)
-            res = pronounce.score(y, word=w, sr=sr, name=name, models=recs, references_dir=rdir,
-                                  phones=phones)
+            res = pronounce.score(y, word=word, text=text, sr=sr, name=name, models=recs)
             d = res.to_dict()
-            d["references"] = [Path(p).name for p in d["references"]]  # no server paths
-            d["reference_urls"] = [f"/api/references/{w}/{i}"
-                                   for i in range(len(res.references))]
-            d["best_reference"] = int(res.best_reference)
             d["duration_s"] = round(len(y) / sr, 3)
-            d["drawing"] = drawing(res)
             return d, res
 
         d, res = await in_thread(work)

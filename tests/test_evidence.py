@@ -1,0 +1,131 @@
+"""The evidence API: audio + words -> phone, word and sentence scores (pronounce/evidence)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from space.errors import AudioError, ModelError, SpaceError, UsageError
+from space.pronounce import experts
+from space.pronounce.evidence import SentenceEvidence, assess_audio
+from space.pronounce.phones import PronunciationError
+
+from .conftest import espeak, needs_espeak, tone
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    y, sr = sf.read(path, dtype="float32")
+    return y, int(sr)
+
+
+@needs_espeak
+def test_sentence_times_and_scores(tmp_path: Path) -> None:
+    y, sr = _read(espeak("we call it bear", tmp_path / "s.wav"))
+    ev = assess_audio(y, sr, ["we", "call", "it", "bear"])
+    assert isinstance(ev, SentenceEvidence)
+    assert [w.word for w in ev.words] == ["we", "call", "it", "bear"]
+    assert [p.phone for p in ev.words[3].phones] == ["B", "EH", "R"]
+    dur = len(y) / sr
+    ends = [0.0]
+    for w in ev.words:
+        assert 0 <= w.start_s < w.end_s <= dur + 0.02
+        assert w.start_s >= ends[-1] - 1e-6  # words in order, not overlapping
+        ends.append(w.end_s)
+        for p in w.phones:
+            assert w.start_s - 1e-6 <= p.start_s < p.end_s <= w.end_s + 1e-6
+            assert 0 <= p.score <= 100
+        assert 0 <= w.score <= 100 and w.said
+    assert 0 <= ev.accuracy <= 100 and ev.completeness == 100.0
+
+
+@needs_espeak
+@pytest.mark.xfail(strict=True, reason="a known miss: phones.pt's frame embeddings (trained on "
+                   "38 words) with a refitted output layer hear /t/ in 'tree' but the fitted "
+                   "phone score of /θ/ stays high; needs the fully retrained phone model")
+def test_changed_phone_scores_lower(tmp_path: Path) -> None:
+    """'tree' said where 'three' is meant: its first phone scores lower than in 'three'."""
+    right = _read(espeak("three", tmp_path / "three.wav"))
+    wrong = _read(espeak("[[tri:]]", tmp_path / "tree.wav"))
+    a = assess_audio(*right, ["three"]).words[0]
+    b = assess_audio(*wrong, ["three"]).words[0]
+    assert b.phones[0].phone == "TH"
+    assert b.phones[0].score < a.phones[0].score - 10
+    assert b.score < a.score
+
+
+def test_bad_input_raises_package_errors() -> None:
+    sr = 16000
+    y = tone(300, 1.0, sr)
+    with pytest.raises(PronunciationError, match="qzxv"):
+        assess_audio(y, sr, ["qzxv"])
+    with pytest.raises(UsageError, match="no words"):
+        assess_audio(y, sr, [])
+    with pytest.raises(AudioError, match="too short"):
+        assess_audio(y[:400], sr, ["three"])
+    with pytest.raises(AudioError, match="too short"):  # 60 ms of audio for 20 phones
+        assess_audio(tone(300, 0.11, sr), sr, ["three"] * 7)
+    with pytest.raises(UsageError, match="pronunciations"):
+        assess_audio(y, sr, ["three"], pronunciations=[["TH"], ["R"]])
+    assert issubclass(PronunciationError, SpaceError)
+
+
+def test_scorer_file_loads_and_stays_in_range(tmp_path: Path) -> None:
+    from space.pronounce.gop_features import N_FEATURES
+
+    s = experts.load()
+    x = np.random.default_rng(0).normal(0, 3, (50, N_FEATURES))
+    out = s.phone(x)
+    assert out.shape == (50,) and np.all((out >= 0) & (out <= 100))
+    w = s.word(np.random.default_rng(1).normal(50, 30, (20, len(experts.WORD_NAMES))))
+    assert np.all((w >= 0) & (w <= 100))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": experts.FORMAT, "version": experts.VERSION,
+                               "phone": {"mean": [0], "scale": [1], "layers": []}}))
+    with pytest.raises(ModelError, match="damaged"):
+        experts.load(bad)
+    bad.write_text("{")
+    with pytest.raises(ModelError, match="cannot read"):
+        experts.load(bad)
+
+
+def test_expert_phone_marks() -> None:
+    from space.data.speechocean import phone_marks
+
+    assert phone_marks(["B", "EH", "R"], "B EH0 R") == ([2, 2, 2], [])
+    assert phone_marks(["B", "EH", "R"], "B (EH0) {R}") == ([2, 0, 1], [])
+    # the experts' own symbols: AR covers EH R; a bracket may span phones; insertions kept
+    assert phone_marks(["B", "EH", "R"], "B AR0")[0] == [2, 2, 2]
+    assert phone_marks(["IH", "T", "S"], "{IH0 TS}")[0] == [1, 1, 1]
+    assert phone_marks(["B", "EH", "R"], "B EH0 [ L ] R") == ([2, 2, 2], [(1, "L")])
+    assert phone_marks(["B", "EH", "R"], "B (AR0)")[0] == [2, 0, 0]
+
+
+def test_viterbi_finds_the_planted_phones() -> None:
+    from space.pronounce.viterbi import align_sentence
+
+    sil, t = 3, 20
+    logp = np.full((t, 4), -10.0)
+    truth = [sil] * 3 + [0] * 4 + [1] * 3 + [sil] * 4 + [2] * 5 + [sil]
+    logp[np.arange(t), truth] = 0.0
+    spans = align_sentence(logp, [[0, 1], [2]], sil)
+    assert spans == [[(3, 7), (7, 10)], [(14, 19)]]
+    with pytest.raises(AudioError, match="too short"):
+        align_sentence(logp[:3], [[0, 1], [2]], sil)
+
+
+@needs_espeak
+def test_sentence_alignment_with_pocketsphinx(tmp_path: Path) -> None:
+    """The aligner of the learners' sentences (learner_labels): words in order, in the clip."""
+    pytest.importorskip("pocketsphinx")
+    from space.pronounce.phones import align_words, pronunciation
+
+    y, sr = _read(espeak("we call it bear", tmp_path / "s.wav"))
+    words = [pronunciation(w) or [] for w in ("we", "call", "it", "bear")]
+    found = align_words(y, sr, words)
+    assert [[p.phone for p in spans] for _, _, spans in found] == words
+    starts = [s for s, _, _ in found]
+    assert starts == sorted(starts) and found[-1][1] <= len(y) / sr + 1e-6

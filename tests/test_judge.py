@@ -1,0 +1,137 @@
+"""The one verdict (space.pronounce.judge): rules checked on hand-built evidence."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from space.pronounce.evidence import PhoneEvidence, SentenceEvidence, WordEvidence
+from space.pronounce.judge import EXCELLENT, NAMED_BELOW, band, contradictions, judge
+
+
+def word(name: str, phones: list[tuple[str, float]], score: float, *, said: bool = True,
+         heard: dict[int, str] | None = None, missing: set[int] = frozenset(),  # type: ignore[assignment]
+         t0: float = 0.1) -> WordEvidence:
+    ps = tuple(PhoneEvidence(p, t0 + 0.08 * i, t0 + 0.08 * (i + 1), s,
+                             (heard or {}).get(i), i in missing)
+               for i, (p, s) in enumerate(phones))
+    return WordEvidence(name, t0, t0 + 0.08 * len(phones), score, said, ps)
+
+
+def one(w: WordEvidence) -> SentenceEvidence:
+    return SentenceEvidence((w,), accuracy=w.score, completeness=100.0 if w.said else 0.0,
+                            fluency=None)
+
+
+THREE_OK = [("TH", 90.0), ("R", 88.0), ("IY", 95.0)]
+
+
+def test_clean_word_is_excellent_with_nothing_named():
+    v = judge(one(word("three", THREE_OK, 92.0)))
+    assert v.band == "excellent" and v.score == 92.0
+    assert v.errors == () and v.span is None
+    assert [p.level for p in v.words[0].phones] == ["good", "good", "good"]
+    assert "well said" in v.sentence
+    assert contradictions(v) == []
+
+
+def test_substitution_named_caps_excellent_and_gives_the_tip():
+    w = word("three", [("TH", 10.0), ("R", 90.0), ("IY", 95.0)], 90.0, heard={0: "S"})
+    v = judge(one(w))
+    assert v.score < EXCELLENT and v.band == "good"
+    e = v.errors[0]
+    assert e.kind == "substitution" and e.text == "the /θ/ of 'three' sounded like /s/"
+    assert "between your teeth" in (e.tip or "") and e.tip in v.sentence
+    assert v.span == (w.phones[0].start_s, w.phones[0].end_s)
+    assert [p.level for p in v.words[0].phones] == ["weak", "good", "good"]
+    assert contradictions(v) == []
+
+
+def test_final_consonant_deletion():
+    w = word("left", [("L", 80.0), ("EH", 80.0), ("F", 75.0), ("T", 5.0)], 60.0, missing={3})
+    v = judge(one(w))
+    assert v.errors[0].kind == "deletion"
+    assert v.errors[0].text == "the final /t/ of 'left' was missing"
+    assert "final /t/" in (v.errors[0].tip or "")
+    assert contradictions(v) == []
+
+
+def test_insertion_named_after_its_phone():
+    w = word("stop", [("S", 90.0), ("T", 90.0), ("AA", 90.0), ("P", 90.0)], 85.0)
+    ev = SentenceEvidence((w,), 85.0, 100.0, None, inserted=((0.18, 0.22, "S"),))
+    v = judge(ev)
+    assert v.errors[0].kind == "insertion"
+    assert v.errors[0].text == "an extra sound after /s/ in 'stop'"
+    assert "do not add a vowel after /s/" in (v.errors[0].tip or "")
+    assert v.band != "excellent"
+    assert contradictions(v) == []
+
+
+def test_poor_word_always_names_something():
+    # Every phone above the naming threshold, but the word poor: its lowest phone is named.
+    w = word("seven", [("S", 60.0), ("EH", 45.0), ("V", 50.0), ("AH", 70.0), ("N", 80.0)],
+             30.0)
+    assert min(p.score for p in w.phones) >= NAMED_BELOW
+    v = judge(one(w))
+    assert v.band == "poor" and v.errors and v.errors[0].phone == "EH"
+    assert v.words[0].phones[1].level == "weak"
+    assert contradictions(v) == []
+
+
+def test_another_word_scores_near_zero_and_says_so():
+    heard = {"label": "3", "probability": 0.97, "matches_word": False}
+    v = judge(one(word("seven", [("S", 90.0), ("EH", 90.0)], 85.0)), heard=heard)
+    assert v.score <= 5.0 and v.band == "poor" and v.cause == "other word"
+    assert "another word ('3')" in v.sentence
+    assert contradictions(v) == []
+
+
+def test_recording_explains_a_poor_score():
+    w = word("go", [("G", 40.0), ("OW", 45.0)], 30.0)
+    v = judge(one(w), quality_label="poor")
+    assert v.cause == "recording" and "recording" in v.sentence
+    assert contradictions(v) == []
+
+
+def test_sentence_with_a_word_not_said():
+    a = word("the", [("DH", 80.0), ("AH", 85.0)], 82.0)
+    b = word("water", [("W", 0.0), ("AO", 0.0)], 0.0, said=False, t0=0.4)
+    ev = SentenceEvidence((a, b), accuracy=82.0, completeness=50.0, fluency=70.0)
+    v = judge(ev)
+    assert v.score == pytest.approx(41.0)
+    assert v.errors[0].kind == "word missing" and "'water' was not heard" in v.sentence
+    assert v.words[1].score == 0.0 and v.words[1].band == "poor"
+    assert contradictions(v) == []
+
+
+def test_no_contradictions_over_random_evidence():
+    rng = np.random.default_rng(0)
+    phones = ["TH", "R", "IY", "S", "EH", "V", "AH", "N", "T"]
+    bad = []
+    for n, k in itertools.product([1, 3], range(150)):
+        ws = []
+        for j in range(n):
+            m = int(rng.integers(1, 5))
+            ws.append(word(f"w{j}", [(phones[int(i)], float(rng.uniform(0, 100)))
+                                     for i in rng.integers(0, len(phones), m)],
+                           float(rng.uniform(0, 100)), said=bool(rng.random() > 0.1),
+                           heard={0: "S"} if rng.random() < 0.3 else None,
+                           missing={m - 1} if rng.random() < 0.2 else set(), t0=0.5 * j))
+        said = sum(w.said for w in ws)
+        ev = SentenceEvidence(tuple(ws), float(rng.uniform(0, 100)), 100.0 * said / n,
+                              None, inserted=((0.2, 0.25, "AH"),) if k % 7 == 0 else ())
+        heard = {"label": "x", "probability": 0.9, "matches_word": False} if k % 11 == 0 \
+            else None
+        v = judge(ev, heard=heard, quality_label="poor" if k % 13 == 0 else "good")
+        bad += contradictions(v)
+    assert bad == []
+
+
+def test_contradictions_finds_a_broken_verdict():
+    from dataclasses import replace
+
+    v = judge(one(word("three", [("TH", 10.0), ("R", 90.0), ("IY", 95.0)], 90.0)))
+    broken = replace(v, score=95.0, band=band(95.0))
+    assert "'excellent' with a sound named wrong" in contradictions(broken)
