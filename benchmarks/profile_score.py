@@ -49,8 +49,8 @@ def main() -> int:
     from space import audio, pronounce
     from space.pronounce import frames as frames_mod
     from space.pronounce.frames import Featurizer, bundled_encoder_path, load_encoder
-    from space.recognize.recognizer import load_model
-    from space.recognize.registry import ModelRegistry
+    from space.recognize.words.recognizer import load_model
+    from space.recognize.words.registry import ModelRegistry
 
     torch.set_num_threads(1)
     y, sr = audio.load(args.clip)

@@ -80,7 +80,7 @@ def main() -> int:
     from space.pronounce import frames as frames_mod
     from space.pronounce.frames import Featurizer, bundled_encoder_path, load_encoder
     from space.recognize import load_model
-    from space.recognize.registry import ModelRegistry
+    from space.recognize.words.registry import ModelRegistry
 
     before = describe()
     rng = np.random.default_rng(0)

@@ -92,7 +92,7 @@ def train_model(
         ``_unknown_`` class): its training quarter of speakers joins the training split as
         ``_unknown_``, and after training its calibration quarter and the validation clips of
         the model's words set the checkpoint's default minimum probability
-        (``meta["rejection"]``, :mod:`space.recognize.reject`).
+        (``meta["rejection"]``, :mod:`space.recognize.words.reject`).
 
     Returns
     -------
@@ -103,10 +103,10 @@ def train_model(
     """
     from .io import check_output_path
     from .recognize import checkpoint as ckpt_io
-    from .recognize.evaluate import evaluate
-    from .recognize.recognizer import Recognizer
     from .recognize.train import last_path
     from .recognize.train import train as fit_recognizer
+    from .recognize.words.evaluate import evaluate
+    from .recognize.words.recognizer import Recognizer
 
     if not isinstance(train, TrainConfig):
         raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
@@ -152,7 +152,7 @@ def train_model(
     if add_unknown is not None:
         from .data.extra import unknown_word_examples
         from .data.readers import SILENCE, UNKNOWN
-        from .recognize.reject import calibrate_model
+        from .recognize.words.reject import calibrate_model
 
         known = [e for e in splits.val if e.label not in (UNKNOWN, SILENCE)]
         ck.meta["rejection"] = extra["rejection"] = calibrate_model(
@@ -272,9 +272,9 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
     Returns ``(Report, png_path_or_None)``.
     """
     from .io import check_output_path, save_png
-    from .recognize import plots
-    from .recognize.evaluate import evaluate
-    from .recognize.recognizer import load_model
+    from .recognize.words import plots
+    from .recognize.words.evaluate import evaluate
+    from .recognize.words.recognizer import load_model
 
     if plot:
         check_output_path(plot, what="--plot")
@@ -300,11 +300,11 @@ def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str 
     """Detection-error sweep of a keyword model over a long stream made from a split.
 
     Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)
-    when given. Returns the :class:`~space.recognize.det.DetResult`.
+    when given. Returns the :class:`~space.recognize.words.det.DetResult`.
     """
     from .io import check_output_path, save_json
-    from .recognize import det
-    from .recognize.recognizer import load_model
+    from .recognize.words import det
+    from .recognize.words.recognizer import load_model
 
     if plot:
         check_output_path(plot, what="--det")

@@ -59,8 +59,8 @@ def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
 def run(args: argparse.Namespace) -> int:
     from .. import mic
     from ..errors import UsageError
-    from ..recognize.recognizer import load_model
     from ..recognize.stream import StreamingRecognizer, iter_file
+    from ..recognize.words.recognizer import load_model
 
     if args.list_devices:
         devices = mic.input_devices()
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         # fail now, not at the first word, if it has none
         pronounce.reference_paths(word, args.references_dir)
     if args.grammar is not None:
-        from ..recognize.decode import parse_grammar
+        from ..recognize.sequence.decode import parse_grammar
 
         parse_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
         rec = None  # sequence mode has its own connected-digits model

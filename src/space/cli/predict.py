@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import SpaceError, UsageError
     from ..io import expand_inputs
-    from ..recognize.recognizer import load_model
+    from ..recognize.words.recognizer import load_model
 
     if args.top_k < 1:
         raise UsageError("--top-k must be at least 1")

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             check_output_path(_plot_path(args.plot, attempt, many), what="--plot")
     models = None
     if args.model:
-        from ..recognize.registry import ModelRegistry
+        from ..recognize.words.registry import ModelRegistry
 
         models = ModelRegistry({args.model: args.model})
     from ..pronounce import score

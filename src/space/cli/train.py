@@ -365,7 +365,7 @@ def run_phones(args: argparse.Namespace) -> int:
 
 def run_sequence(args: argparse.Namespace) -> int:
     from ..config import SEQUENCE_TRAIN
-    from ..recognize.train_sequence import train_sequence
+    from ..recognize.sequence.train import train_sequence
 
     train = _checked_train_config(args, SEQUENCE_TRAIN)
     ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,

@@ -26,10 +26,10 @@ WARN_LENGTH_RATIO = 2.2
 
 def recognized(word: str | None, y: np.ndarray, sr: int, models: Any = None) -> dict[str, Any] | None:
     """Did the learner say the right word? Only for words a model of ``models`` (a
-    :class:`~space.recognize.registry.ModelRegistry`; default: the bundled models) knows."""
+    :class:`~space.recognize.words.registry.ModelRegistry`; default: the bundled models) knows."""
     if word is None:
         return None
-    from ..recognize.registry import default_registry
+    from ..recognize.words.registry import default_registry
 
     rec = (models or default_registry()).for_word(word)
     if rec is None:

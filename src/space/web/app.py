@@ -228,7 +228,7 @@ def _warm_up(recs: Any, references_dir: str | None) -> dict[str, Any]:
         except SpaceError:
             pass
     try:  # /api/sequence's connected-digits model
-        from ..recognize.seqmodel import load_sequence_model
+        from ..recognize.sequence.model import load_sequence_model
 
         load_sequence_model()
     except SpaceError:
@@ -303,8 +303,8 @@ def create_app(
     max_sequence_s : float
         Longest recording ``/api/sequence`` takes (413 beyond).
     """
-    from ..recognize.recognizer import BUNDLED, bundled_model_path
-    from ..recognize.registry import ModelRegistry
+    from ..recognize.bundled import BUNDLED, bundled_model_path
+    from ..recognize.words.registry import ModelRegistry
 
     if max_upload_bytes < 1024 or max_duration_s <= 0 or max_sequence_s <= 0:
         raise UsageError("max_upload_bytes >= 1024, max_duration_s > 0 and max_sequence_s > 0 "
@@ -400,7 +400,7 @@ def create_app(
         """Liveness, readiness and what this server offers. ``engine``: what runs the
         networks (``onnx``: ONNX Runtime, ``torch``: PyTorch), by model and for the
         pronunciation frames."""
-        from ..recognize.engine import engine_name
+        from ..recognize.engines.runtime import engine_name
 
         return {"status": "ok", "ready": bool(app.state.ready), "version": __version__,
                 "models": recs.names(), "default_model": settings.default_model,
@@ -486,9 +486,9 @@ def create_app(
         """Connected digits: every word in order with its times, the sequence, one result
         per utterance (speech up to a pause) and ``drawing`` (the waveform's envelope, to
         draw where each word lies). The same decoding as ``space listen --grammar``
-        (:func:`space.recognize.seqfile.recognize_connected`)."""
-        from ..recognize.decode import parse_grammar
-        from ..recognize.seqfile import recognize_connected
+        (:func:`space.recognize.sequence.file.recognize_connected`)."""
+        from ..recognize.sequence.decode import parse_grammar
+        from ..recognize.sequence.file import recognize_connected
 
         parse_grammar(grammar)  # 422 before anything is decoded
         name = file.filename or "upload"

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ModelError, UsageError
+from ...errors import ModelError, UsageError
 
 ENGINES = ("onnx", "torch")
 ENV = "SPACE_ENGINE"  # "onnx" or "torch"; unset: onnx when onnxruntime is importable
@@ -262,7 +262,7 @@ def build(
     module = module.eval()
     if engine_name(engine) == "torch":
         return TorchEngine(module)
-    from ..io import atomic_write
+    from ...io import atomic_write
     from .export import ONNX_OPSET, write_onnx
 
     full = hashlib.sha256(

@@ -5,21 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .. import audio
-from ..data.readers import UNKNOWN
-from ..display import PredictionDisplay
-from ..errors import ModelError, SpaceError, UsageError
-from .checkpoint import Checkpoint
-from .checkpoint import load as load_checkpoint
-
-BUNDLED = ("digits", "commands")
+from ... import audio
+from ...data.readers import UNKNOWN
+from ...display import PredictionDisplay
+from ...errors import SpaceError, UsageError
+from ..bundled import resolve_model
+from ..checkpoint import Checkpoint
+from ..checkpoint import load as load_checkpoint
 
 
 @dataclass(frozen=True)
@@ -39,56 +37,23 @@ class Prediction(PredictionDisplay):
                           for lab, p in self.top_k]}
 
 
-def bundled_model_path(name: str) -> Path:
-    """Path of a model shipped inside the package (``digits``, ``commands``)."""
-    ref = resources.files("space") / "models" / f"{name}.pt"
-    path = Path(str(ref))
-    if not path.is_file():
-        raise ModelError(
-            f"bundled model {name!r} is not installed (run `make models` to train it)"
-        )
-    return path
-
-
-def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """A bundled model name or a checkpoint path -> a checkpoint path.
-
-    A bare bundled name (``"digits"``, ``"commands"``) always means the bundled model, even
-    when a file or folder of that name sits in the working directory (a data folder called
-    ``digits`` must not hide the model). Anything that looks like a path (a separator or a
-    suffix: ``./digits``, ``digits.pt``) is a path; a ``PathLike`` is always a path.
-    """
-    s = str(name_or_path)
-    if isinstance(name_or_path, str) and s in BUNDLED:
-        return bundled_model_path(s)
-    path = Path(s).expanduser()
-    if not path.exists():
-        raise ModelError(
-            f"{s}: no such model file (bundled models: {', '.join(BUNDLED)})"
-        )
-    if path.is_dir():
-        raise ModelError(f"{s}: is a folder, not a model file (bundled models: "
-                         f"{', '.join(BUNDLED)}; a checkpoint is a .pt file)")
-    return path
-
-
 class Recognizer:
     """A model ready to predict. Use :func:`load_model` to get one.
 
-    The network runs on an inference engine (:mod:`space.recognize.engine`): ONNX Runtime when it is
+    The network runs on an inference engine (:mod:`space.recognize.engines.runtime`): ONNX Runtime when it is
     installed, else PyTorch; ``engine`` or ``$SPACE_ENGINE`` picks one. ``path`` (the
     checkpoint file) keys and places the cached ONNX export; without it the weights are
     hashed instead. :attr:`model` is the PyTorch module either way (for training code).
 
     :attr:`min_probability`: a top label below it is answered ``_unknown_`` (another word);
     by default the calibrated value stored in the checkpoint (``space train --add-unknown``:
-    :mod:`space.recognize.reject`), else 0 (always the top label).
+    :mod:`space.recognize.words.reject`), else 0 (always the top label).
     """
 
     def __init__(self, ckpt: Checkpoint, *, name: str | None = None,
                  path: str | os.PathLike | None = None, engine: str | None = None) -> None:
-        from .engine import build, file_hash, module_hash
-        from .export import Exportable
+        from ..engines.export import Exportable
+        from ..engines.runtime import build, file_hash, module_hash
 
         self.ckpt = ckpt
         self.model = ckpt.model.eval()
@@ -155,7 +120,7 @@ class Recognizer:
         """
         from itertools import islice
 
-        from .engine import softmax
+        from ..engines.runtime import softmax
 
         self.model.eval()
         bar = None
@@ -232,6 +197,6 @@ def load_model(name_or_path: str | os.PathLike = "digits", *,
     """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file.
 
     ``engine``: ``"onnx"`` or ``"torch"`` (default: ``$SPACE_ENGINE``, else ONNX Runtime
-    when installed; see :mod:`space.recognize.engine`)."""
+    when installed; see :mod:`space.recognize.engines.runtime`)."""
     path = resolve_model(name_or_path)
     return Recognizer(load_checkpoint(path), name=str(name_or_path), path=path, engine=engine)
