@@ -2,7 +2,7 @@
 
 The faces map these to what their users see *by type*, in one table each: the CLI to an
 exit code (:data:`space.cli.EXIT_CODES`), the web app to an HTTP status
-(:data:`space.web.app.HTTP_STATUS`). A message names the file or value at fault and what
+(:data:`space.web.errors.HTTP_STATUS`). A message names the file or value at fault and what
 to do about it, and never echoes data (arrays, file contents).
 
 ::
