@@ -18,6 +18,7 @@ to do about it, and never echoes data (arrays, file contents).
     ├── ReferenceSetError     a reference set that is empty or unusable
     │   ├── UnknownWordError  a word with no references
     │   └── DamagedReferenceError  a stored reference that was deleted or damaged
+    ├── PronunciationError    a word with no known pronunciation, phones outside ARPAbet
     ├── OutputError           an output that cannot be written (missing folder, disk full)
     └── UsageError            a bad parameter, option or configuration value (also a ValueError)
 """
@@ -67,6 +68,13 @@ class UnknownWordError(ReferenceSetError):
 
 class DamagedReferenceError(ReferenceSetError):
     """A stored reference recording cannot be read (deleted or corrupted under us)."""
+
+
+class PronunciationError(SpaceError, KeyError):
+    """A word with no known pronunciation, or phones outside the ARPAbet set."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class OutputError(SpaceError, OSError):

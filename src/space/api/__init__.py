@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the names' real types for type checkers
         score,
         score_drawing,
         warm_pictures,
+        weakest_phone,
         without_audio,
         word_sources,
     )
@@ -56,7 +57,8 @@ if TYPE_CHECKING:  # the names' real types for type checkers
 _MODULES = {
     "pronunciation": ["add_reference_clips", "check_word", "display_name", "feedback_png",
                       "list_words", "reference_paths", "reference_warnings", "score",
-                      "score_drawing", "warm_pictures", "without_audio", "word_sources"],
+                      "score_drawing", "warm_pictures", "weakest_phone", "without_audio",
+                      "word_sources"],
     "recognition": ["check_grammar", "engine_name", "installed_models", "is_bundled",
                     "load_model", "model_registry", "open_stream", "preload_sequence_model",
                     "recognize_connected", "stream_file"],
@@ -72,6 +74,6 @@ __all__ = ["add_reference_clips", "check_grammar", "check_word", "default_featur
     "model_registry", "model_task", "open_stream", "phone_sets_in_background",
     "preload_sequence_model", "recognize_connected", "reference_paths", "reference_warnings",
     "score", "score_drawing", "sigterm_as_interrupt", "stream_file", "train_model",
-    "warm_pictures", "warm_up", "without_audio", "word_sources"]
+    "warm_pictures", "warm_up", "weakest_phone", "without_audio", "word_sources"]
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

@@ -111,6 +111,14 @@ def without_audio(result: ScoreResult) -> ScoreResult:
                    reference_utterance=replace(result.reference_utterance, audio=empty))
 
 
+def weakest_phone(result: ScoreResult) -> str | None:
+    """The line naming the attempt's weakest phone (None when every phone is fine or none
+    were scored): what ``space score`` and ``listen --word`` print."""
+    from ..pronounce.phone_result import weakest_phone as _weakest
+
+    return _weakest(result.phones, result.word) if result.word else None
+
+
 def warm_pictures() -> None:
     """Import matplotlib and the plotting code, load DTW's compiled code and draw one small
     figure (bold face included), so that the first feedback picture of a process is as
@@ -129,4 +137,4 @@ def warm_pictures() -> None:
 
 __all__ = ["add_reference_clips", "check_word", "display_name", "feedback_png", "list_words",
            "reference_paths", "reference_warnings", "score", "score_drawing", "warm_pictures",
-           "without_audio", "word_sources"]
+           "weakest_phone", "without_audio", "word_sources"]

@@ -102,6 +102,7 @@ def train_model(
         ``labels``, ``skipped`` (and ``rejection`` with ``add_unknown``); ``None`` on a
         non-zero torchrun rank.
     """
+    from ..data.augment import check_noise_dir
     from ..io import check_output_path
     from ..recognize import checkpoint as ckpt_io
     from ..recognize.train import last_path
@@ -111,9 +112,7 @@ def train_model(
 
     if not isinstance(train, TrainConfig):
         raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
-    noise_dir = train.augment.noise_dir
-    if noise_dir is not None and not Path(noise_dir).is_dir():
-        raise UsageError(f"{noise_dir}: noise folder not found")
+    check_noise_dir(train.augment.noise_dir)
     # Refuse an unwritable out now, not after the whole run (and its <out>.last.pt too).
     out = check_output_path(out, what="--out")
     check_output_path(last_path(out), what="--out")

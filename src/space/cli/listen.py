@@ -57,10 +57,8 @@ def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import mic
+    from .. import api, mic
     from ..errors import UsageError
-    from ..recognize.stream import StreamingRecognizer, iter_file
-    from ..recognize.words.recognizer import load_model
 
     if args.list_devices:
         devices = mic.input_devices()
@@ -75,22 +73,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--min-probability must lie within 0..1")
     word = None
     if args.word:
-        from .. import pronounce
-
-        word = pronounce.check_word(args.word)
+        word = api.check_word(args.word)
         # fail now, not at the first word, if it has none
-        pronounce.reference_paths(word, args.references_dir)
+        api.reference_paths(word, args.references_dir)
     if args.grammar is not None:
-        from ..recognize.sequence.decode import parse_grammar
-
-        parse_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
+        api.check_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
         rec = None  # sequence mode has its own connected-digits model
     else:
-        rec = load_model(args.model)
+        rec = api.load_model(args.model)
     chunk_s = args.chunk_ms / 1000
     microphone = None
     if args.input:
-        sr, chunks = iter_file(args.input, chunk_s=chunk_s)
+        sr, chunks = api.stream_file(args.input, chunk_s=chunk_s)
         if not args.fast:
             chunks = paced(chunks, sr)
         source = args.input
@@ -102,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
         microphone.start()
         sr, chunks, source = microphone.sr, microphone.chunks(), microphone.name
         print(f"listening on {source!r} at {sr} Hz; Ctrl-C to stop", file=sys.stderr)
-    stream = StreamingRecognizer(rec, sr=sr, noise_reduce=args.noise_reduce,
-                                 min_probability=args.min_probability, grammar=args.grammar)
+    stream = api.open_stream(rec, sr=sr, noise_reduce=args.noise_reduce,
+                             min_probability=args.min_probability, grammar=args.grammar)
     n = 0
     heard = [0]  # samples streamed, for the summary line
 
@@ -156,9 +150,7 @@ def _report(ev: Any, word: str | None, as_json: bool, references_dir: str | None
     d = ev.to_dict()
     line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
     if word is not None:
-        from ..pronounce.scoring import score_word_event
-
-        scored = score_word_event(ev, word, references_dir=references_dir)
+        scored = _score_event(ev, word, references_dir)
         d.update(scored)
         if scored["score"] is None:
             line += f"\tnot scored: {scored['score_error']}"
@@ -170,3 +162,27 @@ def _report(ev: Any, word: str | None, as_json: bool, references_dir: str | None
             if scored["weakest_phone"]:
                 line += f"\t{scored['weakest_phone']}"
     print(json.dumps(d) if as_json else line, flush=True)
+
+
+def _score_event(event: Any, word: str, references_dir: str | None) -> dict[str, Any]:
+    """Score a word found in the stream (a :class:`~space.recognize.events.WordEvent`) as an
+    attempt at ``word``: the fields ``--word`` adds to the event, with the worst segment
+    in stream time and the weakest phone's line (None when every phone is fine or none
+    were scored). An attempt that cannot be scored gets ``score: None`` and
+    ``score_error`` (the next one may be fine)."""
+    from .. import api
+    from ..errors import SpaceError
+
+    try:
+        res = api.score(event.audio, word=word, sr=event.sr, references_dir=references_dir)
+    except SpaceError as e:
+        return {"score": None, "score_error": str(e)}
+    r = res.to_dict()
+    out = {"score": r["score"], "band": r["band"], "distance": r["distance"],
+           "recognized": r["recognized"], "worst_segment": None,
+           "weakest_phone": api.weakest_phone(res)}
+    if res.segments:
+        s = res.segments[0]
+        out["worst_segment"] = {"start_s": round(event.audio_start_s + s.attempt_start_s, 3),
+                                "end_s": round(event.audio_start_s + s.attempt_end_s, 3)}
+    return out

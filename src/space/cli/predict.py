@@ -32,9 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from ..api import load_model
     from ..errors import SpaceError, UsageError
     from ..io import expand_inputs
-    from ..recognize.words.recognizer import load_model
 
     if args.top_k < 1:
         raise UsageError("--top-k must be at least 1")

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AudioError, ReferenceSetError, SpaceError
+from ..errors import AudioError, ReferenceSetError
 from .calibrate import band, to_experts
 from .distance import match
 from .frames import default_featurizer
@@ -146,28 +146,3 @@ def score(
         calibration=refs.calibration, frame_costs=m.frame_costs, phones=phone_list,
         quality=quality.to_dict(),
     )
-
-
-def score_word_event(event: Any, word: str, *, models: Any = None,
-                     references_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Score a word found in a stream (a :class:`~space.recognize.stream.WordEvent`) as an
-    attempt at ``word``: the fields ``space listen --word`` adds to the event, with the
-    worst segment in stream time and the weakest phone's line (``weakest_phone``, None when
-    every phone is fine or none were scored). An attempt that cannot be scored gets
-    ``score: None`` and ``score_error`` (the next one may be fine)."""
-    from .phone_result import weakest_phone
-
-    try:
-        res = score(event.audio, word=word, sr=event.sr, models=models,
-                    references_dir=references_dir)
-    except SpaceError as e:
-        return {"score": None, "score_error": str(e)}
-    r = res.to_dict()
-    out = {"score": r["score"], "band": r["band"], "distance": r["distance"],
-           "recognized": r["recognized"], "worst_segment": None,
-           "weakest_phone": weakest_phone(res.phones, res.word) if res.word else None}
-    if res.segments:
-        s = res.segments[0]
-        out["worst_segment"] = {"start_s": round(event.audio_start_s + s.attempt_start_s, 3),
-                                "end_s": round(event.audio_start_s + s.attempt_end_s, 3)}
-    return out

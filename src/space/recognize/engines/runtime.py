@@ -1,7 +1,7 @@
 """Inference engines: ONNX Runtime when it is installed, PyTorch otherwise.
 
 The recogniser (:class:`space.recognize.Recognizer`) and the pronunciation frame encoder
-(:class:`space.pronounce.encoder.Featurizer`) run their networks through one interface,
+(:class:`space.pronounce.frames.Featurizer`) run their networks through one interface,
 :class:`Engine`: numpy arrays in, numpy arrays out. Training always uses PyTorch; the
 engine only runs a trained, frozen module.
 
@@ -11,7 +11,7 @@ ONNX Runtime runs the same graph with batch norm folded into the convolutions an
 activations, about 2-3x faster on this project's models. PyTorch stays the fallback for an
 install without the ``export`` extra, and ``SPACE_ENGINE=torch`` picks it on purpose.
 
-The ONNX graph is exported (with :func:`space.export.write_onnx`, the package's one ONNX
+The ONNX graph is exported (with :func:`space.recognize.engines.export.write_onnx`, the package's one ONNX
 writer) from the PyTorch module the first time a checkpoint is loaded, and cached:
 
 * next to the checkpoint file (``digits.pt`` -> ``digits.recognizer.<key>.onnx``) when that
