@@ -30,9 +30,9 @@ from ...config import to_dict
 from ...errors import ModelError, UsageError
 from ...io import atomic_write, save_json
 from ..checkpoint import Checkpoint
+from . import ONNX_OPSET
 
 FORMATS = ("onnx", "torchscript")
-ONNX_OPSET = 17  # onnxruntime >= 1.17 (the `export` extra) runs it
 
 
 class Exportable(nn.Module):

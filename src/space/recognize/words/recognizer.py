@@ -6,18 +6,21 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ... import audio
+from ...config import FeatureConfig, from_dict, to_dict
 from ...data.readers import UNKNOWN
 from ...display import PredictionDisplay
-from ...errors import SpaceError, UsageError
+from ...errors import ModelError, SpaceError, UsageError
 from ..bundled import resolve_model
-from ..checkpoint import Checkpoint
-from ..checkpoint import load as load_checkpoint
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torch import nn
+
+    from ..checkpoint import Checkpoint
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class Recognizer:
     The network runs on an inference engine (:mod:`space.recognize.engines.runtime`): ONNX Runtime when it is
     installed, else PyTorch; ``engine`` or ``$SPACE_ENGINE`` picks one. ``path`` (the
     checkpoint file) keys and places the cached ONNX export; without it the weights are
-    hashed instead. :attr:`model` is the PyTorch module either way (for training code).
+    hashed instead. :attr:`model` is the PyTorch module either way (for training code); a
+    model loaded cold from its cached graph (:func:`load_model`) reads it on first use.
 
     :attr:`min_probability`: a top label below it is answered ``_unknown_`` (another word);
     by default the calibrated value stored in the checkpoint (``space train --add-unknown``:
@@ -52,22 +56,69 @@ class Recognizer:
 
     def __init__(self, ckpt: Checkpoint, *, name: str | None = None,
                  path: str | os.PathLike | None = None, engine: str | None = None) -> None:
+        import torch
+
         from ..engines.export import Exportable
         from ..engines.runtime import build, file_hash, module_hash
 
-        self.ckpt = ckpt
-        self.model = ckpt.model.eval()
-        self.labels = list(ckpt.labels)
-        self.feature_cfg = ckpt.feature_cfg
+        self._ckpt: Checkpoint | None = ckpt
+        ckpt.model.eval()
+        self._init(list(ckpt.labels), ckpt.feature_cfg, ckpt.meta, name, path)
+        example = torch.zeros(1, self.feature_cfg.n_samples)
+        self.engine: Any = build(
+            Exportable(ckpt), example, kind=KIND,
+            key=file_hash(self.path) if self.path is not None else module_hash(ckpt.model),
+            near=self.path, output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine,
+            sidecar=_sidecar(ckpt))
+
+    def _init(self, labels: list[str], feature_cfg: FeatureConfig, meta: dict[str, Any],
+              name: str | None, path: str | os.PathLike | None) -> None:
+        self.labels = labels
+        self.feature_cfg = feature_cfg
         self.name = name
         self.path = Path(path) if path is not None else None
-        self.min_probability = float(ckpt.meta.get("rejection", {}).get("min_probability", 0.0))
-        example = torch.zeros(1, self.feature_cfg.n_samples)
-        self.engine = build(
-            Exportable(ckpt), example, kind="recognizer",
-            key=file_hash(self.path) if self.path is not None else module_hash(self.model),
-            near=self.path, output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine)
+        self.min_probability = float(meta.get("rejection", {}).get("min_probability", 0.0))
+
+    @classmethod
+    def from_cache(cls, path: str | os.PathLike, *, name: str | None = None,
+                   threads: int | None = None) -> Recognizer | None:
+        """The checkpoint at ``path`` run from its cached ONNX graph and sidecar, without
+        importing PyTorch (a cold ``space predict``); None when they are not cached yet."""
+        from ..engines.runtime import OnnxEngine, cached_graph
+
+        found = cached_graph(path, KIND)
+        if found is None:
+            return None
+        graph, side = found
+        try:
+            fcfg = from_dict(FeatureConfig, side["feature_config"])
+            labels = [str(x) for x in side["labels"]]
+            meta = dict(side.get("meta") or {})
+        except (KeyError, TypeError, UsageError):
+            return None  # a stale or damaged sidecar: the checkpoint path rebuilds it
+        self = cls.__new__(cls)
+        self._ckpt = None
+        self._init(labels, fcfg, meta, name, path)
+        self.engine = OnnxEngine(graph, threads=threads)
+        return self
+
+    @property
+    def ckpt(self) -> Checkpoint:
+        """The checkpoint (read on first use when the model was loaded from its cache)."""
+        if self._ckpt is None:
+            from ..checkpoint import load as load_checkpoint
+
+            if self.path is None:  # pragma: no cover - from_cache always has a path
+                raise ModelError("this model has no checkpoint file")
+            self._ckpt = load_checkpoint(self.path)
+            self._ckpt.model.eval()
+        return self._ckpt
+
+    @property
+    def model(self) -> nn.Module:
+        """The PyTorch module, in eval mode (for training code; inference runs the engine)."""
+        return self.ckpt.model
 
     @property
     def engine_name(self) -> str:
@@ -122,7 +173,6 @@ class Recognizer:
 
         from ..engines.runtime import softmax
 
-        self.model.eval()
         bar = None
         if progress is not None:  # tqdm only when asked: predict's start-up stays light
             from tqdm import tqdm
@@ -198,5 +248,24 @@ def load_model(name_or_path: str | os.PathLike = "digits", *,
 
     ``engine``: ``"onnx"`` or ``"torch"`` (default: ``$SPACE_ENGINE``, else ONNX Runtime
     when installed; see :mod:`space.recognize.engines.runtime`)."""
+    from ..engines.runtime import engine_name
+
     path = resolve_model(name_or_path)
+    if engine_name(engine) == "onnx":
+        cold = Recognizer.from_cache(path, name=str(name_or_path))
+        if cold is not None:
+            return cold
+    from ..checkpoint import load as load_checkpoint  # torch: only to build the cache
+
     return Recognizer(load_checkpoint(path), name=str(name_or_path), path=path, engine=engine)
+
+
+KIND = "recognizer"  # the cached graph's kind (part of its file name and key)
+
+
+def _sidecar(ckpt: Checkpoint) -> dict[str, Any]:
+    """What :meth:`Recognizer.from_cache` needs beside the graph: labels, the configs and
+    the calibrated minimum probability (never data paths or training history)."""
+    meta = {"rejection": ckpt.meta["rejection"]} if "rejection" in ckpt.meta else {}
+    return {"labels": list(ckpt.labels), "feature_config": to_dict(ckpt.feature_cfg),
+            "model_config": to_dict(ckpt.model_cfg), "meta": meta}
