@@ -59,7 +59,7 @@ def main() -> int:
     from space import audio
     from space.data import fsdd_splits
     from space.data.augment import NoiseBank
-    from space.recognize.recognizer import load_model
+    from space.recognize.words.recognizer import load_model
 
     if not Path(args.data).is_dir():
         print(f"FSDD not found at {args.data}", file=sys.stderr)

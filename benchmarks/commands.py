@@ -26,7 +26,7 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech_commands"
 
 def accuracy_section(rec, splits) -> tuple[list[str], object]:
     from space.data.readers import SC_COMMANDS
-    from space.recognize.evaluate import evaluate
+    from space.recognize.words.evaluate import evaluate
 
     report = evaluate(rec, splits.test)
     cmd = [e for e in splits.test if e.label in SC_COMMANDS]
@@ -88,7 +88,7 @@ def speed_section(rec, model_path: Path, clip: Path, n: int) -> list[str]:
     import onnxruntime as ort
     import torch
 
-    from space.recognize.export import export_model
+    from space.recognize.engines.export import export_model
 
     torch.set_num_threads(1)
     x1 = rec.prepare(clip)[None]
@@ -129,7 +129,7 @@ def speed_section(rec, model_path: Path, clip: Path, n: int) -> list[str]:
 
 
 def det_section(rec, splits, data: Path, out_png: Path) -> list[str]:
-    from space.recognize import det
+    from space.recognize.words import det
 
     r = det.run_det(rec, splits.test, noise_dir=str(data / "_background_noise_"), hop_s=0.1)
     det.save_plot(r, out_png, title=f"commands model, {r.hours * 60:.0f}-min test stream")
@@ -156,7 +156,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from space.data.commands import command_splits
-    from space.recognize.recognizer import load_model, resolve_model
+    from space.recognize.bundled import resolve_model
+    from space.recognize.words.recognizer import load_model
 
     data = Path(args.data)
     if not (data / "testing_list.txt").is_file():

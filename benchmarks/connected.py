@@ -7,13 +7,13 @@ Sets (every voice here is one the shipped models did not train on, except where 
 
 * ``espeak``: sequences of 3-7 digits joined from isolated espeak-ng clips of the voices
   ``benchmarks/stream.py`` uses (en-us, en-gb, en-gb-scotland, en-us+f3, en-gb+f2, en+m3,
-  en-029, en-us+m7; 130 and 170 words/min). ``space.recognize.train_sequence`` trains on other
-  espeak accents and variants only. Built by :func:`space.recognize.connected.build`: 0-200 ms gaps
+  en-029, en-us+m7; 130 and 170 words/min). ``space.recognize.sequence.train`` trains on other
+  espeak accents and variants only. Built by :func:`space.recognize.sequence.connected.build`: 0-200 ms gaps
   or up to 50 ms overlaps, +-4 dB per word.
 * ``said``: espeak-ng saying the whole digit string at once (its own coarticulation, no
   pauses), the same voices.
 * ``fsdd``: sequences from FSDD's held-out speakers theo and george, official test clips
-  (index 0-4). ``space.recognize.train_sequence`` never sees these speakers; the frame encoder it
+  (index 0-4). ``space.recognize.sequence.train`` never sees these speakers; the frame encoder it
   starts from (and the ``digits`` model) did see their clips 5-49.
 * ``learners``: speechocean762's digit-only utterances (Mandarin-L1 learners, many of them
   children; ``../shared/data/speechocean762_words/utts``), as recorded, no added noise.
@@ -76,7 +76,7 @@ def random_digits(rng: np.random.Generator) -> list[str]:
 def set_joined(voices: dict[str, dict[str, list[np.ndarray]]], n: int, seed: int
                ) -> list[tuple[np.ndarray, list[str], float]]:
     """n recordings (audio, digits, speech RMS), each from one voice's isolated clips."""
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     rng = np.random.default_rng(seed)
     names = sorted(voices)
@@ -92,7 +92,7 @@ def set_joined(voices: dict[str, dict[str, list[np.ndarray]]], n: int, seed: int
 
 
 def espeak_voices() -> dict[str, dict[str, list[np.ndarray]]]:
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     out = {}
     for v in VOICES:
@@ -103,7 +103,7 @@ def espeak_voices() -> dict[str, dict[str, list[np.ndarray]]]:
 
 
 def fsdd_voices() -> dict[str, dict[str, list[np.ndarray]]]:
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     out: dict[str, dict[str, list[np.ndarray]]] = {}
     for p in sorted(FSDD.glob("*.wav")):
@@ -115,7 +115,7 @@ def fsdd_voices() -> dict[str, dict[str, list[np.ndarray]]]:
 
 def set_said(n: int, seed: int) -> list[tuple[np.ndarray, list[str], float]]:
     from space import audio
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     rng = np.random.default_rng(seed)
     out = []
@@ -147,7 +147,7 @@ def set_learners(part: str = "all") -> list[tuple[np.ndarray, list[str], float]]
 
 
 def with_noise(items, snr: float | None, seed: int):
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     if snr is None:
         return items
@@ -167,7 +167,7 @@ def make_system(name: str, n_words: int):
         def build():
             return StreamingRecognizer(model, sr=SR)
     else:
-        from space.recognize.seqmodel import load_sequence_model
+        from space.recognize.sequence.model import load_sequence_model
 
         seq = load_sequence_model(SEQ_MODEL)
         grammar = f"digits{n_words}" if name == "sequence-n" else "any"
@@ -202,7 +202,7 @@ def make_system(name: str, n_words: int):
 def latency_table() -> list[str]:
     """Processing per call and per event (wall and thread CPU time), real-time factor (CPU
     time over audio time) and the stream delay from a word's end to its event, by system."""
-    from space.recognize import seqstream
+    from space.recognize.sequence import stream as seqstream
 
     def pct(x: list[float], q: float = 95) -> str:
         a = 1000 * np.asarray(x or [np.nan])
@@ -260,7 +260,7 @@ def main() -> int:
     ap.add_argument("--seq-model", help="connected-words model file (default: bundled)")
     ap.add_argument("--lookahead", type=float,
                     help="sequence mode: seconds of audio after a frame before it is decoded "
-                    "(default: space.recognize.seqstream.LOOKAHEAD_S)")
+                    "(default: space.recognize.sequence.stream.LOOKAHEAD_S)")
     ap.add_argument("--block", type=float,
                     help="sequence mode: seconds between model passes (default: BLOCK_S)")
     ap.add_argument("--latency", action="store_true",
@@ -268,7 +268,7 @@ def main() -> int:
     args = ap.parse_args()
     global SEQ_MODEL
     SEQ_MODEL = args.seq_model
-    from space.recognize import seqstream
+    from space.recognize.sequence import stream as seqstream
 
     # Read when a stream is built: the experiment's settings, without touching the library.
     if args.lookahead is not None:
@@ -278,7 +278,7 @@ def main() -> int:
 
     import torch
 
-    from space.recognize.connected import word_errors
+    from space.recognize.sequence.connected import word_errors
 
     torch.set_num_threads(1)
     snrs = [None if s == "clean" else float(s) for s in args.snr.split(",")]

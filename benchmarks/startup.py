@@ -32,7 +32,7 @@ EXAMPLE = ROOT / "examples" / "3_three_espeak_female.wav"
 CASES = [
     ("space --help", ["--help"], 0.5),
     ("space references list", ["references", "list"], 0.5),
-    ("space predict FILE", ["predict", str(EXAMPLE)], 1.5),
+    ("space predict FILE", ["predict", str(EXAMPLE)], 0.6),  # issue 20
     ("space score --word 3 FILE", ["score", "--word", "3", str(EXAMPLE)], 2.5),
     ("space score --word 3 missing.wav", ["score", "--word", "3", "missing.wav"], 0.5),
 ]

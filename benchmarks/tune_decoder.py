@@ -10,7 +10,7 @@ sets for the final check):
 * ``fsdd-train``: connected sequences of FSDD's training speakers (jackson, lucas, nicolas,
   yweweler; clips 5-49), clean and at 10 dB;
 * ``espeak-train``: the same from espeak-ng voices the training used (its accents and
-  variants, ``space.recognize.train_sequence``), clean and at 10 dB;
+  variants, ``space.recognize.sequence.train``), clean and at 10 dB;
 * ``espeak-new`` / ``espeak-new-said`` (``capture --group new``): voices neither the
   training nor the benchmark uses (the training's accents with other espeak-ng variants:
   Andy, Annie, John, Linda, Steph, Lee, Zac, Michael), joined from isolated clips, or saying
@@ -46,7 +46,7 @@ TRAIN_ESPEAK = [("en-gb-x-rp", 140), ("en-us-nyc+m2", 180), ("en-gb-x-gbclan+f4"
 
 
 def tuning_sets(n: int, seed: int = 7) -> dict[str, list]:
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     fsdd: dict[str, dict[str, list]] = {}
     for p in sorted(FSDD.glob("*.wav")):
@@ -63,7 +63,7 @@ def tuning_sets(n: int, seed: int = 7) -> dict[str, list]:
 
 def new_sets(n: int, seed: int = 11) -> dict[str, list]:
     from space import audio
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     esp = {f"{v}-{s}": {str(d): [connected.trim(connected.espeak(w, voice=v, speed=s), SR)]
                         for d, w in enumerate(connected.DIGIT_WORDS)} for v, s in NEW_ESPEAK}
@@ -84,8 +84,8 @@ def new_sets(n: int, seed: int = 11) -> dict[str, list]:
 def capture(args) -> None:
     import torch
 
-    from space.recognize import seqstream
-    from space.recognize.decode import SequenceDecoder
+    from space.recognize.sequence import stream as seqstream
+    from space.recognize.sequence.decode import SequenceDecoder
     from space.recognize.stream import StreamingRecognizer
 
     torch.set_num_threads(1)
@@ -98,9 +98,9 @@ def capture(args) -> None:
             super().reset()
             rows.append([])
 
-        def push(self, posteriors):
+        def accept(self, posteriors):
             rows[-1].append(np.asarray(posteriors))
-            return super().push(posteriors)
+            return super().accept(posteriors)
 
     seqstream.SequenceDecoder = Recording  # type: ignore[misc]
     out: dict[str, np.ndarray] = {}
@@ -161,7 +161,7 @@ def load_capture(paths: list[Path]) -> dict[str, list[tuple[list[str], list[np.n
 
 def evaluate(data, cfg, labels, fillers, min_probability: float = 0.4,
              prior: np.ndarray | None = None) -> dict[str, tuple[float, int, int, int, int]]:
-    from space.recognize.decode import SequenceDecoder
+    from space.recognize.sequence.decode import SequenceDecoder
 
     out = {}
     for name, items in data.items():
@@ -184,8 +184,8 @@ def evaluate(data, cfg, labels, fillers, min_probability: float = 0.4,
 
 
 def sweep(args) -> None:
-    from space.recognize.decode import DecoderConfig
-    from space.recognize.seqmodel import load_sequence_model
+    from space.recognize.sequence.decode import DecoderConfig
+    from space.recognize.sequence.model import load_sequence_model
 
     model = load_sequence_model()
     labels = model.labels

@@ -10,7 +10,7 @@ Both feed the same connected-digits model and decoder (grammar ``any``):
 * ``silero``: silero-vad (its wheel ships the model; JIT, one thread) finds the speech
   (``get_speech_timestamps``, 250 ms minimum silence, like the stream's hangover), and each
   stretch, with 0.5 s before and 0.25 s after, is decoded by
-  :meth:`space.recognize.seqmodel.SequenceModel.decode`.
+  :meth:`space.recognize.sequence.model.SequenceModel.decode`.
 
 Sets: as ``benchmarks/connected.py`` (held-out espeak voices and FSDD speakers at 20 and
 10 dB, the held-out learners), plus the noise-only recordings (false words per minute).
@@ -40,8 +40,8 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from space.recognize.connected import word_errors
-    from space.recognize.seqmodel import load_sequence_model
+    from space.recognize.sequence.connected import word_errors
+    from space.recognize.sequence.model import load_sequence_model
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()

@@ -266,8 +266,8 @@ def bench_learners(root: Path) -> None:
 
 def accepted(rec, probs: np.ndarray, threshold: float) -> np.ndarray:
     """A clip is accepted as a command when the top label is a command and its probability is
-    at least ``threshold`` (:func:`space.recognize.reject.accepted`). [shape=(n,)] bool."""
-    from space.recognize.reject import accepted as taken
+    at least ``threshold`` (:func:`space.recognize.words.reject.accepted`). [shape=(n,)] bool."""
+    from space.recognize.words.reject import accepted as taken
 
     return taken(probs, rec.labels, threshold)
 
@@ -485,8 +485,8 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
     from space.api import default_features
     from space.config import AugmentConfig, TrainConfig
     from space.data.readers import SC_COMMANDS
-    from space.recognize.evaluate import evaluate
     from space.recognize.train import train
+    from space.recognize.words.evaluate import evaluate
 
     train_ex, val_ex, test_ex, labels, info = proxy_splits(sc)
     fcfg = default_features("speech_commands")
@@ -601,7 +601,7 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
     from space.api import train_model
     from space.config import AugmentConfig, TrainConfig
     from space.data import fsdd_splits
-    from space.recognize.evaluate import evaluate
+    from space.recognize.words.evaluate import evaluate
 
     runs = {}
     aug = replace(AugmentConfig(noise_dir=str(noise)).without("specaugment"), snr_db=(0, 25),
@@ -725,8 +725,8 @@ def learner_rows(rec, learners: Path, words: tuple[str, ...], part: str) -> dict
 
 def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: Path,
              sc_v1: Path, learners: Path, cache: Path, redo: bool) -> None:
-    from space.recognize.evaluate import evaluate
     from space.recognize.train import train
+    from space.recognize.words.evaluate import evaluate
 
     words = DIGIT_WORDS if model == "digits" else COMMANDS
     from space.api import default_features

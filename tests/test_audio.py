@@ -201,7 +201,7 @@ def test_prediction_path_does_not_import_librosa(tmp_path):
         "import sys, torch\n"
         "from space.recognize import checkpoint\n"
         "from space.config import FeatureConfig, ModelConfig\n"
-        "from space.recognize.model import SpaceModel\n"
+        "from space.recognize.words.model import SpaceModel\n"
         "m = SpaceModel(FeatureConfig(), ModelConfig(n_classes=2, channels=(4,)))\n"
         f"checkpoint.save(checkpoint.Checkpoint(m, ['a', 'b']), {str(tmp_path / 'm.pt')!r})\n"
         "for k in [k for k in sys.modules if k.startswith(('librosa', 'numba', 'scipy'))]:\n"

@@ -63,7 +63,7 @@ pytestmark = [
 
 def _digits_model():
     from space.errors import ModelError
-    from space.recognize.recognizer import load_model
+    from space.recognize.words.recognizer import load_model
 
     try:
         return load_model("digits")
@@ -290,11 +290,11 @@ def test_page_shows_connected_digits(server: str, tmp_path: Path) -> None:
                                    reason="playwright is not installed (dev extra)")
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng is not installed")
-    from space.recognize.seqmodel import bundled_sequence_path
+    from space.recognize.sequence.model import bundled_sequence_path
 
     if not bundled_sequence_path().is_file():
         pytest.skip("connected-digits model digitseq.pt not built")
-    from space.recognize import connected
+    from space.recognize.sequence import connected
 
     y = connected.espeak("two six four eight", voice="en-us", speed=150)
     quiet = np.zeros(8000, np.float32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from space.recognize.recognizer import load_model
+from space.recognize.words.recognizer import load_model
 
 from .conftest import FSDD, ROOT, SHARED, needs_fsdd
 

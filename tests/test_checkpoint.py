@@ -5,8 +5,8 @@ import torch
 from space.config import FeatureConfig, ModelConfig
 from space.errors import ModelError
 from space.recognize import checkpoint
-from space.recognize.model import SpaceModel
-from space.recognize.recognizer import Recognizer, load_model
+from space.recognize.words.model import SpaceModel
+from space.recognize.words.recognizer import Recognizer, load_model
 
 from .conftest import word_like
 

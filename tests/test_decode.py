@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from space.errors import UsageError
-from space.recognize.connected import frame_targets, word_errors
-from space.recognize.decode import DecoderConfig, SequenceDecoder, parse_grammar
+from space.recognize.sequence.connected import frame_targets, word_errors
+from space.recognize.sequence.decode import DecoderConfig, SequenceDecoder, parse_grammar
 
 LABELS = ["a", "b", "_other_", "_silence_"]
 
@@ -41,9 +41,9 @@ def test_streaming_gives_the_same_words_and_gives_them_early() -> None:
     d = SequenceDecoder(LABELS, DecoderConfig(min_word_frames=8))
     got = []
     for i in range(0, len(P), 3):
-        got += [(w.label, w.start, w.end, i) for w in d.push(P[i : i + 3])]
+        got += [(w.label, w.start, w.end, i) for w in d.accept(P[i : i + 3])]
     pushed = len(got)
-    got += [(w.label, w.start, w.end, -1) for w in d.finish()]
+    got += [(w.label, w.start, w.end, -1) for w in d.flush()]
     assert [g[:3] for g in got] == [("a", 5, 17), ("b", 17, 29), ("b", 41, 56)]
     # 'a' and 'b' are final (all hypotheses agree) before the end of the input, each
     # within 20 frames (200 ms) of its end: frames seen = push offset + 3.
@@ -115,7 +115,7 @@ def test_bad_input() -> None:
     with pytest.raises(UsageError, match="silence"):
         SequenceDecoder(["a", "b"])
     with pytest.raises(UsageError, match="shape"):
-        SequenceDecoder(LABELS).push(np.zeros((3, 5)))
+        SequenceDecoder(LABELS).accept(np.zeros((3, 5)))
     with pytest.raises(UsageError, match="min_word_frames"):
         DecoderConfig(min_word_frames=0)
 
@@ -140,10 +140,10 @@ def test_frame_targets() -> None:
 
 
 def test_training_example_targets_follow_the_words() -> None:
-    """space.recognize.train_sequence: a built window's frame targets name its words, in order."""
+    """space.recognize.sequence.train: a built window's frame targets name its words, in order."""
     from space.config import AugmentConfig
     from space.data import Augmenter
-    from space.recognize.train_sequence import LABELS, make_example
+    from space.recognize.sequence.train import LABELS, make_example
 
     sr, hop = 16000, 160
     rng = np.random.default_rng(0)
@@ -177,9 +177,9 @@ def test_sequence_model_trains_through_fit(tmp_path) -> None:
     import torch
 
     from space.config import SEQUENCE_TRAIN, AugmentConfig
-    from space.recognize.seqmodel import SequenceModel
+    from space.recognize.sequence.model import SequenceModel
+    from space.recognize.sequence.train import LABELS, STEPS_PER_EPOCH, sequence_task
     from space.recognize.train import fit, last_path
-    from space.recognize.train_sequence import LABELS, STEPS_PER_EPOCH, sequence_task
 
     sr = 16000
     t = np.arange(int(0.3 * sr)) / sr
@@ -226,7 +226,7 @@ def test_long_word_cost_splits_a_repeated_word() -> None:
     # Streaming gives the same words as decoding at once.
     d, got = SequenceDecoder(LABELS, cfg), []
     for i in range(0, len(P), 4):
-        got += words(d.push(P[i : i + 4]))
-    assert got + words(d.finish()) == two
+        got += words(d.accept(P[i : i + 4]))
+    assert got + words(d.flush()) == two
     with pytest.raises(UsageError, match="long_word"):
         DecoderConfig(long_word_cost=-1.0)

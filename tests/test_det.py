@@ -12,8 +12,8 @@ from space.api import det_model
 from space.cli import main
 from space.data import folder_splits
 from space.data.readers import SILENCE, UNKNOWN, Example
-from space.recognize import det
-from space.recognize.recognizer import load_model
+from space.recognize.words import det
+from space.recognize.words.recognizer import load_model
 
 from .conftest import word_like
 

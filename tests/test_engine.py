@@ -1,4 +1,4 @@
-"""Inference engines (space.recognize.engine): ONNX Runtime and PyTorch agree on real clips, the
+"""Inference engines (space.recognize.engines.runtime): ONNX Runtime and PyTorch agree on real clips, the
 choice follows SPACE_ENGINE, and cached exports are never stale."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from space import audio
 from space.errors import UsageError
-from space.recognize.engine import engine_name, onnx_available
+from space.recognize.engines.runtime import engine_name, onnx_available
 
 from .conftest import FSDD, ROOT
 
@@ -44,7 +44,7 @@ def test_engine_name_follows_argument_then_environment(monkeypatch) -> None:
 
 
 def test_onnx_asked_for_without_onnxruntime_is_a_clear_error(monkeypatch) -> None:
-    import space.recognize.engine as eng
+    import space.recognize.engines.runtime as eng
 
     monkeypatch.setattr(eng, "onnx_available", lambda: False)
     monkeypatch.delenv("SPACE_ENGINE", raising=False)
@@ -56,7 +56,7 @@ def test_onnx_asked_for_without_onnxruntime_is_a_clear_error(monkeypatch) -> Non
 @needs_onnx
 def test_recognizer_engines_agree_on_real_clips() -> None:
     from space.errors import ModelError
-    from space.recognize.recognizer import load_model
+    from space.recognize.words.recognizer import load_model
 
     try:
         onnx, torch_ = load_model("digits", engine="onnx"), load_model("digits", engine="torch")
@@ -104,7 +104,7 @@ def test_export_cached_beside_checkpoint_and_never_stale(tiny_model: Path, tmp_p
     import torch
 
     from space.recognize import checkpoint
-    from space.recognize.recognizer import load_model
+    from space.recognize.words.recognizer import load_model
 
     ck_path = tmp_path / "m.pt"
     shutil.copy(tiny_model, ck_path)
@@ -131,8 +131,8 @@ def test_export_cached_beside_checkpoint_and_never_stale(tiny_model: Path, tmp_p
 @needs_onnx
 def test_read_only_folder_uses_user_cache_or_memory(tiny_model: Path, tmp_path: Path,
                                                     monkeypatch, wav_file: Path) -> None:
-    import space.recognize.engine as eng
-    from space.recognize.recognizer import load_model
+    import space.recognize.engines.runtime as eng
+    from space.recognize.words.recognizer import load_model
 
     pkg = tmp_path / "pkg"  # stands for an installed, read-only package folder
     pkg.mkdir()
@@ -154,7 +154,7 @@ def test_read_only_folder_uses_user_cache_or_memory(tiny_model: Path, tmp_path: 
 
 @needs_onnx
 def test_threads_are_settable(tiny_model: Path, wav_file: Path) -> None:
-    from space.recognize.recognizer import load_model
+    from space.recognize.words.recognizer import load_model
 
     rec = load_model(tiny_model, engine="onnx")
     w = rec.prepare(wav_file)[None]
@@ -165,7 +165,7 @@ def test_threads_are_settable(tiny_model: Path, wav_file: Path) -> None:
 
 
 def test_torch_engine_from_environment(tiny_model: Path, monkeypatch, wav_file: Path) -> None:
-    from space.recognize.recognizer import load_model
+    from space.recognize.words.recognizer import load_model
 
     monkeypatch.setenv("SPACE_ENGINE", "torch")
     rec = load_model(tiny_model)

@@ -11,9 +11,10 @@ import torch
 
 from space.cli import main
 from space.errors import ModelError, SpaceError, UsageError
+from space.recognize.bundled import bundled_model_path
 from space.recognize.checkpoint import load
-from space.recognize.export import export_model, load_exported
-from space.recognize.recognizer import bundled_model_path, load_model
+from space.recognize.engines.export import export_model, load_exported
+from space.recognize.words.recognizer import load_model
 
 from .conftest import SPEECH_COMMANDS, needs_speech_commands
 

@@ -1,5 +1,5 @@
 """More training voices and words (space.data.extra) and the calibrated rejection
-(space.recognize.reject, Recognizer.min_probability, space predict --min-probability)."""
+(space.recognize.words.reject, Recognizer.min_probability, space predict --min-probability)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from space.data.extra import (
 from space.data.readers import _bucket
 from space.errors import DataError, UsageError
 from space.recognize import checkpoint as ckpt_io
-from space.recognize.recognizer import Recognizer
-from space.recognize.reject import accepted, calibrate
+from space.recognize.words.recognizer import Recognizer
+from space.recognize.words.reject import accepted, calibrate
 
 from .conftest import ROOT, SPEECH_COMMANDS, needs_speech_commands, word_like
 

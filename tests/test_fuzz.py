@@ -365,7 +365,7 @@ def small_checkpoint(tmp: Path) -> bytes:
     if "b" not in _CKPT:
         from space.config import FeatureConfig, ModelConfig
         from space.recognize import checkpoint
-        from space.recognize.model import SpaceModel
+        from space.recognize.words.model import SpaceModel
 
         m = SpaceModel(FeatureConfig(), ModelConfig(n_classes=3, channels=(4, 8)))
         checkpoint.save(checkpoint.Checkpoint(m, ["a", "b", "c"], {"x": 1}), tmp / "c.pt")

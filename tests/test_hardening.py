@@ -44,7 +44,7 @@ def truncated_wav(y: np.ndarray, sr: int) -> bytes:
 
 
 def test_bundled_names_beat_same_named_folders(tmp_path, monkeypatch, capsys):
-    from space.recognize.recognizer import bundled_model_path, resolve_model
+    from space.recognize.bundled import bundled_model_path, resolve_model
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "digits").mkdir()
@@ -54,7 +54,7 @@ def test_bundled_names_beat_same_named_folders(tmp_path, monkeypatch, capsys):
     with pytest.raises(ModelError, match="is a folder, not a model file"):
         resolve_model("./digits")  # looks like a path: it is one
     with pytest.raises(ModelError, match="not a readable SPACE checkpoint|not a SPACE"):
-        from space.recognize.recognizer import load_model
+        from space.recognize.words.recognizer import load_model
 
         load_model(Path("commands"))  # a PathLike is always a path
     assert main(["predict", "--quiet", str(EXAMPLE)]) == 0

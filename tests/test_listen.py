@@ -16,8 +16,8 @@ import soundfile as sf
 from space import mic
 from space.cli import main
 from space.errors import AudioError
-from space.recognize.recognizer import load_model
 from space.recognize.stream import StreamingRecognizer
+from space.recognize.words.recognizer import load_model
 
 from .test_stream import make_stream
 

@@ -11,8 +11,8 @@ import soundfile as sf
 
 from space.cli import main
 from space.errors import UsageError
-from space.recognize import connected
-from space.recognize.seqmodel import SequenceModel, bundled_sequence_path
+from space.recognize.sequence import connected
+from space.recognize.sequence.model import SequenceModel, bundled_sequence_path
 from space.recognize.stream import StreamConfig, StreamingRecognizer
 
 from .conftest import needs_espeak
@@ -176,7 +176,7 @@ def test_sequence_model_checkpoint_has_its_own_format() -> None:
     from space.errors import ModelError
     from space.pronounce.frames import bundled_encoder_path
     from space.recognize.checkpoint import FORMAT_VERSIONS
-    from space.recognize.seqmodel import FORMAT
+    from space.recognize.sequence.model import FORMAT
 
     payload = torch.load(bundled_sequence_path(), map_location="cpu", weights_only=True)
     assert payload["format"] == FORMAT == "space-sequence-model"

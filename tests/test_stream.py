@@ -10,8 +10,8 @@ import soundfile as sf
 
 from space import audio
 from space.errors import AudioError, UsageError
-from space.recognize.recognizer import load_model
 from space.recognize.stream import StreamConfig, StreamingRecognizer, iter_file
+from space.recognize.words.recognizer import load_model
 
 from .conftest import word_like
 

@@ -15,7 +15,7 @@ from space.cli import main as cli
 from space.config import ModelConfig, TrainConfig
 from space.errors import UsageError
 from space.recognize import checkpoint
-from space.recognize.recognizer import load_model
+from space.recognize.words.recognizer import load_model
 
 from .conftest import word_like
 

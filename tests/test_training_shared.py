@@ -25,8 +25,8 @@ from space.data import Augmenter, ClipDataset, Example, NoiseBank
 from space.errors import AudioError, ModelError, UsageError
 from space.pronounce.frames import EncoderCheckpoint, FrameEncoder, load_encoder, save_encoder
 from space.recognize import checkpoint
-from space.recognize.model import SpaceModel
-from space.recognize.recognizer import Recognizer
+from space.recognize.words.model import SpaceModel
+from space.recognize.words.recognizer import Recognizer
 
 from .conftest import ROOT, word_like
 
@@ -127,7 +127,7 @@ def test_noise_bank_cuts_from_its_share(noise_dir):
 
 
 def test_det_noise_comes_from_the_test_share(noise_dir):
-    from space.recognize.det import NOISE_RMS, _noise_source
+    from space.recognize.words.det import NOISE_RMS, _noise_source
 
     draw = _noise_source(str(noise_dir), 16000, np.random.default_rng(0))
     bank = NoiseBank(noise_dir, 16000, share=(0.9, 1.0))

@@ -15,7 +15,7 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 pytest.importorskip("httpx", reason="httpx (dev extra) is needed by FastAPI's TestClient")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from space.recognize.recognizer import load_model  # noqa: E402
+from space.recognize.words.recognizer import load_model  # noqa: E402
 from space.web import create_app  # noqa: E402
 
 from .conftest import word_like  # noqa: E402

@@ -14,9 +14,9 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 pytest.importorskip("httpx", reason="httpx (dev extra) is needed by FastAPI's TestClient")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from space.recognize import connected  # noqa: E402
-from space.recognize.seqfile import recognize_connected, waveform_drawing  # noqa: E402
-from space.recognize.seqmodel import bundled_sequence_path  # noqa: E402
+from space.recognize.sequence import connected  # noqa: E402
+from space.recognize.sequence.file import recognize_connected, waveform_drawing  # noqa: E402
+from space.recognize.sequence.model import bundled_sequence_path  # noqa: E402
 from space.recognize.stream import StreamingRecognizer  # noqa: E402
 from space.web import create_app  # noqa: E402
 
@@ -133,7 +133,7 @@ def test_bad_requests(client) -> None:
 
 def test_no_digit_heard_is_a_clear_answer(client, monkeypatch) -> None:
     """Speech with no digit in it: 200, no words, and a warning that says so."""
-    from space.recognize import seqfile
+    from space.recognize.sequence import file as seqfile
 
     def nothing(y, sr, *, grammar="any", **kw):  # what the model says for "hello there"
         return seqfile.ConnectedResult([], [], grammar, len(y) / sr, waveform_drawing(y, sr))

@@ -38,12 +38,12 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "TrainConfig": "config",
     "Prediction": "recognize",
     "Recognizer": "recognize",
-    "evaluate_model": "api",
+    "evaluate_model": ("api.training", "evaluate_model"),
     "load_audio": ("audio", "load"),
     "load_model": "recognize",
     "log_mel": ("audio.features", "log_mel"),
     "score": ("pronounce", "score"),
-    "train_model": "api",
+    "train_model": ("api.training", "train_model"),
 }
 
 __all__ = sorted(

@@ -69,7 +69,7 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The CNN. Built from this and nothing else (see :mod:`space.recognize.model`)."""
+    """The CNN. Built from this and nothing else (see :mod:`space.recognize.words.model`)."""
 
     n_classes: int = 10
     channels: tuple[int, ...] = (32, 64, 128, 256)  # one conv block per entry
@@ -247,7 +247,7 @@ class EncoderConfig:
 # and augmentation, with more label smoothing (many frames are near-ambiguous) and a
 # shorter warm-up.
 FRAMES_TRAIN = TrainConfig(label_smoothing=0.1, warmup=0.2)
-# The connected-digits frame model (space.recognize.train_sequence): an "epoch" is
+# The connected-digits frame model (space.recognize.sequence.train): an "epoch" is
 # SEQUENCE_STEPS_PER_EPOCH batches of freshly built recordings; speed up to 1.25 reaches
 # children's voices, a shift of up to 1 s places a sequence anywhere in its 2-4 s window.
 SEQUENCE_STEPS_PER_EPOCH = 25

@@ -2,7 +2,7 @@
 
 The faces map these to what their users see *by type*, in one table each: the CLI to an
 exit code (:data:`space.cli.EXIT_CODES`), the web app to an HTTP status
-(:data:`space.web.app.HTTP_STATUS`). A message names the file or value at fault and what
+(:data:`space.web.errors.HTTP_STATUS`). A message names the file or value at fault and what
 to do about it, and never echoes data (arrays, file contents).
 
 ::
@@ -18,6 +18,7 @@ to do about it, and never echoes data (arrays, file contents).
     ├── ReferenceSetError     a reference set that is empty or unusable
     │   ├── UnknownWordError  a word with no references
     │   └── DamagedReferenceError  a stored reference that was deleted or damaged
+    ├── PronunciationError    a word with no known pronunciation, phones outside ARPAbet
     ├── OutputError           an output that cannot be written (missing folder, disk full)
     └── UsageError            a bad parameter, option or configuration value (also a ValueError)
         └── TextError         a text to score that cannot be: empty, too long, a word not
@@ -69,6 +70,13 @@ class UnknownWordError(ReferenceSetError):
 
 class DamagedReferenceError(ReferenceSetError):
     """A stored reference recording cannot be read (deleted or corrupted under us)."""
+
+
+class PronunciationError(SpaceError, KeyError):
+    """A word with no known pronunciation, or phones outside the ARPAbet set."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class OutputError(SpaceError, OSError):

@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..recognize.export import export_model
+    from ..recognize.engines.export import export_model
 
     path = export_model(resolve_model(args), args.out, fmt=args.fmt)
     if args.json:

@@ -55,10 +55,8 @@ def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import mic
+    from .. import api, mic
     from ..errors import UsageError
-    from ..recognize.recognizer import load_model
-    from ..recognize.stream import StreamingRecognizer, iter_file
 
     if args.list_devices:
         devices = mic.input_devices()
@@ -73,21 +71,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--min-probability must lie within 0..1")
     word = None
     if args.word:
-        from ..pronounce.assess import check_text
-
         word = args.word
-        check_text(word=word, text=None)  # fail now, not at the first word
+        api.check_text(word=word)  # fail now, not at the first word
     if args.grammar is not None:
-        from ..recognize.decode import parse_grammar
-
-        parse_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
+        api.check_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
         rec = None  # sequence mode has its own connected-digits model
     else:
-        rec = load_model(args.model)
+        rec = api.load_model(args.model)
     chunk_s = args.chunk_ms / 1000
     microphone = None
     if args.input:
-        sr, chunks = iter_file(args.input, chunk_s=chunk_s)
+        sr, chunks = api.stream_file(args.input, chunk_s=chunk_s)
         if not args.fast:
             chunks = paced(chunks, sr)
         source = args.input
@@ -99,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
         microphone.start()
         sr, chunks, source = microphone.sr, microphone.chunks(), microphone.name
         print(f"listening on {source!r} at {sr} Hz; Ctrl-C to stop", file=sys.stderr)
-    stream = StreamingRecognizer(rec, sr=sr, noise_reduce=args.noise_reduce,
-                                 min_probability=args.min_probability, grammar=args.grammar)
+    stream = api.open_stream(rec, sr=sr, noise_reduce=args.noise_reduce,
+                             min_probability=args.min_probability, grammar=args.grammar)
     n = 0
     heard = [0]  # samples streamed, for the summary line
 
@@ -148,16 +142,16 @@ def _report_sequence(seq: dict[str, Any], as_json: bool) -> None:
 
 
 def _report(ev: Any, word: str | None, as_json: bool) -> None:
+    from .. import api
 
     d = ev.to_dict()
     line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
     if word is not None:
-        from ..pronounce.assess import score_word_event
-
-        scored = score_word_event(ev, word)
+        scored = api.score_event(ev, word)
         d.update(scored)
         if scored["score"] is None:
             line += f"\tnot scored: {scored['score_error']}"
         else:
             line += f"\tscore {scored['score']:.0f} ({scored['band']})\t{scored['sentence']}"
     print(json.dumps(d) if as_json else line, flush=True)
+

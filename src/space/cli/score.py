@@ -48,7 +48,7 @@ def _plot_path(plot: str, attempt: str, many: bool) -> Path:
 def _models(args: argparse.Namespace) -> Any:
     if not args.model:
         return None
-    from ..recognize.registry import ModelRegistry
+    from ..recognize.words.registry import ModelRegistry
 
     return ModelRegistry({args.model: args.model})
 

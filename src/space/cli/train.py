@@ -321,13 +321,9 @@ def run_frames(args: argparse.Namespace) -> int:
 
 def _check_noise_dir(train: Any) -> None:
     """Refuse a --noise-dir that is not a folder before any data is loaded."""
-    from ..errors import UsageError
+    from ..data.augment import check_noise_dir
 
-    if train.augment.noise_dir is not None:
-        from pathlib import Path
-
-        if not Path(train.augment.noise_dir).is_dir():
-            raise UsageError(f"{train.augment.noise_dir}: noise folder not found (--noise-dir)")
+    check_noise_dir(train.augment.noise_dir, flag="--noise-dir")
 
 
 def _report(args: argparse.Namespace, meta: dict[str, Any] | None, labels: list[str] | None,
@@ -384,7 +380,7 @@ def run_phones(args: argparse.Namespace) -> int:
 
 def run_sequence(args: argparse.Namespace) -> int:
     from ..config import SEQUENCE_TRAIN
-    from ..recognize.train_sequence import train_sequence
+    from ..recognize.sequence.train import train_sequence
 
     train = _checked_train_config(args, SEQUENCE_TRAIN)
     ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,

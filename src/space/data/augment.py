@@ -8,14 +8,24 @@ here imitates one of those differences and can be switched off in
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..config import AugmentConfig
-from ..errors import DataError
+from ..errors import DataError, UsageError
 from .vtlp import random_voice
+
+
+def check_noise_dir(noise_dir: str | os.PathLike | None, *, flag: str = "") -> None:
+    """Refuse a noise folder that is not a folder before any data is loaded (the one check
+    for every training path); ``flag`` names the option in the message (``"--noise-dir"``).
+    Raises :class:`~space.errors.UsageError`."""
+    if noise_dir is not None and not Path(noise_dir).is_dir():
+        where = f" ({flag})" if flag else ""
+        raise UsageError(f"{noise_dir}: noise folder not found{where}")
 
 
 class NoiseBank:

@@ -10,7 +10,7 @@ Two readers add training examples to a recogniser's own data set (``space train
 - :func:`unknown_word_examples`: a folder of other words in the Speech Commands layout
   (``<word>/<speaker>_nohash_<n>.wav`` without split lists, e.g. sc_v1_words' bed/cat/happy)
   as ``_unknown_`` examples, from a fixed quarter of its speakers only (:data:`UNKNOWN_PARTS`):
-  the next quarter calibrates the rejection threshold (:mod:`space.recognize.reject`) and
+  the next quarter calibrates the rejection threshold (:mod:`space.recognize.words.reject`) and
   the other half is never trained or calibrated on (``benchmarks/voices.py`` reports on it).
 """
 

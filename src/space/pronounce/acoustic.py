@@ -2,7 +2,7 @@
 
 The phone encoder (:mod:`.phone_encoder`) is exported with its front end as one network,
 wave ``[shape=(1, n)]`` -> log posteriors ``[shape=(1, classes, t)]``, and run by
-:mod:`space.recognize.engine` (ONNX Runtime unless ``$SPACE_ENGINE=torch``). Audio without
+:mod:`space.recognize.engines.runtime` (ONNX Runtime unless ``$SPACE_ENGINE=torch``). Audio without
 a 4-8 kHz band runs a second graph with those mel bands set to the floor, as the model
 saw such audio in training.
 """
@@ -84,7 +84,7 @@ class Acoustic:
     def engine(self, narrow: bool) -> Any:
         with self._lock:
             if narrow not in self._engines:
-                from ..recognize.engine import build, module_hash
+                from ..recognize.engines.runtime import build, module_hash
 
                 m = self.model
                 net = PhoneNet(m.frontend, m.encoder, m.high if narrow else None).eval()

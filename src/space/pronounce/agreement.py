@@ -120,13 +120,13 @@ def disagreeing(utterances: Sequence[Utterance], names: Sequence[str],
 def heard_in(utterances: Sequence[Utterance], word: str | None, sr: int,
              models: Any = None) -> list[tuple[str, float]] | None:
     """What the bundled model that knows ``word`` (of ``models``, a
-    :class:`~space.recognize.registry.ModelRegistry`; default the bundled ones) hears in
+    :class:`~space.recognize.words.registry.ModelRegistry`; default the bundled ones) hears in
     each utterance's audio (at ``sr`` Hz, the featurizer's rate): ``[(label,
     probability)]``, or None when no model knows the word."""
     if not word:
         return None
     from ..errors import SpaceError
-    from ..recognize.registry import default_registry
+    from ..recognize.words.registry import default_registry
 
     try:
         rec = (models or default_registry()).for_word(word)

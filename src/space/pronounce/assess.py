@@ -28,9 +28,9 @@ _DIGIT_NAMES = {w: d for d, w in DIGIT_WORDS.items()}
 
 def recognized(word: str, y: np.ndarray, sr: int, models: Any = None) -> dict[str, Any] | None:
     """Did the learner say the right word? Only for a word a model of ``models`` (a
-    :class:`~space.recognize.registry.ModelRegistry`; default: the bundled models) knows
+    :class:`~space.recognize.words.registry.ModelRegistry`; default: the bundled models) knows
     (the digits model knows 'seven' as '7')."""
-    from ..recognize.registry import default_registry
+    from ..recognize.words.registry import default_registry
 
     reg = models or default_registry()
     label = word if reg.name_for_word(word) is not None else _DIGIT_NAMES.get(word, word)

@@ -13,11 +13,8 @@ Every path (reference building, scoring, benchmarks) gets its frames from
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +24,28 @@ from torch import nn
 
 from .. import audio
 from ..audio.features import LogMel
-from ..config import EncoderConfig, FeatureConfig, from_dict
-from ..errors import ModelError, NoSpeechError, UsageError
+from ..config import FeatureConfig
+from ..errors import NoSpeechError, UsageError
 
-FORMAT = "space-frame-encoder"  # its version: space.recognize.checkpoint.FORMAT_VERSIONS
-# FSDD's digits are 8 kHz recordings: a 4 kHz band lets a wide-band attempt be compared with
-# them without energy the reference can never have (the same reason as the digits model).
-DEFAULT_FEATURES = FeatureConfig(fmax=4000.0)
+# The network and its checkpoint live below both of their users (here and the connected-words
+# model); FORMAT and save_encoder are re-exported for the callers that import them from here.
+from ..recognize.frame_model import (  # noqa: F401
+    DEFAULT_FEATURES,
+    FORMAT,
+    SILENCE,
+    EncoderCheckpoint,
+    FrameEncoder,
+    bundled_encoder_path,
+    load_encoder,
+    save_encoder,
+)
+
 # Silence kept on each side of the detected speech: enough for a soft onset or a final
 # stop burst that the energy threshold cuts, short enough that pauses do not dominate.
 MARGIN_S = 0.06
 # Audio around the energy-found speech of a long recording that the encoder also sees.
 CONTEXT_S = 0.3
 MIN_SPEECH_FRAMES = 4  # a shorter run of 'speech' frames is a click or a breath
-SILENCE = "_silence_"  # the encoder's label for frames outside speech
 # Share of the frame distance from the log-mels themselves (next to the encoder's
 # posteriors): the posteriors hardly change with noise or a garbled sound as long as the
 # word stays recognisable; the spectrum does.
@@ -48,45 +53,9 @@ MEL_WEIGHT = 0.3
 MEL_COEFFS = 12  # ... as this many cepstral coefficients of the centred log-mels (0: all bands)
 
 
-class FrameEncoder(nn.Module):
-    """Log-mels ``[shape=(b, n_mels, t)]`` -> embeddings ``[shape=(b, dim, t)]`` and
-    per-frame class logits ``[shape=(b, n_classes, t)]`` (training only)."""
-
-    def __init__(self, cfg: EncoderConfig, n_mels: int) -> None:
-        super().__init__()
-        self.cfg = cfg
-        layers: list[nn.Module] = []
-        c_in, mels = 1, n_mels
-        for c in cfg.channels2d:
-            layers += [nn.Conv2d(c_in, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
-                       nn.ReLU(inplace=True), nn.MaxPool2d((2, 1))]
-            c_in, mels = c, mels // 2
-        self.conv2d = nn.Sequential(*layers)
-        t_layers: list[nn.Module] = []
-        c_in = c_in * mels
-        for c, d in zip(cfg.channels1d, cfg.dilations, strict=True):
-            pad = d * (cfg.kernel1d // 2)
-            t_layers += [nn.Conv1d(c_in, c, cfg.kernel1d, padding=pad, dilation=d, bias=False),
-                         nn.BatchNorm1d(c), nn.ReLU(inplace=True)]
-            c_in = c
-        self.conv1d = nn.Sequential(*t_layers)
-        self.embed = nn.Conv1d(c_in, cfg.dim, 1)
-        self.dropout = nn.Dropout(cfg.dropout)
-        self.head = nn.Conv1d(cfg.dim, cfg.n_classes, 1)
-
-    def embeddings(self, feats: torch.Tensor) -> torch.Tensor:
-        x = self.conv2d(feats[:, None])
-        b, c, m, t = x.shape
-        return self.embed(self.conv1d(x.reshape(b, c * m, t)))
-
-    def forward(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        e = self.embeddings(feats)
-        return e, self.head(self.dropout(torch.relu(e)))
-
-
 class FrameNet(nn.Module):
     """Front end + frame encoder as one network, what :class:`Featurizer` runs (on ONNX
-    Runtime or PyTorch, see :mod:`space.recognize.engine`): wave ``[shape=(1, n)]`` -> log-mels
+    Runtime or PyTorch, see :mod:`space.recognize.engines.runtime`): wave ``[shape=(1, n)]`` -> log-mels
     ``[shape=(1, n_mels, t)]``, per-frame class posteriors ``[shape=(1, n_classes, t)]``
     and embeddings ``[shape=(1, dim, t)]``. Without an encoder, the log-mels alone."""
 
@@ -101,53 +70,6 @@ class FrameNet(nn.Module):
             return (feats,)
         emb, logits = self.encoder(feats)
         return feats, torch.softmax(logits, dim=1), emb
-
-
-@dataclass
-class EncoderCheckpoint:
-    encoder: FrameEncoder
-    feature_cfg: FeatureConfig
-    labels: list[str]
-    meta: dict[str, Any] = field(default_factory=dict)
-    sha1: str = ""  # of the file it was loaded from: names the features calibration used
-    path: str = ""  # the file it was loaded from (its ONNX export is cached beside it)
-
-
-def save_encoder(ck: EncoderCheckpoint, path: str | os.PathLike, *,
-                 train_state: dict[str, Any] | None = None, format: str = FORMAT) -> Path:
-    """Write an encoder checkpoint atomically (config, labels and weights in one file;
-    ``train_state`` for resuming a training). ``format``: the checkpoint format of a
-    network built as a :class:`FrameEncoder` (also the phone encoder's,
-    :mod:`.phone_encoder`)."""
-    from ..recognize.checkpoint import write
-
-    return write(path, format=format,
-                 configs={"feature_config": ck.feature_cfg, "encoder_config": ck.encoder.cfg},
-                 labels=ck.labels, module=ck.encoder, meta=ck.meta, train_state=train_state)
-
-
-def load_encoder(path: str | os.PathLike, *, format: str = FORMAT,
-                 what: str = "frame encoder") -> EncoderCheckpoint:
-    """Read a checkpoint of ``format`` written by :func:`save_encoder`; ``what`` names the
-    file in messages. Raises :class:`ModelError`."""
-    from ..recognize.checkpoint import read
-
-    payload = read(path, format=format, what=what)
-    try:
-        fcfg = from_dict(FeatureConfig, payload["feature_config"])
-        ecfg = from_dict(EncoderConfig, payload["encoder_config"])
-        enc = FrameEncoder(ecfg, fcfg.n_mels)
-        enc.load_state_dict(payload["state_dict"])
-    except (KeyError, UsageError, RuntimeError, TypeError) as e:
-        raise ModelError(f"{path}: {what} is damaged or incompatible ({e})") from None
-    enc.eval()
-    sha1 = hashlib.sha1(Path(path).read_bytes()).hexdigest()
-    return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
-                             payload.get("meta") or {}, sha1, str(path))
-
-
-def bundled_encoder_path() -> Path:
-    return Path(str(resources.files("space") / "models" / "frames.pt"))
 
 
 @dataclass
@@ -262,7 +184,8 @@ class Featurizer:
 
     @property
     def engine(self) -> Any:
-        """The engine that runs :class:`FrameNet` (:mod:`space.recognize.engine`), built on first use:
+        """The engine that runs :class:`FrameNet` (:mod:`space.recognize.engines.runtime`),
+        built on first use:
         ONNX Runtime unless ``engine``/``$SPACE_ENGINE`` says torch or it is not installed.
         The ONNX file is cached beside the encoder checkpoint, keyed by the checkpoint's
         hash and the front end's mel filterbank (which the encoder file does not hold)."""
@@ -273,7 +196,7 @@ class Featurizer:
         return self._engine
 
     def _build_engine(self) -> Any:
-        from ..recognize.engine import build, module_hash
+        from ..recognize.engines.runtime import build, module_hash
 
         net = FrameNet(self.frontend, self.encoder.encoder if self.encoder else None).eval()
         enc = self.encoder

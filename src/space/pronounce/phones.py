@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AudioError, SpaceError
+from ..errors import AudioError, PronunciationError  # noqa: F401 (re-exported: its old home)
 
 SR = 16000  # the acoustic model's sample rate
 HOP_S = 0.01  # PocketSphinx's frame shift
@@ -48,13 +48,6 @@ VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", 
 # The bundled digit references live in folders named by the digit.
 DIGIT_WORDS = {str(i): w for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}
-
-
-class PronunciationError(SpaceError, KeyError):
-    """A word with no known pronunciation, or phones outside the ARPAbet set."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)

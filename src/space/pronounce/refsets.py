@@ -34,7 +34,7 @@ from ..errors import ReferenceSetError, UnknownWordError, UsageError
 from ..io import AUDIO_EXTS, audio_files, safe_stem
 
 SET_FILE = "set.json"
-FRAMES_FILE = "frames.npz"  # the clips' DTW frames (space.pronounce.build.write_frames_cache)
+FRAMES_FILE = "frames.npz"  # the clips' DTW frames (space.pronounce.reference_set.write_frames_cache)
 # Spoken forms of the bundled digit words (FSDD labels them 0-9).
 ALIASES = {name: str(i) for i, name in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}

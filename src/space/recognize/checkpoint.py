@@ -3,10 +3,10 @@
 One reader and one writer for every network SPACE ships (:func:`write`, :func:`read`): the
 recogniser (format ``space-checkpoint``, :func:`save`/:func:`load` here) and the frame
 encoder of pronunciation scoring (``space-frame-encoder``,
-:func:`space.pronounce.frames.save_encoder`/``load_encoder``) and the phone encoder
+:func:`space.recognize.frame_model.save_encoder`/``load_encoder``) and the phone encoder
 (``space-phone-encoder``, :func:`space.pronounce.phone_encoder.save_phone_model`/
 ``load_phone_model``) and the connected-digits frame model (``space-sequence-model``,
-:class:`space.recognize.seqmodel.SequenceModel`). A file names its format and version; a
+:class:`space.recognize.sequence.model.SequenceModel`). A file names its format and version; a
 reader refuses a newer version instead of misreading it.
 """
 
@@ -24,7 +24,7 @@ from ..audio.features import LogMel
 from ..config import FeatureConfig, ModelConfig, from_dict, to_dict
 from ..errors import ModelError, OutputError, UsageError
 from ..io import atomic_write
-from .model import SpaceModel
+from .words.model import SpaceModel
 
 FORMAT = "space-checkpoint"
 # Version of each format this code reads and writes; bump it when the payload changes.

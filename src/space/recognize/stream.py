@@ -19,13 +19,14 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import audio
 from ..errors import AudioError, DecodeError, UsageError
+from .events import WordEvent
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class StreamConfig:
     noise_context_s: float = 1.0  # recent non-speech audio used as the noise profile
     # Sequence mode (connected words): None keeps the isolated-word behaviour above; "any"
     # or "digitsN" decodes the stream into words with a frame model and a Viterbi decoder
-    # (space.recognize.seqstream), so words said without pauses each get an event. The energy
+    # (space.recognize.sequence.stream), so words said without pauses each get an event. The energy
     # detector above is not used then: the frame model's silence class is the detector.
     grammar: str | None = None
 
@@ -87,33 +88,9 @@ class StreamConfig:
         if not 0 <= self.min_probability <= 1:
             raise UsageError(f"min_probability {self.min_probability} is outside 0..1")
         if self.grammar is not None:
-            from .decode import parse_grammar
+            from .sequence.decode import parse_grammar
 
             parse_grammar(self.grammar)
-
-
-@dataclass
-class WordEvent:
-    """One recognised word in a stream. Times are seconds from the start of the stream."""
-
-    label: str
-    probability: float
-    start_s: float  # first speech frame (without pre-roll)
-    end_s: float  # end of the last speech frame (without post-roll or hangover)
-    top_k: list[tuple[str, float]]
-    audio: np.ndarray = field(repr=False)  # the segment with pre/post-roll, at `sr`
-    sr: int = 0
-    audio_start_s: float = 0.0  # where `audio` starts in the stream
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, without the audio."""
-        return {
-            "label": self.label,
-            "probability": round(self.probability, 6),
-            "start_s": round(self.start_s, 3),
-            "end_s": round(self.end_s, 3),
-            "top_k": [{"label": lab, "probability": round(p, 6)} for lab, p in self.top_k],
-        }
 
 
 @dataclass
@@ -136,9 +113,9 @@ class StreamingRecognizer:
     config : StreamConfig, optional
         Keyword overrides of the defaults may be given instead (``noise_reduce=True``).
         With ``grammar`` set ("any", "digits4"), the stream is in sequence mode: it is
-        decoded into words said with or without pauses (see :mod:`space.recognize.seqstream`), and
+        decoded into words said with or without pauses (see :mod:`space.recognize.sequence.stream`), and
         :attr:`sequences` collects one result per utterance (words up to a pause).
-    sequence : space.recognize.seqmodel.SequenceModel, optional
+    sequence : space.recognize.sequence.model.SequenceModel, optional
         The connected-words model for sequence mode (default: the bundled ``digitseq``).
 
     Examples
@@ -179,7 +156,7 @@ class StreamingRecognizer:
         self._max_n = int(round(c.max_word_s / fs))
         self._seq = None
         if c.grammar is not None:
-            from .seqstream import SequenceMode
+            from .sequence.stream import SequenceMode
 
             self._seq = SequenceMode(self, sequence)
             self._pre = max(self._pre, self._seq.keep_samples)  # the model's window
@@ -209,7 +186,7 @@ class StreamingRecognizer:
         self._noise = np.zeros(0, dtype=np.float32)  # recent non-speech audio
         self.n_rejected = 0  # segments found but not reported (too short/long, unsure)
         if self._seq is not None:
-            self._seq.new_stream()
+            self._seq.reset()
 
     def accept(self, chunk: np.ndarray) -> list[WordEvent]:
         """Feed the next chunk of audio; return the words that ended in time to be decided.
@@ -255,7 +232,7 @@ class StreamingRecognizer:
             if self._seq is not None:  # sequence mode: the frame model decides, not energy
                 start = self._next_frame
                 self._next_frame += n_frames
-                events += self._seq.advance(start, self._next_frame)
+                events += self._seq.accept(start, self._next_frame)
                 n_frames = 0
         if n_frames > 0:
             frames = self._buf[first : first + n_frames * F].reshape(n_frames, F)
@@ -266,7 +243,7 @@ class StreamingRecognizer:
                 self._next_frame += 1
                 events += self._step(i, float(energy[k]))
         if final and self._seq is not None:
-            events += self._seq.finish()
+            events += self._seq.flush()
         if final and self._seg is not None:
             events += self._close(self._seg)
             self._seg = None

@@ -33,7 +33,7 @@ from ..data import Augmenter, ClipDataset, Example
 from ..data.augment import spec_augment
 from ..errors import UsageError
 from . import checkpoint as ckpt_io
-from .model import SpaceModel
+from .words.model import SpaceModel
 
 Masks = Callable[[torch.Tensor], torch.Tensor]
 
@@ -260,7 +260,7 @@ def classifier_task(train_examples: list[Example], val_examples: list[Example],
                     train_cfg: TrainConfig) -> Task:
     """The recogniser (:class:`SpaceModel`): one label per window, cross-entropy, validation
     accuracy through :meth:`Recognizer.probabilities` (the batch inference of prediction)."""
-    from .recognizer import Recognizer
+    from .words.recognizer import Recognizer
 
     augmenter = Augmenter(train_cfg.augment, feature_cfg.sample_rate)
     train_ds = ClipDataset(train_examples, labels, feature_cfg, augmenter=augmenter,

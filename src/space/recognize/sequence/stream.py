@@ -1,15 +1,15 @@
 """Sequence mode of :class:`space.recognize.stream.StreamingRecognizer`: connected words.
 
 In sequence mode the stream is decoded continuously, not stretch by stretch: every
-``BLOCK_S`` of audio, the connected-words frame model (:class:`space.recognize.seqmodel.SequenceModel`)
+``BLOCK_S`` of audio, the connected-words frame model (:class:`space.recognize.sequence.model.SequenceModel`)
 runs over the last ``WINDOW_S``, and the frames older than ``LOOKAHEAD_S`` (they have all
 the right context the model uses) go into a streaming Viterbi decoder
-(:class:`space.recognize.decode.SequenceDecoder`, the stream's grammar). The model's silence class
+(:class:`space.recognize.sequence.decode.SequenceDecoder`, the stream's grammar). The model's silence class
 does the voice-activity detection: in noise it beat the energy detector by far
 (``benchmarks/connected.py``; at 10 dB SNR the energy detector cut words and let noise in).
 
 Every word the decoder makes final (all surviving hypotheses agree on it and on what
-follows) becomes a :class:`space.recognize.stream.WordEvent` (same schema as in isolated mode) at
+follows) becomes a :class:`space.recognize.events.WordEvent` (same schema as in isolated mode) at
 once, while the speaker goes on. An utterance ends after ``PAUSE_S`` of frames the model
 calls silence: the decoder finishes it (the grammar, e.g. exactly N digits, holds per
 utterance), its words go to the stream's ``sequences``, and a new utterance begins.
@@ -23,15 +23,13 @@ chunks.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import AudioError, UsageError
+from ...errors import AudioError, UsageError
+from ..events import WordEvent
 from .decode import DecodedWord, DecoderConfig, SequenceDecoder
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .stream import StreamingRecognizer, WordEvent
 
 BLOCK_S = 1.0  # how often the model runs: sooner events cost more passes
 WINDOW_S = 6.0  # audio the model sees per pass (trained on 2-4 s windows; longer is better)
@@ -43,12 +41,29 @@ PAUSE_S = 0.5  # silence (by the model) that ends an utterance
 WORD_MARGIN_S = 0.05  # audio kept around each word in its event (e.g. for scoring)
 
 
-class SequenceMode:
-    """The per-stream state of sequence mode (built by the stream itself)."""
+class Host(Protocol):
+    """What sequence mode reads and writes on the stream that hosts it
+    (:class:`space.recognize.stream.StreamingRecognizer`): its audio buffer, frame clock,
+    settings and results. Typed here so this module never imports the stream's."""
 
-    def __init__(self, stream: StreamingRecognizer, model: Any = None,
+    sr: int
+    cfg: Any  # a StreamConfig: grammar, min_probability
+    top_k: int
+    sequences: list[dict[str, Any]]
+    n_rejected: int
+    _frame: int  # samples per frame
+    _next_frame: int  # stream frame decided on next
+    _buf: np.ndarray  # recent audio [shape=(n,)]
+    _buf_start: int  # stream sample index of _buf[0]
+
+
+class SequenceMode:
+    """The per-stream state of sequence mode (built by the stream itself); a streaming
+    object in the package's one vocabulary: :meth:`accept`, :meth:`flush`, :meth:`reset`."""
+
+    def __init__(self, stream: Host, model: Any = None,
                  decoder: DecoderConfig | None = None) -> None:
-        from .seqmodel import load_sequence_model
+        from .model import load_sequence_model
 
         self.stream = stream
         self.model = model if model is not None else load_sequence_model()
@@ -66,14 +81,14 @@ class SequenceMode:
         self._pause = int(round(PAUSE_S / fs))
         # Audio the stream must keep behind its newest frame.
         self.keep_samples = (self._window + self._block) * stream._frame
-        self.new_stream()
+        self.reset()
 
-    def new_stream(self) -> None:
+    def reset(self) -> None:
         """The stream was reset: time 0 again."""
         self._pushed = 0  # next stream frame to decode
         self._new_utterance(0)
 
-    def advance(self, start: int, end: int) -> list[WordEvent]:
+    def accept(self, start: int, end: int) -> list[WordEvent]:
         """Stream frames ``[start, end)`` arrived: run the passes whose frame they reach."""
         events: list[WordEvent] = []
         first = -(-max(start, 1) // self._block) * self._block
@@ -82,7 +97,7 @@ class SequenceMode:
                 events += self._pass(b, b - self._ahead)
         return events
 
-    def finish(self) -> list[WordEvent]:
+    def flush(self) -> list[WordEvent]:
         """End of stream: decode what is left and end the utterance."""
         end = self.stream._next_frame
         events = self._pass(end, end) if end > self._pushed else []
@@ -99,7 +114,7 @@ class SequenceMode:
         self._post: list[np.ndarray] = []
 
     def _end_utterance(self) -> list[WordEvent]:
-        events = self._emit(self._dec.finish())
+        events = self._emit(self._dec.flush())
         stretch = self._events
         if stretch:
             self.stream.sequences.append({
@@ -127,7 +142,7 @@ class SequenceMode:
         rows = post[self._pushed - lo : upto - lo]
         events: list[WordEvent] = []
         for row in rows:
-            events += self._emit(self._dec.push(row[None]))
+            events += self._emit(self._dec.accept(row[None]))
             self._pushed += 1
             self._quiet = self._quiet + 1 if row[self.silence] > 0.5 else 0
             # A pause ends the utterance; long silence alone does too (bounded memory).
@@ -141,8 +156,6 @@ class SequenceMode:
         return self._dec.n_frames > self._quiet
 
     def _emit(self, words: list[DecodedWord]) -> list[WordEvent]:
-        from .stream import WordEvent
-
         s = self.stream
         sr, F = s.sr, s._frame
         events = []
@@ -163,4 +176,4 @@ class SequenceMode:
         return events
 
 
-__all__ = ["BLOCK_S", "LOOKAHEAD_S", "PAUSE_S", "SequenceMode", "WINDOW_S", "WORD_MARGIN_S"]
+__all__ = ["BLOCK_S", "Host", "LOOKAHEAD_S", "PAUSE_S", "SequenceMode", "WINDOW_S", "WORD_MARGIN_S"]

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..stream import StreamingRecognizer, WordEvent
 from .decode import parse_grammar
-from .stream import StreamingRecognizer, WordEvent
 
 DRAW_COLUMNS = 600  # waveform columns sent to a client: a wide canvas at one per pixel
 
@@ -104,7 +104,7 @@ def recognize_connected(y: np.ndarray, sr: int, *, grammar: str = "any", sequenc
     grammar : str
         ``"any"`` (any number of digits) or ``"digitsN"`` (exactly N per utterance);
         anything else raises :class:`space.errors.UsageError`.
-    sequence : space.recognize.seqmodel.SequenceModel, optional
+    sequence : space.recognize.sequence.model.SequenceModel, optional
         The connected-words model (default: the bundled ``digitseq``).
     min_probability : float
         Words whose mean frame posterior is below this are not reported (as in

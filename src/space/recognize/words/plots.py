@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import new_figure
+from ...io import new_figure
 
 
 def confusion_matrix(cm: np.ndarray, labels: list[str], *, title: str = "", ax: Any = None) -> Any:

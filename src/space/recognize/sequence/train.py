@@ -4,11 +4,11 @@
     space train-sequence --fsdd DIR --speech-commands DIR --learners DIR \
         --cache DIR --out digitseq.pt [--epochs N]
 
-A :class:`space.pronounce.frames.FrameEncoder` (the frame encoder's architecture and
+A :class:`space.recognize.frame_model.FrameEncoder` (the frame encoder's architecture and
 checkpoint payload, under its own format name ``space-sequence-model``) with 12 outputs per
 10 ms frame: the ten digits, ``_other_`` and ``_silence_``. It is trained on connected
 recordings built on the fly by
-:func:`space.recognize.connected.build` (one voice per recording, 1-6 digits, 0-200 ms gaps
+:func:`space.recognize.sequence.connected.build` (one voice per recording, 1-6 digits, 0-200 ms gaps
 and up to 50 ms overlaps, per-word level changes) and on real connected speech (the
 learners' utterances, word spans from the corpus alignment). Each recording goes through the
 one augmentation chain (:meth:`space.data.Augmenter.window`: speed 0.85-1.25, i.e. vocal
@@ -47,12 +47,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import audio
-from ..audio.features import LogMel
-from ..config import SEQUENCE_STEPS_PER_EPOCH, SEQUENCE_TRAIN, EncoderConfig, TrainConfig
-from ..data import Augmenter, ClipDataset
-from ..errors import DataError
-from ..pronounce.frames import (
+from ... import audio
+from ...audio.features import LogMel
+from ...config import SEQUENCE_STEPS_PER_EPOCH, SEQUENCE_TRAIN, EncoderConfig, TrainConfig
+from ...data import Augmenter, ClipDataset
+from ...errors import DataError
+from ..frame_model import (
     DEFAULT_FEATURES,
     SILENCE,
     EncoderCheckpoint,
@@ -61,9 +61,9 @@ from ..pronounce.frames import (
     load_encoder,
     save_encoder,
 )
+from ..train import Masks, Task, fit, portable_path
 from . import connected
-from .seqmodel import FORMAT, WHAT
-from .train import Masks, Task, fit, portable_path
+from .model import FORMAT, WHAT
 
 OTHER = "_other_"
 LABELS = [str(d) for d in range(10)] + [OTHER, SILENCE]

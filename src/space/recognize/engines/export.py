@@ -1,6 +1,6 @@
 """Export a model for deployment: ONNX or TorchScript, log-mel front end included.
 
-The exported graph is :class:`~space.recognize.model.SpaceModel` without the training-only
+The exported graph is :class:`~space.recognize.words.model.SpaceModel` without the training-only
 ``feature_hook``: it takes prepared waveform windows and returns logits.
 
 Input  ``wave``   float32 [shape=(batch, n_samples)]: mono audio at the model rate
@@ -26,13 +26,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..config import to_dict
-from ..errors import ModelError, UsageError
-from ..io import atomic_write, save_json
-from .checkpoint import Checkpoint
+from ...config import to_dict
+from ...errors import ModelError, UsageError
+from ...io import atomic_write, save_json
+from ..checkpoint import Checkpoint
+from . import ONNX_OPSET
 
 FORMATS = ("onnx", "torchscript")
-ONNX_OPSET = 17  # onnxruntime >= 1.17 (the `export` extra) runs it
 
 
 class Exportable(nn.Module):
@@ -76,7 +76,7 @@ def write_onnx(module: nn.Module, example: tuple[torch.Tensor, ...], path: str |
     write to a temporary name), with ``metadata`` as its metadata properties.
 
     The one ONNX writer: ``space export`` and the ONNX Runtime engine
-    (:mod:`space.recognize.engine`) both call it.
+    (:mod:`space.recognize.engines.runtime`) both call it.
     """
     import onnx
 
@@ -122,8 +122,8 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
     ModelError
         The model cannot be loaded or traced.
     """
-    from .checkpoint import load
-    from .recognizer import resolve_model
+    from ..bundled import resolve_model
+    from ..checkpoint import load
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
@@ -133,7 +133,7 @@ def export_model(model: str | os.PathLike | Checkpoint, out: str | os.PathLike, 
         except ImportError:
             raise UsageError("ONNX export needs the onnx package: pip install "
                               "'space-speech[export]'") from None
-    from ..io import check_output_path
+    from ...io import check_output_path
 
     out = check_output_path(out, what="--out")
     check_output_path(str(out) + ".json", what="--out")

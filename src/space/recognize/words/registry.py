@@ -7,8 +7,9 @@ import os
 import threading
 from collections.abc import Mapping
 
-from ..errors import ModelError
-from .recognizer import BUNDLED, Recognizer, bundled_model_path, load_model
+from ...errors import ModelError
+from ..bundled import BUNDLED, bundled_model_path
+from .recognizer import Recognizer, load_model
 
 
 class ModelRegistry:

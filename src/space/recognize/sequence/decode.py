@@ -19,11 +19,11 @@ frames by Viterbi search over a simple network:
 * the grammar is ``"any"`` (any number of words) or ``"digitsN"`` (exactly N vocabulary
   words; fillers do not count). Frame scores are the log posteriors.
 
-It is a streaming decoder: :meth:`SequenceDecoder.push` takes frames as they come and
+It is a streaming decoder: :meth:`SequenceDecoder.accept` takes frames as they come and
 returns the words that have become final: hypotheses more than ``beam`` below the best are
 pruned, and a word is final once every surviving hypothesis agrees on it and on the word
 or silence after it (partial traceback), so a reported word never changes later.
-:meth:`SequenceDecoder.finish` ends the utterance and returns the rest of the best path.
+:meth:`SequenceDecoder.flush` ends the utterance and returns the rest of the best path.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import UsageError
+from ...errors import UsageError
 
 SILENCE = "_silence_"
 FILLERS = ("_other_",)
@@ -146,7 +146,7 @@ class SequenceDecoder:
         """Frames decoded since the last reset."""
         return self._t
 
-    def push(self, posteriors: np.ndarray) -> list[DecodedWord]:
+    def accept(self, posteriors: np.ndarray) -> list[DecodedWord]:
         """Decode the next frames; return the words that became final.
 
         Parameters
@@ -164,7 +164,7 @@ class SequenceDecoder:
             self._step(lp)
         return self._commit(self._common_chain(), final=False)
 
-    def finish(self) -> list[DecodedWord]:
+    def flush(self) -> list[DecodedWord]:
         """End of the utterance: the rest of the best path (honouring the grammar where it
         can), then :meth:`reset`."""
         C = self._S.shape[0]
@@ -182,8 +182,8 @@ class SequenceDecoder:
         return words
 
     def decode(self, posteriors: np.ndarray) -> list[DecodedWord]:
-        """A whole utterance at once (``push`` then ``finish``)."""
-        return self.push(posteriors) + self.finish()
+        """A whole utterance at once (:meth:`accept` then :meth:`flush`)."""
+        return self.accept(posteriors) + self.flush()
 
     # -- internals ----------------------------------------------------------------------------
 

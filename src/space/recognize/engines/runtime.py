@@ -1,7 +1,7 @@
 """Inference engines: ONNX Runtime when it is installed, PyTorch otherwise.
 
 The recogniser (:class:`space.recognize.Recognizer`) and the pronunciation frame encoder
-(:class:`space.pronounce.encoder.Featurizer`) run their networks through one interface,
+(:class:`space.pronounce.frames.Featurizer`) run their networks through one interface,
 :class:`Engine`: numpy arrays in, numpy arrays out. Training always uses PyTorch; the
 engine only runs a trained, frozen module.
 
@@ -11,7 +11,7 @@ ONNX Runtime runs the same graph with batch norm folded into the convolutions an
 activations, about 2-3x faster on this project's models. PyTorch stays the fallback for an
 install without the ``export`` extra, and ``SPACE_ENGINE=torch`` picks it on purpose.
 
-The ONNX graph is exported (with :func:`space.export.write_onnx`, the package's one ONNX
+The ONNX graph is exported (with :func:`space.recognize.engines.export.write_onnx`, the package's one ONNX
 writer) from the PyTorch module the first time a checkpoint is loaded, and cached:
 
 * next to the checkpoint file (``digits.pt`` -> ``digits.recognizer.<key>.onnx``) when that
@@ -27,36 +27,35 @@ writer) from the PyTorch module the first time a checkpoint is loaded, and cache
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
-from torch import nn
 
-from ..errors import ModelError, UsageError
+from ...errors import ModelError, UsageError
+from . import EXPORT_VERSION, ONNX_OPSET
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from torch import nn
 
 ENGINES = ("onnx", "torch")
 ENV = "SPACE_ENGINE"  # "onnx" or "torch"; unset: onnx when onnxruntime is importable
-# Part of every cache key: bump it when the exported graphs change (inputs, outputs, ops),
-# so files written by an older SPACE are never run.
-EXPORT_VERSION = 1
 
 _build_lock = threading.Lock()  # one export at a time (two threads loading the same model)
 
 
 def onnx_available() -> bool:
-    """Whether ONNX Runtime and the ONNX package (needed to export) can be imported."""
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether ONNX Runtime and the ONNX package (needed to export) are installed; found,
+    not imported (importing ``onnx`` alone costs a cold start about 0.3 s)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
 
 
 def engine_name(engine: str | None = None) -> str:
@@ -106,16 +105,22 @@ class TorchEngine:
         self.module = module.eval()
 
     def run(self, x: np.ndarray) -> list[np.ndarray]:
+        import torch
+
         with torch.no_grad():
             out = self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
         outs = out if isinstance(out, (tuple, list)) else (out,)
         return [o.numpy() for o in outs]
 
     def set_threads(self, n: int) -> None:
+        import torch
+
         torch.set_num_threads(max(1, int(n)))
 
     @property
     def threads(self) -> int:
+        import torch
+
         return torch.get_num_threads()
 
 
@@ -138,7 +143,7 @@ class OnnxEngine:
 
     def __init__(self, model: str | os.PathLike | bytes, *, threads: int | None = None) -> None:
         self._model = model if isinstance(model, bytes) else str(model)
-        self.threads = max(1, int(threads if threads is not None else torch.get_num_threads()))
+        self.threads = max(1, int(threads if threads is not None else default_threads()))
         self._session = self._open(self.threads)
         self._input = self._session.get_inputs()[0].name
 
@@ -181,6 +186,8 @@ def file_hash(path: str | os.PathLike) -> str:
 def module_hash(module: nn.Module) -> str:
     """SHA-256 over a module's parameters and buffers (names, shapes and bytes): the key of
     a module that has no file (e.g. a model just trained in memory)."""
+    import torch
+
     h = hashlib.sha256()
     for name, t in sorted(module.state_dict().items()):
         t = t.detach().cpu().contiguous()
@@ -216,6 +223,46 @@ def cached_path(stem: str, kind: str, key: str, near: Path | None) -> Path | Non
     return None
 
 
+def cache_key(kind: str, key: str) -> str:
+    """The full cache key of a graph: what it is, its weights' key, the ONNX opset and
+    :data:`EXPORT_VERSION` (a file written by an older SPACE is never run)."""
+    return hashlib.sha256(f"{kind}|{key}|opset{ONNX_OPSET}|v{EXPORT_VERSION}".encode()).hexdigest()
+
+
+def sidecar_path(graph: Path) -> Path:
+    """The JSON beside a cached graph (``x.onnx`` -> ``x.onnx.json``)."""
+    return graph.with_name(graph.name + ".json")
+
+
+def cached_graph(path: str | os.PathLike, kind: str) -> tuple[Path, dict[str, Any]] | None:
+    """The cached ONNX graph of checkpoint ``path`` and its sidecar, when both exist: a cold
+    start runs them without importing PyTorch. None when either is missing or unreadable
+    (the caller then builds them from the checkpoint)."""
+    near = Path(path)
+    full = cache_key(kind, file_hash(near))
+    name = f"{near.stem}.{kind}.{full[:20]}.onnx"
+    for folder in (near.parent, cache_dir()):
+        graph = folder / name
+        side = sidecar_path(graph)
+        if graph.is_file() and side.is_file():
+            try:
+                return graph, json.loads(side.read_text())
+            except (OSError, ValueError):
+                return None
+    return None
+
+
+def default_threads() -> int:
+    """Threads per network call when nobody says: PyTorch's setting when PyTorch is loaded
+    (``space serve`` sets 1), else what PyTorch would choose (``$OMP_NUM_THREADS``, else
+    the CPU count), so a cold ONNX-only start behaves as the PyTorch path did."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return int(torch.get_num_threads())
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
+
+
 def build(
     module: nn.Module,
     example: torch.Tensor,
@@ -227,6 +274,7 @@ def build(
     dynamic_axes: dict[str, dict[int, str]],
     engine: str | None = None,
     threads: int | None = None,
+    sidecar: dict[str, Any] | None = None,
 ) -> TorchEngine | OnnxEngine:
     """An engine for a frozen ``module`` with one input named ``"input"``.
 
@@ -250,7 +298,10 @@ def build(
     engine : str, optional
         ``"onnx"`` or ``"torch"``; default :func:`engine_name`.
     threads : int, optional
-        ONNX Runtime threads per call (default: PyTorch's current setting).
+        ONNX Runtime threads per call (default: :func:`default_threads`).
+    sidecar : dict, optional
+        JSON written beside the cached graph (:func:`sidecar_path`): what a cold start needs
+        to run the graph without reading the checkpoint through PyTorch (labels, configs).
 
     Raises
     ------
@@ -259,14 +310,15 @@ def build(
     ModelError
         The module cannot be exported or the exported file cannot be loaded.
     """
+    import torch
+
     module = module.eval()
     if engine_name(engine) == "torch":
         return TorchEngine(module)
-    from ..io import atomic_write
-    from .export import ONNX_OPSET, write_onnx
+    from ...io import atomic_write
+    from .export import write_onnx
 
-    full = hashlib.sha256(
-        f"{kind}|{key}|opset{ONNX_OPSET}|v{EXPORT_VERSION}".encode()).hexdigest()
+    full = cache_key(kind, key)
     # A module without a file (just trained, in memory) is exported into memory: its
     # weights are transient, and a shared cache file would be another process's to delete.
     stem = Path(near).stem if near is not None else "model"
@@ -287,11 +339,26 @@ def build(
                 if not path.is_file():
                     atomic_write(path, write)
                     _remove_stale(path, stem, kind)
+                if sidecar is not None:
+                    _write_sidecar(sidecar_path(path), json.dumps(sidecar, sort_keys=True))
                 data = str(path)
     except (RuntimeError, torch.jit.Error) as e:  # pragma: no cover - tracer failures
         raise ModelError(f"cannot export the {kind} network to ONNX: "
                          f"{str(e).splitlines()[0]}") from None
     return OnnxEngine(data, threads=threads)
+
+
+def _write_sidecar(path: Path, text: str) -> None:
+    """Write the sidecar unless it already holds ``text`` (a damaged or older one is
+    replaced, so the next cold start can use it)."""
+    from ...io import atomic_write
+
+    try:
+        if path.read_text() == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def _remove_stale(keep: Path, stem: str, kind: str) -> None:

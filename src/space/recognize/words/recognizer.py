@@ -5,21 +5,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from .. import audio
-from ..data.readers import UNKNOWN
-from ..display import PredictionDisplay
-from ..errors import ModelError, SpaceError, UsageError
-from .checkpoint import Checkpoint
-from .checkpoint import load as load_checkpoint
+from ... import audio
+from ...config import FeatureConfig, from_dict, to_dict
+from ...data.readers import UNKNOWN
+from ...display import PredictionDisplay
+from ...errors import ModelError, SpaceError, UsageError
+from ..bundled import resolve_model
 
-BUNDLED = ("digits", "commands")
+if TYPE_CHECKING:  # pragma: no cover
+    from torch import nn
+
+    from ..checkpoint import Checkpoint
 
 
 @dataclass(frozen=True)
@@ -39,70 +40,85 @@ class Prediction(PredictionDisplay):
                           for lab, p in self.top_k]}
 
 
-def bundled_model_path(name: str) -> Path:
-    """Path of a model shipped inside the package (``digits``, ``commands``)."""
-    ref = resources.files("space") / "models" / f"{name}.pt"
-    path = Path(str(ref))
-    if not path.is_file():
-        raise ModelError(
-            f"bundled model {name!r} is not installed (run `make models` to train it)"
-        )
-    return path
-
-
-def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """A bundled model name or a checkpoint path -> a checkpoint path.
-
-    A bare bundled name (``"digits"``, ``"commands"``) always means the bundled model, even
-    when a file or folder of that name sits in the working directory (a data folder called
-    ``digits`` must not hide the model). Anything that looks like a path (a separator or a
-    suffix: ``./digits``, ``digits.pt``) is a path; a ``PathLike`` is always a path.
-    """
-    s = str(name_or_path)
-    if isinstance(name_or_path, str) and s in BUNDLED:
-        return bundled_model_path(s)
-    path = Path(s).expanduser()
-    if not path.exists():
-        raise ModelError(
-            f"{s}: no such model file (bundled models: {', '.join(BUNDLED)})"
-        )
-    if path.is_dir():
-        raise ModelError(f"{s}: is a folder, not a model file (bundled models: "
-                         f"{', '.join(BUNDLED)}; a checkpoint is a .pt file)")
-    return path
-
-
 class Recognizer:
     """A model ready to predict. Use :func:`load_model` to get one.
 
-    The network runs on an inference engine (:mod:`space.recognize.engine`): ONNX Runtime when it is
+    The network runs on an inference engine (:mod:`space.recognize.engines.runtime`): ONNX Runtime when it is
     installed, else PyTorch; ``engine`` or ``$SPACE_ENGINE`` picks one. ``path`` (the
     checkpoint file) keys and places the cached ONNX export; without it the weights are
-    hashed instead. :attr:`model` is the PyTorch module either way (for training code).
+    hashed instead. :attr:`model` is the PyTorch module either way (for training code); a
+    model loaded cold from its cached graph (:func:`load_model`) reads it on first use.
 
     :attr:`min_probability`: a top label below it is answered ``_unknown_`` (another word);
     by default the calibrated value stored in the checkpoint (``space train --add-unknown``:
-    :mod:`space.recognize.reject`), else 0 (always the top label).
+    :mod:`space.recognize.words.reject`), else 0 (always the top label).
     """
 
     def __init__(self, ckpt: Checkpoint, *, name: str | None = None,
                  path: str | os.PathLike | None = None, engine: str | None = None) -> None:
-        from .engine import build, file_hash, module_hash
-        from .export import Exportable
+        import torch
 
-        self.ckpt = ckpt
-        self.model = ckpt.model.eval()
-        self.labels = list(ckpt.labels)
-        self.feature_cfg = ckpt.feature_cfg
+        from ..engines.export import Exportable
+        from ..engines.runtime import build, file_hash, module_hash
+
+        self._ckpt: Checkpoint | None = ckpt
+        ckpt.model.eval()
+        self._init(list(ckpt.labels), ckpt.feature_cfg, ckpt.meta, name, path)
+        example = torch.zeros(1, self.feature_cfg.n_samples)
+        self.engine: Any = build(
+            Exportable(ckpt), example, kind=KIND,
+            key=file_hash(self.path) if self.path is not None else module_hash(ckpt.model),
+            near=self.path, output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine,
+            sidecar=_sidecar(ckpt))
+
+    def _init(self, labels: list[str], feature_cfg: FeatureConfig, meta: dict[str, Any],
+              name: str | None, path: str | os.PathLike | None) -> None:
+        self.labels = labels
+        self.feature_cfg = feature_cfg
         self.name = name
         self.path = Path(path) if path is not None else None
-        self.min_probability = float(ckpt.meta.get("rejection", {}).get("min_probability", 0.0))
-        example = torch.zeros(1, self.feature_cfg.n_samples)
-        self.engine = build(
-            Exportable(ckpt), example, kind="recognizer",
-            key=file_hash(self.path) if self.path is not None else module_hash(self.model),
-            near=self.path, output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine)
+        self.min_probability = float(meta.get("rejection", {}).get("min_probability", 0.0))
+
+    @classmethod
+    def from_cache(cls, path: str | os.PathLike, *, name: str | None = None,
+                   threads: int | None = None) -> Recognizer | None:
+        """The checkpoint at ``path`` run from its cached ONNX graph and sidecar, without
+        importing PyTorch (a cold ``space predict``); None when they are not cached yet."""
+        from ..engines.runtime import OnnxEngine, cached_graph
+
+        found = cached_graph(path, KIND)
+        if found is None:
+            return None
+        graph, side = found
+        try:
+            fcfg = from_dict(FeatureConfig, side["feature_config"])
+            labels = [str(x) for x in side["labels"]]
+            meta = dict(side.get("meta") or {})
+        except (KeyError, TypeError, UsageError):
+            return None  # a stale or damaged sidecar: the checkpoint path rebuilds it
+        self = cls.__new__(cls)
+        self._ckpt = None
+        self._init(labels, fcfg, meta, name, path)
+        self.engine = OnnxEngine(graph, threads=threads)
+        return self
+
+    @property
+    def ckpt(self) -> Checkpoint:
+        """The checkpoint (read on first use when the model was loaded from its cache)."""
+        if self._ckpt is None:
+            from ..checkpoint import load as load_checkpoint
+
+            if self.path is None:  # pragma: no cover - from_cache always has a path
+                raise ModelError("this model has no checkpoint file")
+            self._ckpt = load_checkpoint(self.path)
+            self._ckpt.model.eval()
+        return self._ckpt
+
+    @property
+    def model(self) -> nn.Module:
+        """The PyTorch module, in eval mode (for training code; inference runs the engine)."""
+        return self.ckpt.model
 
     @property
     def engine_name(self) -> str:
@@ -155,9 +171,8 @@ class Recognizer:
         """
         from itertools import islice
 
-        from .engine import softmax
+        from ..engines.runtime import softmax
 
-        self.model.eval()
         bar = None
         if progress is not None:  # tqdm only when asked: predict's start-up stays light
             from tqdm import tqdm
@@ -232,6 +247,25 @@ def load_model(name_or_path: str | os.PathLike = "digits", *,
     """Load a bundled model (``"digits"``, ``"commands"``) or a checkpoint file.
 
     ``engine``: ``"onnx"`` or ``"torch"`` (default: ``$SPACE_ENGINE``, else ONNX Runtime
-    when installed; see :mod:`space.recognize.engine`)."""
+    when installed; see :mod:`space.recognize.engines.runtime`)."""
+    from ..engines.runtime import engine_name
+
     path = resolve_model(name_or_path)
+    if engine_name(engine) == "onnx":
+        cold = Recognizer.from_cache(path, name=str(name_or_path))
+        if cold is not None:
+            return cold
+    from ..checkpoint import load as load_checkpoint  # torch: only to build the cache
+
     return Recognizer(load_checkpoint(path), name=str(name_or_path), path=path, engine=engine)
+
+
+KIND = "recognizer"  # the cached graph's kind (part of its file name and key)
+
+
+def _sidecar(ckpt: Checkpoint) -> dict[str, Any]:
+    """What :meth:`Recognizer.from_cache` needs beside the graph: labels, the configs and
+    the calibrated minimum probability (never data paths or training history)."""
+    meta = {"rejection": ckpt.meta["rejection"]} if "rejection" in ckpt.meta else {}
+    return {"labels": list(ckpt.labels), "feature_config": to_dict(ckpt.feature_cfg),
+            "model_config": to_dict(ckpt.model_cfg), "meta": meta}

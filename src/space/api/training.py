@@ -1,4 +1,5 @@
-"""High-level Python API that the CLI and web app are thin layers over."""
+"""Training and evaluation from config objects: what `space train`, `space evaluate` and
+`space det` call."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .config import FeatureConfig, ModelConfig, TrainConfig
-from .data import Splits, open_splits
-from .errors import UsageError
+from ..config import FeatureConfig, ModelConfig, TrainConfig
+from ..data import Splits, open_splits
+from ..errors import UsageError
 
 
 def load_splits(data: str | os.PathLike, *, layout: str = "auto",
@@ -24,8 +25,8 @@ def load_splits(data: str | os.PathLike, *, layout: str = "auto",
     """
     if task is None:
         return open_splits(data, layout=layout, holdout_speaker=holdout_speaker)
-    from .data import detect_layout
-    from .data.commands import TASKS, task_splits
+    from ..data import detect_layout
+    from ..data.commands import TASKS, task_splits
 
     if task not in TASKS:
         raise UsageError(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
@@ -92,7 +93,7 @@ def train_model(
         ``_unknown_`` class): its training quarter of speakers joins the training split as
         ``_unknown_``, and after training its calibration quarter and the validation clips of
         the model's words set the checkpoint's default minimum probability
-        (``meta["rejection"]``, :mod:`space.recognize.reject`).
+        (``meta["rejection"]``, :mod:`space.recognize.words.reject`).
 
     Returns
     -------
@@ -101,18 +102,17 @@ def train_model(
         ``labels``, ``skipped`` (and ``rejection`` with ``add_unknown``); ``None`` on a
         non-zero torchrun rank.
     """
-    from .io import check_output_path
-    from .recognize import checkpoint as ckpt_io
-    from .recognize.evaluate import evaluate
-    from .recognize.recognizer import Recognizer
-    from .recognize.train import last_path
-    from .recognize.train import train as fit_recognizer
+    from ..data.augment import check_noise_dir
+    from ..io import check_output_path
+    from ..recognize import checkpoint as ckpt_io
+    from ..recognize.train import last_path
+    from ..recognize.train import train as fit_recognizer
+    from ..recognize.words.evaluate import evaluate
+    from ..recognize.words.recognizer import Recognizer
 
     if not isinstance(train, TrainConfig):
         raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
-    noise_dir = train.augment.noise_dir
-    if noise_dir is not None and not Path(noise_dir).is_dir():
-        raise UsageError(f"{noise_dir}: noise folder not found")
+    check_noise_dir(train.augment.noise_dir)
     # Refuse an unwritable out now, not after the whole run (and its <out>.last.pt too).
     out = check_output_path(out, what="--out")
     check_output_path(last_path(out), what="--out")
@@ -150,9 +150,9 @@ def train_model(
     ck.meta.update(test_acc=test_acc, n_test=n_test, train_s=round(train_s, 1))
     extra: dict[str, Any] = {}
     if add_unknown is not None:
-        from .data.extra import unknown_word_examples
-        from .data.readers import SILENCE, UNKNOWN
-        from .recognize.reject import calibrate_model
+        from ..data.extra import unknown_word_examples
+        from ..data.readers import SILENCE, UNKNOWN
+        from ..recognize.words.reject import calibrate_model
 
         known = [e for e in splits.val if e.label not in (UNKNOWN, SILENCE)]
         ck.meta["rejection"] = extra["rejection"] = calibrate_model(
@@ -171,9 +171,9 @@ def _add_examples(splits: Splits, learners: str | os.PathLike | None,
     split (:mod:`space.data.extra`), and what was added, for the checkpoint's meta."""
     from dataclasses import replace as dc_replace
 
-    from .data.extra import LEARNER_REPEAT, learner_examples, unknown_word_examples
-    from .data.readers import UNKNOWN
-    from .recognize.train import portable_path
+    from ..data.extra import LEARNER_REPEAT, learner_examples, unknown_word_examples
+    from ..data.readers import UNKNOWN
+    from ..recognize.train import portable_path
 
     added: dict[str, str] = {}
     train = list(splits.train)
@@ -200,8 +200,8 @@ def _drop_bad_files(splits: Splits, data: str | os.PathLike, *, skip_bad: bool
     import sys
     from dataclasses import replace as dc_replace
 
-    from .data.scan import describe_bad, scan_examples
-    from .errors import DataError
+    from ..data.scan import describe_bad, scan_examples
+    from ..errors import DataError
 
     bad = scan_examples(splits.train + splits.val + splits.test)
     if not bad:
@@ -255,7 +255,7 @@ def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
         return task
     saved = rec.ckpt.meta.get("task")
     if saved in ("12", "all") and layout in ("auto", "speech_commands"):
-        from .data import detect_layout
+        from ..data import detect_layout
 
         if (detect_layout(data) if layout == "auto" else layout) == "speech_commands":
             return str(saved)
@@ -271,10 +271,10 @@ def evaluate_model(model: str | os.PathLike, data: str | os.PathLike, *, layout:
     ``task``: Speech Commands task set-up (default: the one the model was trained on).
     Returns ``(Report, png_path_or_None)``.
     """
-    from .io import check_output_path, save_png
-    from .recognize import plots
-    from .recognize.evaluate import evaluate
-    from .recognize.recognizer import load_model
+    from ..io import check_output_path, save_png
+    from ..recognize.words import plots
+    from ..recognize.words.evaluate import evaluate
+    from ..recognize.words.recognizer import load_model
 
     if plot:
         check_output_path(plot, what="--plot")
@@ -300,11 +300,11 @@ def det_model(model: str | os.PathLike, data: str | os.PathLike, *, layout: str 
     """Detection-error sweep of a keyword model over a long stream made from a split.
 
     Writes the DET plot (``plot``) and the numbers (``json_out``, default: beside the plot)
-    when given. Returns the :class:`~space.recognize.det.DetResult`.
+    when given. Returns the :class:`~space.recognize.words.det.DetResult`.
     """
-    from .io import check_output_path, save_json
-    from .recognize import det
-    from .recognize.recognizer import load_model
+    from ..io import check_output_path, save_json
+    from ..recognize.words import det
+    from ..recognize.words.recognizer import load_model
 
     if plot:
         check_output_path(plot, what="--det")

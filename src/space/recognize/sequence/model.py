@@ -2,9 +2,9 @@
 
 :class:`SequenceModel` wraps a frame model (the frame encoder's architecture and checkpoint
 payload, see :mod:`space.pronounce.frames`, under format :data:`FORMAT`) trained on connected
-words by :mod:`space.recognize.train_sequence`: audio in, per-10 ms class posteriors out, through the
+words by :mod:`space.recognize.sequence.train`: audio in, per-10 ms class posteriors out, through the
 package's one front end. :meth:`SequenceModel.decode` runs them through
-:class:`space.recognize.decode.SequenceDecoder` and gives the words with times in seconds.
+:class:`space.recognize.sequence.decode.SequenceDecoder` and gives the words with times in seconds.
 :class:`space.recognize.stream.StreamingRecognizer` uses it in its sequence mode (``grammar=...``).
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import audio
-from ..audio.features import LogMel
+from ... import audio
+from ...audio.features import LogMel
 from .decode import DecodedWord, DecoderConfig, SequenceDecoder
 
 # The checkpoint format (a FrameEncoder's payload, written by save_encoder under this name so
@@ -52,13 +52,13 @@ class SequenceModel:
     Parameters
     ----------
     path : str or os.PathLike, optional
-        Checkpoint of format :data:`FORMAT` (:func:`space.pronounce.frames.save_encoder`,
+        Checkpoint of format :data:`FORMAT` (:func:`space.recognize.frame_model.save_encoder`,
         ``format=FORMAT``; ``space train-sequence`` writes one); default: the
         bundled ``digitseq.pt``.
     """
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
-        from ..pronounce.frames import load_encoder
+        from ..frame_model import load_encoder
 
         path = Path(path) if path is not None else bundled_sequence_path()
         ck = load_encoder(path, format=FORMAT, what=WHAT)

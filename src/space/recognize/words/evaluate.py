@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data import ClipDataset, Example
-from ..errors import SpaceError
+from ...data import ClipDataset, Example
+from ...errors import SpaceError
 from .recognizer import Recognizer
 
 

@@ -4,7 +4,7 @@ A keyword model with an ``_unknown_`` class still takes many words it never hear
 its words, with a high probability. :func:`calibrate` picks the smallest minimum probability
 whose false-accept rate on held-out other words is at most ``fa_target``; ``space train
 --add-unknown`` stores it in the checkpoint (``meta["min_probability"]``) and the
-:class:`~space.recognize.recognizer.Recognizer` applies it by default.
+:class:`~space.recognize.words.recognizer.Recognizer` applies it by default.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.readers import SILENCE, UNKNOWN
+from ...data.readers import SILENCE, UNKNOWN
 
 FA_TARGET = 0.05  # share of other-word clips that may still be taken for a model word
 GRID = np.round(np.arange(0.0, 1.0, 0.005), 3)  # candidate minimum probabilities
@@ -64,14 +64,14 @@ def calibrate(unknown_probs: np.ndarray, known_probs: np.ndarray, labels: list[s
 
 
 def example_probabilities(rec: Any, examples: list[Any], *, batch_size: int = 128) -> np.ndarray:
-    """A :class:`~space.recognize.recognizer.Recognizer`'s probabilities for examples read
+    """A :class:`~space.recognize.words.recognizer.Recognizer`'s probabilities for examples read
     through the prediction front end (their labels are not used).
 
     Returns
     -------
     np.ndarray [shape=(len(examples), n_classes)]
     """
-    from ..data import ClipDataset, Example
+    from ...data import ClipDataset, Example
 
     # ClipDataset wants labels the model knows; the target is not used here.
     relabelled = [Example(e.path, rec.labels[0], e.speaker, e.offset_s, e.duration_s)

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import audio
-from ..data.readers import SILENCE, UNKNOWN, Example
-from ..errors import SpaceError
+from ... import audio
+from ...data.readers import SILENCE, UNKNOWN, Example
+from ...errors import SpaceError
 from .recognizer import Recognizer
 
 GAP_S = (0.3, 1.2)  # noise between clips, uniform random (s)
@@ -109,9 +109,9 @@ def _noise_source(noise_dir: str | None, sr: int,
                   rng: np.random.Generator) -> Callable[[int], np.ndarray]:
     """A function ``n -> noise [n]`` at RMS ``NOISE_RMS`` from the test range of the noise
     recordings (or white noise when there are none)."""
-    from ..data.augment import NoiseBank
-    from ..data.commands import NOISE_RANGES
-    from ..io import audio_files
+    from ...data.augment import NoiseBank
+    from ...data.commands import NOISE_RANGES
+    from ...io import audio_files
 
     bank = None
     if noise_dir is not None and audio_files(noise_dir):
@@ -253,7 +253,7 @@ def run_det(rec: Recognizer, examples: list[Example], *, noise_dir: str | None =
 
 def plot_det(result: DetResult, *, title: str = "", ax: Any = None) -> Any:
     """DET curve: false-reject rate (%) against false alarms per hour."""
-    from ..io import new_figure
+    from ...io import new_figure
 
     if ax is None:
         fig = new_figure((5.5, 4.2))
@@ -278,6 +278,6 @@ def plot_det(result: DetResult, *, title: str = "", ax: Any = None) -> Any:
 
 def save_plot(result: DetResult, path: str | os.PathLike, *, title: str = "") -> Path:
     """Write the DET plot as PNG (atomically)."""
-    from ..io import save_png
+    from ...io import save_png
 
     return save_png(plot_det(result, title=title), path, dpi=110)

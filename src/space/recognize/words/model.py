@@ -11,8 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ..audio.features import LogMel
-from ..config import FeatureConfig, ModelConfig
+from ...audio.features import LogMel
+from ...config import FeatureConfig, ModelConfig
 
 
 class ConvBlock(nn.Sequential):
