@@ -52,8 +52,8 @@ def beeps(freqs: list[float], gap_s: float = 0.0) -> tuple[np.ndarray, list[str]
     rng = np.random.default_rng(0)
     parts = [np.zeros(int(0.5 * SR), np.float32)]
     t = np.arange(int(0.25 * SR)) / SR
-    for f in freqs:
-        parts += [(0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32),
+    for f in freqs:  # a 4% glide: a steady beep is "no speech" (space.audio.speech)
+        parts += [(0.3 * np.sin(2 * np.pi * f * (t + 0.08 * t**2))).astype(np.float32),
                   np.zeros(int(gap_s * SR), np.float32)]
     parts.append(np.zeros(int(0.6 * SR), np.float32))
     y = np.concatenate(parts) + rng.normal(0, 0.001, sum(map(len, parts))).astype(np.float32)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..audio.speech import has_speech
 from ..errors import AudioError
 from .decode import DecodedWord, DecoderConfig, SequenceDecoder
 
@@ -170,11 +171,16 @@ class SequenceMode:
             t = self.model.timed(w, self._origin * self.model.hop_s)
             lo = max(s._buf_start, int((t.start_s - WORD_MARGIN_S) * sr))
             hi = min(s._buf_start + len(s._buf), int((t.end_s + WORD_MARGIN_S) * sr))
+            y = s._buf[lo - s._buf_start : max(lo, hi) - s._buf_start]
+            # The check every face applies to a clip (a beep is not "4", a click not "8"),
+            # here per word, as the isolated mode gets it through recognizer.predict.
+            if not has_speech(y, sr):
+                s.n_rejected += 1
+                continue
             events.append(WordEvent(
                 label=t.label, probability=t.probability, start_s=t.start_s, end_s=t.end_s,
                 top_k=list(t.top_k),
-                audio=np.array(s._buf[lo - s._buf_start : max(lo, hi) - s._buf_start],
-                               np.float32),
+                audio=np.array(y, np.float32),
                 sr=sr, audio_start_s=lo / sr))
         self._events += events
         return events
