@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
                        ) from None
     import torch
 
-    from ..recognize.checkpoint import load as load_checkpoint
     from ..recognize import resolve_model
+    from ..recognize.checkpoint import load as load_checkpoint
 
     # A missing or damaged model stops the server here, in one line, rather than a server
     # that says it is ready and answers 503 to every request.

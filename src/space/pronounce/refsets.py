@@ -193,7 +193,13 @@ def _locked(root: Path) -> Iterator[None]:
         except ImportError:  # pragma: no cover - Windows: threads only
             yield
             return
-        with open(root / ".lock", "a+b") as fh:
+        try:  # the first write into the folder: a read-only one fails here
+            fh = open(root / ".lock", "a+b")  # noqa: SIM115 (closed by the with below)
+        except OSError as e:
+            from ..io import write_error
+
+            raise write_error(root, e) from None
+        with fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
