@@ -140,9 +140,19 @@ function encodeWav(y, sr) {
 
 // ---- sending and showing ---------------------------------------------------------------
 
+// A new attempt clears the last one's result first: if it is refused, nothing on the page
+// (picture title, "worst part only", phone playback) may show the old result as the new file's.
+function clearResult() {
+  state.result = null;
+  state.attemptBlob = null;
+  state.attemptName = null;
+  $("result").hidden = true;
+}
+
 async function submit(blob, filename) {
   const word = $("word").value;
   const info = state.words.find((w) => w.word === word) || {};
+  clearResult();
   state.attemptBlob = blob;
   setStatus("Scoring…");
   const fd = () => { const f = new FormData(); f.append("file", blob, filename); return f; };
@@ -166,6 +176,7 @@ async function submit(blob, filename) {
     show(score, heard, word, info);
     setStatus("Done. Press Record to try again.");
   } catch (e) {
+    clearResult();
     setStatus(e.message, true);
   }
 }
@@ -592,7 +603,15 @@ function setSeqStatus(text, isError = false) {
   s.classList.toggle("error", isError);
 }
 
+function clearSequence() {
+  state.seqResult = null;
+  state.seqBlob = null;
+  state.seqName = null;
+  $("seq-result").hidden = true;
+}
+
 async function submitSequence(blob, filename) {
+  clearSequence(); // as clearResult: a refused recording leaves no old digits behind
   state.seqBlob = blob;
   state.seqName = filename;
   const f = new FormData();
@@ -605,6 +624,7 @@ async function submitSequence(blob, filename) {
     setSeqStatus(res.words.length ? `Heard ${res.words.length} digit(s). Press Record to try again.`
       : "No digits heard. Press Record to try again.", !res.words.length);
   } catch (e) {
+    clearSequence();
     setSeqStatus(e.message, true);
   }
 }
