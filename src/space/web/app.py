@@ -559,8 +559,9 @@ def create_app(
                 p.write_bytes(data)
                 paths.append(p)
             # file checks and the copy are blocking: off the event loop
+            # the library's limits for a reference, as on the CLI (not an attempt's)
             res = await in_thread(lambda: pronounce.add_reference_clips(
-                w, paths, references_dir=rdir, max_duration_s=settings.max_duration_s))
+                w, paths, references_dir=rdir))
         # The set as it now is, checked: a clip that disagrees with the rest is named.
         warnings: list[str] = []
         if res.added:
