@@ -34,8 +34,8 @@ def tone(freq: float, dur: float, sr: int, amp: float = 0.5) -> np.ndarray:
 
 
 def word_like(kind: int, sr: int, rng: np.random.Generator, dur: float | None = None) -> np.ndarray:
-    """A synthetic 'word' of class ``kind`` (0: rising chirp, 1: falling chirp, 2: two beeps),
-    with random pitch, length and placement inside 1 s of low noise."""
+    """A synthetic 'word' of class ``kind`` (0: rising chirp, 1: falling chirp, 2: two gliding
+    beeps), with random pitch, length and placement inside 1 s of low noise."""
     dur = dur or float(rng.uniform(0.35, 0.6))
     n = int(dur * sr)
     t = np.arange(n) / sr
@@ -44,8 +44,8 @@ def word_like(kind: int, sr: int, rng: np.random.Generator, dur: float | None = 
         phase = 2 * np.pi * (f0 * t + 0.5 * (1500 / dur) * t**2)
     elif kind == 1:
         phase = 2 * np.pi * ((f0 + 1500) * t - 0.5 * (1500 / dur) * t**2)
-    else:
-        phase = 2 * np.pi * (f0 * 2) * t
+    else:  # a 10% glide: a steady beep is refused as "no speech" (space.audio.speech)
+        phase = 2 * np.pi * (f0 * 2 * t + 0.5 * (0.2 * f0 / dur) * t**2)
     y = np.sin(phase) * np.hanning(n)
     if kind == 2:
         y = y * (np.abs(t - dur / 2) > dur / 6)

@@ -323,3 +323,47 @@ def test_page_shows_connected_digits(server: str, tmp_path: Path) -> None:
     assert len(words) == 4 and words[0].startswith("2: ") and " s (" in words[0]
     assert status.startswith("Heard 4 digit(s)")
     assert colours > 10  # waveform, shading, the strip's boxes and labels
+
+
+def test_an_error_clears_the_last_result(server: str, tmp_path: Path) -> None:
+    """Score a good clip, then upload an undecodable one: the old score (and the connected-
+    digits card's old digits) disappear with the error; nothing shows the refused file."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (dev extra)")
+    clip = ROOT / "examples" / "7_seven_espeak_male.wav"
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF" + b"\x00" * 200)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{server}/?word={DIGIT}")
+            page.wait_for_function("!document.getElementById('record').disabled")
+            page.set_input_files("#file", str(clip))
+            page.wait_for_function("Number(document.getElementById('picture').dataset.drawn) > 0",
+                                   timeout=30_000)
+            shown_before = page.is_visible("#result")
+            page.set_input_files("#file", str(bad))
+            page.wait_for_function(
+                "document.getElementById('status').classList.contains('error')", timeout=30_000)
+            after = page.evaluate("[state.result, state.attemptName, "
+                                  "document.getElementById('result').hidden]")
+            status = page.inner_text("#status")
+            # the connected-digits card: a good recording, then the broken one
+            page.set_input_files("#seq-file", str(ROOT / "examples" / "2_two_espeak_male.wav"))
+            page.wait_for_function("state.seqResult !== null && state.seqResult !== undefined",
+                                   timeout=30_000)
+            seq_before = page.is_visible("#seq-result")
+            page.set_input_files("#seq-file", str(bad))
+            page.wait_for_function("state.seqResult === null", timeout=30_000)
+            seq_after = page.evaluate("[state.seqName, document.getElementById('seq-result')"
+                                      ".hidden, document.getElementById('seq-status')"
+                                      ".classList.contains('error')]")
+        finally:
+            browser.close()
+    assert errors == []
+    assert shown_before and after == [None, None, True]
+    assert "broken.wav" in status or "decode" in status
+    assert seq_before and seq_after == [None, True, True]

@@ -289,9 +289,7 @@ def test_speech_check_measures():
     assert not has_speech(white_noise(sr), sr)
     assert not has_speech(white_noise(8000, seed=1), 8000)
     assert not has_speech(np.zeros(100, np.float32) + 0.1, sr)  # too short to hold a word
-    assert has_speech(word_like(0, sr, rng), sr)  # chirps and tones are not noise
-    t = np.arange(sr) / sr
-    assert has_speech((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), sr)
+    assert has_speech(word_like(0, sr, rng), sr)  # a chirp moves like a voice
 
 
 @needs_espeak

@@ -52,8 +52,8 @@ def beeps(freqs: list[float], gap_s: float = 0.0) -> tuple[np.ndarray, list[str]
     rng = np.random.default_rng(0)
     parts = [np.zeros(int(0.5 * SR), np.float32)]
     t = np.arange(int(0.25 * SR)) / SR
-    for f in freqs:
-        parts += [(0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32),
+    for f in freqs:  # a 4% glide: a steady beep is "no speech" (space.audio.speech)
+        parts += [(0.3 * np.sin(2 * np.pi * f * (t + 0.08 * t**2))).astype(np.float32),
                   np.zeros(int(gap_s * SR), np.float32)]
     parts.append(np.zeros(int(0.6 * SR), np.float32))
     y = np.concatenate(parts) + rng.normal(0, 0.001, sum(map(len, parts))).astype(np.float32)
@@ -196,3 +196,40 @@ def test_train_sequence_cli_refuses_a_missing_noise_folder(tmp_path, capsys) -> 
                "--cache", str(tmp_path), "--out", str(tmp_path / "s.pt"), "--lr", "5"])
     out, err = capsys.readouterr()
     assert rc == 2 and "--lr must be in (0, 1], not 5" in err
+
+
+@needs_espeak
+@needs_model
+@pytest.mark.parametrize("sr", [11025, 22050, 44100])
+def test_every_sample_rate_decodes_the_same(sr: int) -> None:
+    """A 10 ms hop is 110.25 / 220.5 samples at 11.025 / 22.05 kHz (espeak-ng's own rate):
+    the decoder's grid follows the model's hop, not the stream's integer frame."""
+    from space import audio
+
+    y = connected.espeak("two six four eight", voice="en-us", speed=150)
+    y = np.concatenate([np.zeros(SR // 2, np.float32), y, np.zeros(SR // 2, np.float32)])
+    z = audio.resample(y, SR, sr)
+    model = SequenceModel()
+    ref = StreamingRecognizer(None, sr=SR, sequence=model, grammar="digits4")
+    ref_ev = ref.accept(y) + ref.flush()
+    s = StreamingRecognizer(None, sr=sr, sequence=model, grammar="digits4")
+    n = 333  # odd chunks: results must not depend on where the chunks fall
+    got = [e for i in range(0, len(z), n) for e in s.accept(z[i : i + n])] + s.flush()
+    assert [e.label for e in got] == [e.label for e in ref_ev] == ["2", "6", "4", "8"]
+    for a, b in zip(got, ref_ev):
+        assert abs(a.start_s - b.start_s) <= 0.02 and abs(a.end_s - b.end_s) <= 0.02
+        assert a.sr == sr and abs(len(a.audio) / sr - len(b.audio) / SR) <= 0.01
+    whole = StreamingRecognizer(None, sr=sr, sequence=model, grammar="digits4")
+    assert [(e.start_s, e.end_s) for e in whole.accept(z) + whole.flush()] == [
+        (e.start_s, e.end_s) for e in got]
+
+
+@needs_espeak
+@needs_model
+def test_cli_listen_at_espeaks_own_rate(capsys, tmp_path: Path) -> None:
+    """`space listen --grammar any` on the 22.05 kHz example file (it refused before)."""
+    example = Path(__file__).parents[1] / "examples" / "2_two_espeak_male.wav"
+    rc = main(["listen", "--input", str(example), "--fast", "--grammar", "any"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert out.splitlines()[-1].endswith("sequence\t2")

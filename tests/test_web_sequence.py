@@ -139,7 +139,8 @@ def test_no_digit_heard_is_a_clear_answer(client, monkeypatch) -> None:
         return seqfile.ConnectedResult([], [], grammar, len(y) / sr, waveform_drawing(y, sr))
 
     monkeypatch.setattr(seqfile, "recognize_connected", nothing)
-    y = padded(np.sin(2 * np.pi * 300 * np.arange(SR) / SR).astype(np.float32) * 0.3)
+    t = np.arange(SR) / SR  # a glide: a steady tone would be "no speech found" (422)
+    y = padded(np.sin(2 * np.pi * 300 * (t + 0.2 * t**2)).astype(np.float32) * 0.3)
     r = post(client, wav_bytes(y, SR))
     assert r.status_code == 200
     d = r.json()

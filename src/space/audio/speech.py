@@ -1,39 +1,33 @@
-"""Is there speech in this audio? A cheap check that refuses noise before a model labels it.
+"""Is there speech in this audio? A cheap check that refuses non-speech before a model labels it.
 
 A recogniser always answers with one of its words, and the scorer always finds a closest
-reference, so noise on its own would get a label or a score of 0. Two measures separate
-stationary noise from a spoken word, both from 25 ms frames (10 ms hop):
+reference, so a beep would get a label or a score. Three kinds of sound are refused, each
+by measures taken on the loud part of the clip (frames within :data:`SOUND_DB` of the
+loudest), 25 ms frames at a 10 ms hop:
 
-- **energy modulation**: the 95th over the 10th percentile of frame power, in dB. A word
-  rises out of its surroundings (clean clips: 4-50 dB; in white noise at 10 dB SNR still
-  >= 3.7 dB); stationary noise stays within a few dB (white noise about 1 dB).
-- **spectral flatness** (geometric over arithmetic mean of the power spectrum, 100 Hz to
-  4 kHz) of the loudest tenth of the frames (the word's vowels, even in a long upload):
-  about 0.56 for white noise, 0.3-0.46 for pink noise or a running tap; voiced speech has
-  harmonics and formants (median about 0.1).
+- **too short** (a click, a tap, a cut-off fragment): the longest stretch of sound lasts
+  under :data:`MIN_SOUND_S`. The shortest words measured last 75 ms at least (the
+  learners' "up"); a click or a 50 ms fragment lasts 45-55 ms.
+- **steady noise** (white/pink noise, a tap): spectrally flat (> :data:`MAX_FLATNESS`,
+  geometric over arithmetic mean of the power spectrum, 100 Hz-4 kHz, of the loudest tenth
+  of the frames) and unmodulated (95th over 10th percentile of frame power below
+  :data:`MIN_MODULATION_DB`; a word rises out of its surroundings, even at 5 dB SNR).
+- **a steady tone or hum** (a beep, mains hum, a whistle): the spectrum's shape does not
+  change (energy-weighted mean change of the band-energy distribution below
+  :data:`MIN_SPECTRAL_CHANGE`) *and* the strongest spectral peak holds its frequency
+  (10th-90th percentile spread below :data:`MAX_PITCH_SPREAD` of the median, 64 ms frames).
+  A word moves through sounds; a steady vowel ("no" said by a learner can change little)
+  still drifts in pitch by 1% or more, a synthetic tone or mains hum by under 0.4%.
 
-Audio is "no speech" when it is both flat (> :data:`MAX_FLATNESS`) and unmodulated
-(< :data:`MIN_MODULATION_DB`). Measured on 300 FSDD and 300 Speech Commands clips, clean and
-with white noise mixed in, on espeak-ng words, and on 1-s cuts of Speech Commands'
-background noise (``benchmarks/speech_presence.py``, results in
-``benchmarks/results/speech_presence.md``):
-
-=============================  ==================
-audio                          refused
-=============================  ==================
-white noise (synthetic, file)  100%
-running tap / pink noise       100% / 87%
-exercise bike / cat / dishes   60% / 17% / 0%
-FSDD, SC clean; 10 dB SNR      0% (600 clips)
-FSDD, SC at 5 dB SNR           0%, 0.3%
-espeak-ng words (2 voices)     0%
-=============================  ==================
-
-A tone or chirp is not noise (it is not flat) and passes: the check is about noise, not
-about telling speech from music. No model, no extra import: about 1 ms for a 1-s clip.
+Measured (``benchmarks/speech_presence.py``, results in
+``benchmarks/results/speech_presence.md``): every tone, hum, click and fragment refused;
+no FSDD, Speech Commands, learner or espeak-ng word refused. Tuned on the synthetic sounds
+and a subset of the real-speech sets; no model, about 2 ms for a 1-s clip.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,52 +35,108 @@ from ..errors import NoSpeechError
 
 MAX_FLATNESS = 0.35  # loud frames flatter than this look like noise...
 MIN_MODULATION_DB = 9.0  # ... unless the level moves at least this much (a word in noise)
+SOUND_DB = 30.0  # frames within this of the loudest frame are "the sound"
+MIN_SOUND_S = 0.07  # shortest word measured: 75 ms; a click or a 50 ms fragment: <= 55 ms
+MIN_SPECTRAL_CHANGE = 0.05  # speech >= 0.006 (rare), tones 0, hums <= 0.043 ...
+MAX_PITCH_SPREAD = 0.008  # ... and then a peak steadier than this (hums <= 0.004) is no voice
 FRAME_S = 0.025
 HOP_S = 0.010
+PITCH_FRAME_S = 0.064  # resolves the harmonics of a 50 Hz hum
 BAND_HZ = (100.0, 4000.0)
 
 
-def speech_measures(y: np.ndarray, sr: int) -> tuple[float, float]:
-    """Energy modulation (dB) and spectral flatness (0-1) of mono audio.
+@dataclass(frozen=True)
+class SpeechMeasures:
+    """What :func:`speech_measures` finds in a clip (see the module docstring)."""
 
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,)]
-        Mono audio at ``sr`` Hz.
+    sound_s: float  # longest stretch of sound, s
+    modulation_db: float  # 95th over 10th percentile of frame power, dB
+    flatness: float  # median spectral flatness of the loudest tenth of the frames, 0-1
+    spectral_change: float  # mean change of the band-energy distribution, 0-1
+    pitch_spread: float  # 10th-90th percentile spread of the strongest peak / its median
 
-    Returns
-    -------
-    modulation_db : float
-        95th over 10th percentile of 25 ms frame power, in dB (0 for < 35 ms of audio).
-    flatness : float
-        Median spectral flatness of the loudest 10% of the frames (1 for < 35 ms).
-    """
-    n, hop = max(8, int(FRAME_S * sr)), max(1, int(HOP_S * sr))
-    if len(y) < n + hop:
-        return 0.0, 1.0
-    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(y, np.float64), n)[::hop]
+
+def _frames(y: np.ndarray, sr: int, frame_s: float) -> np.ndarray:
+    """[shape=(n,)] -> frames [shape=(n_frames, frame_s * sr)] at a 10 ms hop."""
+    n, hop = max(8, int(frame_s * sr)), max(1, int(HOP_S * sr))
+    return np.lib.stride_tricks.sliding_window_view(np.asarray(y, np.float64), n)[::hop]
+
+
+def _spectrum(frames: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Power spectra [shape=(n_frames, n_bins)] of Hann-windowed frames, and bin freqs (Hz)."""
+    n = frames.shape[1]
+    spec = np.abs(np.fft.rfft(frames * np.hanning(n), axis=1)) ** 2 + 1e-20
+    return spec, np.fft.rfftfreq(n, 1 / sr)
+
+
+def _spectral_change(frames: np.ndarray, sr: int) -> float:
+    """Energy-weighted mean total-variation distance between each frame's distribution of
+    energy over 18 bands (60 Hz to 4 kHz, log-spaced) and the clip's mean distribution."""
+    spec, f = _spectrum(frames, sr)
+    edges = np.geomspace(60.0, min(BAND_HZ[1], 0.45 * sr), 19)
+    bands = np.stack([spec[:, (f >= a) & (f < b)].sum(1) for a, b in zip(edges, edges[1:])],
+                     axis=1) + 1e-20
+    share = bands / bands.sum(1, keepdims=True)
+    weight = bands.sum(1) / bands.sum()
+    mean = weight @ share
+    return float(weight @ (0.5 * np.abs(share - mean).sum(1)))
+
+
+def _pitch_spread(y: np.ndarray, sr: int) -> float:
+    """Spread of the strongest spectral peak's frequency over the loud 64 ms frames."""
+    if len(y) < int(PITCH_FRAME_S * sr) + int(HOP_S * sr):
+        return 0.0
+    frames = _frames(y, sr, PITCH_FRAME_S)
+    power = np.mean(frames**2, axis=1)
+    spec, f = _spectrum(frames[power >= 0.1 * power.max()], sr)
+    spec[:, (f < 40.0) | (f > min(BAND_HZ[1], 0.45 * sr))] = 1e-20
+    k = np.clip(np.argmax(spec, axis=1), 1, spec.shape[1] - 2)
+    r = np.arange(len(k))
+    a, b, c = (np.log(spec[r, k + d]) for d in (-1, 0, 1))
+    peak = (k + 0.5 * (a - c) / (a - 2 * b + c - 1e-12)) * (f[1] - f[0])  # parabolic
+    lo, med, hi = np.percentile(peak, [10, 50, 90])
+    return float((hi - lo) / max(med, 1e-9))
+
+
+def speech_measures(y: np.ndarray, sr: int) -> SpeechMeasures:
+    """The measures behind :func:`speech_problem`, for mono audio ``[shape=(n,)]`` at ``sr``."""
+    if len(y) < max(8, int(FRAME_S * sr)) + int(HOP_S * sr):  # under 35 ms: nothing to measure
+        return SpeechMeasures(len(y) / sr, 0.0, 1.0, 0.0, 0.0)
+    frames = _frames(y, sr, FRAME_S)
     power = np.mean(frames**2, axis=1) + 1e-12
+    loud = power >= power.max() * 10 ** (-SOUND_DB / 10)
+    edges = np.flatnonzero(np.diff(np.r_[0, loud.astype(np.int8), 0]))
+    sound_s = (int((edges[1::2] - edges[::2]).max()) - 1) * HOP_S + FRAME_S
     lo, hi = np.percentile(power, [10, 95])
-    modulation = float(10 * np.log10(hi / lo))
-    loud = frames[power >= np.percentile(power, 90)]
-    spec = np.abs(np.fft.rfft(loud * np.hanning(n), axis=1)) ** 2 + 1e-12
-    f = np.fft.rfftfreq(n, 1 / sr)
-    band = (f >= BAND_HZ[0]) & (f <= min(BAND_HZ[1], 0.45 * sr))
-    spec = spec[:, band]
+    top = frames[power >= np.percentile(power, 90)]
+    spec, f = _spectrum(top, sr)
+    spec = spec[:, (f >= BAND_HZ[0]) & (f <= min(BAND_HZ[1], 0.45 * sr))]
     flat = np.exp(np.mean(np.log(spec), axis=1)) / np.mean(spec, axis=1)
-    return modulation, float(np.median(flat))
+    return SpeechMeasures(sound_s, float(10 * np.log10(hi / lo)), float(np.median(flat)),
+                          _spectral_change(frames[loud], sr), _pitch_spread(y, sr))
+
+
+def speech_problem(y: np.ndarray, sr: int) -> str | None:
+    """Why mono audio ``[shape=(n,)]`` at ``sr`` Hz is not speech, or None if it may be."""
+    m = speech_measures(y, sr)
+    if m.sound_s < MIN_SOUND_S:
+        return (f"the sound lasts {1000 * m.sound_s:.0f} ms, shorter than any word: a click "
+                "or a cut-off fragment?")
+    if m.flatness > MAX_FLATNESS and m.modulation_db < MIN_MODULATION_DB:
+        return (f"the audio sounds like steady noise: level varies {m.modulation_db:.1f} dB, "
+                f"spectral flatness {m.flatness:.2f}")
+    if m.spectral_change < MIN_SPECTRAL_CHANGE and m.pitch_spread < MAX_PITCH_SPREAD:
+        return "the audio is a steady tone or hum: its sound and pitch do not change as a voice's do"
+    return None
 
 
 def has_speech(y: np.ndarray, sr: int) -> bool:
-    """False for audio that looks like stationary noise (see the module docstring)."""
-    modulation, flatness = speech_measures(y, sr)
-    return not (flatness > MAX_FLATNESS and modulation < MIN_MODULATION_DB)
+    """False for a click, steady noise or a steady tone (see the module docstring)."""
+    return speech_problem(y, sr) is None
 
 
 def require_speech(y: np.ndarray, sr: int, *, name: str = "<audio>") -> None:
     """Raise :class:`~space.errors.NoSpeechError` unless :func:`has_speech`."""
-    if not has_speech(y, sr):
-        modulation, flatness = speech_measures(y, sr)
-        raise NoSpeechError(f"{name}: no speech found (the audio sounds like steady noise: "
-                            f"level varies {modulation:.1f} dB, spectral flatness "
-                            f"{flatness:.2f})")
+    problem = speech_problem(y, sr)
+    if problem is not None:
+        raise NoSpeechError(f"{name}: no speech found ({problem})")

@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         if microphone is not None:
             microphone.close()
     if not args.json:
-        print(f"{n} word(s) in {heard[0] / sr:.1f} s of audio from {source}", file=sys.stderr)
+        found = f"{n} word(s)" if n else "no speech found"  # the words of every face
+        print(f"{found} in {heard[0] / sr:.1f} s of audio from {source}", file=sys.stderr)
     return 0
 
 

@@ -52,6 +52,12 @@ def run(args: argparse.Namespace) -> int:
                        ) from None
     import torch
 
+    from ..recognize import resolve_model
+    from ..recognize.checkpoint import load as load_checkpoint
+
+    # A missing or damaged model stops the server here, in one line, rather than a server
+    # that says it is ready and answers 503 to every request.
+    load_checkpoint(resolve_model(args.model))
     # Several requests at once on a small machine: one thread each beats threads that fight.
     torch.set_num_threads(max(1, args.threads))
     app = create_app(model=args.model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),

@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import tarfile
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -232,6 +233,25 @@ def extract(archive: str | os.PathLike, to: str | os.PathLike, *, strip_top: boo
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _check_writable(to: Path, created: list[Path]) -> None:
+    """Create ``to`` and write a file into it, before any download: a read-only place (a
+    read-only mount, a folder of another user's) is refused in one line, leaving no
+    folders behind. ``created``: the folders this run creates, innermost first."""
+    from ..io import write_error
+
+    try:
+        to.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=to, prefix=".space-write-check"):
+            pass
+    except OSError as e:
+        for p in created:
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise write_error(to, e) from None
+
+
 def download(name: str, to: str | os.PathLike, *, url: str | None = None,
              sha256: str | None = None, keep_archive: bool = False,
              progress: bool = True) -> dict[str, Any]:
@@ -270,7 +290,7 @@ def download(name: str, to: str | os.PathLike, *, url: str | None = None,
         if done.get("sha256") == want:
             return {**done, "already_present": True}
     created = [p for p in (to, *to.parents) if not p.exists()]
-    to.mkdir(parents=True, exist_ok=True)
+    _check_writable(to, created)
     archive = to / _filename(url)
     try:
         if not (archive.is_file() and sha256_file(archive) == want):

@@ -41,6 +41,13 @@ Source = Union[str, os.PathLike, bytes, np.ndarray]  # noqa: UP007 (a runtime al
 # the same word.
 WARN_LENGTH_RATIO = 2.2
 
+# A new reference whose speech lasts this many times the word's references' typical
+# length holds more than the word ("seven seven seven seven"): every later attempt at the
+# one word would be refused as too short against it. The slowest of 679 learners' words
+# (speechocean762) lasts 2.2x the bundled references; four words said in a row, 4x or more.
+MAX_NEW_REFERENCE_RATIO = 2.5
+REFERENCE_MAX_S = 5.0  # a reference is one word: longer files are refused before decoding
+
 _lock = threading.Lock()
 _sets: dict[tuple, ReferenceSet] = {}
 _bundled_frames: dict[str, dict[str, list[Utterance]]] = {}
@@ -242,3 +249,34 @@ def file_reference_set(references: list[Source], *, word: str | None, sr: int | 
 
     warnings += check_set(w, utts, names, cal, sr=feat.cfg.sample_rate, user_set=False)
     return ReferenceSet(w, names, utts, cal, warnings)
+
+
+def check_new_reference(word: str, source: str | os.PathLike, *,
+                        references_dir: str | os.PathLike | None = None,
+                        max_duration_s: float = REFERENCE_MAX_S,
+                        feat: Featurizer | None = None) -> None:
+    """The one check of a recording before it becomes a reference of ``word`` (every face
+    adds references through :func:`~space.pronounce.refsets.add_reference_clips`): the
+    checks of an attempt (decodable, at most ``max_duration_s``, speech in it), and one
+    word's worth of speech, at most :data:`MAX_NEW_REFERENCE_RATIO` times the word's
+    references' typical length.
+
+    Raises
+    ------
+    AudioError
+        Naming the file and what to do.
+    """
+    from ..audio import load_input
+
+    feat = feat or default_featurizer()
+    y, rate, label = load_input(source, name=str(source), max_duration_s=max_duration_s)
+    speech_s = feat(y, rate, name=label).speech_s
+    try:
+        typical = word_reference_set(word, feat, references_dir=references_dir).typical_speech_s
+    except ReferenceSetError:  # the word's first references: nothing to compare with yet
+        return
+    ratio = speech_s / max(typical, 1e-3)
+    if ratio > MAX_NEW_REFERENCE_RATIO:
+        raise AudioError(f"{label}: {speech_s:.2f} s of speech, {ratio:.1f}x the word's "
+                         f"references (about {typical:.2f} s); a reference is the one word "
+                         "said once: record just that")

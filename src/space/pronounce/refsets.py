@@ -193,7 +193,13 @@ def _locked(root: Path) -> Iterator[None]:
         except ImportError:  # pragma: no cover - Windows: threads only
             yield
             return
-        with open(root / ".lock", "a+b") as fh:
+        try:  # the first write into the folder: a read-only one fails here
+            fh = open(root / ".lock", "a+b")  # noqa: SIM115 (closed by the with below)
+        except OSError as e:
+            from ..io import write_error
+
+            raise write_error(root, e) from None
+        with fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -211,17 +217,18 @@ def _digest(path: Path) -> str:
 
 def add_reference_clips(word: str, files: Sequence[str | os.PathLike], *,
                         references_dir: str | os.PathLike | None = None,
-                        max_duration_s: float = 5.0) -> AddResult:
+                        max_duration_s: float = 5.0) -> AddResult:  # REFERENCE_MAX_S
     """Copy a user's recordings of ``word`` into the user references folder.
 
-    Each file is checked first (decodable audio, at most ``max_duration_s``, speech in it),
-    so a bad file leaves the folder as it was. A file whose content (SHA-256) is already in
+    Each file is checked first (:func:`space.pronounce.reference_set.check_new_reference`:
+    decodable audio, at most ``max_duration_s``, speech in it, one word's length), so a
+    bad file leaves the folder as it was. A file whose content (SHA-256) is already in
     the set, or given twice, is not copied again: it is listed in ``duplicates``. Copies go
     through a hidden temporary file and a rename, under a lock, so concurrent adds never
     leave a partial file or the same recording twice.
     """
-    from ..audio import load_input
     from ..io import check_output_path
+    from .reference_set import check_new_reference  # it reads sets: imports this module
 
     w = check_word(word)
     if not files:
@@ -229,8 +236,8 @@ def add_reference_clips(word: str, files: Sequence[str | os.PathLike], *,
     if len(files) > 100:
         raise ReferenceSetError(f"{len(files)} files at once; add at most 100")
     for f in files:
-        # the one loader, the same checks as an attempt (raises AudioError naming the file)
-        load_input(f, name=str(f), max_duration_s=max_duration_s)
+        # the one check of a new reference (raises AudioError naming the file)
+        check_new_reference(w, f, references_dir=references_dir, max_duration_s=max_duration_s)
     root = user_dir(references_dir)
     if root.exists() and not root.is_dir():
         check_output_path(root, what="references folder", folder=True)  # says what is wrong

@@ -8,10 +8,17 @@ encoder of pronunciation scoring (``space-frame-encoder``,
 ``load_phone_model``) and the connected-digits frame model (``space-sequence-model``,
 :class:`space.recognize.sequence.model.SequenceModel`). A file names its format and version; a
 reader refuses a newer version instead of misreading it.
+
+Damage is caught on load, not as NaN scores later: a checkpoint stores a SHA-256 of its
+weights (``weights_sha256``, written since SPACE 0.x; :func:`weights_digest`) and
+:func:`read` recomputes it; every loader also runs the rebuilt network on a fixed probe
+input and refuses non-finite outputs (:func:`require_finite`), which is all the check an
+older checkpoint without a checksum gets. Both refuse with one :class:`ModelError` line.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +39,33 @@ FORMAT_VERSIONS = {FORMAT: 1, "space-frame-encoder": 1, "space-phone-encoder": 1
                    "space-sequence-model": 1}
 
 
+def weights_digest(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 (hex) of a state dict: every tensor's name, dtype, shape and bytes, by name."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def require_finite(path: str | os.PathLike, out: Any, what: str = "model") -> None:
+    """Raise :class:`ModelError` unless every tensor in ``out`` (a probe's output: a tensor
+    or a tuple of them) is finite: damaged weights give NaN or infinity."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    if not all(bool(torch.isfinite(o).all()) for o in outs):
+        raise ModelError(f"{path}: the {what}'s weights are damaged (it computes NaN or "
+                         "infinity); restore the file or train it again")
+
+
+def probe_wave(sample_rate: int, seconds: float = 1.0) -> torch.Tensor:
+    """A fixed input for :func:`require_finite`: ``[shape=(1, n)]`` low noise and a tone."""
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(int(seconds * sample_rate)) / sample_rate
+    y = 0.3 * torch.sin(2 * torch.pi * 300 * t) + 0.01 * torch.randn(len(t), generator=g)
+    return y[None].float()
+
+
 def write(path: str | os.PathLike, *, format: str, configs: dict[str, Any], labels: list[str],
           module: torch.nn.Module, meta: dict[str, Any] | None = None,
           train_state: dict[str, Any] | None = None) -> Path:
@@ -40,6 +74,7 @@ def write(path: str | os.PathLike, *, format: str, configs: dict[str, Any], labe
     ``configs`` maps payload keys (``"feature_config"``, ...) to config dataclasses, stored
     as plain dicts so the network can be rebuilt from the file alone.
     """
+    state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
     payload = {
         "format": format,
         "format_version": FORMAT_VERSIONS[format],
@@ -47,7 +82,8 @@ def write(path: str | os.PathLike, *, format: str, configs: dict[str, Any], labe
         **{key: to_dict(cfg) for key, cfg in configs.items()},
         "labels": list(labels),
         "meta": dict(meta or {}),
-        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+        "state_dict": state,
+        "weights_sha256": weights_digest(state),
         "train_state": train_state,
     }
 
@@ -67,8 +103,9 @@ def read(path: str | os.PathLike, *, format: str, what: str = "model") -> dict[s
     Raises
     ------
     ModelError
-        Missing, a folder, unreadable, another format, or a newer format version. The
-        message names ``path`` and calls the file a ``what``.
+        Missing, a folder, unreadable, another format, a newer format version, or weights
+        that do not match their stored checksum. The message names ``path`` and calls the
+        file a ``what``.
     """
     path = Path(path)
     if path.is_dir():
@@ -86,6 +123,10 @@ def read(path: str | os.PathLike, *, format: str, what: str = "model") -> dict[s
     if not isinstance(version, int) or version > FORMAT_VERSIONS[format]:
         raise ModelError(
             f"{path}: written by a newer SPACE ({payload.get('space_version')}); upgrade space")
+    digest, state = payload.get("weights_sha256"), payload.get("state_dict")
+    if digest is not None and (not isinstance(state, dict) or weights_digest(state) != digest):
+        raise ModelError(f"{path}: the {what}'s weights are damaged (they do not match the "
+                         "checksum stored with them); restore the file or train it again")
     return payload
 
 
@@ -137,4 +178,6 @@ def load(path: str | os.PathLike) -> Checkpoint:
             IndexError) as e:  # whatever a damaged payload makes the rebuild trip over
         raise ModelError(f"{path}: checkpoint is damaged or incompatible ({e})") from None
     model.eval()
+    with torch.no_grad():
+        require_finite(path, model(probe_wave(fcfg.sample_rate)))
     return Checkpoint(model, labels, payload.get("meta") or {}, payload.get("train_state"))

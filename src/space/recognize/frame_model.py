@@ -92,7 +92,8 @@ def load_encoder(path: str | os.PathLike, *, format: str = FORMAT,
                  what: str = "frame encoder") -> EncoderCheckpoint:
     """Read a checkpoint of ``format`` written by :func:`save_encoder`; ``what`` names the
     file in messages. Raises :class:`ModelError`."""
-    from .checkpoint import read
+    from ..audio.features import LogMel
+    from .checkpoint import probe_wave, read, require_finite
 
     payload = read(path, format=format, what=what)
     try:
@@ -103,6 +104,8 @@ def load_encoder(path: str | os.PathLike, *, format: str = FORMAT,
     except (KeyError, UsageError, RuntimeError, TypeError) as e:
         raise ModelError(f"{path}: {what} is damaged or incompatible ({e})") from None
     enc.eval()
+    with torch.no_grad():
+        require_finite(path, enc(LogMel(fcfg)(probe_wave(fcfg.sample_rate))), what)
     sha1 = hashlib.sha1(Path(path).read_bytes()).hexdigest()
     return EncoderCheckpoint(enc, fcfg, [str(x) for x in payload["labels"]],
                              payload.get("meta") or {}, sha1, str(path))

@@ -230,9 +230,8 @@ class StreamingRecognizer:
         events: list[WordEvent] = []
         if n_frames > 0:
             if self._seq is not None:  # sequence mode: the frame model decides, not energy
-                start = self._next_frame
                 self._next_frame += n_frames
-                events += self._seq.accept(start, self._next_frame)
+                events += self._seq.accept(self._buf_start + len(self._buf))
                 n_frames = 0
         if n_frames > 0:
             frames = self._buf[first : first + n_frames * F].reshape(n_frames, F)

@@ -27,7 +27,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ...errors import AudioError, UsageError
+from ...audio.speech import has_speech
+from ...errors import AudioError
 from ..events import WordEvent
 from .decode import DecodedWord, DecoderConfig, SequenceDecoder
 
@@ -67,29 +68,33 @@ class SequenceMode:
 
         self.stream = stream
         self.model = model if model is not None else load_sequence_model()
-        if abs(self.model.hop_s * stream.sr - stream._frame) > 1e-6:
-            raise UsageError("sequence mode needs the stream's frame_ms equal to the model's "
-                              f"hop ({1000 * self.model.hop_s:g} ms)")
+        # The decoder runs on the model's frame grid (frame k at k * hop_s), in samples of
+        # the stream: 220.5 per 10 ms frame at 22.05 kHz, so the grid is kept as a float
+        # and rounded per frame (within half a sample), not tied to the stream's own frame.
+        self._hop = self.model.hop_s * stream.sr
         self.decoder_cfg = replace(decoder or DecoderConfig(), grammar=stream.cfg.grammar or "any")
         self.fillers = tuple(lab for lab in self.model.labels
                              if not lab.isdigit() and lab != "_silence_")
         self.silence = self.model.labels.index("_silence_")
-        fs = stream._frame / stream.sr
+        fs = self.model.hop_s
         self._block = max(1, int(round(BLOCK_S / fs)))
         self._window = int(round(WINDOW_S / fs))
         self._ahead = int(round(LOOKAHEAD_S / fs))
         self._pause = int(round(PAUSE_S / fs))
-        # Audio the stream must keep behind its newest frame.
-        self.keep_samples = (self._window + self._block) * stream._frame
+        # Audio the stream must keep behind its newest sample.
+        self.keep_samples = int(np.ceil((self._window + self._block + 1) * self._hop))
         self.reset()
 
     def reset(self) -> None:
         """The stream was reset: time 0 again."""
-        self._pushed = 0  # next stream frame to decode
+        self._pushed = 0  # next model frame to decode
+        self._ready = 0  # model frames whose audio has arrived
         self._new_utterance(0)
 
-    def accept(self, start: int, end: int) -> list[WordEvent]:
-        """Stream frames ``[start, end)`` arrived: run the passes whose frame they reach."""
+    def accept(self, n_samples: int) -> list[WordEvent]:
+        """The stream holds its first ``n_samples`` samples: run the passes they reach."""
+        start, end = self._ready, self._frames_in(n_samples)
+        self._ready = max(start, end)
         events: list[WordEvent] = []
         first = -(-max(start, 1) // self._block) * self._block
         for b in range(first, end + 1, self._block):
@@ -99,16 +104,28 @@ class SequenceMode:
 
     def flush(self) -> list[WordEvent]:
         """End of stream: decode what is left and end the utterance."""
-        end = self.stream._next_frame
-        events = self._pass(end, end) if end > self._pushed else []
+        s = self.stream
+        events = self.accept(s._buf_start + len(s._buf))
+        end = self._ready
+        if end > self._pushed:
+            events += self._pass(end, end)
         return events + self._end_utterance()
+
+    def _frames_in(self, n_samples: int) -> int:
+        """The model frames whose audio lies within the first ``n_samples`` samples."""
+        # n / hop rounded down; the epsilon absorbs float error when hop divides n.
+        return int(np.floor(n_samples / self._hop + 1e-9))
+
+    def _sample(self, frame: int) -> int:
+        """Stream sample where model frame ``frame`` starts."""
+        return int(round(frame * self._hop))
 
     # -- internals ----------------------------------------------------------------------------
 
     def _new_utterance(self, frame: int) -> None:
         self._dec = SequenceDecoder(self.model.labels, self.decoder_cfg, fillers=self.fillers,
                                     top_k=self.stream.top_k)
-        self._origin = frame  # stream frame of the decoder's frame 0
+        self._origin = frame  # model frame (from the stream's start) of the decoder's frame 0
         self._events: list[WordEvent] = []
         self._quiet = 0  # frames of silence in a row at the end of what was pushed
         self._post: list[np.ndarray] = []
@@ -128,17 +145,18 @@ class SequenceMode:
         """Run the model on the audio up to stream frame ``end``; decode frames before
         ``upto``."""
         s = self.stream
-        F = s._frame
         if upto <= self._pushed:
             return []
-        lo = max(-(-s._buf_start // F), end - self._window)
-        y = s._buf[lo * F - s._buf_start : end * F - s._buf_start]
+        first = self._frames_in(s._buf_start)  # the oldest frame still in the buffer
+        first += self._sample(first) < s._buf_start
+        lo = max(first, end - self._window)
+        y = s._buf[self._sample(lo) - s._buf_start : self._sample(end) - s._buf_start]
         try:
             post = self.model.posteriors(y, s.sr)
         except AudioError:  # e.g. digital silence
             post = np.zeros((end - lo, len(self.model.labels)))
             post[:, self.silence] = 1.0
-        # Model frame k of this window is centred on stream frame lo + k.
+        # Model frame k of this window is frame lo + k of the stream's grid.
         rows = post[self._pushed - lo : upto - lo]
         events: list[WordEvent] = []
         for row in rows:
@@ -157,20 +175,25 @@ class SequenceMode:
 
     def _emit(self, words: list[DecodedWord]) -> list[WordEvent]:
         s = self.stream
-        sr, F = s.sr, s._frame
+        sr = s.sr
         events = []
         for w in words:
             if w.probability < s.cfg.min_probability:
                 s.n_rejected += 1
                 continue
-            t = self.model.timed(w, self._origin * F / sr)
+            t = self.model.timed(w, self._origin * self.model.hop_s)
             lo = max(s._buf_start, int((t.start_s - WORD_MARGIN_S) * sr))
             hi = min(s._buf_start + len(s._buf), int((t.end_s + WORD_MARGIN_S) * sr))
+            y = s._buf[lo - s._buf_start : max(lo, hi) - s._buf_start]
+            # The check every face applies to a clip (a beep is not "4", a click not "8"),
+            # here per word, as the isolated mode gets it through recognizer.predict.
+            if not has_speech(y, sr):
+                s.n_rejected += 1
+                continue
             events.append(WordEvent(
                 label=t.label, probability=t.probability, start_s=t.start_s, end_s=t.end_s,
                 top_k=list(t.top_k),
-                audio=np.array(s._buf[lo - s._buf_start : max(lo, hi) - s._buf_start],
-                               np.float32),
+                audio=np.array(y, np.float32),
                 sr=sr, audio_start_s=lo / sr))
         self._events += events
         return events

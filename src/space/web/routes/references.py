@@ -68,9 +68,9 @@ async def add_references(
             p = Path(tmp) / f"{i:02d}_{safe_stem(name, limit=40)}{suffix}"
             p.write_bytes(data)
             paths.append(p)
-        # file checks and the copy are blocking: off the event loop
-        res = await s.in_thread(lambda: api.add_reference_clips(
-            w, paths, references_dir=rdir, max_duration_s=settings.max_duration_s))
+        # file checks and the copy are blocking: off the event loop; the library's limits
+        # for a reference, as on the CLI (not an attempt's)
+        res = await s.in_thread(lambda: api.add_reference_clips(w, paths, references_dir=rdir))
     # The set as it now is, checked: a clip that disagrees with the rest is named.
     warnings: list[str] = []
     if res.added:

@@ -137,9 +137,19 @@ function encodeWav(y, sr) {
 
 // ---- sending and showing ---------------------------------------------------------------
 
+// A new attempt clears the last one's result first: if it is refused, nothing on the page
+// (picture title, "worst part only", phone playback) may show the old result as the new file's.
+function clearResult() {
+  state.result = null;
+  state.attemptBlob = null;
+  state.attemptName = null;
+  $("result").hidden = true;
+}
+
 async function submit(blob, filename) {
   const text = $("text").value.trim();
   if (!text) { setStatus("First type the word or sentence you will say.", true); return; }
+  clearResult();
   state.attemptBlob = blob;
   state.attemptName = filename;
   setStatus("Scoring…");
@@ -151,6 +161,7 @@ async function submit(blob, filename) {
     show(await api("/api/score", { method: "POST", body: f }));
     setStatus("Done. Press Record to try again.");
   } catch (e) {
+    clearResult();
     setStatus(e.message, true);
   }
 }
@@ -324,7 +335,15 @@ function setSeqStatus(text, isError = false) {
   s.classList.toggle("error", isError);
 }
 
+function clearSequence() {
+  state.seqResult = null;
+  state.seqBlob = null;
+  state.seqName = null;
+  $("seq-result").hidden = true;
+}
+
 async function submitSequence(blob, filename) {
+  clearSequence(); // as clearResult: a refused recording leaves no old digits behind
   state.seqBlob = blob;
   state.seqName = filename;
   const f = new FormData();
@@ -337,6 +356,7 @@ async function submitSequence(blob, filename) {
     setSeqStatus(res.words.length ? `Heard ${res.words.length} digit(s). Press Record to try again.`
       : "No digits heard. Press Record to try again.", !res.words.length);
   } catch (e) {
+    clearSequence();
     setSeqStatus(e.message, true);
   }
 }
