@@ -89,7 +89,8 @@ models: setup
 	  --noise-dir $(SC)/_background_noise_ --out src/space/models/phones.pt
 	rm -f src/space/models/phones.last.pt
 
-# Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
+# Bundled pronunciation references: 5 medoids per word (fewer where the data has fewer:
+# README, References) from the training speakers of FSDD
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
 references: setup
 	find src/space/references -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +

@@ -137,3 +137,27 @@ def test_a_missing_pocketsphinx_is_a_warning_not_an_error(monkeypatch) -> None:
     assert phones == []
     assert warnings == ["phone alignment needs the pocketsphinx package (pip install "
                         "pocketsphinx): scored without phones"]
+
+
+@needs_model
+@needs_sphinx
+def test_narrowband_warning_only_where_the_user_can_act(tmp_path) -> None:
+    """The bundled digits are 8 kHz FSDD clips: no warning on every digit score (the user
+    cannot change them). The user's own 8 kHz references: warned (they can re-record)."""
+    from pathlib import Path
+
+    import soundfile as sf
+
+    from space import audio
+    from space.pronounce import score
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "7_seven_espeak_male.wav"
+    assert not [w for w in score(example, word="7").warnings if "narrowband" in w]
+    y, sr = audio.load(example)
+    refs = []
+    for i, rate in enumerate((8000, 8000)):
+        p = tmp_path / f"ref{i}.wav"
+        sf.write(p, audio.resample(y * (0.8 + 0.1 * i), sr, rate), rate)
+        refs.append(p)
+    warned = score(example, word="7", references=refs).warnings
+    assert any("the references are narrowband (nothing above 4 kHz)" in w for w in warned)

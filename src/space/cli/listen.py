@@ -19,9 +19,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "and the worst segment. --input FILE streams a recording through exactly the same "
         "path, at real-time pace (or as fast as possible with --fast). Stop with Ctrl-C.",
     )
-    p.add_argument("--model", "-m", default="digits",
-                   help="bundled model (digits, commands) or a checkpoint path (default: digits)")
-    p.add_argument("--word", "-w", help="score each word heard against this word's references")
+    p.add_argument("--model", "-m",
+                   help="bundled model (digits, commands) or a checkpoint path (default: "
+                   "digits; not with --grammar, which decodes with its own connected-digits "
+                   "model)")
+    p.add_argument("--word", "-w", help="score each word heard against this word's references "
+                   "(isolated words only: not with --grammar, whose digits are each a "
+                   "different word)")
     p.add_argument("--references-dir", metavar="DIR",
                    help="your references folder for --word (default: $SPACE_REFERENCES_DIR "
                    "or ~/.local/share/space/references)")
@@ -73,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--fast needs --input FILE (a microphone is always real time)")
     if not 0 <= args.min_probability <= 1:
         raise UsageError("--min-probability must lie within 0..1")
+    # Refused rather than ignored: a user who names a word or a model expects it to be used.
+    if args.grammar is not None and args.word:
+        raise UsageError("--word scores isolated words; it cannot be combined with --grammar "
+                         "(each digit of a sequence is a different word): leave out one of them")
+    if args.grammar is not None and args.model is not None:
+        raise UsageError("--grammar decodes with the bundled connected-digits model (digitseq); "
+                         "--model applies to isolated words only: leave it out")
     word = None
     if args.word:
         from .. import pronounce
@@ -86,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         parse_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
         rec = None  # sequence mode has its own connected-digits model
     else:
-        rec = load_model(args.model)
+        rec = load_model(args.model or "digits")
     chunk_s = args.chunk_ms / 1000
     microphone = None
     if args.input:

@@ -51,7 +51,7 @@ from .phone_encoder import (
     load_phone_model,
     posteriorgram,
 )
-from .phones import VOWELS, PronunciationError, pronunciation, to_ipa
+from .phones import VOWELS, PronunciationError, pronunciation, to_ipa, word_ipa
 from .refsets import reference_paths
 
 # A Bhattacharyya coefficient falling by half over a phone (posteriors sharing half
@@ -196,10 +196,13 @@ def _phone_costs(x: np.ndarray, ref: _Ref) -> tuple[np.ndarray, list[tuple[int, 
 
 
 def build_reference_set(word: str, sources: list, *, sr: int | None = None,
-                        model: PhoneModel | None = None) -> PhoneReferenceSet:
+                        model: PhoneModel | None = None,
+                        warn_band: bool = True) -> PhoneReferenceSet:
     """Posteriorgrams, phone spans and per-phone reference figures of a reference set.
 
-    ``sources``: paths, or arrays at ``sr``. Raises PronunciationError for a word with
+    ``sources``: paths, or arrays at ``sr``. ``warn_band``: warn when the set is
+    narrowband (the user's own recordings, which they can make again; not the bundled
+    8 kHz digits, which a user cannot change). Raises PronunciationError for a word with
     no known pronunciation."""
     model = model or phone_model()
     phones = pronunciation(word)
@@ -231,7 +234,7 @@ def build_reference_set(word: str, sources: list, *, sr: int | None = None,
     else:
         loo = np.zeros(len(phones))
     warnings = []
-    if narrow:
+    if narrow and warn_band:
         warnings.append("the references are narrowband (nothing above 4 kHz): the attempt is "
                         "compared in that band, where /s/, /f/ and /θ/ are hard to tell apart")
     return PhoneReferenceSet(word, phones, refs, clarity, loo, narrow, warnings)
@@ -247,7 +250,11 @@ def word_phone_set(word: str, *,
     with _lock:
         if key in _sets:
             return _sets[key]
-    rs = build_reference_set(word, [Path(p) for p in paths], model=model)
+    from .refsets import bundled_dir
+
+    packaged = bool(paths) and Path(paths[0]).parent.parent == bundled_dir()
+    rs = build_reference_set(word, [Path(p) for p in paths], model=model,
+                             warn_band=not packaged)
     with _lock:
         _sets[key] = rs
     return rs
@@ -281,6 +288,7 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
             arr[k] *= 1 - severity
         ins_like[k] = LABELS[int(np.argmax(m.mean(axis=0)))]
     results = []
+    ipa = word_ipa(list(rs.phones))
     for k, (p, (a, b)) in enumerate(zip(rs.phones, spans, strict=True)):
         m = pg.post[a:b].mean(axis=0)
         expected = seq[k]
@@ -294,7 +302,7 @@ def score_attempt(pg: Posteriorgram, rs: PhoneReferenceSet) -> PhoneScores:
                 else None)
         ra, rb = ref.spans[k]
         results.append(PhoneResult(
-            phone=p, ipa=to_ipa(p),
+            phone=p, ipa=ipa[k],
             attempt_start_s=max(0.0, pg.time(a) - pg.hop_s / 2),
             attempt_end_s=pg.time(b - 1) + pg.hop_s / 2,
             reference_start_s=max(0.0, ref.pg.time(ra) - ref.pg.hop_s / 2),

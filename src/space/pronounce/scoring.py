@@ -108,7 +108,7 @@ def score(
                                   feat=feat)
     else:
         refs = word_reference_set(word, feat, references_dir=references_dir)  # type: ignore[arg-type]
-    att = load_utterance(attempt, sr if is_array(attempt) else file_sr, label, feat)
+    att = load_utterance(attempt, sr if is_array(attempt) else file_sr, label, feat, trim=True)
     warnings = list(refs.warnings)
     ratio = att.speech_s / max(refs.typical_speech_s, 1e-3)
     if ratio > MAX_LENGTH_RATIO or ratio < 1 / MAX_LENGTH_RATIO:
@@ -128,13 +128,19 @@ def score(
     sr_model = feat.cfg.sample_rate
     phone_list: list[dict[str, Any]] = []
     if phones:
+        from ..audio import trim_silence
         from .phone_result import attempt_phones, file_key
 
+        # the same cut of the attempt as its frames (load_utterance), times back in the file
+        cut, start = trim_silence(att.audio, sr_model)
         phone_list, phone_warnings = attempt_phones(
-            refs.word, att.audio, sr_model, bundled=references is None,
+            refs.word, cut, sr_model, bundled=references is None,
             reference_audio=[u.audio for u in refs.utterances],
             key=file_key(list(references), refs.word) if references is not None else None,
             references_dir=references_dir)
+        phone_list = [{**p, "attempt_start_s": round(p["attempt_start_s"] + start / sr_model, 3),
+                       "attempt_end_s": round(p["attempt_end_s"] + start / sr_model, 3)}
+                      for p in phone_list]
         warnings += phone_warnings
         segs = name_phones(segs, phone_list)
     return ScoreResult(

@@ -14,13 +14,14 @@ install without the ``export`` extra, and ``SPACE_ENGINE=torch`` picks it on pur
 The ONNX graph is exported (with :func:`space.export.write_onnx`, the package's one ONNX
 writer) from the PyTorch module the first time a checkpoint is loaded, and cached:
 
-* next to the checkpoint file (``digits.pt`` -> ``digits.recognizer.<key>.onnx``) when that
-  folder is writable, else in the user cache (``$SPACE_CACHE_DIR``, else
-  ``$XDG_CACHE_HOME/space``, else ``~/.cache/space``), under ``onnx/``;
+* in the user cache (``$SPACE_CACHE_DIR``, else ``$XDG_CACHE_HOME/space``, else
+  ``~/.cache/space``), under ``onnx/`` (``.../digits.pt`` ->
+  ``digits-<folder hash>.recognizer.<key>.onnx``), never beside the checkpoint: no command
+  writes a file the user did not name;
 * keyed by a hash of the checkpoint file's bytes (plus what else the graph depends on and
   :data:`EXPORT_VERSION`), so a retrained or replaced checkpoint never runs a stale graph:
   a new key is a new file, and older files of the same checkpoint are removed;
-* built in memory when no folder is writable, or for a module that has no file (a model
+* built in memory when the cache is not writable, or for a module that has no file (a model
   just trained): nothing cached, same result.
 """
 
@@ -206,14 +207,15 @@ def _writable(folder: Path) -> bool:
 
 
 def cached_path(stem: str, kind: str, key: str, near: Path | None) -> Path | None:
-    """Where the ONNX file of ``stem`` (a checkpoint's name) and ``kind`` with ``key`` lives:
-    next to the checkpoint ``near`` if that folder is writable, else in :func:`cache_dir`;
-    None if neither is."""
-    name = f"{stem}.{kind}.{key[:20]}.onnx"
-    for folder in ([near.parent] if near is not None else []) + [cache_dir()]:
-        if _writable(folder):
-            return folder / name
-    return None
+    """Where the ONNX file of ``stem`` (a checkpoint's name) and ``kind`` with ``key`` lives
+    in :func:`cache_dir`; None if that is not writable. The checkpoint's folder (``near``'s)
+    is part of the name, so two ``model.pt`` in different folders do not evict each other's
+    graph (:func:`_remove_stale`)."""
+    if near is not None:
+        where = hashlib.sha256(str(Path(near).resolve().parent).encode()).hexdigest()[:8]
+        stem = f"{stem}-{where}"
+    folder = cache_dir()
+    return folder / f"{stem}.{kind}.{key[:20]}.onnx" if _writable(folder) else None
 
 
 def build(
@@ -243,8 +245,8 @@ def build(
         :func:`module_hash`. The cache file's name holds a hash of it, ``kind``, the ONNX
         opset and :data:`EXPORT_VERSION`.
     near : path, optional
-        The checkpoint file: the cache goes next to it when its folder is writable, else in
-        :func:`cache_dir`. Without it the graph is exported into memory (not cached).
+        The checkpoint file (its name and folder name the file in :func:`cache_dir`).
+        Without it the graph is exported into memory (not cached).
     output_names, dynamic_axes
         As ``torch.onnx.export`` takes them (the input is ``"input"``).
     engine : str, optional
@@ -286,7 +288,7 @@ def build(
             else:
                 if not path.is_file():
                     atomic_write(path, write)
-                    _remove_stale(path, stem, kind)
+                    _remove_stale(path)
                 data = str(path)
     except (RuntimeError, torch.jit.Error) as e:  # pragma: no cover - tracer failures
         raise ModelError(f"cannot export the {kind} network to ONNX: "
@@ -294,9 +296,12 @@ def build(
     return OnnxEngine(data, threads=threads)
 
 
-def _remove_stale(keep: Path, stem: str, kind: str) -> None:
+def _remove_stale(keep: Path) -> None:
     """Delete older exports of the same checkpoint and kind (other keys) beside ``keep``."""
-    for p in keep.parent.glob(f"{stem}.{kind}.*.onnx"):
+    import glob
+
+    prefix = keep.name.rsplit(".", 2)[0]  # "<stem>-<folder hash>.<kind>"
+    for p in keep.parent.glob(f"{glob.escape(prefix)}.*.onnx"):
         if p != keep:
             try:
                 p.unlink()
