@@ -138,9 +138,9 @@ def score(
             reference_audio=[u.audio for u in refs.utterances],
             key=file_key(list(references), refs.word) if references is not None else None,
             references_dir=references_dir)
-        phone_list = [{**p, "attempt_start_s": round(p["attempt_start_s"] + start / sr_model, 3),
-                       "attempt_end_s": round(p["attempt_end_s"] + start / sr_model, 3)}
-                      for p in phone_list]
+        phone_list = [{**p, **{k: round(p[k] + start / sr_model, 3)
+                               for k in ("attempt_start_s", "attempt_end_s")
+                               if p.get(k) is not None}} for p in phone_list]
         warnings += phone_warnings
         segs = name_phones(segs, phone_list)
     return ScoreResult(

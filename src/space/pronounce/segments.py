@@ -116,6 +116,8 @@ def worst_segments(
     spans.sort(key=lambda s: -s[0])
     out = []
     half = attempt.hop_s / 2
+    # a span wholly in the window's padding before the audio (negative time) is no part of it
+    spans = [sp for sp in spans if attempt.time(sp[2] - 1) + half > 0]
     for _, a, b in spans[:max_segments]:
         cells = (path[:, 0] >= a) & (path[:, 0] < b)
         j = path[cells, 1]
