@@ -95,7 +95,8 @@ models: setup
 	$(BIN)/python -m space.pronounce.fit_scorer --root $(SO762) --cache build/so762 \
 	  --out src/space/models/scorer.json
 
-# Bundled pronunciation references: 5 medoids per word from the training speakers of FSDD
+# Bundled pronunciation references: 5 medoids per word (fewer where the data has fewer:
+# README, References) from the training speakers of FSDD
 # (digits) and the Speech Commands subset (its words), calibrated with the frame encoder.
 references: setup
 	find src/space/references -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +

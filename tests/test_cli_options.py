@@ -198,3 +198,101 @@ def test_score_model_option(args, capsys):
 def test_score_model_that_does_not_know_the_word(capsys):
     assert main(["score", "--word", "3", "--model", "commands", "--json", str(EXAMPLE)]) == 0
     assert json.loads(capsys.readouterr().out)["recognized"] is None
+
+
+def test_no_true_or_false_defaults_in_help():
+    """--phones/--no-phones says 'on', not argparse's '(default: True)'."""
+    for name, p in _leaf_parsers(build_parser()):
+        text = p.format_help()
+        for bad in ("(default: True)", "(default: False)", "(default: None)"):
+            assert bad not in text, (name, bad)
+    score = next(p for n, p in _leaf_parsers(build_parser()) if n == "space score")
+    assert "phones skips them (default: on)" in " ".join(score.format_help().split())
+
+
+def test_train_writes_no_progress_bar_into_a_log(tmp_path, synthetic_dataset):
+    """README: bars only on a terminal. stderr here is a file, as in `space train 2>log`."""
+    log = tmp_path / "log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
+    with open(log, "w") as fh:
+        subprocess.run([sys.executable, "-m", "space", "train", "--data", str(synthetic_dataset),
+                        "--out", str(tmp_path / "m.pt"), "--epochs", "1", "--batch-size", "32",
+                        "--channels", "4,8"], stderr=fh, stdout=subprocess.DEVNULL, env=env,
+                       check=True, timeout=600)
+    text = log.read_text()
+    assert "\r" not in text and "epoch 1/1: loss" in text  # the epoch lines stay
+
+
+def test_references_list_takes_references_dir_after_the_action(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for argv in (["references", "list", "--references-dir", str(mine), "--json"],
+                 ["references", "--references-dir", str(mine), "list", "--json"]):
+        assert main(argv) == 0
+        assert json.loads(capsys.readouterr().out)["folders"]["user"] == str(mine)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--max-upload-mb", "0"], "--max-upload-mb must be at least 0.001 (1 KB), not 0"),
+    (["--max-duration-s", "-1"], "--max-duration-s must be more than 0, not -1"),
+])
+def test_serve_bad_limits_name_the_flags(capsys, argv, message):
+    assert main(["serve", "--port", "0", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"space serve: error: {message}"
+
+
+def test_serve_busy_port_fails_before_the_banner():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        r = subprocess.run([sys.executable, "-m", "space", "serve", "--port", str(port)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and "practice app" not in r.stderr
+    assert r.stderr.strip() == (f"space serve: error: cannot listen on 127.0.0.1:{port}: the "
+                                "port is in use (another server? try --port)")
+
+
+def test_serve_help_does_not_promise_a_page_that_adds_references():
+    serve = next(p for n, p in _leaf_parsers(build_parser()) if n == "space serve")
+    text = " ".join(serve.format_help().split())
+    assert "where the page adds" not in text and "the page itself has no way to add" in text
+
+
+def test_predict_top_k_help_and_line_agree(capsys):
+    predict = next(p for n, p in _leaf_parsers(build_parser()) if n == "space predict")
+    assert "the answer and K-1 alternatives" in " ".join(predict.format_help().split())
+    for k in (1, 3):
+        assert main(["predict", "-k", str(k), str(EXAMPLE)]) == 0
+        fields = capsys.readouterr().out.strip().split("\t")
+        alts = fields[3].strip("()").split("  ") if len(fields) > 3 else []
+        assert 1 + len(alts) == k
+
+
+def test_unknown_word_lists_the_digits_by_name_too(capsys):
+    assert main(["score", "--word", "banana", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert "known words: 0-9 (or zero-nine), backward, bed," in err
+
+
+def test_score_plot_names_never_collide(tmp_path, capsys):
+    """Two attempts called right.wav in two folders: two pictures, named by their folders."""
+    from space.cli.score import plot_paths
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = tmp_path / "a" / "right.wav", tmp_path / "b" / "right.wav"
+    y, sr = sf.read(EXAMPLE)
+    sf.write(a, y, sr)
+    sf.write(b, y, sr)
+    out = tmp_path / "fb.png"
+    assert main(["score", "--word", "3", "--no-phones", "--plot", str(out), str(a), str(b)]) == 0
+    assert sorted(p.name for p in tmp_path.glob("fb*.png")) == ["fb-a_right.png", "fb-b_right.png"]
+    assert "fb-a_right.png" in capsys.readouterr().err
+    # the same file twice, and names that only differ by their folders' folders
+    assert [p.name for p in plot_paths("o.png", ["x.wav", "x.wav", "p/a/x.wav", "q/a/x.wav"])] == [
+        "o-x.png", "o-x-2.png", "o-p_a_x.png", "o-q_a_x.png"]

@@ -99,29 +99,41 @@ def test_frame_encoder_engines_agree_on_real_clips() -> None:
 
 
 @needs_onnx
-def test_export_cached_beside_checkpoint_and_never_stale(tiny_model: Path, tmp_path: Path,
-                                                          wav_file: Path) -> None:
+def test_export_cached_in_the_cache_folder_and_never_stale(tiny_model: Path, tmp_path: Path,
+                                                            monkeypatch, wav_file: Path) -> None:
     import torch
 
     from space.recognize import checkpoint
     from space.recognize.words.recognizer import load_model
 
-    ck_path = tmp_path / "m.pt"
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SPACE_CACHE_DIR", str(cache))
+    user = tmp_path / "mine"
+    user.mkdir()
+    ck_path = user / "m.pt"
     shutil.copy(tiny_model, ck_path)
     rec = load_model(ck_path, engine="onnx")
-    first = sorted(tmp_path.glob("m.recognizer.*.onnx"))
-    assert len(first) == 1  # cached beside the checkpoint
+    assert sorted(p.name for p in user.iterdir()) == ["m.pt"]  # nothing beside the user's model
+    first = sorted((cache / "onnx").glob("m-*.recognizer.*.onnx"))
+    assert len(first) == 1
     mtime = first[0].stat().st_mtime_ns
     assert load_model(ck_path, engine="onnx").predict(wav_file) == rec.predict(wav_file)
     assert first[0].stat().st_mtime_ns == mtime  # reused, not rebuilt
+    # Another m.pt in another folder gets its own file and does not evict the first.
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(tiny_model, other / "m.pt")
+    load_model(other / "m.pt", engine="onnx")
+    both = sorted((cache / "onnx").glob("m-*.recognizer.*.onnx"))
+    assert len(both) == 2 and first[0] in both
     # New weights under the same file name: a new key, a new export, the old one removed.
     ck = checkpoint.load(ck_path)
     with torch.no_grad():
         ck.model.cnn.head.bias += torch.linspace(-3, 3, len(ck.labels))
     checkpoint.save(ck, ck_path)
     new_onnx = load_model(ck_path, engine="onnx")
-    second = sorted(tmp_path.glob("m.recognizer.*.onnx"))
-    assert len(second) == 1 and second != first
+    second = sorted((cache / "onnx").glob("m-*.recognizer.*.onnx"))
+    assert len(second) == 2 and first[0] not in second
     w = new_onnx.prepare(wav_file)[None]
     want = load_model(ck_path, engine="torch").probabilities(w)
     assert np.max(np.abs(new_onnx.probabilities(w) - want)) < TOL
@@ -129,21 +141,16 @@ def test_export_cached_beside_checkpoint_and_never_stale(tiny_model: Path, tmp_p
 
 
 @needs_onnx
-def test_read_only_folder_uses_user_cache_or_memory(tiny_model: Path, tmp_path: Path,
-                                                    monkeypatch, wav_file: Path) -> None:
+def test_read_only_cache_builds_in_memory(tiny_model: Path, tmp_path: Path,
+                                          monkeypatch, wav_file: Path) -> None:
     import space.recognize.engines.runtime as eng
     from space.recognize.words.recognizer import load_model
 
     pkg = tmp_path / "pkg"  # stands for an installed, read-only package folder
     pkg.mkdir()
     shutil.copy(tiny_model, pkg / "m.pt")
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("SPACE_CACHE_DIR", str(cache))
-    real = eng._writable
-    monkeypatch.setattr(eng, "_writable", lambda folder: folder != pkg and real(folder))
+    monkeypatch.setenv("SPACE_CACHE_DIR", str(tmp_path / "cache"))
     rec = load_model(pkg / "m.pt", engine="onnx")
-    assert not list(pkg.glob("*.onnx"))
-    assert len(list((cache / "onnx").glob("m.recognizer.*.onnx"))) == 1
     # Nowhere to write: exported into memory, same answers.
     monkeypatch.setattr(eng, "_writable", lambda folder: False)
     mem = load_model(pkg / "m.pt", engine="onnx")

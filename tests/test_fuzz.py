@@ -58,10 +58,6 @@ def _tree(root: Path) -> set[tuple[str, int]]:
     for dirpath, dirnames, files in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in skip]
         for f in files:
-            if f.endswith(".onnx") and dirpath.endswith(os.path.join("space", "models")):
-                # the ONNX engine caches its exports beside the checkpoints on first load,
-                # whatever the input (documented, git-ignored): not a write fuzzing causes
-                continue
             p = os.path.join(dirpath, f)
             try:
                 out.add((p, os.stat(p).st_mtime_ns))

@@ -40,6 +40,14 @@ def test_ipa_table_round_trips_all_39_phones() -> None:
     assert issubclass(ph.PronunciationError, SpaceError)
 
 
+def test_unstressed_ah_is_a_schwa() -> None:
+    """'seven' is /sɛvən/, not /sɛvʌn/; the AH of a one-vowel word is stressed: /wʌn/."""
+    assert ph.word_ipa(["S", "EH", "V", "AH", "N"]) == ["s", "ɛ", "v", "ə", "n"]
+    assert ph.word_ipa(["W", "AH", "N"]) == ["w", "ʌ", "n"]
+    assert ph.to_ipa("AH0") == "ə" and ph.to_ipa("AH1") == "ʌ" and ph.to_arpabet("ə") == "AH"
+    assert ph.word_ipa(["AH0", "B", "AH1", "V"]) == ["ə", "b", "ʌ", "v"]  # stress digits kept
+
+
 @needs_sphinx
 def test_dictionary_and_digit_folders() -> None:
     assert ph.pronunciation("three") == ["TH", "R", "IY"]

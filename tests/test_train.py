@@ -173,7 +173,7 @@ def test_torchrun_two_processes(synthetic_dataset, tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "space", "train", "--data", str(synthetic_dataset), "--out", str(out),
            "--epochs", "2", "--batch-size", "16", "--channels", "4,8", "-q", "--json"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)  # hang guard
     assert r.returncode == 0, r.stderr[-2000:]
     summary = json.loads(r.stdout[r.stdout.index("{"):])
     ck = checkpoint.load(out)

@@ -13,6 +13,7 @@ from .load import (
     Source,
     as_array,
     as_mono,
+    blocks,
     check,
     is_array,
     load,
@@ -27,6 +28,7 @@ from .prepare import (
     place_window,
     prepare,
     speech_bounds,
+    trim_silence,
 )
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "Source",
     "as_array",
     "as_mono",
+    "blocks",
     "check",
     "is_array",
     "fit_window",
@@ -49,4 +52,5 @@ __all__ = [
     "probe",
     "resample",
     "speech_bounds",
+    "trim_silence",
 ]

@@ -36,6 +36,24 @@ def speech_bounds(y: np.ndarray, sr: int, *, top_db: float = 40.0) -> tuple[int,
     return (start, end) if end > start else (0, len(y))
 
 
+# Silence kept around the speech of a scored attempt (s): less than a stream keeps around a
+# word it hears (space.recognize.stream.StreamConfig's 150 ms pre- and post-roll), so that
+# `space listen --word` (the stream's cut of a recording) and `space score` (the whole file)
+# give the frame encoder the same audio, and a score does not depend on how much silence
+# the recording has around the word.
+ATTEMPT_KEEP_S = 0.1
+
+
+def trim_silence(y: np.ndarray, sr: int, *,
+                 keep_s: float = ATTEMPT_KEEP_S) -> tuple[np.ndarray, int]:
+    """``y`` [shape=(n,)] cut to its speech (:func:`speech_bounds`) plus ``keep_s`` seconds
+    each side where ``y`` has them, and the index in ``y`` where the cut starts."""
+    start, end = speech_bounds(y, sr)
+    keep = int(round(keep_s * sr))
+    a = max(0, start - keep)
+    return y[a : end + keep], a
+
+
 def place_window(y: np.ndarray, start: int, end: int, n_samples: int) -> tuple[np.ndarray, int]:
     """Cut ``n_samples`` around the speech in ``y[start:end]``, zero-padded where y ends.
 

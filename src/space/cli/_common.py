@@ -21,7 +21,7 @@ class HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        if (default is None or default is False or default is argparse.SUPPRESS
+        if (default is None or isinstance(default, bool) or default is argparse.SUPPRESS
                 or default == "" or "default" in text.lower()):
             return text
         if action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
@@ -37,6 +37,12 @@ def use_formatter(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 use_formatter(sub)
+        elif isinstance(action, argparse.BooleanOptionalAction):
+            # Python < 3.13 appends "(default: True)" itself; --x/--no-x reads better as on/off
+            text = (action.help or "").replace(" (default: %(default)s)", "")
+            if "default" not in text.lower() and isinstance(action.default, bool):
+                text += f" (default: {'on' if action.default else 'off'})"
+            action.help = text
         elif action.help is None and action.option_strings and action.default not in (
                 None, False, "", argparse.SUPPRESS):
             action.help = "(default: %(default)s)"

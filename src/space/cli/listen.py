@@ -19,10 +19,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "and what to work on. --input FILE streams a recording through exactly the same "
         "path, at real-time pace (or as fast as possible with --fast). Stop with Ctrl-C.",
     )
-    p.add_argument("--model", "-m", default="digits",
-                   help="bundled model (digits, commands) or a checkpoint path (default: digits)")
+    p.add_argument("--model", "-m",
+                   help="bundled model (digits, commands) or a checkpoint path (default: "
+                   "digits; not with --grammar, which decodes with its own connected-digits "
+                   "model)")
     p.add_argument("--word", "-w", help="score each word heard as an attempt at this word "
-                   "(any word of the pronunciation lexicon)")
+                   "(any word of the pronunciation lexicon; isolated words only: not with "
+                   "--grammar, whose digits are each a different word)")
     p.add_argument("--input", "-i", metavar="FILE",
                    help="stream this recording instead of the microphone")
     p.add_argument("--fast", action="store_true",
@@ -69,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--fast needs --input FILE (a microphone is always real time)")
     if not 0 <= args.min_probability <= 1:
         raise UsageError("--min-probability must lie within 0..1")
+    # Refused rather than ignored: a user who names a word or a model expects it to be used.
+    if args.grammar is not None and args.word:
+        raise UsageError("--word scores isolated words; it cannot be combined with --grammar "
+                         "(each digit of a sequence is a different word): leave out one of them")
+    if args.grammar is not None and args.model is not None:
+        raise UsageError("--grammar decodes with the bundled connected-digits model (digitseq); "
+                         "--model applies to isolated words only: leave it out")
     word = None
     if args.word:
         word = args.word
@@ -77,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         api.check_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
         rec = None  # sequence mode has its own connected-digits model
     else:
-        rec = api.load_model(args.model)
+        rec = api.load_model(args.model or "digits")
     chunk_s = args.chunk_ms / 1000
     microphone = None
     if args.input:

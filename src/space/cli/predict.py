@@ -20,7 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR", help="audio files or folders")
     add_model(p)
-    p.add_argument("--top-k", "-k", type=int, default=3, help="alternatives to list")
+    p.add_argument("--top-k", "-k", type=int, default=3, metavar="K",
+                   help="how many of the most likely words to give, the answer first: "
+                   "the line shows the answer and K-1 alternatives in brackets, --json's "
+                   "top_k all K (default 3)")
     p.add_argument("--min-probability", type=float, metavar="P",
                    help="below this top probability the answer is _unknown_ (another word) "
                    "(default: the model's calibrated value; 0 for a model without one)")

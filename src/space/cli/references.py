@@ -18,9 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Reference sets are a few recordings per word that attempts are scored "
         "against (see `space score`).",
     )
-    p.add_argument("--references-dir", metavar="DIR",
-                   help="your references folder (default: $SPACE_REFERENCES_DIR or "
-                   "~/.local/share/space/references)")
+    _add_references_dir(p)
     rsub = p.add_subparsers(dest="action", metavar="ACTION")
     rsub.required = True
     b = rsub.add_parser("build", help="pick the most central recordings of each word of a data set",
@@ -65,7 +63,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                          "that word's clips.")
     ls.add_argument("word", nargs="?", help="list this word's clips")
     add_json(ls, "print the list as JSON on stdout")
+    for sp in (a, r, ls):  # after the action too, as score, listen and serve take it
+        _add_references_dir(sp, argparse.SUPPRESS)
     return p
+
+
+def _add_references_dir(p: argparse.ArgumentParser, default: Any = None) -> None:
+    """``--references-dir``; an action's copy defaults to SUPPRESS so that it does not
+    overwrite the value given before the action (``references --references-dir D list``)."""
+    p.add_argument("--references-dir", metavar="DIR", default=default,
+                   help="your references folder (default: $SPACE_REFERENCES_DIR or "
+                   "~/.local/share/space/references)")
 
 
 def list_rows(references_dir: str | None = None) -> dict[str, Any]:

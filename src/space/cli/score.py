@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,16 +34,39 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="OUT.jsonl",
                    help="also write the JSON lines to this file (written whole at the end)")
     p.add_argument("--plot", metavar="OUT.png",
-                   help="feedback picture (several attempts: OUT-<attempt>.png each)")
+                   help="feedback picture (several attempts: OUT-<attempt>.png each; attempts "
+                   "with the same file name add their folder, OUT-<folder>_<attempt>.png)")
     add_quiet(p, "no progress bar for --transcripts")
     return p
 
 
-def _plot_path(plot: str, attempt: str, many: bool) -> Path:
+def plot_paths(plot: str, attempts: list[str]) -> list[Path]:
+    """The picture of each attempt: ``plot`` itself for one, else ``OUT-<attempt>.png``,
+    every name distinct (attempts that share a file name are told apart by their folders,
+    then by their place in the list), so no picture of a run overwrites another."""
     out = Path(plot)
-    if not many:
-        return out
-    return out.with_name(f"{out.stem}-{Path(attempt).stem}{out.suffix or '.png'}")
+    if len(attempts) == 1:
+        return [out]
+    parts = [Path(a).with_suffix("").parts or ("clip",) for a in attempts]
+    depth = [1] * len(attempts)
+    while True:  # one more folder for every name still shared (at most the whole path)
+        names = ["_".join(p[-d:]) for p, d in zip(parts, depth)]
+        shared = [i for i, n in enumerate(names) if names.count(n) > 1 and depth[i] < len(parts[i])]
+        if not shared:
+            break
+        for i in shared:
+            depth[i] += 1
+    used: set[str] = set()
+    paths = []
+    for n in names:
+        # letters, digits, _ and - only; the end of a long name is the part that differs
+        stem = re.sub(r"[^\w\-]+", "_", n).strip("_")[-60:] or "clip"
+        name, k = stem, 2
+        while name in used:  # the same file named twice
+            name, k = f"{stem}-{k}", k + 1
+        used.add(name)
+        paths.append(out.with_name(f"{out.stem}-{name}{out.suffix or '.png'}"))
+    return paths
 
 
 def _models(args: argparse.Namespace) -> Any:
@@ -118,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
     # The text and every file are checked before the models load (seconds).
     check_text(word=args.word, text=args.text)
     failed, many = 0, len(args.attempts) > 1
-    attempts = []
-    for attempt in args.attempts:
+    attempts = []  # (place in the list, file) of the usable ones
+    for i, attempt in enumerate(args.attempts):
         try:
             check_file(attempt)
         except AudioError as e:
@@ -128,17 +152,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"space score: error: {e}", file=sys.stderr)
             failed += 1
         else:
-            attempts.append(attempt)
+            attempts.append((i, attempt))
+    pictures: list[Path] = []
     if args.plot:
         from ..io import check_output_path
 
-        for attempt in attempts:
-            check_output_path(_plot_path(args.plot, attempt, many), what="--plot")
+        # every picture's path, distinct and writable, before any scoring
+        pictures = plot_paths(args.plot, args.attempts)
+        for i, _ in attempts:
+            check_output_path(pictures[i], what="--plot")
     models = _models(args)
     from ..pronounce import score
 
     lines = []
-    for attempt in attempts:
+    for i, attempt in attempts:
         try:
             res = score(attempt, word=args.word, text=args.text, models=models)
         except AudioError as e:
@@ -147,9 +174,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"space score: error: {e}", file=sys.stderr)
             failed += 1
             continue
-        png = None
-        if args.plot:
-            png = _plot_path(args.plot, attempt, many)
+        png = pictures[i] if pictures else None
+        if png is not None:
             res.plot(png)
         line = json.dumps(res.to_dict(), ensure_ascii=False)
         lines.append(line)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import sys
 
 
@@ -26,10 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--max-duration-s", type=float, default=10.0,
                    help="longer recordings get 413 (default 10)")
     p.add_argument("--references-dir", metavar="DIR",
-                   help="your references folder, where the page adds recordings (default: "
-                   "$SPACE_REFERENCES_DIR or ~/.local/share/space/references)")
+                   help="your references folder, scored against and where POST "
+                   "/api/references/WORD adds recordings (default: $SPACE_REFERENCES_DIR or "
+                   "~/.local/share/space/references)")
     p.add_argument("--no-add-references", action="store_true",
-                   help="do not let the page add recordings to your references")
+                   help="refuse POST /api/references/WORD (the JSON API; the page itself "
+                   "has no way to add references: use `space references add`)")
     p.add_argument("--png-workers", type=int, default=0,
                    help="processes that draw plot=true pictures (default 0: in the request "
                    "threads; workers help on an idle multi-core machine, not on a busy one)")
@@ -41,13 +45,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
 
-    if not 0 < args.port < 65536:
+    if not 0 <= args.port < 65536:
         raise UsageError(f"--port {args.port} is not a valid port")
+    # The flags' own names and units (create_app's checks name its parameters).
+    if not args.max_upload_mb * 1024 * 1024 >= 1024:
+        raise UsageError(f"--max-upload-mb must be at least 0.001 (1 KB), not {args.max_upload_mb:g}")
+    if not args.max_duration_s > 0:
+        raise UsageError(f"--max-duration-s must be more than 0, not {args.max_duration_s:g}")
+    # The port first: a busy one is reported in one line at once, before any banner or load.
+    sock = bind(args.host, args.port)
     try:
         import uvicorn
 
         from ..web import create_app
     except ImportError as e:
+        sock.close()
         raise UsageError(f"the web app needs its extra: pip install 'space-speech[web]' ({e})"
                        ) from None
     import torch
@@ -60,11 +72,16 @@ def run(args: argparse.Namespace) -> int:
     load_checkpoint(resolve_model(args.model))
     # Several requests at once on a small machine: one thread each beats threads that fight.
     torch.set_num_threads(max(1, args.threads))
-    app = create_app(model=args.model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
-                     max_duration_s=args.max_duration_s,
-                     allow_add_references=not args.no_add_references,
-                     references_dir=args.references_dir,
-                     png_workers=max(0, args.png_workers))
+    try:
+        app = create_app(model=args.model,
+                         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+                         max_duration_s=args.max_duration_s,
+                         allow_add_references=not args.no_add_references,
+                         references_dir=args.references_dir,
+                         png_workers=max(0, args.png_workers))
+    except BaseException:
+        sock.close()
+        raise
     try:
         local = ipaddress.ip_address(args.host).is_loopback
     except ValueError:
@@ -73,10 +90,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"space serve: warning: listening on {args.host}: other machines can reach "
               "this app (it has no login)", file=sys.stderr)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    print(f"SPACE practice app: http://{shown}:{args.port}/  (API docs: /docs; Ctrl-C stops)",
+    port = sock.getsockname()[1]
+    print(f"SPACE practice app: http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)",
           file=sys.stderr, flush=True)
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    except SystemExit as e:  # uvicorn exits when it cannot bind the port
-        raise UsageError(f"cannot listen on {args.host}:{args.port} (in use?)") from e
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_level="warning"))
+    server.run(sockets=[sock])
     return 0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for the server to listen on (as uvicorn binds it).
+
+    Raises
+    ------
+    UsageError
+        The port is taken or the address is not this machine's.
+    """
+    from ..errors import UsageError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family=family)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        why = "the port is in use (another server? try --port)" if e.errno == errno.EADDRINUSE \
+            else (e.strerror or str(e))
+        raise UsageError(f"cannot listen on {host}:{port}: {why}") from None
+    sock.set_inheritable(True)
+    return sock

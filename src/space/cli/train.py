@@ -14,6 +14,8 @@ import json
 import sys
 from typing import Any
 
+from ._common import add_quiet, show_progress
+
 # Config field -> (flag, how the flag writes a pair). A FieldError on a field is reported
 # under its flag.
 FLAGS: dict[str, tuple[str, str]] = {
@@ -61,7 +63,7 @@ def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
                    "x0.8-2.6, each on its own scale, timing kept (women's and children's voices "
                    f"from men's; space.data.vtlp) (default {aug.p_vtlp:g}: off)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -271,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
     summary = train_model(
         args.data, args.out, train=train, model=model, features=features, layout=args.layout,
         holdout_speaker=args.holdout_speaker, task=args.task, resume=args.resume,
-        progress=not args.quiet, skip_bad=args.skip_bad, add_learners=args.add_learners,
+        progress=show_progress(args), skip_bad=args.skip_bad, add_learners=args.add_learners,
         add_unknown=args.add_unknown,
     )
     if summary is None:  # a non-zero torchrun rank
@@ -313,7 +315,7 @@ def run_frames(args: argparse.Namespace) -> int:
     _check_noise_dir(train)
     ck = train_encoder(args.out, speech_commands=args.speech_commands, fsdd=args.fsdd,
                        train=train, encoder=encoder, resume=args.resume,
-                       progress=not args.quiet,
+                       progress=show_progress(args),
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     return _report(args, None if ck is None else ck.meta, None if ck is None else ck.labels,
                    "val word acc")
@@ -368,10 +370,10 @@ def run_phones(args: argparse.Namespace) -> int:
         held = {s.strip() for s in args.hold_out.split(",") if s.strip()}
         m = train_learners(args.out, root=args.learners, cache=args.learner_cache,
                            val_speakers=held, init=args.init, train_cfg=cfg,
-                           resume=args.resume, progress=not args.quiet, log=log)
+                           resume=args.resume, progress=show_progress(args), log=log)
     elif args.labels:
         m = train(args.out, args.labels, train_cfg=cfg, resume=args.resume,
-                  progress=not args.quiet, log=log)
+                  progress=show_progress(args), log=log)
     else:
         raise UsageError("give --labels or --learners")
     return _report(args, None if m is None else m.meta, None if m is None else m.labels,
@@ -385,7 +387,7 @@ def run_sequence(args: argparse.Namespace) -> int:
     train = _checked_train_config(args, SEQUENCE_TRAIN)
     ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,
                         cache=args.cache, learners=args.learners, train=train,
-                        resume=args.resume, progress=not args.quiet,
+                        resume=args.resume, progress=show_progress(args),
                         log=lambda m: print(m, file=sys.stderr, flush=True))
     # no validation set (benchmarks/connected.py measures held-out voices): val_acc is NaN
     return _report(args, None if ck is None else ck.meta, None if ck is None else ck.labels,

@@ -69,16 +69,28 @@ class ReferenceSet:
 
 
 def load_utterance(source: Source, sr: int | None, name: str,
-                   feat: Featurizer | None = None, *, speech: bool = True) -> Utterance:
+                   feat: Featurizer | None = None, *, speech: bool = True,
+                   trim: bool = False) -> Utterance:
     """A path, bytes or mono array (with ``sr``) -> its frames, through the one loader and
     the same checks as prediction (:func:`space.audio.load_input`).
 
-    ``speech=False`` for stored reference sets, which were checked when they were added."""
-    from ..audio import load_input
+    ``speech=False`` for stored reference sets, which were checked when they were added.
+    ``trim=True`` for an attempt: its frames (and SNR) come from its speech plus
+    :data:`~space.audio.prepare.ATTEMPT_KEEP_S` each side (:func:`space.audio.trim_silence`),
+    so the silence around a word does not change its score; ``audio`` stays the whole
+    recording and times stay in it."""
+    from dataclasses import replace
+
+    from ..audio import load_input, resample, trim_silence
 
     feat = feat or default_featurizer()
     y, rate, label = load_input(source, sr=sr, name=name, speech=speech)
-    return feat(y, rate, name=label)
+    if not trim:
+        return feat(y, rate, name=label)
+    cut, start = trim_silence(y, rate)
+    utt = feat(cut, rate, name=label)
+    return replace(utt, audio=resample(y, rate, feat.cfg.sample_rate, name=label),
+                   offset_s=utt.offset_s + start / rate)
 
 
 def write_frames_cache(folder: Path, feat: Featurizer) -> Path:

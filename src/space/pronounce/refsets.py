@@ -38,6 +38,7 @@ FRAMES_FILE = "frames.npz"  # the clips' DTW frames (space.pronounce.reference_s
 # Spoken forms of the bundled digit words (FSDD labels them 0-9).
 ALIASES = {name: str(i) for i, name in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}
+DIGIT_NAMES = {d: name for name, d in ALIASES.items()}  # "7" -> "seven"
 # Letters (any script), digits, and inner - _ ' ; no path separators, no leading dot.
 _WORD = re.compile(r"^[^\W_](?:[\w'\-]{0,38}[^\W_])?$")
 
@@ -104,12 +105,23 @@ def word_dir(word: str, references_dir: str | os.PathLike | None = None) -> Path
     for root in (user_dir(references_dir), bundled_dir()):
         if _clips(root / w):
             return root / w
-    known = list_words(references_dir)
-    hint = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
+    hint = known_words_hint(list_words(references_dir))
     raise UnknownWordError(
-        f"no references for word {word!r} (known words: {hint or 'none'}); record the word "
+        f"no references for word {word!r} (known words: {hint}); record the word "
         f"and add the recordings first (`space references add {w} FILE...`)"
     )
+
+
+def known_words_hint(words: list[str], *, limit: int = 40) -> str:
+    """Words for a message, the digits with their spoken names (``--word seven`` works
+    too): ``"0-9 (or zero-nine), backward, bed, ..."``; ``"none"`` for none."""
+    digits = [w for w in words if w in DIGIT_NAMES]
+    if len(digits) == len(DIGIT_NAMES):
+        shown = ["0-9 (or zero-nine)"]
+    else:
+        shown = [f"{w} ({DIGIT_NAMES[w]})" for w in digits]
+    shown += [w for w in words if w not in DIGIT_NAMES]
+    return ", ".join(shown[:limit]) + (" ..." if len(shown) > limit else "") or "none"
 
 
 def reference_paths(word: str, references_dir: str | os.PathLike | None = None) -> list[Path]:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import audio
-from ..errors import AudioError, DecodeError, UsageError
+from ..errors import AudioError, UsageError
 from .events import WordEvent
 
 
@@ -389,8 +389,6 @@ def iter_file(
     The file is read block by block (any length, constant memory), so a long recording goes
     through exactly the code a microphone feeds.
     """
-    import soundfile as sf
-
     name = str(path)
     # The same header checks and messages as every other path (space.audio.load), without
     # the length limit: a long recording is what streaming is for.
@@ -398,11 +396,8 @@ def iter_file(
     block = max(1, int(round(chunk_s * sr)))
 
     def gen() -> Iterator[np.ndarray]:
-        try:
-            for b in sf.blocks(name, blocksize=block, dtype="float32", always_2d=True):
-                yield audio.as_mono(b, channels_first=False, name=name)
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise DecodeError(f"{name}: cannot decode audio ({str(e).splitlines()[0]})") from None
+        for b in audio.blocks(name, block):
+            yield audio.as_mono(b, channels_first=False, name=name)
 
     return sr, gen()
 

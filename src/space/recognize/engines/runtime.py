@@ -14,13 +14,14 @@ install without the ``export`` extra, and ``SPACE_ENGINE=torch`` picks it on pur
 The ONNX graph is exported (with :func:`space.recognize.engines.export.write_onnx`, the package's one ONNX
 writer) from the PyTorch module the first time a checkpoint is loaded, and cached:
 
-* next to the checkpoint file (``digits.pt`` -> ``digits.recognizer.<key>.onnx``) when that
-  folder is writable, else in the user cache (``$SPACE_CACHE_DIR``, else
-  ``$XDG_CACHE_HOME/space``, else ``~/.cache/space``), under ``onnx/``;
+* in the user cache (``$SPACE_CACHE_DIR``, else ``$XDG_CACHE_HOME/space``, else
+  ``~/.cache/space``), under ``onnx/`` (``.../digits.pt`` ->
+  ``digits-<folder hash>.recognizer.<key>.onnx``), never beside the checkpoint: no command
+  writes a file the user did not name;
 * keyed by a hash of the checkpoint file's bytes (plus what else the graph depends on and
   :data:`EXPORT_VERSION`), so a retrained or replaced checkpoint never runs a stale graph:
   a new key is a new file, and older files of the same checkpoint are removed;
-* built in memory when no folder is writable, or for a module that has no file (a model
+* built in memory when the cache is not writable, or for a module that has no file (a model
   just trained): nothing cached, same result.
 """
 
@@ -213,14 +214,15 @@ def _writable(folder: Path) -> bool:
 
 
 def cached_path(stem: str, kind: str, key: str, near: Path | None) -> Path | None:
-    """Where the ONNX file of ``stem`` (a checkpoint's name) and ``kind`` with ``key`` lives:
-    next to the checkpoint ``near`` if that folder is writable, else in :func:`cache_dir`;
-    None if neither is."""
-    name = f"{stem}.{kind}.{key[:20]}.onnx"
-    for folder in ([near.parent] if near is not None else []) + [cache_dir()]:
-        if _writable(folder):
-            return folder / name
-    return None
+    """Where the ONNX file of ``stem`` (a checkpoint's name) and ``kind`` with ``key`` lives
+    in :func:`cache_dir`; None if that is not writable. The checkpoint's folder (``near``'s)
+    is part of the name, so two ``model.pt`` in different folders do not evict each other's
+    graph (:func:`_remove_stale`)."""
+    if near is not None:
+        where = hashlib.sha256(str(Path(near).resolve().parent).encode()).hexdigest()[:8]
+        stem = f"{stem}-{where}"
+    folder = cache_dir()
+    return folder / f"{stem}.{kind}.{key[:20]}.onnx" if _writable(folder) else None
 
 
 def cache_key(kind: str, key: str) -> str:
@@ -239,16 +241,15 @@ def cached_graph(path: str | os.PathLike, kind: str) -> tuple[Path, dict[str, An
     start runs them without importing PyTorch. None when either is missing or unreadable
     (the caller then builds them from the checkpoint)."""
     near = Path(path)
-    full = cache_key(kind, file_hash(near))
-    name = f"{near.stem}.{kind}.{full[:20]}.onnx"
-    for folder in (near.parent, cache_dir()):
-        graph = folder / name
-        side = sidecar_path(graph)
-        if graph.is_file() and side.is_file():
-            try:
-                return graph, json.loads(side.read_text())
-            except (OSError, ValueError):
-                return None
+    graph = cached_path(near.stem, kind, cache_key(kind, file_hash(near)), near)
+    if graph is None:
+        return None
+    side = sidecar_path(graph)
+    if graph.is_file() and side.is_file():
+        try:
+            return graph, json.loads(side.read_text())
+        except (OSError, ValueError):
+            return None
     return None
 
 
@@ -291,8 +292,8 @@ def build(
         :func:`module_hash`. The cache file's name holds a hash of it, ``kind``, the ONNX
         opset and :data:`EXPORT_VERSION`.
     near : path, optional
-        The checkpoint file: the cache goes next to it when its folder is writable, else in
-        :func:`cache_dir`. Without it the graph is exported into memory (not cached).
+        The checkpoint file (its name and folder name the file in :func:`cache_dir`).
+        Without it the graph is exported into memory (not cached).
     output_names, dynamic_axes
         As ``torch.onnx.export`` takes them (the input is ``"input"``).
     engine : str, optional
@@ -338,7 +339,7 @@ def build(
             else:
                 if not path.is_file():
                     atomic_write(path, write)
-                    _remove_stale(path, stem, kind)
+                    _remove_stale(path)
                 if sidecar is not None:
                     _write_sidecar(sidecar_path(path), json.dumps(sidecar, sort_keys=True))
                 data = str(path)
@@ -361,9 +362,12 @@ def _write_sidecar(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
-def _remove_stale(keep: Path, stem: str, kind: str) -> None:
+def _remove_stale(keep: Path) -> None:
     """Delete older exports of the same checkpoint and kind (other keys) beside ``keep``."""
-    for p in keep.parent.glob(f"{stem}.{kind}.*.onnx"):
+    import glob
+
+    prefix = keep.name.rsplit(".", 2)[0]  # "<stem>-<folder hash>.<kind>"
+    for p in keep.parent.glob(f"{glob.escape(prefix)}.*.onnx"):
         if p != keep:
             try:
                 p.unlink()
