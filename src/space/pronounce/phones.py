@@ -271,6 +271,59 @@ def _align_once(d: Any, key: str, phones: list[str],
     return found
 
 
+def align_words(y: np.ndarray, sr: int,
+                words: list[list[str]]) -> list[tuple[float, float]]:
+    """Forced alignment of a known sentence into word spans.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        The sentence (mono, about -1..1) at ``sr`` Hz.
+    words : list of list of str
+        Each word's ARPAbet phones, in the order said (checked with :func:`check_phones`).
+
+    Returns
+    -------
+    list of (float, float)
+        ``(start_s, end_s)`` of each word in ``y``, one per entry of ``words`` (pauses
+        between words are left out of both neighbours).
+
+    Raises
+    ------
+    AudioError
+        No alignment found (audio too short for the words, or not speech).
+    """
+    global _decoder
+    phones = [check_phones(p) for p in words]
+    keys = ["spacew_" + "_".join(p).lower() for p in phones]
+    raw, off, n = pcm16(y, sr)
+    with _lock:
+        for attempt in range(2):  # a fresh decoder on failure, as force_align does
+            d = _get_decoder()
+            for k, p in zip(keys, phones, strict=True):
+                if d.lookup_word(k) is None:
+                    d.add_word(k, " ".join(p), False)
+            try:
+                d.set_align_text(" ".join(keys))
+                for second in (False, True):
+                    if second:
+                        d.set_alignment()
+                    d.start_utt()
+                    d.process_raw(raw, full_utt=True)
+                    d.end_utt()
+                found = [(w.name, int(w.start), int(w.duration)) for w in d.get_alignment()
+                         if w.name.startswith("spacew_")]
+                if [f[0] for f in found] != keys:
+                    raise RuntimeError("the alignment does not hold the sentence's words")
+                return [(float(np.clip(s * HOP_S - off, 0, n)),
+                         float(np.clip((s + dur) * HOP_S - off, 0, n))) for _, s, dur in found]
+            except RuntimeError as e:
+                if attempt == 1:
+                    raise AudioError(f"no word alignment found ({e})") from None
+                _decoder = None
+    raise AssertionError("unreachable")
+
+
 def frame_labels(spans: list[PhoneSpan], n_frames: int, hop_s: float,
                  start_s: float = 0.0) -> np.ndarray:
     """Per-frame phone index (into :data:`PHONES`; ``len(PHONES)`` = silence) of frames
