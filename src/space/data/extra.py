@@ -182,7 +182,8 @@ def other_word_examples(root: str | os.PathLike, labels: list[str], *, part: str
         # one clip per speaker first, in a stable shuffled order, then the rest
         items = sorted(by_word[word], key=lambda rc: _bucket(rc[0]))
         seen: set[str] = set()
-        first, rest = [], []
+        first: list[tuple[str, dict]] = []
+        rest: list[tuple[str, dict]] = []
         for rc in items:
             (rest if rc[1]["speaker"] in seen else first).append(rc)
             seen.add(rc[1]["speaker"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,8 @@ SR = 16000
 PAD_S = 0.05  # kept each side of an aligned word (the aligner's 10 ms frames can clip it)
 FORMAT = 1
 
-# (sentence audio, sample rate, each word's phones) -> each word's (start_s, end_s)
-Aligner = Callable[[np.ndarray, int, list[list[str]]], list[tuple[float, float]]]
+# (sentence audio, sample rate, each word's phones) -> each word's (start_s, end_s, ...)
+Aligner = Callable[[np.ndarray, int, list[list[str]]], Sequence[tuple[Any, ...]]]
 
 
 def read_sentences(root: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -66,6 +66,15 @@ def _clip_meta(utt: str, u: dict[str, Any], k: int, w: dict[str, Any],
                       "clip_start": round(a, 3), "clip_end": round(b, 3)}}
 
 
+def _wav_writer(seg: np.ndarray) -> Callable[[str], None]:
+    import soundfile as sf
+
+    def write(tmp: str) -> None:
+        sf.write(tmp, seg, SR, subtype="PCM_16", format="WAV")
+
+    return write
+
+
 def cut_words(root: str | os.PathLike, out: str | os.PathLike, align: Aligner, *,
               progress: Callable[[int, int, str | None], None] | None = None
               ) -> dict[str, Any]:
@@ -90,8 +99,6 @@ def cut_words(root: str | os.PathLike, out: str | os.PathLike, align: Aligner, *
         What ``labels.json`` holds: ``clips`` (relative path -> word, speaker, age, class,
         the experts' median, phones, times), ``skipped`` (utterance -> reason), ``source``.
     """
-    import soundfile as sf
-
     root, out = Path(root), Path(out)
     utts = read_sentences(root)
     clips: dict[str, dict[str, Any]] = {}
@@ -112,8 +119,7 @@ def cut_words(root: str | os.PathLike, out: str | os.PathLike, align: Aligner, *
                 dest = out / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 seg = y[int(a * SR):int(b * SR)]
-                atomic_write(dest, lambda tmp, seg=seg: sf.write(tmp, seg, SR, subtype="PCM_16",
-                                                                 format="WAV"))
+                atomic_write(dest, _wav_writer(seg))
                 clips[rel] = _clip_meta(utt, u, k, w, span, a, b)
         if progress is not None:
             progress(i + 1, len(utts), problem)

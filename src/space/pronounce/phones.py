@@ -271,39 +271,40 @@ def _align_once(d: Any, key: str, phones: list[str],
     return found
 
 
-def align_words(y: np.ndarray, sr: int,
-                words: list[list[str]]) -> list[tuple[float, float]]:
-    """Forced alignment of a known sentence into word spans.
+def align_words(y: np.ndarray, sr: int, words: list[list[str]]
+                ) -> list[tuple[float, float, list[PhoneSpan]]]:
+    """Forced alignment of a clip of several known words (a sentence), silence allowed
+    between them.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,)]
-        The sentence (mono, about -1..1) at ``sr`` Hz.
+        Mono audio at ``sr`` Hz.
     words : list of list of str
-        Each word's ARPAbet phones, in the order said (checked with :func:`check_phones`).
+        Each word's checked ARPAbet phones, in the order said.
 
     Returns
     -------
-    list of (float, float)
-        ``(start_s, end_s)`` of each word in ``y``, one per entry of ``words`` (pauses
-        between words are left out of both neighbours).
+    list of (start_s, end_s, phones)
+        Per word its span and its phones' spans, in seconds into ``y``.
 
     Raises
     ------
     AudioError
-        No alignment found (audio too short for the words, or not speech).
+        Empty audio, or no alignment found.
     """
     global _decoder
-    phones = [check_phones(p) for p in words]
-    keys = ["spacew_" + "_".join(p).lower() for p in phones]
+    if not words:
+        raise AudioError("no words to align")
     raw, off, n = pcm16(y, sr)
+    keys = [f"spacew{i}_" + "_".join(ph).lower() for i, ph in enumerate(words)]
     with _lock:
-        for attempt in range(2):  # a fresh decoder on failure, as force_align does
+        for attempt in range(2):
             d = _get_decoder()
-            for k, p in zip(keys, phones, strict=True):
-                if d.lookup_word(k) is None:
-                    d.add_word(k, " ".join(p), False)
             try:
+                for key, ph in zip(keys, words, strict=True):
+                    if d.lookup_word(key) is None:
+                        d.add_word(key, " ".join(ph), True)
                 d.set_align_text(" ".join(keys))
                 for second in (False, True):
                     if second:
@@ -311,17 +312,24 @@ def align_words(y: np.ndarray, sr: int,
                     d.start_utt()
                     d.process_raw(raw, full_utt=True)
                     d.end_utt()
-                found = [(w.name, int(w.start), int(w.duration)) for w in d.get_alignment()
-                         if w.name.startswith("spacew_")]
+                found = [(w.name, [(p.name, int(p.start), int(p.duration)) for p in w])
+                         for w in d.get_alignment() if w.name.startswith("spacew")]
                 if [f[0] for f in found] != keys:
-                    raise RuntimeError("the alignment does not hold the sentence's words")
-                return [(float(np.clip(s * HOP_S - off, 0, n)),
-                         float(np.clip((s + dur) * HOP_S - off, 0, n))) for _, s, dur in found]
+                    raise RuntimeError("the alignment does not hold the words")
+                break
             except RuntimeError as e:
                 if attempt == 1:
-                    raise AudioError(f"no word alignment found ({e})") from None
+                    raise AudioError(f"no alignment found for {len(words)} words ({e})") from None
                 _decoder = None
-    raise AssertionError("unreachable")
+
+    def sec(frame: int) -> float:
+        return float(np.clip(frame * HOP_S - off, 0, n))
+
+    out = []
+    for _, segs in found:
+        spans = [PhoneSpan(p, sec(s), sec(s + dur)) for p, s, dur in segs]
+        out.append((spans[0].start_s, spans[-1].end_s, spans))
+    return out
 
 
 def frame_labels(spans: list[PhoneSpan], n_frames: int, hop_s: float,
