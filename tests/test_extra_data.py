@@ -89,7 +89,7 @@ def test_calibrate_picks_the_smallest_threshold_within_the_false_accept_target()
     top = 0.4125 + 0.03 * np.arange(20)
     unknown = np.stack([0.5 * (1 - top), top, 0.5 * (1 - top)], axis=1)
     known = np.array([[0.1, 0.9, 0.0], [0.2, 0.0, 0.8], [0.6, 0.4, 0.0], [0.3, 0.7, 0.0]])
-    res = calibrate(unknown, known, labels, fa_target=0.05)
+    res = calibrate(unknown, known, labels, fa_target=0.05, fr_limit=1.0)
     # one of 20 (5%) may pass: the grid value just above the second-highest, 0.9525
     assert res["min_probability"] == pytest.approx(0.955)
     assert res["false_accept"] == pytest.approx(0.05)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,8 @@ def train_model(
     progress: bool = True,
     skip_bad: bool = False,
     add_learners: str | os.PathLike | None = None,
-    add_unknown: str | os.PathLike | None = None,
+    add_unknown: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    init: str | os.PathLike | None = None,
 ) -> dict[str, Any] | None:
     """Train a recogniser on a data set folder, write the best checkpoint to ``out``, test it.
 
@@ -88,12 +89,17 @@ def train_model(
         A speechocean762_words folder: every learner's clips of the model's words join the
         training split (:func:`space.data.extra.learner_examples`, repeated
         :data:`~space.data.extra.LEARNER_REPEAT` times).
-    add_unknown : path, optional
-        A folder of other words (``<word>/<speaker>_nohash_<n>.wav``; a task with an
-        ``_unknown_`` class): its training quarter of speakers joins the training split as
-        ``_unknown_``, and after training its calibration quarter and the validation clips of
+    add_unknown : path or list of paths, optional
+        Folders of other words (a task with an ``_unknown_`` class): a Speech Commands-layout
+        folder (``<word>/<speaker>_nohash_<n>.wav``) gives its training quarter of
+        speakers, a folder of learners' words (``space data words``) its training part of
+        the words (:func:`space.data.extra.unknown_examples`). They join the training split
+        as ``_unknown_``; after training, their calibration parts and the validation clips of
         the model's words set the checkpoint's default minimum probability
         (``meta["rejection"]``, :mod:`space.recognize.words.reject`).
+    init : path, optional
+        A checkpoint of the same network, labels and features to start from (a fine-tune)
+        instead of seeded random weights.
 
     Returns
     -------
@@ -117,7 +123,9 @@ def train_model(
     out = check_output_path(out, what="--out")
     check_output_path(last_path(out), what="--out")
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
-    splits, added = _add_examples(splits, add_learners, add_unknown)
+    unknown_dirs = ([] if add_unknown is None else [add_unknown]
+                    if isinstance(add_unknown, (str, os.PathLike)) else list(add_unknown))
+    splits, added = _add_examples(splits, add_learners, unknown_dirs)
     splits, skipped = _drop_bad_files(splits, data, skip_bad=skip_bad)
     if not splits.train:
         raise UsageError(f"{data}: the training split is empty")
@@ -131,7 +139,7 @@ def train_model(
         with sigterm_as_interrupt():
             ck = fit_recognizer(splits.train, splits.val, splits.labels, out, feature_cfg=fcfg,
                                 model_cfg=mcfg, train_cfg=train, resume=resume, meta=meta,
-                                progress=progress)
+                                progress=progress, init=init)
     except KeyboardInterrupt:
         last = last_path(out)
         if int(os.environ.get("RANK", "0")) == 0:
@@ -149,15 +157,16 @@ def train_model(
         test_acc = evaluate(Recognizer(ck), splits.test).accuracy
     ck.meta.update(test_acc=test_acc, n_test=n_test, train_s=round(train_s, 1))
     extra: dict[str, Any] = {}
-    if add_unknown is not None:
-        from ..data.extra import unknown_word_examples
+    if unknown_dirs:
+        from ..data.extra import unknown_examples
         from ..data.readers import SILENCE, UNKNOWN
         from ..recognize.words.reject import calibrate_model
 
         known = [e for e in splits.val if e.label not in (UNKNOWN, SILENCE)]
-        ck.meta["rejection"] = extra["rejection"] = calibrate_model(
-            Recognizer(ck), unknown_word_examples(add_unknown, part="calibrate",
-                                                  exclude=tuple(splits.labels)), known)
+        others = [e for d in unknown_dirs
+                  for e in unknown_examples(d, splits.labels, part="calibrate")]
+        ck.meta["rejection"] = extra["rejection"] = calibrate_model(Recognizer(ck), others,
+                                                                    known)
     ckpt_io.save(ck, out, with_train_state=False)
     return {"checkpoint": str(out), "best_epoch": ck.meta.get("best_epoch"),
             "val_acc": ck.meta.get("val_acc"), "test_acc": test_acc, "n_test": n_test,
@@ -166,12 +175,12 @@ def train_model(
 
 
 def _add_examples(splits: Splits, learners: str | os.PathLike | None,
-                  unknown: str | os.PathLike | None) -> tuple[Splits, dict[str, str]]:
+                  unknown: list[str | os.PathLike]) -> tuple[Splits, dict[str, str]]:
     """``splits`` with the learners' clips and other words' clips added to its training
     split (:mod:`space.data.extra`), and what was added, for the checkpoint's meta."""
     from dataclasses import replace as dc_replace
 
-    from ..data.extra import LEARNER_REPEAT, learner_examples, unknown_word_examples
+    from ..data.extra import LEARNER_REPEAT, learner_examples, unknown_examples
     from ..data.readers import UNKNOWN
     from ..recognize.train import portable_path
 
@@ -183,14 +192,18 @@ def _add_examples(splits: Splits, learners: str | os.PathLike | None,
         added["add_learners"] = (f"{portable_path(learners)}: {len(more) // LEARNER_REPEAT} "
                                  f"clips of {len({e.speaker for e in more})} learners, "
                                  f"x{LEARNER_REPEAT}")
-    if unknown is not None:
-        if UNKNOWN not in splits.labels:
-            raise UsageError(f"--add-unknown needs a task with a '{UNKNOWN}' class (e.g. "
-                             "Speech Commands --task 12)")
-        more = unknown_word_examples(unknown, part="train", exclude=tuple(splits.labels))
+    if unknown and UNKNOWN not in splits.labels:
+        raise UsageError(f"--add-unknown needs a task with a '{UNKNOWN}' class (e.g. "
+                         "Speech Commands --task 12)")
+    said = []
+    for folder in unknown:
+        more = unknown_examples(folder, splits.labels, part="train")
         train += more
-        added["add_unknown"] = (f"{portable_path(unknown)}: {len(more)} clips of "
-                                f"{len({e.speaker for e in more})} speakers (training quarter)")
+        words = {Path(e.path).parent.name for e in more}
+        said.append(f"{portable_path(folder)}: {len(more)} clips of {len(words)} words, "
+                    f"{len({e.speaker for e in more})} speakers (training part)")
+    if said:
+        added["add_unknown"] = "; ".join(said)
     return dc_replace(splits, train=train), added
 
 

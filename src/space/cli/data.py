@@ -1,4 +1,5 @@
-"""space data download: fetch and unpack an official data set archive."""
+"""space data download: fetch and unpack an official data set archive; space data words:
+cut learners' sentences into one clip per word."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="download data sets",
         description="Data set tools. `space data download NAME --out DIR` fetches the official "
         "archive (checksummed, resumable: run it again after an interruption), unpacks it "
-        "into DIR and leaves DIR ready for `space train --data DIR`.",
+        "into DIR and leaves DIR ready for `space train --data DIR`. `space data words SRC "
+        "--out DIR` cuts speechocean762's sentences into one clip per word.",
     )
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
     dsub.required = True
@@ -33,6 +35,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     d.add_argument("--keep-archive", action="store_true", help="keep the .tar.gz after unpacking")
     add_json(d, "print what was done as JSON on stdout")
     add_quiet(d)
+    w = dsub.add_parser(
+        "words", help="cut learners' sentences into one clip per word",
+        description="Align every sentence of a speechocean762 training split (PocketSphinx, "
+        "the corpus's own phones per word) and write each word as a 16 kHz WAV clip into "
+        "--out in the speechocean762_words layout, for `space train --add-learners DIR` "
+        "(the model's own words) and `--add-unknown DIR` (every other word). Sentences that "
+        "cannot be read or aligned are named and left out.")
+    w.add_argument("source", help="speechocean762_train folder (labels.json, audio/)")
+    w.add_argument("--out", "-o", metavar="DIR", help="folder to write (required)")
+    add_json(w, "print a summary as JSON on stdout")
+    add_quiet(w)
     return p
 
 
@@ -40,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from ..data.download import download
     from ..errors import UsageError
 
+    if args.data_command == "words":
+        return run_words(args)
     if not args.out:
         raise UsageError("give the folder to unpack into with --out DIR")
     done = download(args.name, args.out, url=args.url, sha256=args.sha256,
@@ -52,4 +67,34 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{args.name}: {done['files']} files in {done['folder']} "
               f"(license: {done['license']})", file=sys.stderr)
+    return 0
+
+
+def run_words(args: argparse.Namespace) -> int:
+    from ..data.sentence_words import cut_words, read_sentences
+    from ..errors import UsageError
+    from ..io import check_output_path
+    from ..pronounce.phones import align_words
+
+    if not args.out:
+        raise UsageError("give the folder to write with --out DIR")
+    read_sentences(args.source)  # a wrong folder is refused before any work
+    check_output_path(args.out, what="--out", folder=True)
+    quiet = args.quiet  # a line per 100 sentences: readable in a log too
+
+    def progress(done: int, total: int, problem: str | None) -> None:
+        if problem:
+            print(f"left out: {problem}", file=sys.stderr)
+        if not quiet and (done % 100 == 0 or done == total):
+            print(f"{done}/{total} sentences", file=sys.stderr)
+
+    meta = cut_words(args.source, args.out, align_words, progress=progress)
+    summary = {"folder": args.out, "clips": len(meta["clips"]),
+               "words": len({c["word"] for c in meta["clips"].values()}),
+               "skipped": len(meta["skipped"])}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{summary['clips']} clips of {summary['words']} words in {args.out} "
+              f"({summary['skipped']} sentences left out)", file=sys.stderr)
     return 0

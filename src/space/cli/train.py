@@ -99,10 +99,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="a speechocean762_words folder: every learner's clips of the model's "
                    "words join the training split (zero..nine as 0..9; mispronounced clips "
                    "left out; each repeated 3 times)")
-    m.add_argument("--add-unknown", metavar="DIR",
-                   help="a folder of other words (<word>/<speaker>_nohash_<n>.wav, e.g. "
-                   "sc_v1_words; --task 12): a quarter of its speakers train as _unknown_, the "
-                   "next quarter calibrates the default minimum probability stored in the model")
+    m.add_argument("--add-unknown", metavar="DIR", action="append",
+                   help="a folder of other words (--task 12; repeat for more folders): "
+                   "<word>/<speaker>_nohash_<n>.wav (e.g. sc_v1_words: a quarter of its "
+                   "speakers train as _unknown_, the next quarter calibrates) or learners' "
+                   "words from `space data words` (split by word: 60%% train, 20%% calibrate, "
+                   "the rest held out); the calibration parts set the default minimum "
+                   "probability stored in the model")
+    m.add_argument("--init", metavar="CKPT",
+                   help="start from this checkpoint's weights (same network, labels and "
+                   "features) instead of random ones: a fine-tune")
     train = TrainConfig()
     _training_flags(p, train)
     g = p.add_argument_group("recogniser")
@@ -274,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
         args.data, args.out, train=train, model=model, features=features, layout=args.layout,
         holdout_speaker=args.holdout_speaker, task=args.task, resume=args.resume,
         progress=show_progress(args), skip_bad=args.skip_bad, add_learners=args.add_learners,
-        add_unknown=args.add_unknown,
+        add_unknown=args.add_unknown, init=args.init,
     )
     if summary is None:  # a non-zero torchrun rank
         return 0

@@ -300,8 +300,12 @@ def train(
     meta: dict | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    init: str | os.PathLike | None = None,
 ) -> ckpt_io.Checkpoint:
     """Train a recogniser with :func:`fit`; the best (by validation accuracy) goes to ``out``.
+
+    ``init``: a checkpoint of the same network, labels and features whose weights the run
+    starts from (a fine-tune) instead of seeded random ones.
 
     Returns the best checkpoint (on rank 0; the last state elsewhere).
     """
@@ -310,12 +314,21 @@ def train(
         raise UsageError(f"model has {model_cfg.n_classes} classes, data has {len(labels)}")
     tasks: list[Task] = []
 
+    start = None if init is None else ckpt_io.load(init)
+    if start is not None and (start.labels != list(labels) or start.feature_cfg != feature_cfg
+                              or start.model_cfg != model_cfg):
+        raise UsageError(f"{init}: another network, label list or front end than this run's: "
+                         "cannot start from it")
+
     def make_task() -> Task:
         tasks.append(classifier_task(train_examples, val_examples, labels, feature_cfg,
                                      model_cfg, train_cfg))
+        if start is not None:
+            tasks[-1].model.load_state_dict(start.model.state_dict())
         return tasks[-1]
 
-    meta = {**(meta or {}), "n_train": len(train_examples), "n_val": len(val_examples)}
+    meta = {**(meta or {}), "n_train": len(train_examples), "n_val": len(val_examples),
+            **({"init": portable_path(init)} if init is not None else {})}
     done = fit(make_task, train_cfg, out, resume=resume, meta=meta, progress=progress, log=log)
     if done is not None:
         return ckpt_io.load(out)

@@ -16,6 +16,10 @@ import numpy as np
 from ...data.readers import SILENCE, UNKNOWN
 
 FA_TARGET = 0.05  # share of other-word clips that may still be taken for a model word
+# ...but never at the cost of more than this share of the model's own words turned away: a
+# recogniser that refuses a user's real commands is worse than one that sometimes answers
+# another word.
+FR_LIMIT = 0.03
 GRID = np.round(np.arange(0.0, 1.0, 0.005), 3)  # candidate minimum probabilities
 
 
@@ -37,8 +41,9 @@ def accepted(probs: np.ndarray, labels: list[str], min_probability: float) -> np
 
 
 def calibrate(unknown_probs: np.ndarray, known_probs: np.ndarray, labels: list[str], *,
-              fa_target: float = FA_TARGET) -> dict[str, Any]:
-    """The smallest minimum probability with a false-accept rate <= ``fa_target``.
+              fa_target: float = FA_TARGET, fr_limit: float = FR_LIMIT) -> dict[str, Any]:
+    """The smallest minimum probability with a false-accept rate <= ``fa_target``, lowered to
+    the largest one whose false-reject rate is <= ``fr_limit`` where it would reject more.
 
     Parameters
     ----------
@@ -51,14 +56,23 @@ def calibrate(unknown_probs: np.ndarray, known_probs: np.ndarray, labels: list[s
     -------
     dict
         ``min_probability``, ``false_accept`` (on ``unknown_probs``) and ``false_reject``
-        (on ``known_probs``) at it, ``fa_target``, ``n_unknown``, ``n_known``.
+        (on ``known_probs``) at it, ``fa_target``, ``fr_limit``, ``limited_by``
+        (``"false_accept"`` or ``"false_reject"``), ``n_unknown``, ``n_known``.
     """
     fa = np.array([accepted(unknown_probs, labels, t).mean() for t in GRID])
+    # (rejected share computed directly: 1 - accepted.mean() can land a rounding error above it)
+    fr = np.array([(~accepted(known_probs, labels, t)).mean() for t in GRID])
     ok = np.nonzero(fa <= fa_target)[0]
-    t = float(GRID[ok[0]]) if len(ok) else 1.0
-    return {"min_probability": t,
+    i = int(ok[0]) if len(ok) else len(GRID) - 1
+    limited_by = "false_accept"
+    if fr[i] > fr_limit:
+        # GRID starts at 0 (the top label alone); keep at least that
+        i = int(np.nonzero(fr[: i + 1] <= fr_limit)[0].max(initial=0))
+        limited_by = "false_reject"
+    t = float(GRID[i])
+    return {"min_probability": t, "limited_by": limited_by, "fr_limit": fr_limit,
             "false_accept": float(accepted(unknown_probs, labels, t).mean()),
-            "false_reject": float(1 - accepted(known_probs, labels, t).mean()),
+            "false_reject": float(fr[i]),
             "fa_target": fa_target, "n_unknown": len(unknown_probs),
             "n_known": len(known_probs)}
 
