@@ -41,8 +41,8 @@ demo: setup
 	@echo "==> recognising the bundled example clips with the bundled digits model"
 	$(BIN)/space predict --model digits examples/
 	@$(BIN)/space predict --model digits --json examples/ > $(OUT)/predictions.jsonl
-	@echo "==> scoring the pronunciation of an example clip against the bundled references of '3'"
-	$(BIN)/space score --word 3 --plot $(OUT)/feedback_3.png examples/3_three_espeak_female.wav
+	@echo "==> scoring the pronunciation of an example clip of 'three': its score, each sound's, what to work on"
+	$(BIN)/space score --word three --plot $(OUT)/feedback_3.png examples/3_three_espeak_female.wav
 	@echo "==> outputs: $(OUT)/predictions.jsonl, $(OUT)/feedback_3.png (pronunciation feedback)"
 	@echo "==> live: '$(BIN)/space serve' starts the practice web app at http://127.0.0.1:8000/"
 	@echo "    (record a word in the browser); '$(BIN)/space listen' recognises words from the microphone"

@@ -15,8 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "references",
         help="build, add, remove or list pronunciation reference sets",
-        description="Reference sets are a few recordings per word that attempts are scored "
-        "against (see `space score`).",
+        description="Reference sets are a few recordings per word, kept as examples of the "
+        "word said well (bundled for the digits and commands, or your own). The score does "
+        "not need them: `space score` judges the sounds of any word of the lexicon.",
     )
     _add_references_dir(p)
     rsub = p.add_subparsers(dest="action", metavar="ACTION")
