@@ -85,14 +85,14 @@ models: setup
 	@# Phone model for the per-sound scores (docs/phones.md): PocketSphinx alignments of the
 	@# shared clips, then the phone encoder through the same loop.
 	mkdir -p build
-	$(BIN)/python -m space.pronounce.phone_labels --shared $(dir $(FSDD)) --out build/phone_labels.json
+	$(BIN)/python -m space.training.phone_labels --shared $(dir $(FSDD)) --out build/phone_labels.json
 	$(BIN)/space train-phones --labels build/phone_labels.json \
 	  --noise-dir $(SC)/_background_noise_ --out src/space/models/phones.pt
 	rm -f src/space/models/phones.last.pt
 	@# The learners' sentences: decoded audio and word/phone times (build/so762/align.json),
 	@# then the scorer fitted on the experts' marks (docs/phones.md: scorer.json).
-	$(BIN)/python -m space.pronounce.learner_labels --root $(SO762) --cache build/so762
-	$(BIN)/python -m space.pronounce.fit_scorer --root $(SO762) --cache build/so762 \
+	$(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
+	$(BIN)/python -m space.training.scorer --root $(SO762) --cache build/so762 \
 	  --out src/space/models/scorer.json
 
 # Bundled pronunciation references: 5 medoids per word (fewer where the data has fewer:

@@ -104,7 +104,7 @@ def test_references_list_header_relative_paths_and_json(tmp_path, monkeypatch, c
     monkeypatch.setenv("SPACE_REFERENCES_DIR", str(tmp_path / "refs"))
     assert main(["references", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    from space.pronounce.refsets import bundled_dir
+    from space.pronounce.references.folders import bundled_dir
 
     assert lines[0] == f"# bundled references: {bundled_dir()}"
     assert lines[1].startswith("# user references:") and str(tmp_path / "refs") in lines[1]
