@@ -112,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"wrote {n} references for {len(summary['words'])} words to {summary['out']}")
     elif args.action == "add":
-        res = refs.add_reference_clips(args.word, args.files, references_dir=args.references_dir)
+        from ..pronounce.references.add import add_reference_clips
+
+        res = add_reference_clips(args.word, args.files, references_dir=args.references_dir)
         # The set as it now is, checked (and calibrated once, for later scores): one
         # reference only, or a clip that disagrees with the rest (another word?).
         set_warnings: list[str] = []
