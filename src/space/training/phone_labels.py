@@ -1,4 +1,4 @@
-"""Phone labels for training the phone encoder: forced alignments of clips whose word is known.
+"""Phone labels for training the phone model: forced alignments of clips whose word is known.
 
     python -m space.training.phone_labels [--shared ../shared/data] [--out cache/phone_labels.json]
 

@@ -1,4 +1,4 @@
-"""Train the phone encoder (``src/space/models/phones.pt``) on forced-aligned phone labels.
+"""Train the phone model (``src/space/models/phones.pt``) on forced-aligned phone labels.
 
     space train-phones --labels cache/phone_labels.json \\
         --noise-dir ../shared/data/speech_commands/_background_noise_ --out phones.pt

@@ -16,11 +16,10 @@ calibration) and named when it stands out:
 With two references there is no majority: when they are that far apart both are named.
 Measured on Speech Commands testing speakers (``benchmarks/reference_agreement.py``).
 
-Used by :func:`.sets.word_reference_set` (a user's sets) and
-``file_reference_set`` (the warning then rides along with every score against the set),
-by ``space references add`` (said right after the clips are added) and by ``space
-references build`` (the chosen references, and recordings of a data set that they would
-score below :data:`STRICT_SCORE`).
+Used by :func:`.sets.word_reference_set` (a user's sets: the warnings of ``space references
+add`` and of the page, said right after the clips are added) and by ``space references
+build`` (the chosen references, and recordings of a data set that they would score below
+:data:`STRICT_SCORE`).
 """
 
 from __future__ import annotations

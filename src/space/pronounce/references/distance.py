@@ -1,10 +1,11 @@
-"""How far an attempt is from a reference set: DTW to each reference, the set distance,
-and the noise and tempo factors that the calibrated score rests on.
+"""How far a clip is from a reference set: DTW to each reference, the set distance, and
+the noise and tempo factors it is multiplied by.
 
-Every path that produces a distance the calibration compares with (scoring an attempt,
-calibrating a set, building the bundled sets, the benchmarks) calls :func:`match`, so
-anchors and attempts are always measured the same way; :func:`features_id` names that way,
-and stored anchors or frames measured otherwise are recomputed, never reused.
+Every path that produces a distance the calibration compares with (calibrating a set,
+checking that its clips agree, building the bundled sets, the benchmarks' DTW baseline)
+calls :func:`match`, so anchors and clips are always measured the same way;
+:func:`features_id` names that way, and stored anchors or frames measured otherwise are
+recomputed, never reused.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibrate import set_distance
-from .dtw import Alignment, dtw_frames
+from .dtw import dtw_frames
 from .frames import Featurizer, Utterance
 
 # Noise penalty: the set distance is multiplied by 1 + NOISE_WEIGHT * softplus((NOISE_KNEE_DB
@@ -43,41 +44,30 @@ def features_id(feat: Featurizer) -> str:
     return f"{feat.id}|{scoring_id()}"
 
 
-def frame_costs(path: np.ndarray, path_cost: np.ndarray, n: int) -> np.ndarray:
-    """Mean cost of the path cells on each attempt frame -> ``[shape=(n,)]``."""
-    num = np.bincount(path[:, 0], weights=path_cost, minlength=n)
-    den = np.bincount(path[:, 0], minlength=n)
-    return num / np.maximum(den, 1)
-
-
 @dataclass
 class Match:
-    """An attempt aligned to every reference of a set."""
+    """A clip aligned to every reference of a set."""
 
     distance: float  # set distance (calibrate.set_distance times the noise and tempo factors)
     distances: list[float]  # to each reference
     best: int  # the closest reference
-    alignments: list[Alignment]
-    frame_costs: np.ndarray  # [shape=(n,)] per attempt frame, over the closest half
 
 
 def match(attempt: Utterance, references: list[Utterance]) -> Match:
-    """Align ``attempt`` to each reference; its per-frame cost is averaged over the same
-    closest half of the set that :func:`~space.pronounce.references.calibrate.set_distance` averages,
-    so one odd reference does not decide where the attempt went wrong.
+    """Align ``attempt`` to each reference (:func:`~.dtw.dtw_frames`).
 
-    The set distance (what the score is calibrated on) is ``set_distance`` of the
-    per-reference distances times :func:`noise_factor` and :func:`tempo_factor`."""
-    als = [dtw_frames(attempt.frames, r.frames) for r in references]
-    dists = [a.distance for a in als]
+    The set distance (what the calibration is measured in) is
+    :func:`~.calibrate.set_distance` of the per-reference distances (the mean of the
+    closest half) times :func:`noise_factor` and :func:`tempo_factor`, the tempo measured
+    against the median length of that closest half."""
+    dists = [dtw_frames(attempt.frames, r.frames).distance for r in references]
     order = np.argsort(dists, kind="stable")
     n = attempt.frames.shape[0]
     close = order[: max(1, (len(order) + 1) // 2)]
-    fc = np.mean([frame_costs(als[i].path, als[i].path_cost, n) for i in close], axis=0)
     d = set_distance(np.array(dists))
     ref_frames = float(np.median([references[i].frames.shape[0] for i in close]))
     d *= noise_factor(attempt.snr_db) * tempo_factor(n / max(ref_frames, 1.0))
-    return Match(d, dists, int(order[0]), als, fc)
+    return Match(d, dists, int(order[0]))
 
 
 def set_distances(attempts: list[Utterance], references: list[Utterance],

@@ -1,8 +1,8 @@
 """A word's reference recordings as frames, with the calibration of their distances.
 
-:func:`word_reference_set` loads (and caches) the set of a bundled or user word;
-:func:`file_reference_set` makes one from recordings given directly. A set that was not
-built with its own calibration data is anchored against the bundled sets of other words,
+:func:`word_reference_set` loads (and caches) the set of a bundled or user word, with the
+warnings about it; :func:`check_new_reference` checks a clip before it joins a set. A set
+that was not built with its own calibration data is anchored against the bundled sets of other words,
 whose frames are stored beside them (``frames.npz``: :func:`write_frames_cache`,
 :func:`read_frames_cache`) so that this does not run the encoder on every bundled clip.
 Folder management (which words exist, adding clips) is :mod:`space.pronounce.references.folders`.
@@ -37,10 +37,6 @@ from .medoids import pairwise
 
 Source = Union[str, os.PathLike, bytes, np.ndarray]  # noqa: UP007 (a runtime alias)
 
-# Reference lengths (longest / shortest speech) beyond which the set is probably not all
-# the same word.
-WARN_LENGTH_RATIO = 2.2
-
 # A new reference whose speech lasts this many times the word's references' typical
 # length holds more than the word ("seven seven seven seven"): every later attempt at the
 # one word would be refused as too short against it. The slowest of 679 learners' words
@@ -69,28 +65,16 @@ class ReferenceSet:
 
 
 def load_utterance(source: Source, sr: int | None, name: str,
-                   feat: Featurizer | None = None, *, speech: bool = True,
-                   trim: bool = False) -> Utterance:
+                   feat: Featurizer | None = None, *, speech: bool = True) -> Utterance:
     """A path, bytes or mono array (with ``sr``) -> its frames, through the one loader and
     the same checks as prediction (:func:`space.audio.load_input`).
 
-    ``speech=False`` for stored reference sets, which were checked when they were added.
-    ``trim=True`` for an attempt: its frames (and SNR) come from its speech plus
-    :data:`~space.audio.prepare.ATTEMPT_KEEP_S` each side (:func:`space.audio.trim_silence`),
-    so the silence around a word does not change its score; ``audio`` stays the whole
-    recording and times stay in it."""
-    from dataclasses import replace
-
-    from ...audio import load_input, resample, trim_silence
+    ``speech=False`` for stored reference sets, which were checked when they were added."""
+    from ...audio import load_input
 
     feat = feat or default_featurizer()
     y, rate, label = load_input(source, sr=sr, name=name, speech=speech)
-    if not trim:
-        return feat(y, rate, name=label)
-    cut, start = trim_silence(y, rate)
-    utt = feat(cut, rate, name=label)
-    return replace(utt, audio=resample(y, rate, feat.cfg.sample_rate, name=label),
-                   offset_s=utt.offset_s + start / rate)
+    return feat(y, rate, name=label)
 
 
 def write_frames_cache(folder: Path, feat: Featurizer) -> Path:
@@ -230,37 +214,6 @@ def word_reference_set(word: str, feat: Featurizer | None = None, *,
     with _lock:
         _sets[key] = rs
     return rs
-
-
-def file_reference_set(references: list[Source], *, word: str | None, sr: int | None,
-                       file_sr: int | None = None, feat: Featurizer | None = None
-                       ) -> ReferenceSet:
-    """A reference set from the user's files or arrays (calibrated on the spot).
-
-    ``sr`` is the rate of the arrays; ``file_sr``, when given, must match the files'."""
-    from ...audio import is_array
-
-    if not references:
-        raise ReferenceSetError("the reference set is empty: give at least one reference recording")
-    feat = feat or default_featurizer()
-    names = [str(r) if isinstance(r, (str, os.PathLike)) else f"<reference {i + 1}>"
-             for i, r in enumerate(references)]
-    utts = [load_utterance(r, sr if is_array(r) else file_sr, n, feat)
-            for r, n in zip(references, names, strict=True)]
-    w = check_word(word) if word else None
-    cal = calibrate_against_bundled(w, utts, feat)
-    warnings = []
-    if len(utts) == 1:
-        warnings.append("only one reference recording: the score's 100 is estimated from "
-                        "typical sets; give two or more references")
-    lens = [u.speech_s for u in utts]
-    if max(lens) > WARN_LENGTH_RATIO * min(lens):
-        warnings.append(f"references differ a lot in length ({min(lens):.2f}-{max(lens):.2f} s "
-                        "of speech): are they all the same word?")
-    from .agreement import check_set
-
-    warnings += check_set(w, utts, names, cal, sr=feat.cfg.sample_rate, user_set=False)
-    return ReferenceSet(w, names, utts, cal, warnings)
 
 
 def check_new_reference(word: str, source: str | os.PathLike, *,
