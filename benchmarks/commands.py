@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _timing import timed_ms
+from _common import timed_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech_commands"

@@ -18,22 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from _machine import describe
+from _common import describe, timed_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 WORD = ROOT / "examples" / "7_seven_espeak_male.wav"
 SENTENCE = ("the quick brown fox jumps over the lazy dog and then it runs away into the "
             "woods")
-
-
-def median_ms(fn, n: int) -> float:
-    fn()
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append(1000 * (time.perf_counter() - t))
-    return statistics.median(out)
 
 
 def cold_s(runs: int) -> float:
@@ -67,10 +57,11 @@ def main() -> int:
         subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), SENTENCE], check=True)
         ys, srs = audio.load(wav)
     rows = [
-        ("warm word score (1 s, '7')", median_ms(
-            lambda: space.score(yw, sr=srw, word="7"), args.repeats), "ms", "<= 30 ms"),
+        ("warm word score (1 s, '7')", timed_ms(
+            lambda: space.score(yw, sr=srw, word="7"), n=args.repeats, warmup=1)[0], "ms", "<= 30 ms"),
         (f"warm sentence score ({len(ys) / srs:.1f} s, {len(SENTENCE.split())} words)",
-         median_ms(lambda: space.score(ys, sr=srs, text=SENTENCE), max(5, args.repeats // 5)),
+         timed_ms(lambda: space.score(ys, sr=srs, text=SENTENCE), n=max(5, args.repeats // 5),
+                  warmup=1)[0],
          "ms", "<= 300 ms"),
         ("cold `space score --word 7 FILE` (new process)", cold_s(args.cold_runs), "s",
          "<= 2.5 s"),

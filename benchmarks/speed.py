@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from _machine import describe
+from _common import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINES = ("torch", "onnx")
