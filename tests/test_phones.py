@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from space.errors import AudioError, SpaceError
-from space.pronounce import phones as ph
-from space.pronounce.phone_encoder import LABELS, SIL, force_align, is_narrowband
+from space.pronounce.evidence.phone_model import LABELS, SIL, force_align, is_narrowband
+from space.pronounce.lexicon import phones as ph
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng is not installed (apt install espeak-ng)")

@@ -174,7 +174,7 @@ def test_sequence_model_checkpoint_has_its_own_format() -> None:
     import torch
 
     from space.errors import ModelError
-    from space.pronounce.frames import bundled_encoder_path
+    from space.pronounce.references.frames import bundled_encoder_path
     from space.recognize.checkpoint import FORMAT_VERSIONS
     from space.recognize.sequence.model import FORMAT
 

@@ -15,9 +15,9 @@ import torch
 from space.config import PHONES_TRAIN, AugmentConfig, EncoderConfig
 from space.data import Augmenter
 from space.errors import ModelError
-from space.pronounce import phone_encoder as pe
-from space.pronounce.train_phones import IGNORE, PhoneDataset, phones_task
+from space.pronounce.evidence import phone_model as pe
 from space.recognize import checkpoint
+from space.training.phones import IGNORE, PhoneDataset, phones_task
 
 SR = 16000
 
@@ -42,7 +42,7 @@ def test_phone_model_goes_through_the_one_checkpoint_format(tmp_path) -> None:
     torch.testing.assert_close(back.encoder(feats)[1], m.encoder(feats)[1])
     # another kind of checkpoint is refused by name, a newer version by version
     with pytest.raises(ModelError, match="not a SPACE frame encoder checkpoint"):
-        from space.pronounce.frames import load_encoder
+        from space.pronounce.references.frames import load_encoder
 
         load_encoder(p)
     raw = torch.load(p, weights_only=True)
