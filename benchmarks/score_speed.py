@@ -27,7 +27,7 @@ SENTENCE = ("the quick brown fox jumps over the lazy dog and then it runs away i
 
 
 def cold_s(runs: int) -> float:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "SPACE_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "space", "score", "--word", "7", str(WORD)]
     subprocess.run(cmd, env=env, capture_output=True, check=True)  # OS caches warm
     out = []
@@ -44,12 +44,12 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=50)
     ap.add_argument("--cold-runs", type=int, default=5)
     args = ap.parse_args()
-    import torch
 
     import space
     from space import audio
+    from space import threads as space_threads
 
-    torch.set_num_threads(1)
+    space_threads.apply(1)  # the package's policy: engines follow it
     before = describe()
     yw, srw = audio.load(WORD)
     with tempfile.TemporaryDirectory() as tmp:

@@ -106,7 +106,6 @@ def main() -> int:
     ap.add_argument("--out", help="also write the markdown table to this file")
     args = ap.parse_args()
 
-    import torch
 
     from space.recognize import load_model
 
@@ -123,7 +122,9 @@ def main() -> int:
     clip8 = tmp / "clip8.wav"
     sf.write(clip8, audio.load(clip, sr=8000)[0], 8000)
 
-    torch.set_num_threads(1)
+    from space import threads as space_threads
+
+    space_threads.apply(1)  # the package's policy: engines follow it
     recs = {e: load_model(args.model, engine=e) for e in ENGINES}
     rows: list[tuple[str, dict[str, float], str, str]] = []  # name, per engine, unit, target
 
@@ -171,7 +172,9 @@ def main() -> int:
     print("batch:", {e: round(statistics.median(v)) for e, v in thr.items()}, flush=True)
     for r in recs.values():
         r.set_threads(1)
-    torch.set_num_threads(1)
+    from space import threads as space_threads
+
+    space_threads.apply(1)  # the package's policy: engines follow it
 
     # The pronunciation score's speed: benchmarks/score_speed.py.
 
