@@ -121,7 +121,8 @@ def test_viterbi_finds_the_planted_phones() -> None:
 def test_sentence_alignment_with_pocketsphinx(tmp_path: Path) -> None:
     """The aligner of the learners' sentences (learner_labels): words in order, in the clip."""
     pytest.importorskip("pocketsphinx")
-    from space.pronounce.lexicon.phones import align_words, pronunciation
+    from space.pronounce.lexicon.phones import pronunciation
+    from space.pronounce.lexicon.pocketsphinx import align_words
 
     y, sr = _read(espeak("we call it bear", tmp_path / "s.wav"))
     words = [pronunciation(w) or [] for w in ("we", "call", "it", "bear")]

@@ -96,7 +96,7 @@ def test_disk_full_while_writing_a_plot(tmp_path, monkeypatch, capsys):
 
 
 def test_disk_full_while_adding_references(tmp_path, monkeypatch):
-    from space.pronounce.references import folders as refs
+    from space.pronounce.references import add as refs
 
     root = tmp_path / "refs"
     clip = tmp_path / "a.wav"

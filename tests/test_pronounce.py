@@ -170,7 +170,7 @@ def test_noise_and_tempo_factors_rise_smoothly():
 
 
 def test_estimated_snr_falls_with_noise(seven):
-    from space.pronounce.references.frames import estimate_snr
+    from space.pronounce.evidence.quality import estimate_snr
 
     y, sr = seven
     rng = np.random.default_rng(0)

@@ -23,8 +23,8 @@ from space.config import (
 )
 from space.data import Augmenter, ClipDataset, Example, NoiseBank
 from space.errors import AudioError, ModelError, UsageError
-from space.pronounce.references.frames import EncoderCheckpoint, FrameEncoder, load_encoder, save_encoder
 from space.recognize import checkpoint
+from space.recognize.frame_model import EncoderCheckpoint, FrameEncoder, load_encoder, save_encoder
 from space.recognize.words.model import SpaceModel
 from space.recognize.words.recognizer import Recognizer
 
@@ -213,7 +213,7 @@ def test_encoder_config_defaults_rebuild_the_shipped_encoder():
         pytest.skip("frames.pt not built")
     ck = load_encoder(path)
     assert ck.encoder.cfg == EncoderConfig()
-    from space.pronounce.references.frames import DEFAULT_FEATURES
+    from space.recognize.frame_model import DEFAULT_FEATURES
 
     assert ck.feature_cfg == DEFAULT_FEATURES
     fresh = FrameEncoder(EncoderConfig(), DEFAULT_FEATURES.n_mels)

@@ -16,7 +16,8 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pronounce.feedback.result import ScoreResult
-    from ..pronounce.references.folders import AddResult, WordSource
+    from ..pronounce.references.add import AddResult
+    from ..pronounce.references.folders import WordSource
 
 
 def score(source: Any, *, word: str | None = None, text: str | None = None,

@@ -122,9 +122,9 @@ def _build(args: argparse.Namespace) -> None:
 
 
 def _add(args: argparse.Namespace) -> None:
-    from ..pronounce.references import folders as refs
+    from ..pronounce.references.add import add_reference_clips
 
-    res = refs.add_reference_clips(args.word, args.files, references_dir=args.references_dir)
+    res = add_reference_clips(args.word, args.files, references_dir=args.references_dir)
     # The set as it now is, checked (and calibrated once, for later scores): one
     # reference only, or a clip that disagrees with the rest (another word?).
     set_warnings: list[str] = []

@@ -20,11 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._lazy import lazy_getattr
+from .references.add import AddResult, add_reference_clips, add_references
 from .references.folders import (
-    AddResult,
     WordSource,
-    add_reference_clips,
-    add_references,
     check_word,
     list_words,
     reference_paths,

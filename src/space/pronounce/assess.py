@@ -100,9 +100,8 @@ def score(attempt: Any, *, word: str | None = None, text: str | None = None,
     """
     from ..audio import load_input, resample
     from ..audio.prepare import speech_bounds
-    from .evidence.quality import recording_quality
+    from .evidence.quality import estimate_snr, recording_quality
     from .evidence.sentence import assess_audio
-    from .references.frames import estimate_snr
     from .verdict.judge import judge
 
     words, phones = check_text(word=word, text=text)

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from ..config import FRAMES_TRAIN, EncoderConfig, FeatureConfig, TrainConfig
 from ..data import Augmenter, ClipDataset, Example, fsdd_splits, speech_commands_splits
 from ..errors import DataError
-from ..pronounce.references.frames import (
+from ..recognize.frame_model import (
     DEFAULT_FEATURES,
     FORMAT,
     SILENCE,

@@ -5,7 +5,7 @@
 
 Decodes every sentence once into ``<cache>/audio/<utt>.npy`` (:mod:`space.data.speechocean`)
 and aligns its words' canonical phones (the corpus's own, stress removed) with
-PocketSphinx (:func:`space.pronounce.lexicon.phones.align_words`: US English acoustic model,
+PocketSphinx (:func:`space.pronounce.lexicon.pocketsphinx.align_words`: US English acoustic model,
 silence allowed between words). Writes ``<cache>/align.json``::
 
     {"utts": {utt: {"speaker", "text",
@@ -36,7 +36,7 @@ import numpy as np
 from ..data import speechocean as so
 from ..errors import SpaceError
 from ..io import save_json
-from ..pronounce.lexicon.phones import PhoneSpan, align_words
+from ..pronounce.lexicon.pocketsphinx import PhoneSpan, align_words
 
 
 def align_file(cache: Path) -> Path:

@@ -2,7 +2,7 @@
 
     python -m space.training.phone_labels [--shared ../shared/data] [--out cache/phone_labels.json]
 
-Aligns (PocketSphinx, CMUdict; :func:`space.pronounce.lexicon.phones.align`) every clip of the
+Aligns (PocketSphinx, CMUdict; :func:`space.pronounce.lexicon.pocketsphinx.align`) every clip of the
 Speech Commands subset (all splits: the split is recorded so training can keep to its
 training speakers), ``sc_v1_words``, FSDD and the bundled reference clips, and writes one
 JSON file: ``{"clips": {path: {"word", "source", "split", "speaker", "sr", "phones":
@@ -24,7 +24,8 @@ from typing import Any
 
 from .. import audio
 from ..errors import SpaceError
-from ..pronounce.lexicon.phones import align, pronunciation, spoken_word
+from ..pronounce.lexicon.phones import pronunciation, spoken_word
+from ..pronounce.lexicon.pocketsphinx import align
 
 DEFAULT_OUT = Path("cache") / "phone_labels.json"
 

@@ -49,7 +49,7 @@ from ..pronounce.evidence.phone_model import (
     mask_narrowband,
     save_phone_model,
 )
-from ..pronounce.references.frames import FrameEncoder
+from ..recognize.frame_model import FrameEncoder
 from .loop import Masks, Task, fit, portable_path
 
 IGNORE = -100  # frame target that no loss is computed for

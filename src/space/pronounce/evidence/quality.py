@@ -4,8 +4,9 @@ bandwidth of an attempt, as a 0-100 figure, a label and warnings a learner can a
 A noisy room, a clipped or far-off microphone or telephone-band audio lowers a
 pronunciation score although the learner said the word well; the warnings here say so in
 so many words ("the recording, not your pronunciation, ...") so that they are never read
-as a mispronunciation. The figure does not change the score (:mod:`space.pronounce.scoring` reports it
-beside the score).
+as a mispronunciation. The figure does not change the score: the result reports it beside
+the score, and the verdict (:mod:`space.pronounce.verdict.judge`) gives a poor recording as
+the cause of a poor score instead of naming a sound.
 
 Each measure maps to 0-100 by a straight line between two round a-priori levels (below);
 the figure is the lowest of the four (the worst limit decides), so one bad property is not
@@ -19,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-# analysis frames (as the SNR estimate of :func:`space.pronounce.references.frames.estimate_snr`)
-FRAME_S = 0.025
+FRAME_S = 0.025  # analysis frames (as the SNR estimate of :func:`estimate_snr`)
 HOP_S = 0.010
 # SNR (loudest frames over quietest, dB): 30 dB and more is a quiet room; at 5 dB the noise
 # is as loud as the word's quieter sounds.
@@ -111,6 +111,18 @@ def bandwidth(y: np.ndarray, sr: int, *, drop_db: float = BW_DROP_DB) -> float:
     return float(freqs[above[-1]]) if above.size else 0.0
 
 
+def estimate_snr(y: np.ndarray, sr: int) -> float:
+    """Rough signal-to-noise ratio of a recording in dB: the power of its loudest 25 ms
+    frames (95th percentile) over that of its quietest (10th percentile), at most 80."""
+    n, hop = int(0.025 * sr), int(0.010 * sr)
+    if len(y) < n + hop:
+        return 80.0
+    f = np.lib.stride_tricks.sliding_window_view(np.asarray(y, np.float64), n)[::hop]
+    p = np.mean(f * f, axis=1)
+    lo, hi = np.percentile(p, [10, 95])
+    return float(min(80.0, 10 * np.log10((hi + 1e-12) / (lo + 1e-12))))
+
+
 def recording_quality(y: np.ndarray, sr: int, *, snr_db: float | None = None) -> Quality:
     """Noise, clipping, level and bandwidth of a recording -> :class:`Quality`.
 
@@ -121,12 +133,9 @@ def recording_quality(y: np.ndarray, sr: int, *, snr_db: float | None = None) ->
     sr : int
         Sample rate in Hz.
     snr_db : float, optional
-        The SNR when already estimated (:func:`space.pronounce.references.frames.estimate_snr`,
-        which the scorer's
-        noise factor uses); estimated here otherwise, the same way.
+        The SNR when already estimated (:func:`estimate_snr`); estimated here otherwise,
+        the same way.
     """
-    from ..references.frames import estimate_snr
-
     y = np.asarray(y, np.float64)
     snr = float(estimate_snr(y, sr) if snr_db is None else snr_db)
     clipped = float(np.mean(np.abs(y) >= CLIP_LEVEL)) if y.size else 0.0

@@ -1,6 +1,8 @@
 """The feedback picture of one scored attempt (matplotlib, no window): the attempt's
 spectrogram with the highlighted span shaded, and under it the words and their sounds as
-boxes coloured by the verdict (:mod:`space.pronounce.verdict.judge`), so the picture says what the text says.
+boxes coloured by the verdict (:mod:`space.pronounce.verdict`), so the picture says what
+the text says. It reads the verdict and the audio only, so the result object
+(:mod:`.result`) can draw itself without this module knowing it.
 
 Figures are made with matplotlib's object-oriented API (:func:`space.io.new_figure`),
 never through pyplot: pyplot keeps global state, a figure per call needs none.
@@ -8,21 +10,19 @@ never through pyplot: pyplot keeps global state, a figure per call needs none.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ...io import new_figure
-
-if TYPE_CHECKING:
-    from .result import ScoreResult
+from ..verdict.judge import Verdict
+from ..verdict.scores import COLOURS, GOOD_PHONE, WordScore
 
 SHADE = dict(color="tab:red", alpha=0.3, lw=0)
 
 
 def _legend() -> str:
-    from ..verdict.judge import GOOD_PHONE
-
     return (f"sounds (IPA, score 0-100): green >= {GOOD_PHONE:g}, amber below, red and "
             "hatched: named as wrong (the sentence above); shaded: the part to work on")
 
@@ -41,13 +41,11 @@ def _spectrogram(ax: Any, y: np.ndarray, sr: int) -> None:
     ax.set_ylabel("low → high\npitch band", fontsize=8)
 
 
-def _strip(ax: Any, result: ScoreResult) -> None:
+def _strip(ax: Any, words: Sequence[WordScore]) -> None:
     """Words (top row) and their sounds (bottom row) as boxes along the attempt's time."""
     from matplotlib.patches import Rectangle
 
-    from ..verdict.judge import COLOURS
-
-    for w in result.words:
+    for w in words:
         if not w.said:
             continue
         ax.add_patch(Rectangle((w.start_s, 0.55), w.end_s - w.start_s, 0.45,
@@ -67,20 +65,28 @@ def _strip(ax: Any, result: ScoreResult) -> None:
     ax.set_xlabel("attempt time (s)")
 
 
-def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
+def feedback(v: Verdict, audio: np.ndarray, sr: int, text: str, *, fig: Any = None) -> Any:
     """The attempt's log-mel spectrogram with the verdict's span shaded, the words and
     sounds coloured by the verdict, the score and the sentence as titles. Returns the
-    figure."""
-    from ..verdict.judge import COLOURS
+    figure.
 
+    Parameters
+    ----------
+    v : Verdict
+        The one judgement of the attempt.
+    audio : np.ndarray [shape=(n,)]
+        The attempt, mono at ``sr`` Hz.
+    sr : int
+    text : str
+        The words scored (the figure's title).
+    """
     fig = fig or new_figure((10, 4.6))
     gs = fig.add_gridspec(2, 1, height_ratios=(2.2, 1), hspace=0.45)
     ax_s, ax_p = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
-    _spectrogram(ax_s, result.audio, result.sr)
-    v = result.verdict
+    _spectrogram(ax_s, audio, sr)
     if v.span is not None:
         ax_s.axvspan(*v.span, **SHADE)
-    _strip(ax_p, result)
+    _strip(ax_p, v.words)
     ax_p.set_xlim(ax_s.get_xlim())
     for ax in (ax_s, ax_p):
         ax.locator_params(axis="x", nbins=5)
@@ -88,6 +94,6 @@ def feedback(result: ScoreResult, *, fig: Any = None) -> Any:
     ax_s.set_title(v.sentence, fontsize=9, loc="left", y=1.0,
                    color=COLOURS["weak"] if v.errors else "black")
     fig.text(0.01, 0.01, _legend(), fontsize=7, color="#555555")
-    fig.suptitle(f"{result.text}  |  score {v.score:.0f}/100 ({v.band})", fontsize=12,
+    fig.suptitle(f"{text}  |  score {v.score:.0f}/100 ({v.band})", fontsize=12,
                  fontweight="bold")
     return fig

@@ -115,7 +115,7 @@ class ScoreResult(ScoreDisplay):
             from ...io import check_output_path
 
             check_output_path(path, what="--plot")
-        fig = feedback(self)
+        fig = feedback(self.verdict, self.audio, self.sr, self.text)
         if path is not None:
             from ...io import save_png
 

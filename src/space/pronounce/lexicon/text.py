@@ -1,4 +1,4 @@
-"""Word -> phones for any text to score: CMUdict (:mod:`.phones`), checked where the text
+"""Text -> words -> phones for any text to score: CMUdict (:mod:`.phones`), checked where the text
 enters, so that an unknown word, an empty or an over-long text is one clear message.
 
 >>> from space.pronounce.lexicon.text import text_words

@@ -1,4 +1,4 @@
-"""Reference sets: a few 'golden' recordings per word, bundled or the user's own.
+"""The reference folders, bundled and the user's: which words have clips, where, removing them.
 
 Layout of a references folder (bundled: ``space/references``; the user's:
 ``$SPACE_REFERENCES_DIR`` or ``~/.local/share/space/references``)::
@@ -18,20 +18,18 @@ pass it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...errors import ReferenceSetError, UnknownWordError, UsageError
-from ...io import AUDIO_EXTS, audio_files, safe_stem
+from ...io import audio_files
 
 SET_FILE = "set.json"
 FRAMES_FILE = "frames.npz"  # the clips' DTW frames (space.pronounce.references.sets.write_frames_cache)
@@ -79,14 +77,14 @@ def check_word(word: str) -> str:
     return ALIASES.get(w, w)
 
 
-def _clips(folder: Path) -> list[Path]:
+def clip_paths(folder: Path) -> list[Path]:
     return audio_files(folder)
 
 
 def _word_dirs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(d for d in root.iterdir() if d.is_dir() and _clips(d) and _WORD.match(d.name))
+    return sorted(d for d in root.iterdir() if d.is_dir() and clip_paths(d) and _WORD.match(d.name))
 
 
 def list_words(references_dir: str | os.PathLike | None = None) -> list[str]:
@@ -103,7 +101,7 @@ def word_dir(word: str, references_dir: str | os.PathLike | None = None) -> Path
     """
     w = check_word(word)
     for root in (user_dir(references_dir), bundled_dir()):
-        if _clips(root / w):
+        if clip_paths(root / w):
             return root / w
     hint = known_words_hint(list_words(references_dir))
     raise UnknownWordError(
@@ -126,7 +124,7 @@ def known_words_hint(words: list[str], *, limit: int = 40) -> str:
 
 def reference_paths(word: str, references_dir: str | os.PathLike | None = None) -> list[Path]:
     """The reference recordings that score ``word``."""
-    return _clips(word_dir(word, references_dir))
+    return clip_paths(word_dir(word, references_dir))
 
 
 @dataclass(frozen=True)
@@ -151,8 +149,8 @@ def word_sources(references_dir: str | os.PathLike | None = None) -> list[WordSo
             continue
         mine = folder.parent == user
         out.append(WordSource(w, "user" if mine else "bundled", folder,
-                              [p.name for p in _clips(folder)],
-                              mine and bool(_clips(bundled_dir() / w))))
+                              [p.name for p in clip_paths(folder)],
+                              mine and bool(clip_paths(bundled_dir() / w))))
     return out
 
 
@@ -175,22 +173,11 @@ def write_set_info(folder: Path, info: dict[str, Any]) -> Path:
     return atomic_write(folder / SET_FILE, lambda tmp: Path(tmp).write_text(text + "\n"))
 
 
-@dataclass
-class AddResult:
-    """What :func:`add_reference_clips` did."""
-
-    word: str
-    folder: Path
-    added: list[Path] = field(default_factory=list)
-    # (file given, the clip already in the set with the same content)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)
-
-
 _LOCK = threading.Lock()  # threads of one server
 
 
 @contextmanager
-def _locked(root: Path) -> Iterator[None]:
+def locked(root: Path) -> Iterator[None]:
     """One writer at a time per references folder: threads and processes (flock)."""
     try:
         # the user's data folder (~/.local/share/space/references) is ours to create
@@ -219,86 +206,6 @@ def _locked(root: Path) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def add_reference_clips(word: str, files: Sequence[str | os.PathLike], *,
-                        references_dir: str | os.PathLike | None = None,
-                        max_duration_s: float = 5.0) -> AddResult:  # REFERENCE_MAX_S
-    """Copy a user's recordings of ``word`` into the user references folder.
-
-    Each file is checked first (:func:`space.pronounce.references.sets.check_new_reference`:
-    decodable audio, at most ``max_duration_s``, speech in it, one word's length), so a
-    bad file leaves the folder as it was. A file whose content (SHA-256) is already in
-    the set, or given twice, is not copied again: it is listed in ``duplicates``. Copies go
-    through a hidden temporary file and a rename, under a lock, so concurrent adds never
-    leave a partial file or the same recording twice.
-    """
-    from ...io import check_output_path
-    from .sets import check_new_reference  # it reads sets: imports this module
-
-    w = check_word(word)
-    if not files:
-        raise ReferenceSetError("no files given to add")
-    if len(files) > 100:
-        raise ReferenceSetError(f"{len(files)} files at once; add at most 100")
-    for f in files:
-        # the one check of a new reference (raises AudioError naming the file)
-        check_new_reference(w, f, references_dir=references_dir, max_duration_s=max_duration_s)
-    root = user_dir(references_dir)
-    if root.exists() and not root.is_dir():
-        check_output_path(root, what="references folder", folder=True)  # says what is wrong
-    dest = root / w
-    result = AddResult(w, dest)
-    with _locked(root):
-        dest.mkdir(parents=True, exist_ok=True)
-        have = {_digest(p): p.name for p in _clips(dest)}
-        for f in files:
-            src = Path(f)
-            digest = _digest(src)
-            if digest in have:
-                result.duplicates.append((str(f), have[digest]))
-                continue
-            stem = safe_stem(src.name)
-            suffix = src.suffix.lower() if src.suffix.lower() in AUDIO_EXTS else ".wav"
-            target = dest / f"{stem}{suffix}"
-            n = 1
-            while target.exists():
-                target = dest / f"{stem}_{n}{suffix}"
-                n += 1
-            tmp = dest / f".{target.name}.tmp"
-            try:
-                shutil.copyfile(src, tmp)
-                os.replace(tmp, target)
-            except OSError as e:
-                from ...io import write_error
-
-                tmp.unlink(missing_ok=True)
-                raise write_error(target, e) from None
-            have[digest] = target.name
-            result.added.append(target)
-        if result.added:
-            # The calibration no longer matches the set: recomputed on next use.
-            (dest / SET_FILE).unlink(missing_ok=True)
-            (dest / FRAMES_FILE).unlink(missing_ok=True)
-        elif not _clips(dest):
-            _remove_empty(dest)
-    return result
-
-
-def add_references(word: str, files: list[str | os.PathLike], *,
-                   references_dir: str | os.PathLike | None = None) -> list[Path]:
-    """Copy a user's recordings of ``word`` into the user references folder; the new paths.
-
-    See :func:`add_reference_clips` (which also says which files were duplicates)."""
-    return add_reference_clips(word, files, references_dir=references_dir).added
-
-
 def remove_references(word: str, clips: list[str] | None = None, *,
                       references_dir: str | os.PathLike | None = None) -> list[str]:
     """Remove the user's references of ``word``: the named ``clips`` (file names, with or
@@ -315,9 +222,9 @@ def remove_references(word: str, clips: list[str] | None = None, *,
     w = check_word(word)
     root = user_dir(references_dir)
     dest = root / w
-    present = _clips(dest)
+    present = clip_paths(dest)
     if not present:
-        bundled = " (its bundled set cannot be removed)" if _clips(bundled_dir() / w) else ""
+        bundled = " (its bundled set cannot be removed)" if clip_paths(bundled_dir() / w) else ""
         raise ReferenceSetError(f"word {w!r} has no references of yours in {root}{bundled}")
     if clips:
         by_name = {p.name: p for p in present} | {p.stem: p for p in present}
@@ -328,17 +235,17 @@ def remove_references(word: str, clips: list[str] | None = None, *,
         chosen = list(dict.fromkeys(by_name[c] for c in clips))
     else:
         chosen = present
-    with _locked(root):
+    with locked(root):
         for p in chosen:
             p.unlink(missing_ok=True)
         (dest / SET_FILE).unlink(missing_ok=True)
         (dest / FRAMES_FILE).unlink(missing_ok=True)
-        if not _clips(dest):
-            _remove_empty(dest)
+        if not clip_paths(dest):
+            remove_empty(dest)
     return [p.name for p in chosen]
 
 
-def _remove_empty(folder: Path) -> None:
+def remove_empty(folder: Path) -> None:
     """Remove a word folder that holds no clips (only leftovers of ours)."""
     for p in folder.iterdir() if folder.is_dir() else []:
         if p.name in (SET_FILE, FRAMES_FILE) or (p.name.startswith(".") and

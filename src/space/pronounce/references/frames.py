@@ -1,4 +1,4 @@
-"""Frame features for DTW: the log-mel front end, optionally followed by a frame encoder.
+"""Frame features for DTW of reference clips: the log-mel front end, then the frame encoder.
 
 Spectrogram DTW compares speakers as much as words (a male reference against a female
 learner). The frame encoder is a small CNN trained on many speakers (Speech Commands words
@@ -7,7 +7,7 @@ layer is a frame embedding in which the same sound by different speakers lands c
 It pools along frequency only, so it keeps the front end's 10 ms frames, and its receptive
 field (about +-0.2 s) is short enough that a mispronounced span stays local.
 
-Every path (reference building, scoring, benchmarks) gets its frames from
+Every path (building and checking reference sets, the benchmarks) gets its frames from
 :class:`Featurizer`, which calls the package's one front end (:class:`space.audio.features.LogMel`).
 """
 
@@ -28,17 +28,16 @@ from ...config import FeatureConfig
 from ...errors import NoSpeechError, UsageError
 
 # The network and its checkpoint live below both of their users (here and the connected-words
-# model); FORMAT and save_encoder are re-exported for the callers that import them from here.
-from ...recognize.frame_model import (  # noqa: F401
+# model), in space.recognize.frame_model.
+from ...recognize.frame_model import (
     DEFAULT_FEATURES,
-    FORMAT,
     SILENCE,
     EncoderCheckpoint,
     FrameEncoder,
     bundled_encoder_path,
     load_encoder,
-    save_encoder,
 )
+from ..evidence.quality import estimate_snr
 
 # Silence kept on each side of the detected speech: enough for a soft onset or a final
 # stop burst that the energy threshold cuts, short enough that pauses do not dominate.
@@ -245,18 +244,6 @@ class Featurizer:
         return Utterance(x, spec, y,
                          (left + f0 * hop) / sr_m, hop / sr_m, name=name,
                          speech_s=(f1 - f0) * hop / sr_m, snr_db=estimate_snr(y, sr_m))
-
-
-def estimate_snr(y: np.ndarray, sr: int) -> float:
-    """Rough signal-to-noise ratio of a recording in dB: the power of its loudest 25 ms
-    frames (95th percentile) over that of its quietest (10th percentile), at most 80."""
-    n, hop = int(0.025 * sr), int(0.010 * sr)
-    if len(y) < n + hop:
-        return 80.0
-    f = np.lib.stride_tricks.sliding_window_view(np.asarray(y, np.float64), n)[::hop]
-    p = np.mean(f * f, axis=1)
-    lo, hi = np.percentile(p, [10, 95])
-    return float(min(80.0, 10 * np.log10((hi + 1e-12) / (lo + 1e-12))))
 
 
 def _blend(x: np.ndarray, mel: np.ndarray, w: float, center: bool,

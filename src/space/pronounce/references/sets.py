@@ -268,7 +268,7 @@ def check_new_reference(word: str, source: str | os.PathLike, *,
                         max_duration_s: float = REFERENCE_MAX_S,
                         feat: Featurizer | None = None) -> None:
     """The one check of a recording before it becomes a reference of ``word`` (every face
-    adds references through :func:`~space.pronounce.references.folders.add_reference_clips`): the
+    adds references through :func:`~.add.add_reference_clips`): the
     checks of an attempt (decodable, at most ``max_duration_s``, speech in it), and one
     word's worth of speech, at most :data:`MAX_NEW_REFERENCE_RATIO` times the word's
     references' typical length.

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..evidence.sentence import SentenceEvidence
 from ..lexicon.phones import VOWELS, spoken_word, to_ipa
-
-if TYPE_CHECKING:
-    from .judge import WordScore
+from .scores import WordScore
 
 # Which kinds are named with their specific wording. A kind whose wording is not right
 # often enough (benchmarks/mispronounce.py: the kind named against the kind made) falls
