@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _timing import timed_ms
+from _common import timed_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech_commands"
@@ -88,9 +88,10 @@ def speed_section(rec, model_path: Path, clip: Path, n: int) -> list[str]:
     import onnxruntime as ort
     import torch
 
+    from space import threads as space_threads
     from space.recognize.engines.export import export_model
 
-    torch.set_num_threads(1)
+    space_threads.apply(1)  # the package's policy: engines follow it
     x1 = rec.prepare(clip)[None]
     x64 = np.repeat(x1, 64, axis=0)
     with tempfile.TemporaryDirectory() as tmp:

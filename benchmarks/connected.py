@@ -276,11 +276,11 @@ def main() -> int:
     if args.block is not None:
         seqstream.BLOCK_S = args.block
 
-    import torch
 
+    from space import threads as space_threads
     from space.recognize.sequence.connected import word_errors
 
-    torch.set_num_threads(1)
+    space_threads.apply(1)  # the package's policy: engines follow it
     snrs = [None if s == "clean" else float(s) for s in args.snr.split(",")]
     rows = ["| set | SNR dB | system | recordings | words | WER | sequence accuracy | RTF | "
             "processing ms p50 / p95 | word end to event ms p50 / p95 |",

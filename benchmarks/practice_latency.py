@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -32,18 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _clients import page_wav, run_clients
-from _machine import describe
+from _common import HOST, describe, free_port, page_wav, run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"  # load only ever goes to this machine
 ENGINES = ("torch", "onnx")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def measure(engine: str, wav: bytes, word: str, args: argparse.Namespace) -> list[dict]:

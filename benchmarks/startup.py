@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from _machine import cpu_model
+from _common import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "3_three_espeak_female.wav"

@@ -203,11 +203,11 @@ def main() -> int:
     ap.add_argument("--out", help="also append the markdown tables to this file")
     args = ap.parse_args()
 
-    import torch
 
     import space
+    from space import threads as space_threads
 
-    torch.set_num_threads(args.threads)
+    space_threads.apply(args.threads)  # the package's policy: engines follow it
     model = space.load_model(args.model)
     makers = {"fsdd": clips_fsdd, "espeak": clips_espeak, "commands": clips_commands}
     rates = [int(r) for r in args.rates.split(",")]

@@ -82,13 +82,13 @@ def new_sets(n: int, seed: int = 11) -> dict[str, list]:
 
 
 def capture(args) -> None:
-    import torch
 
+    from space import threads as space_threads
     from space.recognize.sequence import stream as seqstream
     from space.recognize.sequence.decode import SequenceDecoder
     from space.recognize.stream import StreamingRecognizer
 
-    torch.set_num_threads(1)
+    space_threads.apply(1)  # the package's policy: engines follow it
     seqstream.LOOKAHEAD_S = args.lookahead
     seqstream.BLOCK_S = args.block
     rows: list[list[np.ndarray]] = []

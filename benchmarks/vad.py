@@ -40,10 +40,11 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
+    from space import threads as space_threads
     from space.recognize.sequence.connected import word_errors
     from space.recognize.sequence.model import load_sequence_model
 
-    torch.set_num_threads(1)
+    space_threads.apply(1)  # the package's policy: engines follow it
     t0 = time.perf_counter()
     from silero_vad import get_speech_timestamps, load_silero_vad
 

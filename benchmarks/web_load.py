@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,17 +43,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _clients import page_wav, run_clients
+from _common import HOST, free_port, page_wav, run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 FSDD = ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
-HOST = "127.0.0.1"  # load tests only ever go to this machine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def clip_48k_wav(word: str) -> bytes:

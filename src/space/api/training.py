@@ -158,20 +158,28 @@ def train_model(
     ck.meta.update(test_acc=test_acc, n_test=n_test, train_s=round(train_s, 1))
     extra: dict[str, Any] = {}
     if unknown_dirs:
-        from ..data.extra import unknown_examples
-        from ..data.readers import SILENCE, UNKNOWN
-        from ..recognize.words.reject import calibrate_model
-
-        known = [e for e in splits.val if e.label not in (UNKNOWN, SILENCE)]
-        others = [e for d in unknown_dirs
-                  for e in unknown_examples(d, splits.labels, part="calibrate")]
-        ck.meta["rejection"] = extra["rejection"] = calibrate_model(Recognizer(ck), others,
-                                                                    known)
+        ck.meta["rejection"] = extra["rejection"] = _calibrate_rejection(ck, splits,
+                                                                         unknown_dirs)
     ckpt_io.save(ck, out, with_train_state=False)
     return {"checkpoint": str(out), "best_epoch": ck.meta.get("best_epoch"),
             "val_acc": ck.meta.get("val_acc"), "test_acc": test_acc, "n_test": n_test,
             "train_s": round(train_s, 1), "labels": ck.labels,
             "skipped": [{"file": b.path, "error": b.reason} for b in skipped], **extra}
+
+
+def _calibrate_rejection(ck: Any, splits: Splits,
+                         unknown_dirs: Sequence[str | os.PathLike]) -> dict[str, Any]:
+    """The default minimum probability of a model with ``_unknown_``: from the calibration
+    parts of the other words' folders and the validation clips of the model's words."""
+    from ..data.extra import unknown_examples
+    from ..data.readers import SILENCE, UNKNOWN
+    from ..recognize.words.recognizer import Recognizer
+    from ..recognize.words.reject import calibrate_model
+
+    known = [e for e in splits.val if e.label not in (UNKNOWN, SILENCE)]
+    others = [e for d in unknown_dirs
+              for e in unknown_examples(d, splits.labels, part="calibrate")]
+    return calibrate_model(Recognizer(ck), others, known)
 
 
 def _add_examples(splits: Splits, learners: str | os.PathLike | None,

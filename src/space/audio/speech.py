@@ -27,6 +27,7 @@ and a subset of the real-speech sets; no model, about 2 ms for a 1-s clip.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,13 +70,24 @@ def _spectrum(frames: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     return spec, np.fft.rfftfreq(n, 1 / sr)
 
 
+@functools.lru_cache(maxsize=16)
+def _band_bins(sr: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last rfft bin of 18 log-spaced bands, 60 Hz to 4 kHz (or 0.45 sr),
+    for frames of ``n`` samples: bin ``i`` is in a band when ``lo <= f_i < hi``."""
+    edges = np.geomspace(60.0, min(BAND_HZ[1], 0.45 * sr), 19)
+    idx = np.searchsorted(np.fft.rfftfreq(n, 1 / sr), edges, side="left")
+    return idx[:-1], idx[1:]
+
+
 def _spectral_change(frames: np.ndarray, sr: int) -> float:
     """Energy-weighted mean total-variation distance between each frame's distribution of
     energy over 18 bands (60 Hz to 4 kHz, log-spaced) and the clip's mean distribution."""
-    spec, f = _spectrum(frames, sr)
-    edges = np.geomspace(60.0, min(BAND_HZ[1], 0.45 * sr), 19)
-    bands = np.stack([spec[:, (f >= a) & (f < b)].sum(1) for a, b in zip(edges, edges[1:])],
-                     axis=1) + 1e-20
+    spec, _ = _spectrum(frames, sr)
+    # Bins are sorted by frequency, so each band is a run of bins: differences of a running
+    # sum (an empty band gives 0) instead of 18 masked copies of the spectrum.
+    cum = np.concatenate([np.zeros((len(spec), 1)), np.cumsum(spec, axis=1)], axis=1)
+    lo, hi = _band_bins(sr, frames.shape[1])
+    bands = cum[:, hi] - cum[:, lo] + 1e-20
     share = bands / bands.sum(1, keepdims=True)
     weight = bands.sum(1) / bands.sum()
     mean = weight @ share
@@ -98,34 +110,62 @@ def _pitch_spread(y: np.ndarray, sr: int) -> float:
     return float((hi - lo) / max(med, 1e-9))
 
 
-def speech_measures(y: np.ndarray, sr: int) -> SpeechMeasures:
-    """The measures behind :func:`speech_problem`, for mono audio ``[shape=(n,)]`` at ``sr``."""
-    if len(y) < max(8, int(FRAME_S * sr)) + int(HOP_S * sr):  # under 35 ms: nothing to measure
-        return SpeechMeasures(len(y) / sr, 0.0, 1.0, 0.0, 0.0)
+def _levels(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """25 ms frames, their power, which are loud, the longest stretch of sound (s) and the
+    level's modulation (dB) of mono audio of at least 35 ms."""
     frames = _frames(y, sr, FRAME_S)
     power = np.mean(frames**2, axis=1) + 1e-12
     loud = power >= power.max() * 10 ** (-SOUND_DB / 10)
     edges = np.flatnonzero(np.diff(np.r_[0, loud.astype(np.int8), 0]))
     sound_s = (int((edges[1::2] - edges[::2]).max()) - 1) * HOP_S + FRAME_S
     lo, hi = np.percentile(power, [10, 95])
+    return frames, power, loud, sound_s, float(10 * np.log10(hi / lo))
+
+
+def _flatness(frames: np.ndarray, power: np.ndarray, sr: int) -> float:
+    """Median spectral flatness (100 Hz-4 kHz) of the loudest tenth of the frames."""
     top = frames[power >= np.percentile(power, 90)]
     spec, f = _spectrum(top, sr)
     spec = spec[:, (f >= BAND_HZ[0]) & (f <= min(BAND_HZ[1], 0.45 * sr))]
     flat = np.exp(np.mean(np.log(spec), axis=1)) / np.mean(spec, axis=1)
-    return SpeechMeasures(sound_s, float(10 * np.log10(hi / lo)), float(np.median(flat)),
+    return float(np.median(flat))
+
+
+def _too_short(y: np.ndarray, sr: int) -> bool:
+    return len(y) < max(8, int(FRAME_S * sr)) + int(HOP_S * sr)  # under 35 ms
+
+
+def speech_measures(y: np.ndarray, sr: int) -> SpeechMeasures:
+    """The measures behind :func:`speech_problem`, for mono audio ``[shape=(n,)]`` at ``sr``."""
+    if _too_short(y, sr):  # nothing to measure
+        return SpeechMeasures(len(y) / sr, 0.0, 1.0, 0.0, 0.0)
+    frames, power, loud, sound_s, modulation_db = _levels(y, sr)
+    return SpeechMeasures(sound_s, modulation_db, _flatness(frames, power, sr),
                           _spectral_change(frames[loud], sr), _pitch_spread(y, sr))
 
 
 def speech_problem(y: np.ndarray, sr: int) -> str | None:
-    """Why mono audio ``[shape=(n,)]`` at ``sr`` Hz is not speech, or None if it may be."""
-    m = speech_measures(y, sr)
-    if m.sound_s < MIN_SOUND_S:
+    """Why mono audio ``[shape=(n,)]`` at ``sr`` Hz is not speech, or None if it may be.
+
+    The rules of :func:`speech_measures`' measures, each measure taken only when its rule
+    can still refuse (a word's level moves, so its flatness is rarely needed; its sound
+    changes, so its pitch is rarely needed): the same answers at about half the cost.
+    """
+    if _too_short(y, sr):
+        m = speech_measures(y, sr)
         return (f"the sound lasts {1000 * m.sound_s:.0f} ms, shorter than any word: a click "
                 "or a cut-off fragment?")
-    if m.flatness > MAX_FLATNESS and m.modulation_db < MIN_MODULATION_DB:
-        return (f"the audio sounds like steady noise: level varies {m.modulation_db:.1f} dB, "
-                f"spectral flatness {m.flatness:.2f}")
-    if m.spectral_change < MIN_SPECTRAL_CHANGE and m.pitch_spread < MAX_PITCH_SPREAD:
+    frames, power, loud, sound_s, modulation_db = _levels(y, sr)
+    if sound_s < MIN_SOUND_S:
+        return (f"the sound lasts {1000 * sound_s:.0f} ms, shorter than any word: a click "
+                "or a cut-off fragment?")
+    if modulation_db < MIN_MODULATION_DB:
+        flatness = _flatness(frames, power, sr)
+        if flatness > MAX_FLATNESS:
+            return (f"the audio sounds like steady noise: level varies {modulation_db:.1f} dB, "
+                    f"spectral flatness {flatness:.2f}")
+    if (_spectral_change(frames[loud], sr) < MIN_SPECTRAL_CHANGE
+            and _pitch_spread(y, sr) < MAX_PITCH_SPREAD):
         return "the audio is a steady tone or hum: its sound and pitch do not change as a voice's do"
     return None
 

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 
+from .. import threads
 from .._version import __version__
 from ..errors import SpaceError
 from ._common import use_formatter
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        # One thread policy for every command (space.threads); serve may ask for more.
+        threads.apply(getattr(args, "threads_per_call", None))
         return int(args._run(args) or 0)
     except SpaceError as e:
         print(f"space {args.command}: error: {e}", file=sys.stderr)

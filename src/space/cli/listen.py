@@ -57,17 +57,22 @@ def paced(chunks: Iterator[Any], sr: int) -> Iterator[Any]:
         yield c
 
 
-def run(args: argparse.Namespace) -> int:
-    from .. import api, mic
+def _list_devices() -> int:
+    from .. import mic
+
+    devices = mic.input_devices()
+    for d in devices:
+        print(f"{d['index']}\t{d['name']}\t{d['channels']} ch\t{d['sr']} Hz")
+    if not devices:
+        print("no input devices found", file=sys.stderr)
+    return 0
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """The flags' combinations and values, before a model loads or the microphone opens."""
+    from .. import api
     from ..errors import UsageError
 
-    if args.list_devices:
-        devices = mic.input_devices()
-        for d in devices:
-            print(f"{d['index']}\t{d['name']}\t{d['channels']} ch\t{d['sr']} Hz")
-        if not devices:
-            print("no input devices found", file=sys.stderr)
-        return 0
     if args.fast and not args.input:
         raise UsageError("--fast needs --input FILE (a microphone is always real time)")
     if not 0 <= args.min_probability <= 1:
@@ -79,12 +84,20 @@ def run(args: argparse.Namespace) -> int:
     if args.grammar is not None and args.model is not None:
         raise UsageError("--grammar decodes with the bundled connected-digits model (digitseq); "
                          "--model applies to isolated words only: leave it out")
-    word = None
     if args.word:
-        word = args.word
-        api.check_text(word=word)  # fail now, not at the first word
+        api.check_text(word=args.word)  # fail now, not at the first word
     if args.grammar is not None:
         api.check_grammar(args.grammar)  # a UsageError (bad usage) before the microphone opens
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import api, mic
+
+    if args.list_devices:
+        return _list_devices()
+    _check_args(args)
+    word = args.word or None
+    if args.grammar is not None:
         rec = None  # sequence mode has its own connected-digits model
     else:
         rec = api.load_model(args.model or "digits")

@@ -90,89 +90,108 @@ def list_rows(references_dir: str | None = None) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    action = {"build": _build, "add": _add, "remove": _remove}.get(args.action)
+    if action is not None:
+        action(args)
+    elif args.word:
+        _list_word(args)
+    else:
+        _list_all(args)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> None:
+    from ..pronounce.references.build import build_references
+
+    if args.per_word < 1:
+        from ..errors import UsageError
+
+        raise UsageError("--per-word must be at least 1")
+    log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    summary = build_references(args.data, args.out, k=args.per_word, layout=args.layout,
+                               split=args.split, max_candidates=args.max_candidates, log=log)
+    n = sum(len(v) for v in summary["words"].values())
+    if log is None:  # --quiet hides progress, not warnings (the log said them otherwise)
+        for w, texts in summary.get("warnings", {}).items():
+            for text in texts:
+                print(f"space references: warning: {w}: {text}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        print(f"wrote {n} references for {len(summary['words'])} words to {summary['out']}")
+
+
+def _add(args: argparse.Namespace) -> None:
+    from ..pronounce.references.add import add_reference_clips
+
+    res = add_reference_clips(args.word, args.files, references_dir=args.references_dir)
+    # The set as it now is, checked (and calibrated once, for later scores): one
+    # reference only, or a clip that disagrees with the rest (another word?).
+    set_warnings: list[str] = []
+    if res.added:
+        from ..pronounce.references.sets import word_reference_set
+
+        set_warnings = word_reference_set(res.word,
+                                          references_dir=args.references_dir).warnings
+    if args.json:
+        print(json.dumps({"word": res.word, "files": [str(p) for p in res.added],
+                          "duplicates": [{"file": f, "same_as": c}
+                                         for f, c in res.duplicates],
+                          "warnings": list(set_warnings)}, indent=2))
+    else:
+        for p in res.added:
+            print(p)
+    for f, same in res.duplicates:
+        print(f"space references: {f}: already in the set of {res.word!r} (same content "
+              f"as {same}); not added again", file=sys.stderr)
+    if not res.added:
+        print(f"space references: nothing added to {res.folder}", file=sys.stderr)
+    for text in set_warnings:
+        print(f"space references: warning: {text}", file=sys.stderr)
+
+
+def _remove(args: argparse.Namespace) -> None:
     from ..pronounce.references import folders as refs
 
-    if args.action == "build":
-        from ..pronounce.references.build import build_references
-
-        if args.per_word < 1:
-            from ..errors import UsageError
-
-            raise UsageError("--per-word must be at least 1")
-        log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-        summary = build_references(args.data, args.out, k=args.per_word, layout=args.layout,
-                                   split=args.split, max_candidates=args.max_candidates, log=log)
-        n = sum(len(v) for v in summary["words"].values())
-        if log is None:  # --quiet hides progress, not warnings (the log said them otherwise)
-            for w, texts in summary.get("warnings", {}).items():
-                for text in texts:
-                    print(f"space references: warning: {w}: {text}", file=sys.stderr)
-        if args.json:
-            print(json.dumps(summary, indent=2, default=str))
-        else:
-            print(f"wrote {n} references for {len(summary['words'])} words to {summary['out']}")
-    elif args.action == "add":
-        from ..pronounce.references.add import add_reference_clips
-
-        res = add_reference_clips(args.word, args.files, references_dir=args.references_dir)
-        # The set as it now is, checked (and calibrated once, for later scores): one
-        # reference only, or a clip that disagrees with the rest (another word?).
-        set_warnings: list[str] = []
-        if res.added:
-            from ..pronounce.references.sets import word_reference_set
-
-            set_warnings = word_reference_set(res.word,
-                                              references_dir=args.references_dir).warnings
-        if args.json:
-            print(json.dumps({"word": res.word, "files": [str(p) for p in res.added],
-                              "duplicates": [{"file": f, "same_as": c}
-                                             for f, c in res.duplicates],
-                              "warnings": list(set_warnings)}, indent=2))
-        else:
-            for p in res.added:
-                print(p)
-        for f, same in res.duplicates:
-            print(f"space references: {f}: already in the set of {res.word!r} (same content "
-                  f"as {same}); not added again", file=sys.stderr)
-        if not res.added:
-            print(f"space references: nothing added to {res.folder}", file=sys.stderr)
-        for text in set_warnings:
-            print(f"space references: warning: {text}", file=sys.stderr)
-    elif args.action == "remove":
-        removed = refs.remove_references(args.word, args.clips or None,
-                                         references_dir=args.references_dir)
-        w = refs.check_word(args.word)
-        if args.json:
-            print(json.dumps({"word": w, "removed": removed}, indent=2))
-        print(f"removed {len(removed)} clip(s) of {w!r}: {', '.join(removed)}", file=sys.stderr)
-        left = [s for s in refs.word_sources(args.references_dir) if s.word == w]
-        if left:
-            print(f"{w!r} is now scored against the {left[0].source} set ({left[0].folder})",
-                  file=sys.stderr)
-        else:
-            print(f"{w!r} has no references left", file=sys.stderr)
-    elif args.word:
-        w = refs.check_word(args.word)
-        folder = refs.word_dir(w, args.references_dir)  # raises: no references for the word
-        source = [s for s in refs.word_sources(args.references_dir) if s.word == w]
-        clips = source[0].clips if source else []
-        if args.json:
-            print(json.dumps({"word": w, "folder": str(folder), "clips": clips}, indent=2))
-        else:
-            for c in clips:
-                print(f"{w}\t{source[0].source}\t{c}")
+    removed = refs.remove_references(args.word, args.clips or None,
+                                     references_dir=args.references_dir)
+    w = refs.check_word(args.word)
+    if args.json:
+        print(json.dumps({"word": w, "removed": removed}, indent=2))
+    print(f"removed {len(removed)} clip(s) of {w!r}: {', '.join(removed)}", file=sys.stderr)
+    left = [s for s in refs.word_sources(args.references_dir) if s.word == w]
+    if left:
+        print(f"{w!r} is now scored against the {left[0].source} set ({left[0].folder})",
+              file=sys.stderr)
     else:
-        rows = list_rows(args.references_dir)
-        if args.json:
-            print(json.dumps(rows, indent=2))
-            return 0
-        folders = rows["folders"]
-        user_note = "" if Path(folders["user"]).is_dir() else " (none yet)"
-        print(f"# bundled references: {folders['bundled']}")
-        print(f"# user references:    {folders['user']}{user_note}")
-        print("word\tclips\tsource\tfolder\tnote")
-        for r in rows["words"]:
-            note = (f"replaces the bundled set; `space references remove {r['word']}` restores it"
-                    if r["replaces_bundled"] else "")
-            print(f"{r['word']}\t{r['clips']}\t{r['source']}\t{r['folder']}\t{note}".rstrip("\t"))
-    return 0
+        print(f"{w!r} has no references left", file=sys.stderr)
+
+
+def _list_word(args: argparse.Namespace) -> None:
+    from ..pronounce.references import folders as refs
+
+    w = refs.check_word(args.word)
+    folder = refs.word_dir(w, args.references_dir)  # raises: no references for the word
+    source = [s for s in refs.word_sources(args.references_dir) if s.word == w]
+    clips = source[0].clips if source else []
+    if args.json:
+        print(json.dumps({"word": w, "folder": str(folder), "clips": clips}, indent=2))
+    else:
+        for c in clips:
+            print(f"{w}\t{source[0].source}\t{c}")
+
+
+def _list_all(args: argparse.Namespace) -> None:
+    rows = list_rows(args.references_dir)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    folders = rows["folders"]
+    user_note = "" if Path(folders["user"]).is_dir() else " (none yet)"
+    print(f"# bundled references: {folders['bundled']}")
+    print(f"# user references:    {folders['user']}{user_note}")
+    print("word\tclips\tsource\tfolder\tnote")
+    for r in rows["words"]:
+        note = (f"replaces the bundled set; `space references remove {r['word']}` restores it"
+                if r["replaces_bundled"] else "")
+        print(f"{r['word']}\t{r['clips']}\t{r['source']}\t{r['folder']}\t{note}".rstrip("\t"))

@@ -37,8 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--png-workers", type=int, default=0,
                    help="processes that draw plot=true pictures (default 0: in the request "
                    "threads; workers help on an idle multi-core machine, not on a busy one)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch threads per request (default 1: requests run side by side)")
+    p.add_argument("--threads", type=int, dest="threads_per_call", metavar="N",
+                   help="threads per request's network calls (default: $SPACE_THREADS, else "
+                   "2 or the cores there are, if fewer: space.threads)")
     return p
 
 
@@ -62,16 +63,12 @@ def run(args: argparse.Namespace) -> int:
         sock.close()
         raise UsageError(f"the web app needs its extra: pip install 'space-speech[web]' ({e})"
                        ) from None
-    import torch
-
     from ..recognize import resolve_model
     from ..recognize.checkpoint import load as load_checkpoint
 
     # A missing or damaged model stops the server here, in one line, rather than a server
     # that says it is ready and answers 503 to every request.
     load_checkpoint(resolve_model(args.model))
-    # Several requests at once on a small machine: one thread each beats threads that fight.
-    torch.set_num_threads(max(1, args.threads))
     try:
         app = create_app(model=args.model,
                          max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),

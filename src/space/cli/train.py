@@ -67,16 +67,7 @@ def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ..config import (
-        FRAMES_TRAIN,
-        PHONES_TRAIN,
-        SEQUENCE_STEPS_PER_EPOCH,
-        SEQUENCE_TRAIN,
-        EncoderConfig,
-        FeatureConfig,
-        ModelConfig,
-        TrainConfig,
-    )
+    from ..config import FeatureConfig, ModelConfig, TrainConfig
 
     p = sub.add_parser(
         "train",
@@ -130,6 +121,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="leave out unusable files (named, with a count) instead of refusing "
                    "to train; every file's header is checked before training starts")
 
+    _add_frames_parser(sub)
+    _add_phones_parser(sub)
+    _add_sequence_parser(sub)
+    return p
+
+
+def _add_frames_parser(sub: argparse._SubParsersAction) -> None:
+    from ..config import FRAMES_TRAIN, EncoderConfig
+
     q = sub.add_parser(
         "train-frames",
         help="train the frame encoder of pronunciation scoring",
@@ -148,6 +148,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    f"the depth (default {_default(enc, 'dilations')})")
     e.add_argument("--dim", type=int, help=f"frame embedding size (default {enc.dim})")
     q.set_defaults(_run=run_frames)
+
+
+def _add_phones_parser(sub: argparse._SubParsersAction) -> None:
+    from ..config import PHONES_TRAIN
 
     r = sub.add_parser(
         "train-phones",
@@ -170,6 +174,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     _training_flags(r, PHONES_TRAIN)
     r.set_defaults(_run=run_phones)
 
+
+def _add_sequence_parser(sub: argparse._SubParsersAction) -> None:
+    from ..config import SEQUENCE_STEPS_PER_EPOCH, SEQUENCE_TRAIN
+
     t = sub.add_parser(
         "train-sequence",
         help="train the connected-digits frame model (space listen --grammar)",
@@ -189,7 +197,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. digitseq.pt)")
     _training_flags(t, SEQUENCE_TRAIN)
     t.set_defaults(_run=run_sequence)
-    return p
 
 
 def _ints(flag: str, text: str) -> tuple[int, ...]:

@@ -133,6 +133,46 @@ def portable_path(path: str | os.PathLike | None) -> str | None:
     return None if path is None else os.path.relpath(path)
 
 
+def _resume(resume: str | os.PathLike, task: Task, cfg: TrainConfig,
+            opt: torch.optim.Optimizer, sched: Any) -> tuple[int, float, list[dict[str, Any]]]:
+    """Load ``resume``'s weights, optimizer and schedule into the run; return the epoch to
+    start from, the best validation so far and the history. Refuses a file of another run."""
+    prev = ckpt_io.read(resume, format=task.format)
+    state = prev.get("train_state")
+    if not isinstance(state, dict):
+        raise UsageError(f"{resume}: has no training state to resume from")
+    prev_labels = [str(x) for x in prev.get("labels", [])]
+    if prev_labels != task.labels:
+        raise UsageError(f"{resume}: was trained on labels {prev_labels}, data has "
+                         f"{task.labels}")
+    prev_meta = prev.get("meta") or {}
+    planned = int(prev_meta.get("train_config", {}).get("epochs", cfg.epochs))
+    if planned != cfg.epochs:
+        raise UsageError(f"{resume}: that run was planned for {planned} epochs; resuming "
+                         f"continues it, so train with epochs={planned}")
+    try:
+        task.model.load_state_dict(prev["state_dict"])
+    except (KeyError, RuntimeError):
+        raise UsageError(f"{resume}: holds another network than the one configured "
+                         "(resume with the configuration it was started with)") from None
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    return (int(state["epoch"]) + 1, float(state.get("best_val_acc", -1.0)),
+            list(prev_meta.get("history", [])))
+
+
+def _epoch_loader(train_set: Any, cfg: TrainConfig, epoch: int, dist_info: Any,
+                  per_rank: int, steps_per_epoch: int) -> DataLoader:
+    """This rank's shard of one epoch's shuffled order, in batches."""
+    train_set.set_epoch(epoch)
+    order = np.random.default_rng((cfg.seed, epoch)).permutation(len(train_set))
+    shard = order[dist_info.rank :: dist_info.world_size]
+    # Equal step counts on every rank, or DDP's all-reduce would wait forever.
+    shard = np.resize(shard, steps_per_epoch * cfg.batch_size)[:per_rank]
+    return DataLoader(torch.utils.data.Subset(train_set, shard.tolist()),
+                      batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers)
+
+
 def fit(make_task: Callable[[], Task], cfg: TrainConfig, out: str | os.PathLike, *,
         resume: str | os.PathLike | None = None, meta: dict[str, Any] | None = None,
         progress: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any] | None:
@@ -162,38 +202,14 @@ def fit(make_task: Callable[[], Task], cfg: TrainConfig, out: str | os.PathLike,
     per_rank = math.ceil(len(train_set) / dist_info.world_size)
     steps_per_epoch = max(1, math.ceil(per_rank / cfg.batch_size))
     sched = lr_schedule(opt, cfg.lr, cfg.epochs * steps_per_epoch, warmup=cfg.warmup)
-    start_epoch, best_val, history = 0, -1.0, []
+    start_epoch, best_val = 0, -1.0
+    history: list[dict[str, Any]] = []
     if resume is not None:
-        prev = ckpt_io.read(resume, format=task.format)
-        state = prev.get("train_state")
-        if not isinstance(state, dict):
-            raise UsageError(f"{resume}: has no training state to resume from")
-        prev_labels = [str(x) for x in prev.get("labels", [])]
-        if prev_labels != task.labels:
-            raise UsageError(f"{resume}: was trained on labels {prev_labels}, data has "
-                             f"{task.labels}")
-        prev_meta = prev.get("meta") or {}
-        planned = int(prev_meta.get("train_config", {}).get("epochs", cfg.epochs))
-        if planned != cfg.epochs:
-            raise UsageError(f"{resume}: that run was planned for {planned} epochs; resuming "
-                             f"continues it, so train with epochs={planned}")
-        try:
-            model.load_state_dict(prev["state_dict"])
-        except (KeyError, RuntimeError):
-            raise UsageError(f"{resume}: holds another network than the one configured "
-                             "(resume with the configuration it was started with)") from None
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start_epoch = int(state["epoch"]) + 1
-        best_val = float(state.get("best_val_acc", -1.0))
-        history = list(prev_meta.get("history", []))
+        start_epoch, best_val, history = _resume(resume, task, cfg, opt, sched)
         say(f"resuming from {resume} at epoch {start_epoch + 1}")
-
     ddp_model: torch.nn.Module = model
     if dist_info.world_size > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        ddp_model = DistributedDataParallel(model)
+        ddp_model = torch.nn.parallel.DistributedDataParallel(model)
     gen = torch.Generator().manual_seed(cfg.seed + dist_info.rank)
 
     def masks(feats: torch.Tensor) -> torch.Tensor:
@@ -205,14 +221,7 @@ def fit(make_task: Callable[[], Task], cfg: TrainConfig, out: str | os.PathLike,
     meta.update(train_config=train_config, world_size=dist_info.world_size)
     t0 = time.time()
     for epoch in range(start_epoch, cfg.epochs):
-        train_set.set_epoch(epoch)
-        order = np.random.default_rng((cfg.seed, epoch)).permutation(len(train_set))
-        shard = order[dist_info.rank :: dist_info.world_size]
-        # Equal step counts on every rank, or DDP's all-reduce would wait forever.
-        shard = np.resize(shard, steps_per_epoch * cfg.batch_size)[:per_rank]
-        loader = DataLoader(torch.utils.data.Subset(train_set, shard.tolist()),
-                            batch_size=cfg.batch_size, shuffle=False,
-                            num_workers=cfg.num_workers)
+        loader = _epoch_loader(train_set, cfg, epoch, dist_info, per_rank, steps_per_epoch)
         ddp_model.train()
         losses = []
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False,

@@ -31,7 +31,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import sys
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -97,12 +96,16 @@ class Engine(Protocol):
 class TorchEngine:
     """A PyTorch module in eval mode behind :class:`Engine`.
 
-    Threads are PyTorch's process-wide setting (``torch.set_num_threads``).
+    Threads are PyTorch's process-wide setting (``torch.set_num_threads``), set to the
+    package's policy (:func:`space.threads.current`) when the engine is built.
     """
 
     name = "torch"
 
     def __init__(self, module: nn.Module) -> None:
+        from ...threads import current
+
+        current()  # PyTorch's setting follows the policy
         self.module = module.eval()
 
     def run(self, x: np.ndarray) -> list[np.ndarray]:
@@ -114,9 +117,9 @@ class TorchEngine:
         return [o.numpy() for o in outs]
 
     def set_threads(self, n: int) -> None:
-        import torch
+        from ...threads import apply
 
-        torch.set_num_threads(max(1, int(n)))
+        apply(max(1, int(n)))  # PyTorch's setting is the process's: the policy changes with it
 
     @property
     def threads(self) -> int:
@@ -133,8 +136,8 @@ class OnnxEngine:
     model : path or bytes
         The ONNX model.
     threads : int, optional
-        Threads per call (ONNX Runtime's intra-op threads). Default: PyTorch's current
-        setting, so ``torch.set_num_threads(1)`` (``space serve``) means one here too.
+        Threads per call (ONNX Runtime's intra-op threads). Default: the package's policy
+        (:func:`space.threads.current`).
 
     ``run`` may be called from several threads at once (the web app does): ONNX Runtime
     sessions are safe to share.
@@ -254,14 +257,11 @@ def cached_graph(path: str | os.PathLike, kind: str) -> tuple[Path, dict[str, An
 
 
 def default_threads() -> int:
-    """Threads per network call when nobody says: PyTorch's setting when PyTorch is loaded
-    (``space serve`` sets 1), else what PyTorch would choose (``$OMP_NUM_THREADS``, else
-    the CPU count), so a cold ONNX-only start behaves as the PyTorch path did."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        return int(torch.get_num_threads())
-    env = os.environ.get("OMP_NUM_THREADS", "").strip()
-    return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
+    """Threads per network call when the caller does not say: the package's one policy
+    (:func:`space.threads.current`; ``$SPACE_THREADS``, else one)."""
+    from ...threads import current
+
+    return current()
 
 
 def build(

@@ -220,26 +220,41 @@ class Recognizer:
     ) -> Iterator[Prediction | SpaceError]:
         """Recognise many files in batches. Yields a Prediction, or the SpaceError of a file
         that could not be used (so one bad file never stops the batch), in input order.
-        ``min_probability`` as in :meth:`predict`."""
-        batch: list[tuple[str, np.ndarray | SpaceError]] = []
+        ``min_probability`` as in :meth:`predict`.
 
-        def flush() -> Iterator[Prediction | SpaceError]:
+        With more than one thread (:meth:`set_threads`), the next batch's files are decoded
+        and prepared in worker threads while the network runs on this one (decoding and
+        resampling release the GIL), so preparation no longer caps the throughput.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        from itertools import islice
+
+        def prepare(src: Any) -> tuple[str, np.ndarray | SpaceError]:
+            try:
+                return str(src), self.prepare(src)
+            except SpaceError as e:
+                return str(src), e
+
+        def answer(batch: list[tuple[str, np.ndarray | SpaceError]]
+                   ) -> Iterator[Prediction | SpaceError]:
             good = [w for _, w in batch if isinstance(w, np.ndarray)]
             probs = iter(self.probabilities(np.stack(good)) if good else [])
             for src, w in batch:
                 yield w if isinstance(w, SpaceError) else self._answer(
                     next(probs), top_k, src, min_probability)
-            batch.clear()
 
-        for src in sources:
-            try:
-                item: np.ndarray | SpaceError = self.prepare(src)
-            except SpaceError as e:
-                item = e
-            batch.append((str(src), item))
-            if len(batch) >= batch_size:
-                yield from flush()
-        yield from flush()
+        it = iter(sources)
+        workers = int(self.engine.threads)
+        if workers <= 1:
+            while chunk := list(islice(it, batch_size)):
+                yield from answer([prepare(src) for src in chunk])
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix="space-prepare") as pool:
+            ahead = [pool.submit(prepare, src) for src in islice(it, batch_size)]
+            while ahead:
+                batch = [f.result() for f in ahead]
+                ahead = [pool.submit(prepare, src) for src in islice(it, batch_size)]
+                yield from answer(batch)
 
 
 def load_model(name_or_path: str | os.PathLike = "digits", *,
