@@ -418,3 +418,129 @@ def test_an_error_clears_the_last_result(server: str, tmp_path: Path) -> None:
     assert "broken.wav" in status or "decode" in status
     assert seq_before and seq_after == [None, True, True]
     assert "broken.wav" in seq_status or "decode" in seq_status
+
+
+PHONE_WIDTH = 375  # an iPhone SE/mini's CSS width
+MIN_PHONE_PX = 32  # a sound's button: readable and big enough to press
+MIN_DIGIT_PX = 22  # a digit's box in the connected-digits strip (app.js SEQ_MIN_BOX_PX)
+# Everything laid out on the page that must not overlap or leave the screen, in CSS px.
+GEOMETRY = """() => {
+  const r = (e) => { const b = e.getBoundingClientRect();
+                     return {x0: b.left, x1: b.right, y0: b.top, y1: b.bottom}; };
+  return {scroll_width: document.documentElement.scrollWidth,
+          text: r(document.getElementById('text')),
+          phones: [...document.querySelectorAll('#words .phone')].map(r),
+          heads: [...document.querySelectorAll('#words .word-head')].map(r),
+          canvas: r(document.getElementById('seq-picture'))};
+}"""
+# The drawn colour (#rrggbb) at CSS px (x, y) of the connected-digits canvas.
+PIXEL = """([x, y]) => {
+  const c = document.getElementById('seq-picture'), k = c.width / c.clientWidth;
+  const d = c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data;
+  return '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
+}"""
+
+
+CROWDED = """() => {
+  const res = {...state.seqResult, words: [], sequence: []};
+  for (let k = 0; k < 12; k++) {
+    const w = {label: String(k % 10), start_s: 0.5 + 0.06 * k, end_s: 0.53 + 0.06 * k};
+    res.words.push(w); res.sequence.push(w.label);
+  }
+  const c = document.getElementById('seq-picture');
+  drawSequence(c, res);
+  return JSON.parse(c.dataset.layout);
+}"""
+
+
+def _check_layout(layout: dict, n: int) -> None:
+    """n strip boxes in order, none a sliver, inside the canvas, no two labels touching."""
+    strip = layout["strip"]
+    assert len(strip) == n
+    for a, b in zip(strip, strip[1:]):
+        assert a["x1"] <= b["x0"]  # in time order, apart
+    for b in strip:
+        assert b["x1"] - b["x0"] >= MIN_DIGIT_PX - 0.01, f"a sliver: {b}"
+        assert 0 <= b["x0"] and b["x1"] <= layout["width"]
+    labels = layout["labels"]
+    assert len(labels) >= n  # every digit is named in the strip, at least
+    for i, a in enumerate(labels):
+        assert 0 <= a["x0"] and a["x1"] <= layout["width"]
+        assert not any(_overlap(a, b) for b in labels[i + 1:]), f"labels overlap: {a}"
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x0"] < b["x1"] - 0.5 and b["x0"] < a["x1"] - 0.5 and \
+        a["y0"] < b["y1"] - 0.5 and b["y0"] < a["y1"] - 0.5
+
+
+def _red_or_amber(hex_colour: str) -> bool:
+    """The hues that mean 'said wrong' / 'worth a listen' on the practice card."""
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return r > b + 60 and r >= g  # red (#c62f3b, #d23b3b) and amber (#d08a00, #e3a21a)
+
+
+def test_phone_width_layout(server: str, tmp_path: Path) -> None:
+    """At 375 px wide: nothing runs off the screen, a long word's sounds wrap instead of
+    overflowing and none is a sliver, and in the connected-digits picture ten quick digits
+    get boxes at least 22 px wide, in order, and no label touches another."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (dev extra)")
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed")
+    from space.recognize.sequence.model import bundled_sequence_path
+
+    text = "a comfortable temperature"  # 'comfortable': ten sounds, some 30 ms short
+    said = espeak(text, tmp_path / "said.wav")
+    digits = "two six four eight one nine five three zero seven"
+    pin = espeak(digits, tmp_path / "pin.wav", speed=170) \
+        if bundled_sequence_path().is_file() else None
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 812},
+                                    device_scale_factor=2, is_mobile=True, has_touch=True)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server)
+            page.wait_for_function("!document.getElementById('record').disabled")
+            page.fill("#text", text)
+            page.set_input_files("#file", str(said))
+            page.wait_for_function("state.result !== null && state.result !== undefined",
+                                   timeout=60_000)
+            phones = page.evaluate("state.result.words.map((w) => w.phones.length)")
+            layout = colours = None
+            if pin:
+                page.set_input_files("#seq-file", str(pin))
+                page.wait_for_function(
+                    "Number(document.getElementById('seq-picture').dataset.drawn) > 0",
+                    timeout=60_000)
+                layout = page.evaluate("JSON.parse(document.getElementById('seq-picture')"
+                                       ".dataset.layout)")
+                colours = [page.evaluate(PIXEL, [b["x0"] + 2, b["y0"] + 2])
+                           for b in layout["strip"]]
+                # harder than speech gives: twelve 30-ms digits crowded into 0.7 s
+                crowded = page.evaluate(CROWDED)
+            geo = page.evaluate(GEOMETRY)
+            page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert geo["scroll_width"] <= PHONE_WIDTH  # no sideways scrolling
+    assert geo["text"]["x1"] <= PHONE_WIDTH
+    assert max(phones) >= 10 and len(geo["phones"]) == sum(phones)
+    for k, box in enumerate(geo["phones"]):
+        assert box["x1"] - box["x0"] >= MIN_PHONE_PX - 0.5, f"sound {k} is a sliver: {box}"
+        assert 0 <= box["x0"] and box["x1"] <= PHONE_WIDTH
+        assert not any(_overlap(box, other) for other in geo["phones"][k + 1:])
+    assert not any(_overlap(a, b) for i, a in enumerate(geo["heads"]) for b in geo["heads"][i + 1:])
+    if layout is None:
+        return  # connected-digits model not built
+    assert geo["canvas"]["x1"] <= PHONE_WIDTH and layout["width"] <= PHONE_WIDTH
+    assert len(layout["strip"]) >= 8  # the decoder heard (nearly) all ten
+    _check_layout(layout, len(layout["strip"]))
+    _check_layout(crowded, 12)
+    strip = layout["strip"]
+    # the strip's boxes are drawn in the colours said, and neither is red nor amber
+    assert colours == [b["colour"] for b in strip]
+    assert not any(_red_or_amber(c) for c in colours)

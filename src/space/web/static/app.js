@@ -500,7 +500,8 @@ function drawSequence(canvas, res) {
   ticks(g, pt, "x", narrow ? 3 : 6, "time (s)");
   canvas.dataset.layout = JSON.stringify({
     width: W, strip: boxes.map((b, k) => ({ label: res.words[k].label, x0: b.x0, x1: b.x1,
-                                            colour: SEQ_STRIP[k % 2] })), labels });
+                                            y0: sy, y1: sy + stripH, colour: SEQ_STRIP[k % 2] })),
+    labels });
   canvas.dataset.drawn = String(1 + Number(canvas.dataset.drawn || 0));
 }
 
