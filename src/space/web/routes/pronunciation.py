@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from ... import api
+from ..errors import for_browser
 from ..state import Server, server
 from ..uploads import decode_upload, read_upload
 
@@ -36,6 +37,9 @@ async def score(
         res = api.score(y, word=word, text=text, sr=sr, name=name, models=s.models)
         d = res.to_dict()
         d["duration_s"] = round(len(y) / sr, 3)
+        # as errors: the library's hints name CLI commands a browser user cannot run
+        d["warnings"] = [for_browser(w) for w in d["warnings"]]
+        d["quality"]["warnings"] = [for_browser(w) for w in d["quality"]["warnings"]]
         return d, res
 
     d, res = await s.in_thread(work)
