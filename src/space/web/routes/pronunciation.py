@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from ... import api
 from ..errors import for_browser
@@ -18,6 +18,7 @@ State = Annotated[Server, Depends(server)]
 @router.post("/api/score")
 async def score(
     s: State,
+    request: Request,
     file: Annotated[UploadFile, File(description="audio of the attempt")],
     text: Annotated[str | None, Form(description="the word or short sentence said "
                                       "(any words of the pronunciation lexicon)")] = None,
@@ -42,7 +43,7 @@ async def score(
         d["quality"]["warnings"] = [for_browser(w) for w in d["quality"]["warnings"]]
         return d, res
 
-    d, res = await s.in_thread(work)
+    d, res = await s.in_thread(work, request)
     if plot:
         d["plot_png"] = await s.png.render(res, s.in_thread)
     return d
