@@ -46,14 +46,14 @@ class Scored:
 
 class Judge:
     """The shipped scorer: ``space.score`` (phone evidence fitted on the experts + the
-    heard-word check + the recording's quality -> one verdict, space.pronounce.judge)."""
+    heard-word check + the recording's quality -> one verdict, space.pronounce.verdict.judge)."""
 
     name = "judge"
 
     def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
         import space
         from space.errors import SpaceError
-        from space.pronounce.judge import contradictions
+        from space.pronounce.verdict.judge import contradictions
 
         try:
             r = space.score(y, sr=sr, word=word)
@@ -73,7 +73,7 @@ class Judge:
 
 class References:
     """The bundled references' evidence alone: DTW of the attempt's frames against the
-    word's reference set, calibrated on the set (space.pronounce.distance / calibrate):
+    word's reference set, calibrated on the set (space.pronounce.references.distance / calibrate):
     the old headline score before the experts' map, kept to measure whether the
     references add anything to the phones' evidence."""
 
@@ -81,9 +81,9 @@ class References:
 
     def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
         from space.errors import SpaceError
-        from space.pronounce.distance import match
-        from space.pronounce.frames import default_featurizer
-        from space.pronounce.reference_set import load_utterance, word_reference_set
+        from space.pronounce.references.distance import match
+        from space.pronounce.references.frames import default_featurizer
+        from space.pronounce.references.sets import load_utterance, word_reference_set
 
         try:
             feat = default_featurizer()

@@ -1,4 +1,4 @@
-"""Where the verdict names a sound: space.pronounce.judge.NAMED_BELOW, chosen on half of the
+"""Where the verdict names a sound: space.pronounce.verdict.judge.NAMED_BELOW, chosen on half of the
 learners' speakers and measured on the other half.
 
     python benchmarks/tune_verdict.py [--budget 0.08]
@@ -19,7 +19,7 @@ import sys
 import numpy as np
 from learners import SR, load_items
 
-from space.pronounce import judge as J
+from space.pronounce.verdict import judge as J
 
 
 def main() -> int:
@@ -29,8 +29,8 @@ def main() -> int:
     args = ap.parse_args()
     from space.errors import SpaceError
     from space.pronounce.assess import recognized
-    from space.pronounce.evidence import assess_audio
-    from space.pronounce.lexicon import text_phones, text_words
+    from space.pronounce.evidence.sentence import assess_audio
+    from space.pronounce.lexicon.text import text_phones, text_words
 
     items, evs = [], []
     for it in load_items():
