@@ -429,3 +429,57 @@ def test_sequence_strip_colours_mean_nothing_said_wrong() -> None:
     for c in colours:
         r, g, b = (int(c[i:i + 2], 16) for i in (1, 3, 5))
         assert c.lower() not in verdict and not (r > b + 60 and r >= g), c
+
+
+def test_work_of_a_client_that_left_is_dropped() -> None:
+    """A request whose client leaves while its work waits for a core is answered 499 and
+    never computed (abandoned uploads used to queue by the thousand, issue 19's soak);
+    one whose client stays gets its answer, and an error keeps its own type."""
+    import anyio
+    from fastapi import HTTPException
+
+    from space.errors import DecodeError
+    from space.web.state import CLIENT_GONE, Server, Settings
+
+    class Client:  # the ASGI receive of a request whose body has been read
+        def __init__(self, leaves: bool) -> None:
+            self.leaves, self.left = leaves, anyio.Event()
+
+        async def receive(self) -> dict:
+            if self.leaves:
+                return {"type": "http.disconnect"}
+            await self.left.wait()  # stays until the answer is sent
+            return {"type": "http.disconnect"}
+
+    ran: list[str] = []
+
+    def work(name: str):
+        def fn() -> str:
+            ran.append(name)
+            if name == "bad":
+                raise DecodeError("x.wav: cannot decode audio")
+            return name
+        return fn
+
+    async def main() -> list:
+        s = Server(Settings(), models=None, png=None, cpu=anyio.CapacityLimiter(1))
+        out: list = []
+        await s.cpu.acquire()  # the one core is busy
+        async with anyio.create_task_group() as tg:
+            async def call(name: str, client: Client) -> None:
+                try:
+                    out.append(await s.in_thread(work(name), client))  # type: ignore[arg-type]
+                except HTTPException as e:
+                    out.append(e.status_code)
+                except DecodeError as e:
+                    out.append(type(e).__name__)
+            tg.start_soon(call, "gone", Client(leaves=True))
+            tg.start_soon(call, "stays", Client(leaves=False))
+            await anyio.sleep(0.2)
+            s.cpu.release()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call, "bad", Client(leaves=False))
+        return out
+
+    assert anyio.run(main) == [CLIENT_GONE, "stays", "DecodeError"]
+    assert ran == ["stays", "bad"]  # the gone client's work never ran
