@@ -287,11 +287,28 @@ def run_soak(args: argparse.Namespace, base: str, server: subprocess.Popen, refs
     rss0 = rss_mb(server.pid)
     la0 = os.getloadavg()[0]
     t0 = time.monotonic()
+    # RSS every 10 s: a plateau (allocator arenas and caches filling once) reads differently
+    # from steady growth (a leak) though both end above where they started.
+    timeline: list[tuple[float, float]] = [(0.0, rss0)]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(10.0):
+            timeline.append((time.monotonic() - t0, rss_mb(server.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     lat, status, unexpected = soak(base, args.word, args.clients, args.soak_s, inputs,
                                    int(args.max_upload_mb * 1024 * 1024))
     wall = time.monotonic() - t0
+    stop.set()
+    sampler.join()
     time.sleep(2)  # let cancelled requests finish on the server
     rss1 = rss_mb(server.pid)
+    timeline.append((time.monotonic() - t0, rss1))
+    half = [(t, m) for t, m in timeline if t >= wall / 2]
+    slope = (half[-1][1] - half[0][1]) / max(1e-9, half[-1][0] - half[0][0]) * 60 \
+        if len(half) > 1 else float("nan")
     la1 = os.getloadavg()[0]
     problems = check_references(refs)
     total = sum(sum(v.values()) for v in status.values())
@@ -308,7 +325,9 @@ def run_soak(args: argparse.Namespace, base: str, server: subprocess.Popen, refs
              f"- 5xx answers: {n5xx}; unexpected answers: {len(unexpected)}"
              + (f" (first: {unexpected[:5]})" if unexpected else ""),
              f"- server RSS: {rss0:.0f} MB at the start of the soak, {rss1:.0f} MB at the end "
-             f"({rss1 - rss0:+.0f} MB; target < 50 MB growth)",
+             f"({rss1 - rss0:+.0f} MB; target < 50 MB growth); every 10 s: "
+             + ", ".join(f"{m:.0f}" for _, m in timeline)
+             + f" MB; second half {slope:+.1f} MB/min",
              f"- references folder after {status['reference-add'].get('200', 0)} concurrent adds "
              f"of 4 distinct clips: {len([p for p in (refs / f'soak-{args.word}').glob('*')])} "
              f"files; problems: {problems or 'none'} (no partial, temporary or duplicate file)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from space.recognize.words.recognizer import load_model  # noqa: E402
 from space.web import create_app  # noqa: E402
+from space.web.errors import for_browser  # noqa: E402
 
-from .conftest import word_like  # noqa: E402
+from .conftest import ROOT, word_like  # noqa: E402
 
 KEYS = {"attempt", "text", "score", "band", "accuracy", "completeness", "fluency", "cause",
         "sentence", "span", "errors", "words", "recognized", "quality", "warnings"}
@@ -153,7 +155,8 @@ def test_score_a_sentence_and_bad_text(client, attempt) -> None:
         with pytest.raises(TextError) as e:
             # an empty form field arrives as no field
             check_text(word=data.get("word"), text=data.get("text") or None)
-        assert r.json()["detail"] == str(e.value)
+        # the package's message, less its CLI hint ('(--text)'): web.errors.for_browser
+        assert r.json()["detail"] == for_browser(str(e.value)) and "--" not in r.json()["detail"]
 
 
 def test_a_worse_attempt_scores_lower(client, attempt) -> None:
@@ -276,7 +279,8 @@ def test_add_references_names_a_clip_that_disagrees(client, refs_dir: Path,
     (name,) = r.json()["added"]
     (w,) = r.json()["warnings"]
     assert w.startswith(f"reference {name} disagrees with the other references of 'boop'")
-    assert w.endswith(f"`space references remove boop {name}`")
+    # the CLI's remedy ('`space references remove boop ...`') is not a browser user's
+    assert w.endswith("is it another word? If so, remove it") and "`" not in w
 
 
 def test_add_references_can_be_switched_off(tiny_model: Path, refs_dir: Path,
@@ -307,3 +311,175 @@ def test_png_drawn_in_worker_processes(tiny_model: Path, refs_dir: Path, monkeyp
         assert r.status_code == 200, r.text
         png = base64.b64decode(r.json()["plot_png"].split(",", 1)[1])
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def _readme_keys(request: str) -> set[str]:
+    """The top-level fields the README's HTTP API table gives for ``request`` (its answer
+    column: the quoted names at the first level of the first ``{...}``, values left out;
+    a quoted name after it, like ``"plot_png"``, counts too)."""
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines()
+               if line.startswith(f"| `{request}` |"))
+    answer = re.split(r"(?<!\\)\|", row)[3]  # the cells; "\|" is a | inside one
+    keys, depth, i = set(), 0, answer.index("{")
+    while i < len(answer):
+        ch = answer[i]
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+        elif ch == '"':
+            j = answer.index('"', i + 1)
+            if depth <= 1 and not answer[:i].rstrip().endswith((":", "|")):
+                keys.add(answer[i + 1:j])
+            i = j
+        i += 1
+    return keys
+
+
+def test_readme_lists_every_field_the_api_answers(client, attempt) -> None:
+    """Issue 19: the README listed a `source` that /api/predict lacks and left out the
+    `file` it returns. Every answer's fields are exactly the README's."""
+    y, sr = attempt
+    files = {"file": ("take.wav", wav_bytes(y, sr), "audio/wav")}
+    predict = client.post("/api/predict", files=files).json()
+    assert set(predict) == _readme_keys("POST /api/predict")
+    assert predict["file"] == "take.wav" and "source" not in predict
+    score = client.post("/api/score", data={"text": "rise", "plot": "true"}, files=files).json()
+    assert set(score) == _readme_keys("POST /api/score")
+    assert set(client.get("/api/words").json()) == _readme_keys("GET /api/words")
+    assert set(client.get("/api/words").json()["words"][0]) == {
+        "word", "display", "references", "source", "replaces_bundled", "model"}
+    assert set(client.get("/api/health").json()) == _readme_keys("GET /api/health")
+    assert set(client.get("/api/references/rise").json()) == _readme_keys(
+        "GET /api/references/{word}")
+
+
+@pytest.mark.parametrize(("message", "shown"), [
+    ("long.wav: 15.0 s long; at most 10 s per clip (for long recordings use "
+     "`space listen --input FILE`)", "long.wav: 15.0 s long; at most 10 s per clip"),
+    ("no references for word 'x' (known words: 0-9 (or zero-nine), bed); record the word and "
+     "add the recordings first (`space references add x FILE...`)",
+     "no references for word 'x' (known words: 0-9 (or zero-nine), bed); record the word and "
+     "add the recordings first"),
+    ("a reference of '7' cannot be used: /home/u/.local/share/space/references/7/00_a.wav: "
+     "cannot decode audio; remove it with `space references remove 7 CLIP`",
+     "a reference of '7' cannot be used: 00_a.wav: cannot decode audio"),
+    ("'two words' is 2 words: score it as a text (--text)",
+     "'two words' is 2 words: score it as a text"),
+    ("bundled model 'x' is not installed (run `make models`)", "bundled model 'x' is not installed"),
+    ("only one reference recording: the score's 100 is estimated; add more with "
+     "`space references add`", "only one reference recording: the score's 100 is estimated"),
+    ("cannot write ~/refs/7: read-only file system", "cannot write 7: read-only file system"),
+    ("score 50/100 and/or '../x' at 3 s", "score 50/100 and/or '../x' at 3 s"),  # not paths
+])
+def test_messages_for_the_browser(message: str, shown: str) -> None:
+    assert for_browser(message) == shown
+
+
+def test_web_answers_name_no_commands_or_server_paths(client, refs_dir: Path,
+                                                      tmp_path: Path) -> None:
+    """What the library says to a terminal user ('`space references add`', a --flag, a
+    path on the server) is not what a browser user can act on: errors and warnings the
+    app answers with carry none of it."""
+    bad = re.compile(r"`space |`make |--[a-z]|" + re.escape(str(refs_dir)) + "|" +
+                     re.escape(str(tmp_path)))
+    long = wav_bytes(0.1 * np.ones(8000 * 6, np.float32), 8000)  # over the 5-s limit
+    answers = [client.post("/api/score", data={"text": "rise"},
+                           files={"file": ("long.wav", long)}),
+               client.post("/api/score", data={"word": "two words"},
+                           files={"file": ("a.wav", long)}),
+               client.get("/api/references/nosuchword")]
+    # one reference of a new word: the library warns "add more with `space references add`"
+    one = wav_bytes(word_like(0, 16000, np.random.default_rng(3)), 16000)
+    added = client.post("/api/references/solo", files=[("files", ("one.wav", one))])
+    # a stored reference damaged on the server: 409 naming the clip, not its path
+    (refs_dir / "rise" / "zz_damaged.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEjunk")
+    try:
+        damaged = client.post("/api/references/rise", files=[("files", ("new.wav", one))])
+    finally:
+        for p in (refs_dir / "rise").glob("*"):
+            if p.name == "zz_damaged.wav" or "new" in p.name:
+                p.unlink()
+        for p in (refs_dir / "solo").glob("*"):
+            p.unlink()
+        (refs_dir / "solo").rmdir()
+    assert [r.status_code for r in answers] == [413, 422, 404]
+    assert added.status_code == 200 and added.json()["warnings"]
+    assert damaged.status_code == 409 and "zz_damaged.wav" in damaged.json()["detail"]
+    texts = [r.json()["detail"] for r in [*answers, damaged]] + added.json()["warnings"]
+    for t in texts:
+        assert not bad.search(t), t
+
+
+def test_sequence_strip_colours_mean_nothing_said_wrong() -> None:
+    """The connected-digits strip only tells neighbouring digits apart: its colours are
+    none of the practice card's verdict colours (red 'said wrong', amber 'worth a listen')
+    and not red or amber at all. The browser test reads the drawn pixels too."""
+    static = ROOT / "src" / "space" / "web" / "static"
+    js = (static / "app.js").read_text()
+    strip = re.search(r"const SEQ_STRIP = \[([^\]]*)\]", js)
+    assert strip, "app.js: SEQ_STRIP not found"
+    colours = re.findall(r'"(#[0-9a-fA-F]{6})"', strip.group(1))
+    assert len(colours) == 2 and "colours[k % 2]" not in js
+    css = (static / "style.css").read_text()
+    verdict = set()
+    for rule in (r"\.phone\.weak", r"\.phone\.fair", r"\.band\.poor", r"\.band\.fair"):
+        verdict |= set(re.findall(rule + r"[^{]*\{[^}]*background: (#[0-9a-fA-F]{6})", css))
+    assert {"#d23b3b", "#e3a21a", "#c62f3b", "#d08a00"} <= verdict
+    for c in colours:
+        r, g, b = (int(c[i:i + 2], 16) for i in (1, 3, 5))
+        assert c.lower() not in verdict and not (r > b + 60 and r >= g), c
+
+
+def test_work_of_a_client_that_left_is_dropped() -> None:
+    """A request whose client leaves while its work waits for a core is answered 499 and
+    never computed (abandoned uploads used to queue by the thousand, issue 19's soak);
+    one whose client stays gets its answer, and an error keeps its own type."""
+    import anyio
+    from fastapi import HTTPException
+
+    from space.errors import DecodeError
+    from space.web.state import CLIENT_GONE, Server, Settings
+
+    class Client:  # the ASGI receive of a request whose body has been read
+        def __init__(self, leaves: bool) -> None:
+            self.leaves, self.left = leaves, anyio.Event()
+
+        async def receive(self) -> dict:
+            if self.leaves:
+                return {"type": "http.disconnect"}
+            await self.left.wait()  # stays until the answer is sent
+            return {"type": "http.disconnect"}
+
+    ran: list[str] = []
+
+    def work(name: str):
+        def fn() -> str:
+            ran.append(name)
+            if name == "bad":
+                raise DecodeError("x.wav: cannot decode audio")
+            return name
+        return fn
+
+    async def main() -> list:
+        s = Server(Settings(), models=None, png=None, cpu=anyio.CapacityLimiter(1))
+        out: list = []
+        await s.cpu.acquire()  # the one core is busy
+        async with anyio.create_task_group() as tg:
+            async def call(name: str, client: Client) -> None:
+                try:
+                    out.append(await s.in_thread(work(name), client))  # type: ignore[arg-type]
+                except HTTPException as e:
+                    out.append(e.status_code)
+                except DecodeError as e:
+                    out.append(type(e).__name__)
+            tg.start_soon(call, "gone", Client(leaves=True))
+            tg.start_soon(call, "stays", Client(leaves=False))
+            await anyio.sleep(0.2)
+            s.cpu.release()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call, "bad", Client(leaves=False))
+        return out
+
+    assert anyio.run(main) == [CLIENT_GONE, "stays", "DecodeError"]
+    assert ran == ["stays", "bad"]  # the gone client's work never ran

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -34,10 +37,36 @@ def http_status(exc: SpaceError) -> int:
     return 500
 
 
+# The library's messages are written for the terminal: some end with the command that fixes
+# things (`space references add ...`, `make models`, a --flag) and some name a file by its
+# path. A browser user can run neither and the server's folders are none of their business,
+# so the web face drops those hints and keeps a path's last part only.
+_CMD = r"`(?:space|make)\b[^`]*`"
+_HINT_IN_PARENS = re.compile(r"\s*\([^()]*(?:" + _CMD + r"|--[a-z][\w-]*)[^()]*\)")
+_CLAUSE_WITH_CMD = re.compile(r"[;:]\s*[^;:]*" + _CMD)
+_WITH_CMD = re.compile(r"\s+(?:with|use|run)\s+" + _CMD)
+_PATH = re.compile(r"(?<![\w/.~])~?/[^\s'\"`,;:()]+")
+
+
+def for_browser(text: str) -> str:
+    """A library message as the web app shows it: no CLI commands or flags to run, no
+    server paths (a path becomes its file or folder name).
+
+    >>> for_browser("a.wav: 15.0 s long; at most 10 s (for long recordings use `space listen`)")
+    'a.wav: 15.0 s long; at most 10 s'
+    >>> for_browser("cannot write /srv/refs/7/.lock: read-only; remove it with `space x`")
+    'cannot write .lock: read-only'
+    """
+    text = _HINT_IN_PARENS.sub("", text)
+    text = _CLAUSE_WITH_CMD.sub("", text)
+    text = _WITH_CMD.sub("", text)
+    return _PATH.sub(lambda m: PurePosixPath(m.group(0)).name or "the server's folder", text)
+
+
 async def space_error(request: Request, exc: Exception) -> JSONResponse:
-    """One of the package's errors -> its status and message."""
+    """One of the package's errors -> its status and message (:func:`for_browser`)."""
     assert isinstance(exc, SpaceError)
-    return JSONResponse({"detail": str(exc)}, status_code=http_status(exc))
+    return JSONResponse({"detail": for_browser(str(exc))}, status_code=http_status(exc))
 
 
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -57,4 +86,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
 
 
-__all__ = ["HTTP_STATUS", "http_status", "install"]
+__all__ = ["HTTP_STATUS", "for_browser", "http_status", "install"]

@@ -16,6 +16,7 @@ MAX_DURATION_S = 10.0  # a practice attempt is one word; longer uploads are refu
 # /api/sequence: several words in a row (a PIN, a phone number said slowly) fit in 30 s.
 MAX_SEQUENCE_S = 30.0
 MAX_REFERENCE_FILES = 10
+CLIENT_GONE = 499  # nginx's "client closed request": never seen by a client (it has gone)
 
 T = TypeVar("T")
 
@@ -57,9 +58,46 @@ class Server:
     engines: dict[str, str] = field(default_factory=dict)  # what runs each network
     warmup_s: float | None = None
 
-    async def in_thread(self, fn: Callable[[], T]) -> T:
-        """Run CPU-bound ``fn`` off the event loop, in the limited thread pool."""
-        return await anyio.to_thread.run_sync(fn, limiter=self.cpu)
+    async def in_thread(self, fn: Callable[[], T], request: Request | None = None) -> T:
+        """Run CPU-bound ``fn`` off the event loop, at most one per core.
+
+        With ``request``, a client that leaves while its work waits for a core (a timeout,
+        a closed tab) gets its work dropped at once (499, which nobody receives): under
+        load, abandoned requests otherwise queue behind the busy cores by the thousand,
+        each holding its upload in memory, to be computed for nobody (issue 19's soak).
+        Work that has started runs to its end.
+        """
+        if request is None:
+            return await anyio.to_thread.run_sync(fn, limiter=self.cpu)
+        gone = started = False
+
+        async def watch(waiting: anyio.CancelScope) -> None:
+            nonlocal gone
+            # The body has been read: the next ASGI message is the client leaving.
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            if not started:
+                waiting.cancel()
+
+        out: list[T] = []
+        failed: list[Exception] = []  # raised out here: a task group would wrap it in a group
+        async with anyio.create_task_group() as tg:
+            with anyio.CancelScope() as waiting:
+                tg.start_soon(watch, waiting)
+                async with self.cpu:
+                    started = True  # from here on the work runs to its end
+                    try:
+                        out.append(await anyio.to_thread.run_sync(fn))
+                    except Exception as e:  # the package's errors map to statuses outside
+                        failed.append(e)
+            tg.cancel_scope.cancel()  # stop the watcher
+        if failed:
+            raise failed[0]
+        if not out:
+            assert gone
+            raise HTTPException(CLIENT_GONE, "the client closed the request")
+        return out[0]
 
     def model_named(self, name: str | None) -> Any:
         """A model by the name the API uses (the default for None); 404 for an unknown one."""
@@ -76,5 +114,5 @@ def server(request: Request) -> Server:
     return srv
 
 
-__all__ = ["MAX_DURATION_S", "MAX_REFERENCE_FILES", "MAX_SEQUENCE_S", "MAX_UPLOAD_BYTES",
+__all__ = ["CLIENT_GONE", "MAX_DURATION_S", "MAX_REFERENCE_FILES", "MAX_SEQUENCE_S", "MAX_UPLOAD_BYTES",
            "Server", "Settings", "server"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from ... import api
+from ..errors import for_browser
 from ..state import Server, server
 from ..uploads import decode_upload, read_upload
 
@@ -17,6 +18,7 @@ State = Annotated[Server, Depends(server)]
 @router.post("/api/score")
 async def score(
     s: State,
+    request: Request,
     file: Annotated[UploadFile, File(description="audio of the attempt")],
     text: Annotated[str | None, Form(description="the word or short sentence said "
                                       "(any words of the pronunciation lexicon)")] = None,
@@ -36,9 +38,12 @@ async def score(
         res = api.score(y, word=word, text=text, sr=sr, name=name, models=s.models)
         d = res.to_dict()
         d["duration_s"] = round(len(y) / sr, 3)
+        # as errors: the library's hints name CLI commands a browser user cannot run
+        d["warnings"] = [for_browser(w) for w in d["warnings"]]
+        d["quality"]["warnings"] = [for_browser(w) for w in d["quality"]["warnings"]]
         return d, res
 
-    d, res = await s.in_thread(work)
+    d, res = await s.in_thread(work, request)
     if plot:
         d["plot_png"] = await s.png.render(res, s.in_thread)
     return d

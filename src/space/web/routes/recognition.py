@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from ... import api, audio
 from ..state import Server, server
@@ -17,6 +17,7 @@ State = Annotated[Server, Depends(server)]
 @router.post("/api/predict")
 async def predict(
     s: State,
+    request: Request,
     file: Annotated[UploadFile, File(description="audio of one spoken word")],
     model: Annotated[str | None, Form(description="model name (see /api/health)")] = None,
     top_k: Annotated[int, Form(ge=1, le=50)] = 3,
@@ -32,12 +33,13 @@ async def predict(
         return {**p.to_dict(), "model": model or s.settings.default_model,
                 "duration_s": round(len(y) / sr, 3), "sr": sr, "engine": rec.engine_name}
 
-    return await s.in_thread(work)
+    return await s.in_thread(work, request)
 
 
 @router.post("/api/sequence")
 async def sequence(
     s: State,
+    request: Request,
     file: Annotated[UploadFile, File(description="audio of several digits said one after "
                                      "another (e.g. a PIN)")],
     grammar: Annotated[str, Form(description="'any' (any number of digits) or 'digitsN' "
@@ -60,4 +62,4 @@ async def sequence(
             "no digits heard: say the digits clearly, one after another"]
         return d
 
-    return await s.in_thread(work)
+    return await s.in_thread(work, request)

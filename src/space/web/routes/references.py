@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 
 from ... import api
 from ...io import AUDIO_EXTS, safe_stem
+from ..errors import for_browser
 from ..state import MAX_REFERENCE_FILES, Server, server
 from ..uploads import decode_upload, read_upload
 
@@ -74,7 +75,8 @@ async def add_references(
     # The set as it now is, checked: a clip that disagrees with the rest is named.
     warnings: list[str] = []
     if res.added:
-        warnings = await s.in_thread(lambda: api.reference_warnings(w, rdir))
+        warnings = [for_browser(m) for m in
+                    await s.in_thread(lambda: api.reference_warnings(w, rdir))]
     return {"word": w, "added": [p.name for p in res.added],
             "duplicates": [{"file": Path(f).name.split("_", 1)[-1], "same_as": c}
                            for f, c in res.duplicates],

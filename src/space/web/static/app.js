@@ -52,7 +52,9 @@ async function loadWords() {
       list.appendChild(o);
     }
   } catch (e) { /* the page works without suggestions */ }
-  const wanted = new URLSearchParams(location.search).get("text");
+  const q = new URLSearchParams(location.search);
+  const wanted = q.get("text") || q.get("word"); // ?word= links from before sentences
+
   if (wanted) $("text").value = wanted;
   $("record").disabled = false;
   setStatus("Type a word or a short sentence (or pick one), press Record and say it.");
@@ -144,11 +146,19 @@ function clearResult() {
   state.attemptBlob = null;
   state.attemptName = null;
   $("result").hidden = true;
+  for (const id of ["words", "errors", "warnings"]) $(id).innerHTML = "";
+  for (const id of ["picture", "attempt-audio"]) $(id).removeAttribute("src");
+  delete $("result").dataset.played;
+}
+
+function askForText() {
+  setStatus("First type the word or sentence you will say.", true);
+  $("text").focus();
 }
 
 async function submit(blob, filename) {
   const text = $("text").value.trim();
-  if (!text) { setStatus("First type the word or sentence you will say.", true); return; }
+  if (!text) { askForText(); return; }
   clearResult();
   state.attemptBlob = blob;
   state.attemptName = filename;
@@ -389,16 +399,62 @@ function showSequence(res) {
   drawSequence($("seq-picture"), res);
 }
 
-// The waveform (min/max per column) with each word's span shaded and its label on top,
-// and a strip under it: one box per word, where it lies in time.
+// Boxes for spans [x0, x1) in [lo, hi] px, in order: each at least `minW` wide (a short
+// digit is never a sliver) and apart by `gap`, nudged sideways from its span as little as
+// the neighbours allow. When the row is too crowded for `minW`, the boxes share it evenly.
+function layoutBoxes(spans, lo, hi, minW, gap = 2) {
+  const n = spans.length;
+  if (!n) return [];
+  const room = hi - lo - gap * (n - 1);
+  const wMin = Math.min(minW, room / n);
+  let widths = spans.map(([x0, x1]) => Math.max(wMin, x1 - x0));
+  const total = widths.reduce((a, w) => a + w, 0);
+  if (total > room) { // long spans give up what the short ones took
+    const extra = widths.reduce((a, w) => a + (w - wMin), 0);
+    const keep = extra > 0 ? Math.max(0, (room - n * wMin) / extra) : 0;
+    widths = widths.map((w) => wMin + (w - wMin) * keep);
+  }
+  const boxes = spans.map(([x0, x1], k) => {
+    const c = (x0 + x1) / 2;
+    return { x0: c - widths[k] / 2, x1: c + widths[k] / 2 };
+  });
+  const move = (b, x0) => { const w = b.x1 - b.x0; b.x0 = x0; b.x1 = x0 + w; };
+  boxes.forEach((b, k) => move(b, Math.max(b.x0, k ? boxes[k - 1].x1 + gap : lo)));
+  for (let k = n - 1; k >= 0; k--) {
+    const limit = k < n - 1 ? boxes[k + 1].x0 - gap : hi;
+    if (boxes[k].x1 > limit) move(boxes[k], limit - (boxes[k].x1 - boxes[k].x0));
+  }
+  return boxes;
+}
+
+// Text cut to fit `maxW` px with an ellipsis (a long file name on a phone).
+function fitText(g, text, maxW) {
+  if (g.measureText(text).width <= maxW) return text;
+  let t = text;
+  while (t.length > 1 && g.measureText(t + "…").width > maxW) t = t.slice(0, -1);
+  return t + "…";
+}
+
+const SEQ_MIN_BOX_PX = 22; // room for a digit's label (bold 13 px) in the strip
+// Neutral, not the red/amber that mean "said wrong"/"worth a listen" on the practice card:
+// the strip only tells neighbouring digits apart, it judges nothing.
+const SEQ_STRIP = ["#3d5a80", "#6c7a89"];
+
+// The waveform (min/max per column) with each word's span shaded and its label on top
+// (where it fits), and a strip under it: one box per word, where it lies in time, every
+// label inside its box. What was drawn, in CSS px, is left in data-layout for tests.
 function drawSequence(canvas, res) {
   const d = res.drawing;
   const { g, W, H } = blankCanvas(canvas, 190);
   if (!d || !d.columns) { canvas.dataset.drawn = "0"; return; }
-  const left = 56, right = W - 12, stripH = 26;
+  const narrow = W < 520; // a phone: no room to waste on margins
+  const left = narrow ? 8 : 56, right = W - (narrow ? 8 : 12), stripH = 26;
   const pw = panel(g, left, 22, right - left, H - 22 - stripH - 40, 0, d.duration_s, -1, 1);
-  title(g, pw, `${state.seqName || "your recording"}: ${res.sequence.join(" ") || "no digits"}`);
+  g.font = "12px system-ui, sans-serif";
+  title(g, pw, fitText(g, `${state.seqName || "your recording"}: ${res.sequence.join(" ") || "no digits"}`,
+                       pw.w));
   const scale = 1 / Math.max(d.peak, 1e-4); // a quiet recording still fills the panel
+  const labels = [];
   pw.clip(() => {
     res.words.forEach((w) => {
       g.fillStyle = SHADE;
@@ -410,32 +466,53 @@ function drawSequence(canvas, res) {
       const y0 = pw.py(Math.min(1, d.max[k] * scale)), y1 = pw.py(Math.max(-1, d.min[k] * scale));
       g.fillRect(pw.px(t0), y0, Math.max(1, pw.px(t1) - pw.px(t0)), Math.max(1, y1 - y0));
     }
+    // Labels over the waveform on two rows; one that would touch a neighbour on both rows
+    // is left out there (the strip below names every word).
     g.font = "bold 15px system-ui, sans-serif"; g.textAlign = "center"; g.textBaseline = "top";
+    const lastEnd = [-Infinity, -Infinity];
     res.words.forEach((w) => {
+      const c = (pw.px(w.start_s) + pw.px(w.end_s)) / 2, half = g.measureText(w.label).width / 2;
+      const row = [0, 1].find((r) => c - half >= lastEnd[r] + 3);
+      if (row === undefined || c - half < pw.x || c + half > pw.x + pw.w) return;
+      lastEnd[row] = c + half;
+      const y = pw.y + 3 + 18 * row;
       g.fillStyle = "#1d2430";
-      g.fillText(w.label, (pw.px(w.start_s) + pw.px(w.end_s)) / 2, pw.y + 3);
+      g.fillText(w.label, c, y);
+      labels.push({ text: w.label, x0: c - half, x1: c + half, y0: y, y1: y + 15 });
     });
   });
   pw.frame();
-  // The strip: one box per word, alternating colours so neighbours without a pause part.
+  // The strip: one box per word, alternating neutral colours so neighbours without a
+  // pause part, each at least SEQ_MIN_BOX_PX wide.
   const sy = pw.y + pw.h + 6;
-  const colours = ["#c62f3b", "#d08a00"];
+  const boxes = layoutBoxes(res.words.map((w) => [pw.px(w.start_s), pw.px(w.end_s)]),
+                            pw.x, pw.x + pw.w, SEQ_MIN_BOX_PX);
+  g.font = "bold 13px system-ui, sans-serif"; g.textAlign = "center"; g.textBaseline = "middle";
   res.words.forEach((w, k) => {
-    const x0 = pw.px(w.start_s), x1 = pw.px(w.end_s);
-    g.fillStyle = colours[k % 2];
-    g.fillRect(x0, sy, Math.max(2, x1 - x0 - 1), stripH);
-    g.fillStyle = "#fff"; g.font = "bold 13px system-ui, sans-serif";
-    g.textAlign = "center"; g.textBaseline = "middle";
-    g.fillText(w.label, (x0 + x1) / 2, sy + stripH / 2);
+    const b = boxes[k], c = (b.x0 + b.x1) / 2, half = g.measureText(w.label).width / 2;
+    g.fillStyle = SEQ_STRIP[k % 2];
+    g.fillRect(b.x0, sy, b.x1 - b.x0, stripH);
+    g.fillStyle = "#fff";
+    g.fillText(w.label, c, sy + stripH / 2);
+    labels.push({ text: w.label, x0: c - half, x1: c + half, y0: sy + 6, y1: sy + stripH - 6 });
   });
   const pt = panel(g, left, sy, right - left, stripH, 0, d.duration_s, 0, 1);
-  ticks(g, pt, "x", 6, "time (s)");
+  ticks(g, pt, "x", narrow ? 3 : 6, "time (s)");
+  canvas.dataset.layout = JSON.stringify({
+    width: W, strip: boxes.map((b, k) => ({ label: res.words[k].label, x0: b.x0, x1: b.x1,
+                                            y0: sy, y1: sy + stripH, colour: SEQ_STRIP[k % 2] })),
+    labels });
   canvas.dataset.drawn = String(1 + Number(canvas.dataset.drawn || 0));
 }
 
 window.addEventListener("DOMContentLoaded", () => {
   loadWords();
-  $("record").addEventListener("click", () => (state.rec ? stopRecording() : startRecording()));
+  $("record").addEventListener("click", () => {
+    if (state.rec) return stopRecording();
+    // Ask for the text before recording, not after the learner has said it.
+    if (!$("text").value.trim()) return askForText();
+    return startRecording();
+  });
   $("seq-record").addEventListener("click",
     () => (state.rec ? stopRecording() : startRecording(SEQUENCE)));
   $("seq-file").addEventListener("change", (e) => {
