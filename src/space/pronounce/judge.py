@@ -28,7 +28,7 @@ from typing import Any
 
 from .evidence import SentenceEvidence, WordEvidence
 from .mistakes import NamedError, name_errors
-from .phones import to_ipa
+from .phones import to_ipa, word_ipa
 
 # Bands of a 0-100 score (the experts' scale: 8 of 10 and above is 'excellent').
 BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-inf")))
@@ -195,9 +195,11 @@ def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
         if other:
             s = min(s, OTHER_WORD_SCORE)
         k = _word_named(w, s, other=other, explained=poor_rec)
+        # the word's IPA, not each phone's alone: the AH of 'seven' is /ə/, of 'up' /ʌ/
+        ipa = word_ipa([p.phone for p in w.phones])
         words.append(WordScore(
             w.word, w.start_s, w.end_s, s, band(s), w.said,
-            tuple(PhoneScore(p.phone, to_ipa(p.phone), p.start_s, p.end_s, float(p.score),
+            tuple(PhoneScore(p.phone, ipa[i], p.start_s, p.end_s, float(p.score),
                              phone_level(float(p.score), i in k), p.heard)
                   for i, p in enumerate(w.phones))))
     completeness = float(ev.completeness)
