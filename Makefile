@@ -44,8 +44,8 @@ demo: setup
 	@echo "==> recognising the bundled example clips with the bundled digits model"
 	$(BIN)/space predict --model digits examples/
 	@$(BIN)/space predict --model digits --json examples/ > $(OUT)/predictions.jsonl
-	@echo "==> scoring the pronunciation of an example clip against the bundled references of '3'"
-	$(BIN)/space score --word 3 --plot $(OUT)/feedback_3.png examples/3_three_espeak_female.wav
+	@echo "==> scoring the pronunciation of an example clip of 'three': its score, each sound's, what to work on"
+	$(BIN)/space score --word three --plot $(OUT)/feedback_3.png examples/3_three_espeak_female.wav
 	@echo "==> outputs: $(OUT)/predictions.jsonl, $(OUT)/feedback_3.png (pronunciation feedback)"
 	@echo "==> live: '$(BIN)/space serve' starts the practice web app at http://127.0.0.1:8000/"
 	@echo "    (record a word in the browser); '$(BIN)/space listen' recognises words from the microphone"
@@ -88,7 +88,7 @@ models: setup
 	@# Phone model for the per-sound scores (docs/phones.md): PocketSphinx alignments of the
 	@# shared clips, then the phone encoder through the same loop.
 	mkdir -p build
-	$(BIN)/python -m space.pronounce.phone_labels --shared $(dir $(FSDD)) --out build/phone_labels.json
+	$(BIN)/python -m space.training.phone_labels --shared $(dir $(FSDD)) --out build/phone_labels.json
 	$(BIN)/space train-phones --labels build/phone_labels.json \
 	  --noise-dir $(SC)/_background_noise_ --out src/space/models/phones.pt
 	rm -f src/space/models/phones.last.pt
@@ -97,13 +97,13 @@ models: setup
 	@# (the held-out posteriors the scorer is fitted on) and on every speaker (shipped as
 	@# phones_learners.pt); then the scorer fitted on the experts' marks (docs/phones.md).
 	@# About 3 x 25 min of one CPU thread (2-core machine, shared).
-	$(BIN)/python -m space.pronounce.learner_labels --root $(SO762) --cache build/so762
+	$(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
 	for h in 0 1; do $(BIN)/space train-phones --learners $(SO762) --learner-cache build/so762 \
 	  --init src/space/models/phones.pt --hold-out-half $$h --out build/phones_half$$h.pt \
 	  $(LEARNER_PHONES) || exit 1; done
 	$(BIN)/space train-phones --learners $(SO762) --learner-cache build/so762 \
 	  --init src/space/models/phones.pt --out build/phones_all.pt $(LEARNER_PHONES)
-	$(BIN)/python -m space.pronounce.fit_scorer --root $(SO762) --cache build/so762 \
+	$(BIN)/python -m space.training.scorer --root $(SO762) --cache build/so762 \
 	  --learner-phones build/phones_half0.pt build/phones_half1.pt --phones build/phones_all.pt \
 	  --out src/space/models/scorer.json
 

@@ -46,14 +46,14 @@ class Scored:
 
 class Judge:
     """The shipped scorer: ``space.score`` (phone evidence fitted on the experts + the
-    heard-word check + the recording's quality -> one verdict, space.pronounce.judge)."""
+    heard-word check + the recording's quality -> one verdict, space.pronounce.verdict.judge)."""
 
     name = "judge"
 
     def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
         import space
         from space.errors import SpaceError
-        from space.pronounce.judge import contradictions
+        from space.pronounce.verdict.judge import contradictions
 
         try:
             r = space.score(y, sr=sr, word=word)
@@ -76,7 +76,7 @@ class JudgeHeldOut(Judge):
     speaker: ``$SPACE_BENCH_HALVES`` (a folder) holds ``phones_half{h}.pt`` and
     ``scorer_half{h}.json``, both fitted without speaker half ``h`` of speechocean762
     (:func:`space.data.speechocean.speaker_folds`, k=2; ``python -m
-    space.pronounce.fit_scorer --halves-out``). The shipped models saw every speaker of
+    space.training.scorer --halves-out``). The shipped models saw every speaker of
     ``../shared``, so the learners' figures are only held out through this scorer."""
 
     name = "judge-heldout"
@@ -87,9 +87,9 @@ class JudgeHeldOut(Judge):
         from pathlib import Path
 
         from space.data import speechocean as so
-        from space.pronounce import experts
-        from space.pronounce.acoustic import Acoustic
-        from space.pronounce.phone_encoder import load_phone_model
+        from space.pronounce.evidence import experts
+        from space.pronounce.evidence.acoustic import Acoustic
+        from space.pronounce.evidence.phone_model import load_phone_model
 
         d = Path(os.environ.get("SPACE_BENCH_HALVES", ""))
         if not (d / "scorer_half0.json").is_file():
@@ -101,7 +101,7 @@ class JudgeHeldOut(Judge):
 
     def __call__(self, y: np.ndarray, sr: int, word: str, speaker: str | None = None
                  ) -> Scored:
-        from space.pronounce import acoustic, experts
+        from space.pronounce.evidence import acoustic, experts
 
         if speaker is None:
             raise RuntimeError("judge-heldout scores learners' clips only (needs the speaker)")
@@ -113,7 +113,7 @@ class JudgeHeldOut(Judge):
 
 class References:
     """The bundled references' evidence alone: DTW of the attempt's frames against the
-    word's reference set, calibrated on the set (space.pronounce.distance / calibrate):
+    word's reference set, calibrated on the set (space.pronounce.references.distance / calibrate):
     the old headline score before the experts' map, kept to measure whether the
     references add anything to the phones' evidence."""
 
@@ -121,9 +121,9 @@ class References:
 
     def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
         from space.errors import SpaceError
-        from space.pronounce.distance import match
-        from space.pronounce.frames import default_featurizer
-        from space.pronounce.reference_set import load_utterance, word_reference_set
+        from space.pronounce.references.distance import match
+        from space.pronounce.references.frames import default_featurizer
+        from space.pronounce.references.sets import load_utterance, word_reference_set
 
         try:
             feat = default_featurizer()

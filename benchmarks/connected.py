@@ -7,13 +7,13 @@ Sets (every voice here is one the shipped models did not train on, except where 
 
 * ``espeak``: sequences of 3-7 digits joined from isolated espeak-ng clips of the voices
   ``benchmarks/stream.py`` uses (en-us, en-gb, en-gb-scotland, en-us+f3, en-gb+f2, en+m3,
-  en-029, en-us+m7; 130 and 170 words/min). ``space.recognize.sequence.train`` trains on other
+  en-029, en-us+m7; 130 and 170 words/min). ``space.training.sequence`` trains on other
   espeak accents and variants only. Built by :func:`space.recognize.sequence.connected.build`: 0-200 ms gaps
   or up to 50 ms overlaps, +-4 dB per word.
 * ``said``: espeak-ng saying the whole digit string at once (its own coarticulation, no
   pauses), the same voices.
 * ``fsdd``: sequences from FSDD's held-out speakers theo and george, official test clips
-  (index 0-4). ``space.recognize.sequence.train`` never sees these speakers; the frame encoder it
+  (index 0-4). ``space.training.sequence`` never sees these speakers; the frame encoder it
   starts from (and the ``digits`` model) did see their clips 5-49.
 * ``learners``: speechocean762's digit-only utterances (Mandarin-L1 learners, many of them
   children; ``../shared/data/speechocean762_words/utts``), as recorded, no added noise.

@@ -29,7 +29,8 @@ import numpy as np
 from _scorers import Scored, get_scorers, roc_auc
 
 from space import audio
-from space.pronounce.phones import align, pronunciation
+from space.pronounce.lexicon.phones import pronunciation
+from space.pronounce.lexicon.pocketsphinx import align
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "speechocean762_words"

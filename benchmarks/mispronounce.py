@@ -36,7 +36,7 @@ import numpy as np
 import soundfile as sf
 from _scorers import Scored, get_scorers, roc_auc
 
-from space.pronounce.phones import align
+from space.pronounce.lexicon.pocketsphinx import align
 
 ROOT = Path(__file__).resolve().parents[1]
 

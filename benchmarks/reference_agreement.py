@@ -2,7 +2,7 @@
 
 A user's set for word W: ``k`` recordings of W; a bad set has one of them replaced by a
 recording of another word. Each set is calibrated as a user's own set is
-(``calibrate_against_bundled``) and checked by :func:`space.pronounce.agreement.disagreeing`,
+(``calibrate_against_bundled``) and checked by :func:`space.pronounce.references.agreement.disagreeing`,
 with the bundled model's opinion (the rule for words a model knows) and without it (the
 distance-only rule for any other word). Reported: how often the wrong clip is named (and
 only it), and how often a set of only W is flagged at all (false alarms), also counting
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from space.pronounce.agreement import disagreeing, heard_in
-from space.pronounce.frames import default_featurizer
-from space.pronounce.reference_set import calibrate_against_bundled, load_utterance
+from space.pronounce.references.agreement import disagreeing, heard_in
+from space.pronounce.references.frames import default_featurizer
+from space.pronounce.references.sets import calibrate_against_bundled, load_utterance
 
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 VOICES = ["en-us", "en-gb", "en-us+f3", "en-us+m3", "en-gb-x-rp+f4", "en-us+m7", "en-029",

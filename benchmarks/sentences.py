@@ -3,12 +3,12 @@
     python benchmarks/sentences.py --root ../shared/data/speechocean762_train \\
         --cache cache/so762 [--model phones.pt] [--speed]
 
-The scorer of :mod:`space.pronounce.fit_scorer` is cross-validated 5 folds by speaker on
+The scorer of :mod:`space.training.scorer` is cross-validated 5 folds by speaker on
 the corpus's training split (125 speakers): fitted on four folds' speakers, scored on the
 fifth's, every sentence scored once by a scorer that never saw its speaker. Printed next
 to the published figures on the corpus's test split (GOPT, Gong et al. 2022; the Kaldi
 recipe). The phone posteriors of each speaker come from an output layer fitted on the other
-half of the speakers (:func:`space.pronounce.fit_scorer.learner_table`), so no figure
+half of the speakers (:func:`space.training.scorer.learner_table`), so no figure
 has seen the speaker it scores. ``--baseline``: the same with ``phones.pt`` as shipped.
 ``--learner-phones HALF0 HALF1``: the same with whole phone nets retrained on the sentences,
 net ``h`` without speaker half ``h`` (``space train-phones --learners --hold-out``).
@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from space.data import speechocean as so  # noqa: E402
-from space.pronounce import fit_scorer  # noqa: E402
+from space.training import scorer as fit_scorer  # noqa: E402
 
 PUBLISHED = [("GOPT (test split, Gong et al. 2022)", 0.612, 0.533, 0.714),
              ("Kaldi gop_speechocean762 recipe", 0.42, None, None)]
@@ -56,11 +56,11 @@ def cross_validate(t: fit_scorer.Table, k: int = 5) -> tuple[np.ndarray, ...]:
 def speed(reps: int = 20) -> list[tuple[str, float]]:
     import torch
 
-    from space.pronounce.evidence import assess_audio
+    from space.pronounce.evidence.sentence import assess_audio
 
     torch.set_num_threads(1)
     ac_threads = 1
-    from space.pronounce.acoustic import acoustic
+    from space.pronounce.evidence.acoustic import acoustic
 
     utts = so.utterances(ARGS.root)
     long = min((u for u in utts), key=lambda u: abs(len(so.cached_audio(u, ARGS.cache)) / so.SR - 5))
@@ -86,8 +86,8 @@ def speed(reps: int = 20) -> list[tuple[str, float]]:
 def baseline_table() -> fit_scorer.Table:
     """The same features with the shipped ``phones.pt`` as it is (its head trained on the
     38 words of Speech Commands and FSDD, never on these learners)."""
-    from space.pronounce.acoustic import Acoustic
-    from space.pronounce.phone_encoder import bundled_phone_model_path, load_phone_model
+    from space.pronounce.evidence.acoustic import Acoustic
+    from space.pronounce.evidence.phone_model import bundled_phone_model_path, load_phone_model
 
     ac = Acoustic(load_phone_model(bundled_phone_model_path()))
     return fit_scorer.table(so.utterances(ARGS.root), lambda u, y: ac(y, so.SR).logp,
@@ -106,7 +106,7 @@ def main() -> None:
             ("same posteriors, mean log posterior ratio alone (no scorer)",
              pcc(t.x[:, 1], t.y), None, None)]
     if ARGS.learner_phones:
-        from space.pronounce.phone_encoder import load_phone_model
+        from space.pronounce.evidence.phone_model import load_phone_model
 
         models = tuple(load_phone_model(m) for m in ARGS.learner_phones)
         n = fit_scorer.heldout_table(ARGS.root, ARGS.cache, (models[0], models[1]),

@@ -10,7 +10,7 @@ sets for the final check):
 * ``fsdd-train``: connected sequences of FSDD's training speakers (jackson, lucas, nicolas,
   yweweler; clips 5-49), clean and at 10 dB;
 * ``espeak-train``: the same from espeak-ng voices the training used (its accents and
-  variants, ``space.recognize.sequence.train``), clean and at 10 dB;
+  variants, ``space.training.sequence``), clean and at 10 dB;
 * ``espeak-new`` / ``espeak-new-said`` (``capture --group new``): voices neither the
   training nor the benchmark uses (the training's accents with other espeak-ng variants:
   Andy, Annie, John, Linda, Steph, Lee, Zac, Michael), joined from isolated clips, or saying

@@ -1,4 +1,4 @@
-"""Where the verdict names a sound: space.pronounce.judge.NAMED_BELOW, chosen on some of the
+"""Where the verdict names a sound: space.pronounce.verdict.judge.NAMED_BELOW, chosen on some of the
 learners' speakers and measured on the others, with models that never saw the speaker.
 
     SPACE_BENCH_HALVES=DIR python benchmarks/tune_verdict.py [--budget 0.08]
@@ -23,19 +23,18 @@ import numpy as np
 from _scorers import JudgeHeldOut
 from learners import SR, load_items
 
-from space.pronounce import judge as J
+from space.pronounce.verdict import judge as J
 
 
 def evidence(items: list[dict]) -> list[tuple[dict, object, object, str]]:
     """``(item, evidence, heard, quality label)`` of each clip ``space.score`` can score."""
     from space.audio import trim_silence
     from space.errors import SpaceError
-    from space.pronounce import acoustic, experts
     from space.pronounce.assess import recognized
-    from space.pronounce.evidence import assess_audio
-    from space.pronounce.frames import estimate_snr
-    from space.pronounce.lexicon import text_phones, text_words
-    from space.pronounce.quality import recording_quality
+    from space.pronounce.evidence import acoustic, experts
+    from space.pronounce.evidence.quality import estimate_snr, recording_quality
+    from space.pronounce.evidence.sentence import assess_audio
+    from space.pronounce.lexicon.text import text_phones, text_words
 
     held = JudgeHeldOut()
     out = []

@@ -492,7 +492,7 @@ def train_once(out: Path, fit, redo: bool):
     is not None."""
     from space.recognize import Recognizer
     from space.recognize import checkpoint as ckpt_io
-    from space.recognize.train import last_path
+    from space.training.loop import last_path
 
     done = out.with_suffix(".done")
     if done.exists() and out.exists() and not redo:
@@ -542,8 +542,8 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
     from space.api import default_features
     from space.config import AugmentConfig, TrainConfig
     from space.data.readers import SC_COMMANDS
-    from space.recognize.train import train
     from space.recognize.words.evaluate import evaluate
+    from space.training.words import train
 
     train_ex, val_ex, test_ex, labels, info = proxy_splits(sc)
     fcfg = default_features("speech_commands")
@@ -782,8 +782,8 @@ def learner_rows(rec, learners: Path, words: tuple[str, ...], part: str) -> dict
 
 def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: Path,
              sc_v1: Path, learners: Path, cache: Path, redo: bool) -> None:
-    from space.recognize.train import train
     from space.recognize.words.evaluate import evaluate
+    from space.training.words import train
 
     words = DIGIT_WORDS if model == "digits" else COMMANDS
     from space.api import default_features

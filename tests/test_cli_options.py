@@ -104,7 +104,7 @@ def test_references_list_header_relative_paths_and_json(tmp_path, monkeypatch, c
     monkeypatch.setenv("SPACE_REFERENCES_DIR", str(tmp_path / "refs"))
     assert main(["references", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    from space.pronounce.refsets import bundled_dir
+    from space.pronounce.references.folders import bundled_dir
 
     assert lines[0] == f"# bundled references: {bundled_dir()}"
     assert lines[1].startswith("# user references:") and str(tmp_path / "refs") in lines[1]
@@ -201,13 +201,11 @@ def test_score_model_that_does_not_know_the_word(capsys):
 
 
 def test_no_true_or_false_defaults_in_help():
-    """--phones/--no-phones says 'on', not argparse's '(default: True)'."""
+    """A boolean option's default reads 'on'/'off', never argparse's '(default: True)'."""
     for name, p in _leaf_parsers(build_parser()):
         text = p.format_help()
         for bad in ("(default: True)", "(default: False)", "(default: None)"):
             assert bad not in text, (name, bad)
-    score = next(p for n, p in _leaf_parsers(build_parser()) if n == "space score")
-    assert "phones skips them (default: on)" in " ".join(score.format_help().split())
 
 
 def test_train_writes_no_progress_bar_into_a_log(tmp_path, synthetic_dataset):
@@ -273,10 +271,16 @@ def test_predict_top_k_help_and_line_agree(capsys):
         assert 1 + len(alts) == k
 
 
-def test_unknown_word_lists_the_digits_by_name_too(capsys):
-    assert main(["score", "--word", "banana", str(EXAMPLE)]) == 2
-    err = capsys.readouterr().err
-    assert "known words: 0-9 (or zero-nine), backward, bed," in err
+def test_word_outside_the_lexicon_is_named(capsys):
+    assert main(["score", "--word", "xqzzt", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("space score: error: not in the pronunciation lexicon (CMUdict): 'xqzzt'; "
+                   "check the spelling, or write the word as it sounds")
+
+
+def test_unknown_reference_word_lists_the_digits_by_name_too(capsys):
+    assert main(["references", "list", "banana"]) == 2
+    assert "known words: 0-9 (or zero-nine), backward, bed," in capsys.readouterr().err
 
 
 def test_score_plot_names_never_collide(tmp_path, capsys):
@@ -290,7 +294,7 @@ def test_score_plot_names_never_collide(tmp_path, capsys):
     sf.write(a, y, sr)
     sf.write(b, y, sr)
     out = tmp_path / "fb.png"
-    assert main(["score", "--word", "3", "--no-phones", "--plot", str(out), str(a), str(b)]) == 0
+    assert main(["score", "--word", "3", "--plot", str(out), str(a), str(b)]) == 0
     assert sorted(p.name for p in tmp_path.glob("fb*.png")) == ["fb-a_right.png", "fb-b_right.png"]
     assert "fb-a_right.png" in capsys.readouterr().err
     # the same file twice, and names that only differ by their folders' folders

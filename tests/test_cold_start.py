@@ -16,6 +16,13 @@ from space.recognize.engines.runtime import cached_graph, onnx_available
 pytestmark = pytest.mark.skipif(not onnx_available(), reason="onnxruntime/onnx not installed")
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's graphs in its own cache folder (``$SPACE_CACHE_DIR``), here and in the
+    fresh processes it starts."""
+    monkeypatch.setenv("SPACE_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def _predict_cold(model: Path, wav: Path) -> dict:
     """``space predict --json`` in a fresh process; also reports whether torch was imported."""
     code = (
@@ -28,7 +35,8 @@ def _predict_cold(model: Path, wav: Path) -> dict:
         "                  'torch': 'torch' in sys.modules, 'onnx': 'onnx' in sys.modules}))\n"
     )
     env = {"SPACE_ENGINE": "onnx", "PATH": "/usr/bin:/bin"}
-    env.update({k: v for k, v in __import__("os").environ.items() if k.startswith("PYTHON")})
+    env.update({k: v for k, v in __import__("os").environ.items()
+                if k.startswith("PYTHON") or k == "SPACE_CACHE_DIR"})
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -37,13 +45,14 @@ def _predict_cold(model: Path, wav: Path) -> dict:
 def test_second_start_runs_the_cached_graph_without_torch(tiny_model: Path, wav_file: Path,
                                                           tmp_path: Path) -> None:
     model = tmp_path / "m.pt"
-    shutil.copy(tiny_model, model)  # its own folder: the graph and sidecar are cached here
+    shutil.copy(tiny_model, model)  # the graph and sidecar go to the cache, never beside it
     first = _predict_cold(model, wav_file)  # builds the graph and the sidecar (torch)
     assert first["rc"] == 0 and first["torch"] is True
     found = cached_graph(model, "recognizer")
     assert found is not None
     graph, side = found
-    assert graph.parent == tmp_path and first["out"]["label"] in side["labels"]
+    assert graph.parent == tmp_path / "cache" / "onnx" and first["out"]["label"] in side["labels"]
+    assert not list(tmp_path.glob("*.onnx*"))  # nothing beside the checkpoint
     assert set(side) == {"labels", "feature_config", "model_config", "meta"}
     second = _predict_cold(model, wav_file)
     assert second["rc"] == 0 and second["torch"] is False and second["onnx"] is False

@@ -50,8 +50,8 @@ def test_without_checksum_the_probe_refuses_nan(tmp_path: Path) -> None:
 
 
 def test_bundled_models_still_load() -> None:
-    from space.pronounce.frames import bundled_encoder_path, load_encoder
-    from space.pronounce.phone_encoder import bundled_phone_model_path, load_phone_model
+    from space.pronounce.evidence.phone_model import bundled_phone_model_path, load_phone_model
+    from space.recognize.frame_model import bundled_encoder_path, load_encoder
     from space.recognize.sequence.model import SequenceModel
 
     for name in ("digits", "commands"):

@@ -140,10 +140,10 @@ def test_frame_targets() -> None:
 
 
 def test_training_example_targets_follow_the_words() -> None:
-    """space.recognize.sequence.train: a built window's frame targets name its words, in order."""
+    """space.training.sequence: a built window's frame targets name its words, in order."""
     from space.config import AugmentConfig
     from space.data import Augmenter
-    from space.recognize.sequence.train import LABELS, make_example
+    from space.training.sequence import LABELS, make_example
 
     sr, hop = 16000, 160
     rng = np.random.default_rng(0)
@@ -178,8 +178,8 @@ def test_sequence_model_trains_through_fit(tmp_path) -> None:
 
     from space.config import SEQUENCE_TRAIN, AugmentConfig
     from space.recognize.sequence.model import SequenceModel
-    from space.recognize.sequence.train import LABELS, STEPS_PER_EPOCH, sequence_task
-    from space.recognize.train import fit, last_path
+    from space.training.loop import fit, last_path
+    from space.training.sequence import LABELS, STEPS_PER_EPOCH, sequence_task
 
     sr = 16000
     t = np.arange(int(0.3 * sr)) / sr

@@ -78,7 +78,8 @@ def test_recognizer_engines_agree_on_real_clips() -> None:
 
 @needs_onnx
 def test_frame_encoder_engines_agree_on_real_clips() -> None:
-    from space.pronounce.frames import Featurizer, bundled_encoder_path, load_encoder
+    from space.pronounce.references.frames import Featurizer
+    from space.recognize.frame_model import bundled_encoder_path, load_encoder
 
     if not bundled_encoder_path().is_file():
         pytest.skip("bundled frame encoder missing (make models)")

@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 
 from space.errors import AudioError, ModelError, SpaceError, UsageError
-from space.pronounce import experts
-from space.pronounce.evidence import SentenceEvidence, assess_audio
-from space.pronounce.phones import PronunciationError
+from space.pronounce.evidence import experts
+from space.pronounce.evidence.sentence import SentenceEvidence, assess_audio
+from space.pronounce.lexicon.phones import PronunciationError
 
 from .conftest import espeak, needs_espeak, tone
 
@@ -74,7 +74,7 @@ def test_bad_input_raises_package_errors() -> None:
 
 
 def test_scorer_file_loads_and_stays_in_range(tmp_path: Path) -> None:
-    from space.pronounce.gop_features import N_FEATURES
+    from space.pronounce.evidence.gop_features import N_FEATURES
 
     s = experts.load()
     x = np.random.default_rng(0).normal(0, 3, (50, N_FEATURES))
@@ -105,7 +105,7 @@ def test_expert_phone_marks() -> None:
 
 
 def test_viterbi_finds_the_planted_phones() -> None:
-    from space.pronounce.viterbi import align_sentence
+    from space.pronounce.evidence.viterbi import align_sentence
 
     sil, t = 3, 20
     logp = np.full((t, 4), -10.0)
@@ -121,7 +121,8 @@ def test_viterbi_finds_the_planted_phones() -> None:
 def test_sentence_alignment_with_pocketsphinx(tmp_path: Path) -> None:
     """The aligner of the learners' sentences (learner_labels): words in order, in the clip."""
     pytest.importorskip("pocketsphinx")
-    from space.pronounce.phones import align_words, pronunciation
+    from space.pronounce.lexicon.phones import pronunciation
+    from space.pronounce.lexicon.pocketsphinx import align_words
 
     y, sr = _read(espeak("we call it bear", tmp_path / "s.wav"))
     words = [pronunciation(w) or [] for w in ("we", "call", "it", "bear")]

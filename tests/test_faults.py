@@ -96,7 +96,7 @@ def test_disk_full_while_writing_a_plot(tmp_path, monkeypatch, capsys):
 
 
 def test_disk_full_while_adding_references(tmp_path, monkeypatch):
-    from space.pronounce import refsets as refs
+    from space.pronounce.references import add as refs
 
     root = tmp_path / "refs"
     clip = tmp_path / "a.wav"
@@ -198,7 +198,7 @@ def test_reference_deleted_between_listing_and_reading(tmp_path, monkeypatch):
     from space import pronounce
     from space.errors import DamagedReferenceError
 
-    score_mod = importlib.import_module("space.pronounce.reference_set")
+    score_mod = importlib.import_module("space.pronounce.references.sets")
 
     refs = tmp_path / "refs"
     a = tmp_path / "a.wav"

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from space import audio
-from space.pronounce.quality import LIMITS, recording_quality
+from space.pronounce.evidence.quality import LIMITS, recording_quality
 
 from .conftest import espeak
 
@@ -23,7 +23,7 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
 def _sphinx_and_model() -> bool:
     import importlib.util
 
-    from space.pronounce import phone_encoder
+    from space.pronounce.evidence import phone_model as phone_encoder
 
     return (importlib.util.find_spec("pocketsphinx") is not None
             and phone_encoder.bundled_phone_model_path().is_file())
@@ -132,7 +132,7 @@ def test_real_phones_have_times_and_draw(word16: np.ndarray, tmp_path: Path) -> 
     """'three' said by espeak-ng: one word, its three phones in order with times inside the
     attempt, levels from the verdict; the picture has the spectrogram and the strip."""
     from space import pronounce
-    from space.pronounce.judge import contradictions
+    from space.pronounce.verdict.judge import contradictions
 
     r = pronounce.score(word16, sr=16000, word="three")
     d = r.to_dict()
@@ -179,7 +179,7 @@ def test_references_add_names_the_clip_of_another_word(tmp_path: Path, capsys) -
 
 
 def test_two_references_far_apart_are_both_named() -> None:
-    from space.pronounce.agreement import Disagreement, disagreement_warnings
+    from space.pronounce.references.agreement import Disagreement, disagreement_warnings
 
     (w,) = disagreement_warnings([Disagreement("a.wav", 3.0, 1.0), Disagreement("b.wav", 3.0, 1.0)],
                                  "7", user_set=True)

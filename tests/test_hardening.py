@@ -72,7 +72,8 @@ def test_bundled_names_beat_same_named_folders(tmp_path, monkeypatch, capsys):
 
 def test_tiny_training_run_has_a_valid_schedule(synthetic_dataset, tmp_path):
     from space.data import folder_splits
-    from space.recognize.train import MIN_ONE_CYCLE_STEPS, lr_schedule, train
+    from space.training.loop import MIN_ONE_CYCLE_STEPS, lr_schedule
+    from space.training.words import train
 
     for total in range(1, 12):
         opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
@@ -375,7 +376,8 @@ def test_reference_duplicates_remove_and_restore(tmp_path, capsys):
     assert main(["references", *d, "remove", "7"]) == 0
     assert "now scored against the bundled set" in capsys.readouterr().err
     assert not (refs / "7").exists()
-    assert pronounce.refsets.word_dir("7", refs).parent == pronounce.refsets.bundled_dir()
+    folders = pronounce.references.folders
+    assert folders.word_dir("7", refs).parent == folders.bundled_dir()
     assert main(["references", *d, "remove", "7"]) == 2
     assert "bundled set cannot be removed" in capsys.readouterr().err
     # the Python API takes the folder too

@@ -1,4 +1,4 @@
-"""The one verdict (space.pronounce.judge): rules checked on hand-built evidence."""
+"""The one verdict (space.pronounce.verdict.judge): rules checked on hand-built evidence."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from space.pronounce.evidence import PhoneEvidence, SentenceEvidence, WordEvidence
-from space.pronounce.judge import EXCELLENT, NAMED_BELOW, band, contradictions, judge
+from space.pronounce.evidence.sentence import PhoneEvidence, SentenceEvidence, WordEvidence
+from space.pronounce.verdict.judge import EXCELLENT, NAMED_BELOW, band, contradictions, judge
 
 
 def word(name: str, phones: list[tuple[str, float]], score: float, *, said: bool = True,

@@ -15,9 +15,9 @@ import soundfile as sf
 from space.cli import main as cli
 from space.errors import AudioError, SpaceError, TextError, UsageError
 from space.pronounce import add_references, list_words, reference_paths, score
-from space.pronounce import align as seq
-from space.pronounce.calibrate import Calibration, calibrate, equal_error_distance
-from space.pronounce.judge import band, contradictions
+from space.pronounce.references import dtw as seq
+from space.pronounce.references.calibrate import Calibration, calibrate, equal_error_distance
+from space.pronounce.verdict.judge import band, contradictions
 
 from .conftest import SPEECH_COMMANDS, needs_speech_commands
 
@@ -158,7 +158,7 @@ def test_noise_lowers_the_score(seven):
 
 
 def test_noise_and_tempo_factors_rise_smoothly():
-    from space.pronounce.distance import noise_factor, tempo_factor
+    from space.pronounce.references.distance import noise_factor, tempo_factor
 
     snrs = [80, 50, 36, 27, 17, 12, 8, 0]
     f = [noise_factor(x) for x in snrs]
@@ -170,7 +170,7 @@ def test_noise_and_tempo_factors_rise_smoothly():
 
 
 def test_estimated_snr_falls_with_noise(seven):
-    from space.pronounce.frames import estimate_snr
+    from space.pronounce.evidence.quality import estimate_snr
 
     y, sr = seven
     rng = np.random.default_rng(0)
@@ -182,7 +182,7 @@ def test_estimated_snr_falls_with_noise(seven):
 
 
 def test_frames_blend_posteriors_and_log_mels(seven):
-    from space.pronounce.frames import Featurizer, default_featurizer
+    from space.pronounce.references.frames import Featurizer, default_featurizer
 
     feat = default_featurizer()
     if feat.encoder is None:
@@ -199,9 +199,9 @@ def test_frames_blend_posteriors_and_log_mels(seven):
 
 
 def test_set_distances_as_scored(seven, three):
-    from space.pronounce.distance import match, set_distances, within_set
-    from space.pronounce.frames import default_featurizer as featurizer
-    from space.pronounce.reference_set import word_reference_set
+    from space.pronounce.references.distance import match, set_distances, within_set
+    from space.pronounce.references.frames import default_featurizer as featurizer
+    from space.pronounce.references.sets import word_reference_set
 
     refs = word_reference_set("7").utterances
     att = [featurizer()(*seven), featurizer()(*three)]
@@ -213,9 +213,9 @@ def test_set_distances_as_scored(seven, three):
 
 
 def test_bundled_frames_cache_matches_the_encoder():
-    from space.pronounce.frames import default_featurizer
-    from space.pronounce.reference_set import load_utterance, read_frames_cache
-    from space.pronounce.refsets import bundled_dir
+    from space.pronounce.references.folders import bundled_dir
+    from space.pronounce.references.frames import default_featurizer
+    from space.pronounce.references.sets import load_utterance, read_frames_cache
 
     folder = bundled_dir() / "3"
     clips = reference_paths("3")

@@ -54,7 +54,7 @@ def test_references_add_into_a_read_only_folder(clip, monkeypatch, capsys) -> No
 
 def test_references_add_on_a_read_only_mount(clip, tmp_path, monkeypatch, capsys) -> None:
     """The folder exists, but the file system refuses the first write (its lock file)."""
-    from space.pronounce import refsets
+    from space.pronounce.references import folders as refsets
 
     def read_only(path, *a, **kw):
         raise OSError(errno.EROFS, "Read-only file system", str(path))

@@ -174,8 +174,8 @@ def test_sequence_model_checkpoint_has_its_own_format() -> None:
     import torch
 
     from space.errors import ModelError
-    from space.pronounce.frames import bundled_encoder_path
     from space.recognize.checkpoint import FORMAT_VERSIONS
+    from space.recognize.frame_model import bundled_encoder_path
     from space.recognize.sequence.model import FORMAT
 
     payload = torch.load(bundled_sequence_path(), map_location="cpu", weights_only=True)

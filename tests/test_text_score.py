@@ -6,7 +6,7 @@ import pytest
 
 from space.errors import TextError, UsageError
 from space.pronounce.batch import Row, RowError, read_transcripts
-from space.pronounce.lexicon import MAX_WORDS, text_phones, text_words
+from space.pronounce.lexicon.text import MAX_WORDS, text_phones, text_words
 
 
 def test_text_words_and_phones():

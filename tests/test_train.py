@@ -48,7 +48,7 @@ def test_checkpoint_carries_configs_and_history(tiny_model):
 def test_resume_continues_where_it_stopped(synthetic_dataset, tmp_path):
     from space.api import load_splits
     from space.config import AugmentConfig, ModelConfig, TrainConfig
-    from space.recognize.train import train
+    from space.training.words import train
 
     sp = load_splits(synthetic_dataset)
     out = tmp_path / "r.pt"

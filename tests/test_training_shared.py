@@ -23,8 +23,8 @@ from space.config import (
 )
 from space.data import Augmenter, ClipDataset, Example, NoiseBank
 from space.errors import AudioError, ModelError, UsageError
-from space.pronounce.frames import EncoderCheckpoint, FrameEncoder, load_encoder, save_encoder
 from space.recognize import checkpoint
+from space.recognize.frame_model import EncoderCheckpoint, FrameEncoder, load_encoder, save_encoder
 from space.recognize.words.model import SpaceModel
 from space.recognize.words.recognizer import Recognizer
 
@@ -102,7 +102,7 @@ def test_window_reports_where_the_speech_is():
 
 
 def test_frame_targets_follow_the_speech_span():
-    from space.pronounce.train_encoder import EDGE_FRAMES, IGNORE, FrameDataset
+    from space.training.frames import EDGE_FRAMES, IGNORE, FrameDataset
 
     cfg = FeatureConfig(fmax=4000)
     ds = FrameDataset([Example("x.wav", "a")], ["a", "_silence_"], cfg, silence=1)
@@ -213,7 +213,7 @@ def test_encoder_config_defaults_rebuild_the_shipped_encoder():
         pytest.skip("frames.pt not built")
     ck = load_encoder(path)
     assert ck.encoder.cfg == EncoderConfig()
-    from space.pronounce.frames import DEFAULT_FEATURES
+    from space.recognize.frame_model import DEFAULT_FEATURES
 
     assert ck.feature_cfg == DEFAULT_FEATURES
     fresh = FrameEncoder(EncoderConfig(), DEFAULT_FEATURES.n_mels)
@@ -249,7 +249,7 @@ def test_one_mono_mix():
 def test_featurizer_window_is_the_shared_placement():
     """Featurizer.window places through audio.place_window: the same window and offset as
     its own copy of the placement gave before (speech centred, never cut)."""
-    from space.pronounce.frames import MARGIN_S, Featurizer
+    from space.pronounce.references.frames import MARGIN_S, Featurizer
 
     f = Featurizer()
     rng = np.random.default_rng(0)
@@ -367,7 +367,7 @@ def mini_words(tmp_path: Path) -> Path:
 
 
 def test_frame_encoder_trains_through_the_one_loop(mini_words, tmp_path):
-    from space.pronounce.train_encoder import train_encoder
+    from space.training.frames import train_encoder
 
     out = tmp_path / "frames.pt"
     small = EncoderConfig(channels2d=(4,), channels1d=(16,), dilations=(1,), dim=8)

@@ -185,7 +185,7 @@ class AugmentConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How a network is trained: the one loop (:func:`space.recognize.train.fit`) reads it."""
+    """How a network is trained: the one loop (:func:`space.training.loop.fit`) reads it."""
 
     epochs: int = 12
     batch_size: int = 64
@@ -221,7 +221,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class EncoderConfig:
-    """The frame encoder of pronunciation scoring (:mod:`space.pronounce.frames`). Stored in
+    """The frame encoder of pronunciation scoring (:mod:`space.pronounce.references.frames`). Stored in
     its checkpoint; the defaults are the shipped ``frames.pt``."""
 
     channels2d: tuple[int, ...] = (16, 32, 48)  # conv3x3 blocks, each halving the mel axis only
@@ -247,7 +247,7 @@ class EncoderConfig:
 # and augmentation, with more label smoothing (many frames are near-ambiguous) and a
 # shorter warm-up.
 FRAMES_TRAIN = TrainConfig(label_smoothing=0.1, warmup=0.2)
-# The connected-digits frame model (space.recognize.sequence.train): an "epoch" is
+# The connected-digits frame model (space.training.sequence): an "epoch" is
 # SEQUENCE_STEPS_PER_EPOCH batches of freshly built recordings; speed up to 1.25 reaches
 # children's voices, a shift of up to 1 s places a sequence anywhere in its 2-4 s window.
 SEQUENCE_STEPS_PER_EPOCH = 25

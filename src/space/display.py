@@ -75,7 +75,7 @@ def score_html(result: Any, *, picture: bool = True) -> str:
 
     ``result`` is a :class:`space.pronounce.ScoreResult`.
     """
-    from .pronounce.judge import COLOURS
+    from .pronounce.verdict.scores import COLOURS
 
     v = result.verdict
     colour = BAND_COLOURS.get(v.band, "#555")

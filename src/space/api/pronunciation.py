@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pronounce.feedback import ScoreResult
-    from ..pronounce.refsets import AddResult, WordSource
+    from ..pronounce.feedback.result import ScoreResult
+    from ..pronounce.references.add import AddResult
+    from ..pronounce.references.folders import WordSource
 
 
 def score(source: Any, *, word: str | None = None, text: str | None = None,
@@ -89,14 +90,14 @@ def add_reference_clips(word: str, paths: Sequence[Path], *,
 def reference_warnings(word: str, references_dir: str | os.PathLike | None = None) -> list[str]:
     """What is wrong with a word's reference set as it now is (a clip that disagrees with
     the rest is named); empty when nothing is."""
-    from ..pronounce.reference_set import word_reference_set
+    from ..pronounce.references.sets import word_reference_set
 
     return list(word_reference_set(word, references_dir=references_dir).warnings)
 
 
 def display_name(word: str) -> str:
     """``'7'`` -> ``'7 (seven)'``: the digit words' spoken form beside the label."""
-    from ..pronounce.refsets import ALIASES
+    from ..pronounce.references.folders import ALIASES
 
     spoken = {digit: name for name, digit in ALIASES.items()}
     return f"{word} ({spoken[word]})" if word in spoken else word

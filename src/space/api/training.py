@@ -111,10 +111,10 @@ def train_model(
     from ..data.augment import check_noise_dir
     from ..io import check_output_path
     from ..recognize import checkpoint as ckpt_io
-    from ..recognize.train import last_path
-    from ..recognize.train import train as fit_recognizer
     from ..recognize.words.evaluate import evaluate
     from ..recognize.words.recognizer import Recognizer
+    from ..training.loop import last_path
+    from ..training.words import train as fit_recognizer
 
     if not isinstance(train, TrainConfig):
         raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
@@ -182,7 +182,7 @@ def _add_examples(splits: Splits, learners: str | os.PathLike | None,
 
     from ..data.extra import LEARNER_REPEAT, learner_examples, unknown_examples
     from ..data.readers import UNKNOWN
-    from ..recognize.train import portable_path
+    from ..training.loop import portable_path
 
     added: dict[str, str] = {}
     train = list(splits.train)

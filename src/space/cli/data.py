@@ -74,7 +74,7 @@ def run_words(args: argparse.Namespace) -> int:
     from ..data.sentence_words import cut_words, read_sentences
     from ..errors import UsageError
     from ..io import check_output_path
-    from ..pronounce.phones import align_words
+    from ..pronounce.lexicon.pocketsphinx import align_words
 
     if not args.out:
         raise UsageError("give the folder to write with --out DIR")

@@ -15,8 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "references",
         help="build, add, remove or list pronunciation reference sets",
-        description="Reference sets are a few recordings per word that attempts are scored "
-        "against (see `space score`).",
+        description="Reference sets are a few recordings per word, kept as examples of the "
+        "word said well (bundled for the digits and commands, or your own). The score does "
+        "not need them: `space score` judges the sounds of any word of the lexicon.",
     )
     _add_references_dir(p)
     rsub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -78,7 +79,7 @@ def _add_references_dir(p: argparse.ArgumentParser, default: Any = None) -> None
 
 def list_rows(references_dir: str | None = None) -> dict[str, Any]:
     """What `space references list` shows: each source folder and every word's set in it."""
-    from ..pronounce import refsets as refs
+    from ..pronounce.references import folders as refs
 
     roots = {"bundled": refs.bundled_dir(), "user": refs.user_dir(references_dir)}
     words = [{"word": s.word, "clips": len(s.clips), "source": s.source,
@@ -89,10 +90,10 @@ def list_rows(references_dir: str | None = None) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pronounce import refsets as refs
+    from ..pronounce.references import folders as refs
 
     if args.action == "build":
-        from ..pronounce.build import build_references
+        from ..pronounce.references.build import build_references
 
         if args.per_word < 1:
             from ..errors import UsageError
@@ -111,12 +112,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"wrote {n} references for {len(summary['words'])} words to {summary['out']}")
     elif args.action == "add":
-        res = refs.add_reference_clips(args.word, args.files, references_dir=args.references_dir)
+        from ..pronounce.references.add import add_reference_clips
+
+        res = add_reference_clips(args.word, args.files, references_dir=args.references_dir)
         # The set as it now is, checked (and calibrated once, for later scores): one
         # reference only, or a clip that disagrees with the rest (another word?).
         set_warnings: list[str] = []
         if res.added:
-            from ..pronounce.reference_set import word_reference_set
+            from ..pronounce.references.sets import word_reference_set
 
             set_warnings = word_reference_set(res.word,
                                               references_dir=args.references_dir).warnings

@@ -153,7 +153,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "train-phones",
         help="train the phone encoder of phone-level pronunciation scores",
         description="Train the phone encoder (the shipped models/phones.pt) on forced-aligned "
-        "phone labels (python -m space.pronounce.phone_labels builds them; see "
+        "phone labels (python -m space.training.phone_labels builds them; see "
         "docs/phones.md): one phone or silence per 10 ms frame, with the recogniser's "
         "augmentation. Writes the best checkpoint (by validation phone frame accuracy) to "
         "--out and a resumable <out>.last.pt every epoch.",
@@ -161,7 +161,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     r.add_argument("--labels", help="phone labels file (phone_labels.json)")
     r.add_argument("--learners", help="instead of --labels: the speechocean762 training split "
                    "(its sentences' phones every expert marked right; --learner-cache must "
-                   "hold python -m space.pronounce.learner_labels's output)")
+                   "hold python -m space.training.learner_labels's output)")
     r.add_argument("--learner-cache", help="the decoded audio and align.json of --learners")
     r.add_argument("--init", help="start from this phone model's weights (fine-tune)")
     r.add_argument("--hold-out", default="",
@@ -308,7 +308,7 @@ def run_frames(args: argparse.Namespace) -> int:
 
     from ..config import FRAMES_TRAIN, EncoderConfig, FieldError
     from ..errors import UsageError
-    from ..pronounce.train_encoder import train_encoder
+    from ..training.frames import train_encoder
 
     if not (args.speech_commands or args.fsdd):
         raise UsageError("give --speech-commands and/or --fsdd (the data to train on)")
@@ -370,7 +370,7 @@ def _checked_train_config(args: argparse.Namespace, recipe: Any) -> Any:
 def run_phones(args: argparse.Namespace) -> int:
     from ..config import PHONES_TRAIN
     from ..errors import UsageError
-    from ..pronounce.train_phones import train, train_learners
+    from ..training.phones import train, train_learners
 
     cfg = _checked_train_config(args, PHONES_TRAIN)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
@@ -397,7 +397,7 @@ def run_phones(args: argparse.Namespace) -> int:
 
 def run_sequence(args: argparse.Namespace) -> int:
     from ..config import SEQUENCE_TRAIN
-    from ..recognize.sequence.train import train_sequence
+    from ..training.sequence import train_sequence
 
     train = _checked_train_config(args, SEQUENCE_TRAIN)
     ck = train_sequence(args.out, fsdd=args.fsdd, speech_commands=args.speech_commands,

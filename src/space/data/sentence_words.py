@@ -3,7 +3,7 @@
 speechocean762's training split (``../shared/data/speechocean762_train``) holds 2,500
 sentences of 125 learners (58 children) with every word's experts' score but no word times.
 :func:`cut_words` aligns each sentence (an aligner is passed in: ``space data words`` uses
-PocketSphinx, :func:`space.pronounce.phones.align_words`) and writes every word as its own
+PocketSphinx, :func:`space.pronounce.lexicon.pocketsphinx.align_words`) and writes every word as its own
 clip into a folder in the speechocean762_words layout (``words/<word>/<utt>-<k>__<word>.wav``
 beside ``labels.json``), so the same readers take both folders:
 

@@ -4,12 +4,12 @@
 >>> r = space.score("attempt.wav", text="the water is cold")  # doctest: +SKIP
 >>> r.score, r.band, r.sentence, r.words[1].phones[0].score  # doctest: +SKIP
 
-The path of one attempt, in the order data flows: :mod:`.lexicon` (text -> phones),
-:mod:`.quality` (the recording), :mod:`.evidence` (phone and word evidence),
-:mod:`.judge` (evidence -> the one verdict; :mod:`.mistakes` words its errors),
-:mod:`.feedback` (the result object and its JSON), :mod:`.plot` (the picture);
+The path of one attempt, in the order data flows: :mod:`.lexicon.text` (text -> phones),
+:mod:`.evidence.quality` (the recording), :mod:`.evidence.sentence` (phone and word evidence),
+:mod:`.verdict.judge` (evidence -> the one verdict; :mod:`.verdict.mistakes` words its errors),
+:mod:`.feedback.result` (the result object and its JSON), :mod:`.feedback.plot` (the picture);
 :mod:`.assess` runs them (:func:`score`), :mod:`.batch` over a transcripts list.
-Reference recordings (:mod:`.refsets`) are kept for the recognisers' and the practice
+Reference recordings (:mod:`.references.folders`) are kept for the recognisers' and the practice
 page's examples.
 
 Light names (word folders) import at once; the scorer (torch, numba) on first use.
@@ -20,11 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._lazy import lazy_getattr
-from .refsets import (
-    AddResult,
+from .references.add import AddResult, add_reference_clips, add_references
+from .references.folders import (
     WordSource,
-    add_reference_clips,
-    add_references,
     check_word,
     list_words,
     reference_paths,
@@ -34,11 +32,11 @@ from .refsets import (
 )
 
 _LAZY = {
-    "BANDS": "judge",
-    "NamedError": "mistakes",
-    "ScoreResult": "feedback",
-    "Verdict": "judge",
-    "band": "judge",
+    "BANDS": "verdict.judge",
+    "NamedError": "verdict.mistakes",
+    "ScoreResult": "feedback.result",
+    "Verdict": "verdict.judge",
+    "band": "verdict.judge",
     "score": "assess",
 }
 

@@ -1,9 +1,9 @@
 """Score an attempt at any word or short sentence: audio + text -> one :class:`ScoreResult`.
 
-The path of one attempt: the text's phones (:mod:`.lexicon`), the recording's quality
-(:mod:`.quality`), the phones' and words' evidence (:mod:`.evidence`), the heard-word
+The path of one attempt: the text's phones (:mod:`.lexicon.text`), the recording's quality
+(:mod:`.evidence.quality`), the phones' and words' evidence (:mod:`.evidence.sentence`), the heard-word
 check of a bundled recogniser for the words it knows, and the one verdict
-(:mod:`.judge`). No reference recordings are needed.
+(:mod:`.verdict.judge`). No reference recordings are needed.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError, TextError
-from .feedback import ScoreResult
-from .lexicon import text_phones, text_words
-from .phones import DIGIT_WORDS, SR
+from .feedback.result import ScoreResult
+from .lexicon.phones import DIGIT_WORDS, SR
+from .lexicon.text import text_phones, text_words
 
 # Audio far longer than its text cannot be scored: learners' slow, careful speech runs at
 # about 0.1 s per phone (speechocean762: 0.08-0.12); at four times that plus a second and
@@ -76,7 +76,7 @@ def score(attempt: Any, *, word: str | None = None, text: str | None = None,
         The word said: any word of the pronunciation lexicon (CMUdict), or a digit
         ``'0'``..``'9'``.
     text : str, optional
-        The sentence said (at most :data:`.lexicon.MAX_WORDS` words), instead of ``word``.
+        The sentence said (at most :data:`.lexicon.text.MAX_WORDS` words), instead of ``word``.
     sr : int, optional
         Sample rate in Hz of an array.
     name : str, optional
@@ -100,10 +100,9 @@ def score(attempt: Any, *, word: str | None = None, text: str | None = None,
     """
     from ..audio import load_input, resample, trim_silence
     from ..audio.prepare import speech_bounds
-    from .evidence import assess_audio
-    from .frames import estimate_snr
-    from .judge import judge
-    from .quality import recording_quality
+    from .evidence.quality import estimate_snr, recording_quality
+    from .evidence.sentence import assess_audio
+    from .verdict.judge import judge
 
     words, phones = check_text(word=word, text=text)
     if isinstance(attempt, (str, os.PathLike)) and name is None:

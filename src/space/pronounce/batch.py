@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpaceError, UsageError
-from .feedback import ScoreResult
+from .feedback.result import ScoreResult
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
   sequence mode, whole recordings, and the training recipe with its synthetic data;
 * :mod:`.engines` ONNX Runtime / PyTorch engines and the one ONNX writer (export);
 * shared by all: the checkpoint format (:mod:`.checkpoint`), the one training loop
-  (:mod:`.train`), the frame encoder network (:mod:`.frame_model`, also pronunciation's),
+  (:mod:`space.training.loop`), the frame encoder network (:mod:`.frame_model`, also pronunciation's),
   the bundled models (:mod:`.bundled`) and streaming (:mod:`.stream`, :mod:`.events`).
 
 Imports point down: faces and ``pronounce`` import from here, never the other way.

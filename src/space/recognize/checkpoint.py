@@ -4,7 +4,7 @@ One reader and one writer for every network SPACE ships (:func:`write`, :func:`r
 recogniser (format ``space-checkpoint``, :func:`save`/:func:`load` here) and the frame
 encoder of pronunciation scoring (``space-frame-encoder``,
 :func:`space.recognize.frame_model.save_encoder`/``load_encoder``) and the phone encoder
-(``space-phone-encoder``, :func:`space.pronounce.phone_encoder.save_phone_model`/
+(``space-phone-encoder``, :func:`space.pronounce.evidence.phone_model.save_phone_model`/
 ``load_phone_model``) and the connected-digits frame model (``space-sequence-model``,
 :class:`space.recognize.sequence.model.SequenceModel`). A file names its format and version; a
 reader refuses a newer version instead of misreading it.

@@ -2,8 +2,8 @@
 
 A small CNN over log-mels that pools along frequency only (so it keeps the front end's
 10 ms frames): its penultimate layer is a frame embedding, its head per-frame class logits.
-Pronunciation scoring runs it as the frame encoder of DTW (:mod:`space.pronounce.frames`),
-the phone model is one (:mod:`space.pronounce.phone_encoder`), and so is the connected-words
+Pronunciation scoring runs it as the frame encoder of DTW (:mod:`space.pronounce.references.frames`),
+the phone model is one (:mod:`space.pronounce.evidence.phone_model`), and so is the connected-words
 model (:mod:`space.recognize.sequence.model`); it lives here, below all three users.
 """
 

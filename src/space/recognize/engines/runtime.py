@@ -1,7 +1,7 @@
 """Inference engines: ONNX Runtime when it is installed, PyTorch otherwise.
 
 The recogniser (:class:`space.recognize.Recognizer`) and the pronunciation frame encoder
-(:class:`space.pronounce.frames.Featurizer`) run their networks through one interface,
+(:class:`space.pronounce.references.frames.Featurizer`) run their networks through one interface,
 :class:`Engine`: numpy arrays in, numpy arrays out. Training always uses PyTorch; the
 engine only runs a trained, frozen module.
 

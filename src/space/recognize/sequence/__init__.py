@@ -1,4 +1,4 @@
 """Connected words (digits said without pauses): the frame model (:mod:`.model`), its
 streaming Viterbi decoder (:mod:`.decode`), the stream's sequence mode (:mod:`.stream`),
-whole recordings (:mod:`.file`), and training (:mod:`.train`) on recordings joined on the
+whole recordings (:mod:`.file`), and training (:mod:`space.training.sequence`) on recordings joined on the
 fly from isolated words (:mod:`.connected`)."""

@@ -7,7 +7,7 @@ previous one ended (a crude coarticulated overlap), each at its own level, the w
 optionally in background noise. The truth comes with it, per word: the label and the
 sample span of its speech, from which per-frame targets follow (:func:`frame_targets`).
 
-The same builder serves training (``space.recognize.sequence.train``) and the benchmark
+The same builder serves training (``space.training.sequence``) and the benchmark
 (``benchmarks/connected.py``), so the two cannot drift apart in what "connected" means.
 """
 

@@ -1,8 +1,8 @@
 """Connected words: a frame model's posteriors decoded into a word sequence.
 
 :class:`SequenceModel` wraps a frame model (the frame encoder's architecture and checkpoint
-payload, see :mod:`space.pronounce.frames`, under format :data:`FORMAT`) trained on connected
-words by :mod:`space.recognize.sequence.train`: audio in, per-10 ms class posteriors out, through the
+payload, see :mod:`space.pronounce.references.frames`, under format :data:`FORMAT`) trained on connected
+words by :mod:`space.training.sequence`: audio in, per-10 ms class posteriors out, through the
 package's one front end. :meth:`SequenceModel.decode` runs them through
 :class:`space.recognize.sequence.decode.SequenceDecoder` and gives the words with times in seconds.
 :class:`space.recognize.stream.StreamingRecognizer` uses it in its sequence mode (``grammar=...``).
