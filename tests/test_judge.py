@@ -84,8 +84,8 @@ def test_insertion_named_after_its_phone():
 
 def test_poor_word_always_names_something():
     # Every phone above the naming threshold, but the word poor: its lowest phone is named.
-    w = word("seven", [("S", 60.0), ("EH", 45.0), ("V", 50.0), ("AH", 70.0), ("N", 80.0)],
-             30.0)
+    w = word("seven", [("S", NAMED_BELOW + 10), ("EH", NAMED_BELOW + 1), ("V", NAMED_BELOW + 5),
+                       ("AH", NAMED_BELOW + 8), ("N", NAMED_BELOW + 12)], 30.0)
     assert min(p.score for p in w.phones) >= NAMED_BELOW
     v = judge(one(w))
     assert v.band == "poor" and v.errors and v.errors[0].phone == "EH"
