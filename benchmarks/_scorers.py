@@ -71,6 +71,46 @@ class Judge:
                       tuple(contradictions(v)))
 
 
+class JudgeHeldOut(Judge):
+    """``space.score`` with, for each clip, a phone model and a scorer that never saw its
+    speaker: ``$SPACE_BENCH_HALVES`` (a folder) holds ``phones_half{h}.pt`` and
+    ``scorer_half{h}.json``, both fitted without speaker half ``h`` of speechocean762
+    (:func:`space.data.speechocean.speaker_folds`, k=2; ``python -m
+    space.training.scorer --halves-out``). The shipped models saw every speaker of
+    ``../shared``, so the learners' figures are only held out through this scorer."""
+
+    name = "judge-heldout"
+    by_speaker = True
+
+    def __init__(self) -> None:
+        import os
+        from pathlib import Path
+
+        from space.data import speechocean as so
+        from space.pronounce.evidence import experts
+        from space.pronounce.evidence.acoustic import Acoustic
+        from space.pronounce.evidence.phone_model import load_phone_model
+
+        d = Path(os.environ.get("SPACE_BENCH_HALVES", ""))
+        if not (d / "scorer_half0.json").is_file():
+            raise SystemExit("judge-heldout: set $SPACE_BENCH_HALVES to a folder of "
+                             "phones_half{0,1}.pt and scorer_half{0,1}.json")
+        self.half = so.speaker_folds(so.utterances(), 2)
+        self.models = [(Acoustic(load_phone_model(d / f"phones_half{h}.pt")),
+                        experts.load(d / f"scorer_half{h}.json")) for h in (0, 1)]
+
+    def __call__(self, y: np.ndarray, sr: int, word: str, speaker: str | None = None
+                 ) -> Scored:
+        from space.pronounce.evidence import acoustic, experts
+
+        if speaker is None:
+            raise RuntimeError("judge-heldout scores learners' clips only (needs the speaker)")
+        ac, sc = self.models[self.half[speaker]]
+        acoustic._shared = ac  # the process-wide phone model and scorer, for this clip
+        experts.bundled = lambda: sc
+        return super().__call__(y, sr, word)
+
+
 class References:
     """The bundled references' evidence alone: DTW of the attempt's frames against the
     word's reference set, calibrated on the set (space.pronounce.references.distance / calibrate):
@@ -130,7 +170,7 @@ class JudgeReferences:
         return replace(j, score=float(np.clip(self.model.predict(f[None])[0], 0, 100)))
 
 
-SCORERS = {"judge": Judge, "references": References,
+SCORERS = {"judge": Judge, "judge-heldout": JudgeHeldOut, "references": References,
            "judge+references": JudgeReferences}
 
 

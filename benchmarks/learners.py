@@ -99,7 +99,10 @@ def run(scorer, items: list[dict], folds: int) -> tuple[list[Scored], float, flo
 
     def call(i: int) -> Scored:
         t = time.process_time()
-        r = scorer(items[i]["y"], SR, items[i]["folder"])
+        if getattr(scorer, "by_speaker", False):  # models that did not see this speaker
+            r = scorer(items[i]["y"], SR, items[i]["folder"], speaker=items[i]["speaker"])
+        else:
+            r = scorer(items[i]["y"], SR, items[i]["folder"])
         cpu.append(time.process_time() - t)
         return r
 

@@ -10,6 +10,8 @@ to the published figures on the corpus's test split (GOPT, Gong et al. 2022; the
 recipe). The phone posteriors of each speaker come from an output layer fitted on the other
 half of the speakers (:func:`space.training.scorer.learner_table`), so no figure
 has seen the speaker it scores. ``--baseline``: the same with ``phones.pt`` as shipped.
+``--learner-phones HALF0 HALF1``: the same with whole phone nets retrained on the sentences,
+net ``h`` without speaker half ``h`` (``space train-phones --learners --hold-out``).
 ``--speed``: warm time of ``assess_audio`` on a 1-word and a ~5 s sentence, one thread.
 """
 
@@ -96,13 +98,24 @@ def main() -> None:
     from _machine import describe
 
     t0 = time.time()
-    t, _ = fit_scorer.learner_table(
+    t, _, _ = fit_scorer.learner_table(
         ARGS.root, ARGS.cache, log=lambda m: print(m) if 'frame accuracy' in m else None)
     p, w, u = cross_validate(t)
     rows = [("phones.pt, output layer refitted on the other half's speakers + fitted scorer",
              pcc(p, t.y), pcc(w, t.word_acc), pcc(u, t.utt_acc)),
             ("same posteriors, mean log posterior ratio alone (no scorer)",
              pcc(t.x[:, 1], t.y), None, None)]
+    if ARGS.learner_phones:
+        from space.pronounce.evidence.phone_model import load_phone_model
+
+        models = tuple(load_phone_model(m) for m in ARGS.learner_phones)
+        n = fit_scorer.heldout_table(ARGS.root, ARGS.cache, (models[0], models[1]),
+                                     log=lambda m: None)
+        np_, nw, nu = cross_validate(n)
+        rows += [("phone net retrained on the other half's sentences (--learner-phones) + "
+                  "fitted scorer", pcc(np_, n.y), pcc(nw, n.word_acc), pcc(nu, n.utt_acc)),
+                 ("same posteriors, mean log posterior ratio alone", pcc(n.x[:, 1], n.y),
+                  None, None)]
     if ARGS.baseline:
         b = baseline_table()
         bp, bw, bu = cross_validate(b)
@@ -135,6 +148,9 @@ if __name__ == "__main__":
     ap.add_argument("--cache", type=Path, default=so.DEFAULT_CACHE)
     ap.add_argument("--baseline", action="store_true",
                     help="also the shipped phones.pt as it is (a pass over the corpus, minutes)")
+    ap.add_argument("--learner-phones", type=Path, nargs=2, metavar=("HALF0", "HALF1"),
+                    help="also phone models retrained on the sentences with speaker half 0 / 1 "
+                         "held out (space train-phones --learners --hold-out)")
     ap.add_argument("--speed", action="store_true")
     ARGS = ap.parse_args()
     main()

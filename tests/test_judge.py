@@ -49,6 +49,19 @@ def test_substitution_named_caps_excellent_and_gives_the_tip():
     assert contradictions(v) == []
 
 
+def test_phone_ipa_is_the_words():
+    """The AH of 'seven' is the schwa, of 'up' /ʌ/ (phones.word_ipa), in the phone strip,
+    the named error's sentence and its JSON alike."""
+    seven = word("seven", [("S", 90.0), ("EH", 90.0), ("V", 90.0), ("AH", 5.0), ("N", 90.0)],
+                 70.0)
+    v = judge(one(seven))
+    assert [p.ipa for p in v.words[0].phones] == ["s", "ɛ", "v", "ə", "n"]
+    assert v.errors[0].text == "the /ə/ of 'seven' was not clear"
+    assert v.errors[0].to_dict()["ipa"] == "ə"
+    up = judge(one(word("up", [("AH", 90.0), ("P", 90.0)], 90.0)))
+    assert up.words[0].phones[0].ipa == "ʌ"
+
+
 def test_final_consonant_deletion():
     w = word("left", [("L", 80.0), ("EH", 80.0), ("F", 75.0), ("T", 5.0)], 60.0, missing={3})
     v = judge(one(w))
@@ -71,8 +84,8 @@ def test_insertion_named_after_its_phone():
 
 def test_poor_word_always_names_something():
     # Every phone above the naming threshold, but the word poor: its lowest phone is named.
-    w = word("seven", [("S", 60.0), ("EH", 45.0), ("V", 50.0), ("AH", 70.0), ("N", 80.0)],
-             30.0)
+    w = word("seven", [("S", NAMED_BELOW + 10), ("EH", NAMED_BELOW + 1), ("V", NAMED_BELOW + 5),
+                       ("AH", NAMED_BELOW + 8), ("N", NAMED_BELOW + 12)], 30.0)
     assert min(p.score for p in w.phones) >= NAMED_BELOW
     v = judge(one(w))
     assert v.band == "poor" and v.errors and v.errors[0].phone == "EH"

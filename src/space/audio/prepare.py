@@ -47,11 +47,30 @@ ATTEMPT_KEEP_S = 0.1
 def trim_silence(y: np.ndarray, sr: int, *,
                  keep_s: float = ATTEMPT_KEEP_S) -> tuple[np.ndarray, int]:
     """``y`` [shape=(n,)] cut to its speech (:func:`speech_bounds`) plus ``keep_s`` seconds
-    each side where ``y`` has them, and the index in ``y`` where the cut starts."""
-    start, end = speech_bounds(y, sr)
+    each side where ``y`` has them, and the index in ``y`` where the cut starts.
+
+    The bounds are refined to the sample (:func:`_sample_bounds`), so that a recording and
+    a longer one holding it (a stream's cut of it, or the file with more silence around
+    the word) are cut to the same samples."""
+    start, end = _sample_bounds(y, *speech_bounds(y, sr), frame=max(256, int(sr * 0.032)))
     keep = int(round(keep_s * sr))
     a = max(0, start - keep)
     return y[a : end + keep], a
+
+
+def _sample_bounds(y: np.ndarray, start: int, end: int, *, frame: int) -> tuple[int, int]:
+    """The first and last sample (end exclusive) within one ``frame`` of the frame-grid
+    bounds ``start, end`` whose magnitude is at least 1% (-40 dB) of the speech's peak.
+    :func:`speech_bounds`' frames start where ``y`` starts, so its bounds move by up to a
+    hop with the silence before the speech; a sample threshold does not."""
+    if end <= start:
+        return start, end
+    thr = 0.01 * float(np.max(np.abs(y[start:end])))
+    a, b = max(0, start - frame), min(len(y), end + frame)
+    loud = np.flatnonzero(np.abs(y[a:b]) >= thr)
+    if thr <= 0 or loud.size == 0:
+        return start, end
+    return a + int(loud[0]), a + int(loud[-1]) + 1
 
 
 def place_window(y: np.ndarray, start: int, end: int, n_samples: int) -> tuple[np.ndarray, int]:

@@ -170,6 +170,10 @@ def _add_phones_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--init", help="start from this phone model's weights (fine-tune)")
     r.add_argument("--hold-out", default="",
                    help="comma-separated speaker ids of --learners kept out to validate on")
+    r.add_argument("--hold-out-half", type=int, choices=(0, 1),
+                   help="instead of --hold-out: speaker half 0 or 1 of --learners (speakers "
+                        "sorted by id, every other one; what python -m "
+                        "space.pronounce.fit_scorer --learner-phones expects)")
     r.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. phones.pt)")
     _training_flags(r, PHONES_TRAIN)
     r.set_defaults(_run=run_phones)
@@ -381,6 +385,11 @@ def run_phones(args: argparse.Namespace) -> int:
         if not args.learner_cache:
             raise UsageError("--learners needs --learner-cache")
         held = {s.strip() for s in args.hold_out.split(",") if s.strip()}
+        if args.hold_out_half is not None:
+            from ..data import speechocean as so
+
+            half = so.speaker_folds(so.utterances(args.learners), 2)
+            held = {s for s, f in half.items() if f == args.hold_out_half}
         m = train_learners(args.out, root=args.learners, cache=args.learner_cache,
                            val_speakers=held, init=args.init, train_cfg=cfg,
                            resume=args.resume, progress=show_progress(args), log=log)

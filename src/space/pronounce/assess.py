@@ -98,7 +98,7 @@ def score(attempt: Any, *, word: str | None = None, text: str | None = None,
     AudioError
         Unreadable or silent audio, or far longer than the text.
     """
-    from ..audio import load_input, resample
+    from ..audio import load_input, resample, trim_silence
     from ..audio.prepare import speech_bounds
     from .evidence.quality import estimate_snr, recording_quality
     from .evidence.sentence import assess_audio
@@ -112,11 +112,28 @@ def score(attempt: Any, *, word: str | None = None, text: str | None = None,
     a, b = speech_bounds(y, SR)
     check_length((b - a) / SR, phones, label)
     quality = recording_quality(y, SR, snr_db=estimate_snr(y, SR))
-    ev = assess_audio(y, SR, words, pronunciations=phones)
-    heard = recognized(words[0], y, SR, models) if len(words) == 1 else None
+    # the speech and 100 ms around it, as `space listen --word` cuts a word from a stream:
+    # the same clip gets the same score either way, whatever silence surrounds it
+    cut, start = trim_silence(y, SR)
+    ev = shifted(assess_audio(cut, SR, words, pronunciations=phones), start / SR)
+    heard = recognized(words[0], cut, SR, models) if len(words) == 1 else None
     verdict = judge(ev, heard=heard, quality_label=quality.label)
     return ScoreResult(attempt=label, text=" ".join(words), verdict=verdict, quality=quality,
                        recognized=heard, warnings=list(quality.warnings), audio=y, sr=SR)
+
+
+def shifted(ev: Any, dt: float) -> Any:
+    """The :class:`.evidence.SentenceEvidence` ``ev`` with every time moved by ``dt``
+    seconds (from a cut of the recording back to the recording's time)."""
+    from dataclasses import replace
+
+    if dt == 0:
+        return ev
+    words = tuple(replace(w, start_s=w.start_s + dt, end_s=w.end_s + dt,
+                          phones=tuple(replace(p, start_s=p.start_s + dt, end_s=p.end_s + dt)
+                                       for p in w.phones)) for w in ev.words)
+    return replace(ev, words=words,
+                   inserted=tuple((a + dt, b + dt, ph) for a, b, ph in ev.inserted))
 
 
 def score_word_event(event: Any, word: str, *, models: Any = None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from ..pronounce.evidence.gop_features import SIL, phone_features
 from ..pronounce.evidence.phone_model import PhoneModel
 from ..pronounce.lexicon.phones import PHONES
 
+Head = tuple[np.ndarray, np.ndarray]  # output layer: weights [classes, dim], biases [classes]
 HEAD_FRAMES = 150_000  # frames the output layer is refitted on (of about 830,000)
 PHONE_HIDDEN = (32,)
 WORD_HIDDEN = (16,)
@@ -227,11 +228,11 @@ def frame_accuracy(emb: dict[str, np.ndarray], utts: Any, align: dict[str, Any],
 
 
 def learner_table(root: str | Path, cache: str | Path, *, model: PhoneModel | None = None,
-                  log: Any = print) -> tuple[Table, tuple[np.ndarray, np.ndarray]]:
+                  log: Any = print) -> tuple[Table, Head, list[Head]]:
     """The scorer's training table with held-out posteriors: the speakers are split in two
     halves (:func:`space.data.speechocean.speaker_folds`), each half's posteriors come from
     a head fitted on the other half. Also returns the head fitted on every speaker (what
-    ships)."""
+    ships) and the two halves' heads (``heads[h]`` did not see half ``h``)."""
     from ..pronounce.evidence.phone_model import bundled_phone_model_path, load_phone_model
     from .learner_labels import load_alignment
 
@@ -256,7 +257,38 @@ def learner_table(root: str | Path, cache: str | Path, *, model: PhoneModel | No
         z -= z.max(axis=1, keepdims=True)
         return (z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(np.float32)
 
-    return table(utts, logp_of, cache, log=log), fit_head(emb, utts, align)
+    return table(utts, logp_of, cache, log=log), fit_head(emb, utts, align), heads
+
+
+def check_halves(models: tuple[PhoneModel, PhoneModel], utts: Any) -> None:
+    """Raise :class:`DataError` unless ``models[h]`` was trained without the speakers of
+    half ``h`` (:func:`space.data.speechocean.speaker_folds` with k=2) and validated on
+    them (``space train-phones --learners --hold-out``): the table's posteriors must come
+    from a model that never saw the speaker."""
+    from ..errors import DataError
+
+    half = so.speaker_folds(utts, 2)
+    for h, m in enumerate(models):
+        want = sorted(s for s, f in half.items() if f == h)
+        got = sorted(m.meta.get("val_speakers") or ())
+        if got != want or set(m.meta.get("train_speakers") or ()) & set(want):
+            raise DataError(f"held-out phone model {h} was not trained with exactly speaker "
+                            f"half {h} held out (space train-phones --learners --hold-out "
+                            "the speakers of speaker_folds(utts, 2) == h)")
+
+
+def heldout_table(root: str | Path, cache: str | Path,
+                  models: tuple[PhoneModel, PhoneModel], *, log: Any = print) -> Table:
+    """The scorer's training table with posteriors from whole phone models trained on the
+    learners (:func:`.train_phones.train_learners`): half ``h`` of the speakers is scored
+    by ``models[h]``, trained on the other half only (checked, :func:`check_halves`)."""
+    from ..pronounce.evidence.acoustic import Acoustic
+
+    utts = list(so.utterances(root))
+    check_halves(models, utts)
+    half = so.speaker_folds(utts, 2)
+    acs = [Acoustic(m) for m in models]
+    return table(utts, lambda u, y: acs[half[u.speaker]](y, so.SR).logp, cache, log=log)
 
 
 def with_head(model: PhoneModel, head: tuple[np.ndarray, np.ndarray],
@@ -275,6 +307,14 @@ def with_head(model: PhoneModel, head: tuple[np.ndarray, np.ndarray],
     return PhoneModel(enc, model.feature_cfg, list(model.labels), {**model.meta, **meta})
 
 
+def fit_halves(t: Table, root: str | Path) -> list[experts.Scorer]:
+    """Per speaker half ``h``: the scorer fitted on the other half's sentences only (what a
+    held-out benchmark scores half ``h``'s speakers with)."""
+    half = so.speaker_folds(list(so.utterances(root)), 2)
+    hu = np.array([half[f"{s:04d}"] for s in t.utt_speaker.tolist()])
+    return [fit(t, np.flatnonzero(hu != h), meta={"held_out_half": h}) for h in (0, 1)]
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..pronounce.evidence.phone_model import bundled_phone_model_path, load_phone_model, save_phone_model
 
@@ -283,22 +323,49 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=so.DEFAULT_CACHE)
     ap.add_argument("--out", type=Path, default=experts.bundled_path())
     ap.add_argument("--phones-out", type=Path, default=learner_phones_path())
+    ap.add_argument("--learner-phones", type=Path, nargs=2, metavar=("HALF0", "HALF1"),
+                    help="phone models trained on the learners with speaker half 0 / 1 held "
+                         "out (space train-phones --learners --hold-out): the posteriors "
+                         "the scorer is fitted on (default: phones.pt's output layer "
+                         "refitted on each half)")
+    ap.add_argument("--phones", type=Path,
+                    help="with --learner-phones: the one trained on every speaker, written "
+                         "to --phones-out")
+    ap.add_argument("--halves-out", type=Path,
+                    help="also write scorer_half{0,1}.json (fitted without that half's "
+                         "speakers) here, for held-out benchmarks")
     a = ap.parse_args(argv)
     try:
-        base = load_phone_model(bundled_phone_model_path())
-        t, head = learner_table(a.root, a.cache, model=base)
+        if a.learner_phones:
+            if a.phones is None:
+                raise SpaceError("--learner-phones needs --phones (the model to ship)")
+            halves = tuple(load_phone_model(p) for p in a.learner_phones)
+            t = heldout_table(a.root, a.cache, (halves[0], halves[1]))
+            ship = load_phone_model(a.phones)
+            how = "from a phone model trained on the other half's sentences"
+        else:
+            base = load_phone_model(bundled_phone_model_path())
+            t, head, heads = learner_table(a.root, a.cache, model=base)
+            note = ("output layer refitted on the speechocean762 training split's frames "
+                    "(phones all experts marked right; python -m space.training.scorer)")
+            ship = with_head(base, head, {"head": note})
+            if a.halves_out:
+                for h in (0, 1):
+                    save_phone_model(with_head(base, heads[h], {"head": note, "held_out_half": h}),
+                                     a.halves_out / f"phones_half{h}.pt")
+            how = "from a phone head fitted on the other half"
         s = fit(t, np.arange(len(t.utt_acc)), meta={
             "data": f"speechocean762 training split: {len(t.utt_acc)} sentences, "
                     f"{len(t.word_acc)} words, {len(t.y)} phones, "
                     f"{len(set(t.utt_speaker.tolist()))} speakers (all); posteriors of each "
-                    "half of the speakers from a phone head fitted on the other half",
+                    f"half of the speakers {how}",
             "fit": "python -m space.training.scorer; 5-fold-by-speaker figures: "
                    "benchmarks/sentences.py"})
         experts.save(s, a.out)
-        save_phone_model(with_head(base, head, {
-            "head": "output layer refitted on the speechocean762 training split's frames "
-                    "(phones all experts marked right; python -m space.training.scorer)"}),
-            a.phones_out)
+        save_phone_model(ship, a.phones_out)
+        if a.halves_out:
+            for h, sh in enumerate(fit_halves(t, a.root)):
+                experts.save(sh, a.halves_out / f"scorer_half{h}.json")
     except SpaceError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -56,6 +56,7 @@ class NamedError:
     start_s, end_s : its span in the attempt, in seconds (the part to highlight).
     score : the phone's 0-100 score (0 for a missing word).
     text, tip : the sentence, and how to make the sound (None where no tip applies).
+    ipa : the phone's IPA as its word has it (:func:`.phones.word_ipa`).
     """
 
     kind: str
@@ -69,11 +70,12 @@ class NamedError:
     score: float
     text: str
     tip: str | None
+    ipa: str | None = None  # the phone's IPA as in its word (the AH of 'seven' is /ə/)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "word": self.word, "word_index": self.word_index,
                 "phone_index": self.phone_index, "phone": self.phone,
-                "ipa": to_ipa(self.phone) if self.phone else None, "heard": self.heard,
+                "ipa": self.ipa, "heard": self.heard,
                 "heard_ipa": to_ipa(self.heard) if self.heard else None,
                 "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
                 "score": round(self.score, 1), "text": self.text, "tip": self.tip}
@@ -101,7 +103,7 @@ def _phone_error(w: WordScore, wi: int, pi: int, missing: bool) -> NamedError:
         kind, text = "unclear", f"the /{p.ipa}/ of {word!r} was not clear"
     return NamedError(kind, w.word, wi, pi, p.phone, p.heard if kind == "substitution" else
                       None, p.start_s, p.end_s, p.score, text,
-                      _tip(kind, p.phone, p.heard, final))
+                      _tip(kind, p.phone, p.heard, final), p.ipa)
 
 
 def _insertion(words: Sequence[WordScore], t0: float, t1: float) -> NamedError | None:
