@@ -12,6 +12,7 @@ the reason otherwise.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import socket
@@ -87,9 +88,14 @@ SHOWN = """() => {
 MARK = {"good": "", "fair": "~", "weak": "!"}
 
 
+def _js_round(x: float) -> int:
+    """JavaScript's Math.round (halves up; Python's round() rounds halves to even)."""
+    return math.floor(x + 0.5)
+
+
 def _check_shown(shown: dict, r: dict) -> None:
     """The card shows the one verdict ``r`` (the /api/score answer) and nothing else."""
-    assert shown["score"] == str(round(r["score"]))
+    assert shown["score"] == str(_js_round(r["score"]))
     assert shown["band"] == r["band"]
     assert shown["verdict"] == r["sentence"][0].upper() + r["sentence"][1:] + "."
     assert len(shown["errors"]) == len(r["errors"])
@@ -97,13 +103,13 @@ def _check_shown(shown: dict, r: dict) -> None:
         assert li.startswith(e["text"])
     assert [w["head"].split()[0] for w in shown["words"]] == [w["word"] for w in r["words"]]
     for box, w in zip(shown["words"], r["words"], strict=True):
-        assert box["head"].startswith(f"{w['word']} {round(w['score'])} · {w['band']}")
+        assert box["head"].startswith(f"{w['word']} {_js_round(w['score'])} · {w['band']}")
         assert box["unsaid"] == (not w["said"])
         assert [p["text"] for p in box["phones"]] == [p["ipa"] + MARK[p["level"]]
                                                       for p in w["phones"]]
         assert [p["cls"] for p in box["phones"]] == [f"phone {p['level']}" for p in w["phones"]]
         for b, p in zip(box["phones"], w["phones"], strict=True):  # not by colour alone
-            assert b["label"].startswith(f"/{p['ipa']}/ score {round(p['score'])} of 100")
+            assert b["label"].startswith(f"/{p['ipa']}/ score {_js_round(p['score'])} of 100")
     assert shown["quality"] == r["quality"]["label"]
     assert shown["attempt_src"].startswith("blob:")
 
@@ -313,7 +319,7 @@ def test_the_typed_words_verdict(server: str, tmp_path: Path) -> None:
         shown, r = results[sentence]
         assert [w["word"] for w in r["words"]] == sentence.split()
         assert len(shown["words"]) == 6 and shown["sentence_scores"].startswith(
-            f"accuracy {round(r['accuracy'])} · completeness {round(r['completeness'])}")
+            f"accuracy {_js_round(r['accuracy'])} · completeness {_js_round(r['completeness'])}")
     assert refused[0].startswith("not in the pronunciation lexicon") and "xqzv" in refused[0]
     assert refused[1:] == [None, True]
     assert [f["text"] for url, f in forms if url == "/api/score"] == [
@@ -404,7 +410,9 @@ def test_an_error_clears_the_last_result(server: str, tmp_path: Path) -> None:
                                    timeout=30_000)
             seq_before = page.is_visible("#seq-result")
             page.set_input_files("#seq-file", str(bad))
-            page.wait_for_function("state.seqResult === null", timeout=30_000)
+            page.wait_for_function(
+                "document.getElementById('seq-status').classList.contains('error')",
+                timeout=30_000)
             seq_after = page.evaluate("[state.seqName, document.getElementById('seq-result')"
                                       ".hidden, document.getElementById('seq-status')"
                                       ".classList.contains('error')]")
