@@ -43,6 +43,24 @@ def test_sentence_times_and_scores(tmp_path: Path) -> None:
 
 
 @needs_espeak
+@pytest.mark.parametrize("said, text", [("we call it", "we call it bear"),
+                                        ("we call it", "we call bear it")])
+def test_a_word_the_recording_lacks_is_not_said(tmp_path: Path, said: str, text: str) -> None:
+    """A word of the text that the learner skipped is reported not said (completeness
+    below 100, the verdict names it first), at the end of the text or inside it; the
+    words said stay said."""
+    import space
+
+    path = espeak(said, tmp_path / "s.wav")
+    words = text.split()
+    r = space.score(path, text=text)
+    assert [w.said for w in r.words] == [w != "bear" for w in words]
+    assert r.verdict.completeness == 75.0
+    assert r.errors[0].kind == "word missing" and r.errors[0].word == "bear"
+    assert r.sentence.startswith("'bear' was not heard")
+
+
+@needs_espeak
 @pytest.mark.xfail(strict=True, reason="a known miss: the phone net fine-tuned on the learners' "
                    "sentences hears /t/ in espeak's 'tree' (heard='T') but the fitted phone "
                    "score of /θ/ stays high (94.6 vs 89.0 in 'three'): the scorer learnt from "
