@@ -147,6 +147,28 @@ def test_real_phones_have_times_and_draw(word16: np.ndarray, tmp_path: Path) -> 
     assert len(fig.axes) == 2 and (tmp_path / "fb.png").stat().st_size > 10_000
 
 
+def test_strip_labels_never_overlap(tmp_path: Path) -> None:
+    """A sentence in a long recording (short phones on the picture's time axis): every
+    label drawn in the phone strip fits its box and no two labels overlap; a box too narrow
+    for its label stays unlabelled rather than printed over its neighbours."""
+    from space import pronounce
+    from space.pronounce.feedback.plot import feedback
+
+    p = espeak("we call it bear and the sixth thing", tmp_path / "s.wav")
+    y, sr = sf.read(p, dtype="float32")
+    y = np.r_[y, np.zeros(6 * sr, np.float32)]  # 6 s of silence after: the phones shrink
+    r = pronounce.score(y, sr=sr, text="we call it bear and the sixth thing")
+    fig = feedback(r.verdict, y, sr, "we call it bear and the sixth thing")
+    fig.canvas.draw()
+    strip = fig.axes[1]
+    boxes = [t.get_window_extent() for t in strip.texts]
+    n_phones = sum(len(w.phones) for w in r.words)
+    assert 0 < len(boxes) < n_phones + len(r.words)  # some labels left out, some drawn
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+
+
 # ---- references that disagree -----------------------------------------------------------
 
 def _voices(tmp: Path, text: str, voices: list[str], prefix: str) -> list[Path]:

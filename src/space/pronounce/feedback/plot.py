@@ -41,8 +41,20 @@ def _spectrogram(ax: Any, y: np.ndarray, sr: int) -> None:
     ax.set_ylabel("low → high\npitch band", fontsize=8)
 
 
+def _fit(ax: Any, width_s: float, text: str, size: float) -> float | None:
+    """The font size at which ``text`` fits a box ``width_s`` seconds wide on ``ax`` (down
+    to 6 pt), or None when it does not fit even then (the box stays, unlabelled: the
+    result's JSON and the page still name every sound)."""
+    x0, x1 = ax.get_xlim()
+    box_in = width_s / (x1 - x0) * ax.get_position().width * ax.figure.get_figwidth()
+    need_in = 0.62 * size / 72 * len(text)  # about 0.6 em per character
+    fit = size * min(1.0, box_in / need_in)
+    return None if fit < 6 else fit
+
+
 def _strip(ax: Any, words: Sequence[WordScore]) -> None:
-    """Words (top row) and their sounds (bottom row) as boxes along the attempt's time."""
+    """Words (top row) and their sounds (bottom row) as boxes along the attempt's time;
+    a label too wide for its box is made smaller, or left out rather than overlapping."""
     from matplotlib.patches import Rectangle
 
     for w in words:
@@ -50,16 +62,22 @@ def _strip(ax: Any, words: Sequence[WordScore]) -> None:
             continue
         ax.add_patch(Rectangle((w.start_s, 0.55), w.end_s - w.start_s, 0.45,
                                facecolor="#eeeeee", edgecolor="white"))
-        ax.text((w.start_s + w.end_s) / 2, 0.78, f"{w.word} {w.score:.0f}", ha="center",
-                va="center", fontsize=8)
+        label = f"{w.word} {w.score:.0f}"
+        size = _fit(ax, w.end_s - w.start_s, label, 8)
+        if size is not None:
+            ax.text((w.start_s + w.end_s) / 2, 0.78, label, ha="center", va="center",
+                    fontsize=size)
         for p in w.phones:
             weak = p.level == "weak"
             ax.add_patch(Rectangle((p.start_s, 0.0), p.end_s - p.start_s, 0.5,
                                    facecolor=COLOURS[p.level], edgecolor="white", lw=0.8,
                                    hatch="///" if weak else None))
-            ax.text((p.start_s + p.end_s) / 2, 0.25, f"/{p.ipa}/", ha="center", va="center",
-                    fontsize=9, color="black" if p.level == "fair" else "white",
-                    fontweight="bold" if weak else "normal")
+            size = _fit(ax, p.end_s - p.start_s, f"/{p.ipa}/", 9)
+            if size is not None:
+                ax.text((p.start_s + p.end_s) / 2, 0.25, f"/{p.ipa}/", ha="center",
+                        va="center", fontsize=size,
+                        color="black" if p.level == "fair" else "white",
+                        fontweight="bold" if weak else "normal")
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xlabel("attempt time (s)")
@@ -86,8 +104,8 @@ def feedback(v: Verdict, audio: np.ndarray, sr: int, text: str, *, fig: Any = No
     _spectrogram(ax_s, audio, sr)
     if v.span is not None:
         ax_s.axvspan(*v.span, **SHADE)
-    _strip(ax_p, v.words)
     ax_p.set_xlim(ax_s.get_xlim())
+    _strip(ax_p, v.words)
     for ax in (ax_s, ax_p):
         ax.locator_params(axis="x", nbins=5)
         ax.tick_params(labelsize=8)
