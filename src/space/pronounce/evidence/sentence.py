@@ -36,8 +36,9 @@ NOT_SAID_SCORE = 10.0  # a word scoring below this, with most phones missing, is
 # on speaker half 0 of 400 speechocean762 sentences (a word of another sentence put into the
 # text, at the end or in the middle, stands for a word the learner skipped): the highest
 # catch with at most 1% of the words experts rated >= 8 called not said; on half 1 it
-# catches 38% of the skipped words and calls 1.1% of those words not said (the fitted
-# word score alone caught none: it gave a skipped word a median 66).
+# catches 33% of the skipped words and calls 1.1% of those words not said
+# (benchmarks/not_said.py; before it none was caught: the fitted word score gives a
+# skipped word a median 72).
 NOT_SAID_LPR = -3.0
 
 
