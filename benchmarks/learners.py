@@ -1,10 +1,10 @@
 """Real learners against expert judges: speechocean762's digit and command words.
 
-    python benchmarks/learners.py [--scorers baseline,phones] [--folds 5] [--out DIR]
+    python benchmarks/learners.py [--scorers judge,judge-heldout] [--folds 5] [--out DIR]
 
 Data: ../shared/data/speechocean762_words (679 clips of Mandarin-L1 learners, each word
-scored 0-10 by five experts; see its README). Each clip is scored against the word's
-bundled references. Cross-validated by speaker: a scorer with a ``fit`` step is fitted on
+scored 0-10 by five experts; see its README). Each clip is scored as its word. Cross-
+validated by speaker: a scorer with a ``fit`` step is fitted on
 the other folds' speakers only (GroupKFold by speaker id) and measured on the held-out
 speakers; a scorer without one (today's space.score) is never tuned on these clips.
 

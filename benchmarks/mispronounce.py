@@ -1,12 +1,12 @@
 """Controlled mispronunciations: the same synthetic voice saying a word right and with one
-sound changed, scored against the word's bundled references.
+sound changed, scored as that word.
 
-    python benchmarks/mispronounce.py [--scorers baseline,phones] [--voices N] [--out DIR]
+    python benchmarks/mispronounce.py [--scorers judge] [--voices N] [--out DIR]
 
 Each word's correct phones (CMUdict, with stress) and each error (an edited phone string)
 are spoken by espeak-ng from phonemes (``[[...]]``), so the correct and the wrong attempt
-go through the same synthesis. 20 words (the digits and the ten command words, all with
-bundled references), 46 error kinds in 8 classes, 10 voices (male, female and child-like
+go through the same synthesis. 20 words (the digits and the ten command words), 46 error
+kinds in 8 classes, 10 voices (male, female and child-like
 pitch, several rates). Every correct attempt is also scored resampled to 48 kHz with
 white noise at 25 dB SNR.
 

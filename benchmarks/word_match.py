@@ -1,11 +1,11 @@
-"""Right word vs wrong word: does a scorer give an attempt at word W a higher score against
-W's bundled references than against another command word's?
+"""Right word vs wrong word: does a scorer give an attempt at word W a higher score as W
+than as another command word?
 
-    python benchmarks/word_match.py [--scorers baseline,phones] [--per-word 20]
+    python benchmarks/word_match.py [--scorers judge] [--per-word 20]
 
 Attempts: Speech Commands *testing* speakers (never seen by any model here), ``--per-word``
-clips of each of the ten command words, each scored against all ten words' bundled
-references. Reports ROC AUC of scores same-word vs different-word, and how often the
+clips of each of the ten command words, each scored as each of the ten words. Reports ROC
+AUC of scores same-word vs different-word, and how often the
 attempt's own word gets the highest score.
 """
 
@@ -43,7 +43,7 @@ def main() -> int:
     ys = [audio.load(e.path, sr=16000)[0] for e in clips]
     words = list(SC_COMMANDS)
     print(f"### Right vs wrong word: {len(clips)} attempts by Speech Commands testing speakers "
-          f"x {len(words)} words' bundled references\n")
+          f"x {len(words)} words\n")
     print("| scorer | ROC AUC same vs other word | own word scores highest | refused |")
     print("|---|---|---|---|")
     for sc in get_scorers(args.scorers):
