@@ -54,11 +54,11 @@ def cross_validate(t: fit_scorer.Table, k: int = 5) -> tuple[np.ndarray, ...]:
 
 
 def speed(reps: int = 20) -> list[tuple[str, float]]:
-    import torch
-
+    from space import threads
     from space.pronounce.evidence.sentence import assess_audio
 
-    torch.set_num_threads(1)
+
+    threads.apply(1)  # the one thread policy's setter (torch and ONNX Runtime alike)
     ac_threads = 1
     from space.pronounce.evidence.acoustic import acoustic
 

@@ -257,6 +257,8 @@ def pct_row(name: str, values: list[float], extra: str = "") -> str:
 def run_soak(args: argparse.Namespace, base: str, server: subprocess.Popen, refs: Path) -> str:
     import platform
 
+    from space.threads import policy
+
     wav = clip_48k_wav(args.word)
     files = {"file": ("attempt.wav", wav, "audio/wav")}
     import httpx
@@ -332,7 +334,8 @@ def run_soak(args: argparse.Namespace, base: str, server: subprocess.Popen, refs
              f"of 4 distinct clips: {len([p for p in (refs / f'soak-{args.word}').glob('*')])} "
              f"files; problems: {problems or 'none'} (no partial, temporary or duplicate file)",
              "", "Reproduce: `PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/web_load.py "
-             f"{' '.join(sys.argv[1:])}` (server: `space serve` on {HOST}, `--threads 1`).",
+             f"{' '.join(sys.argv[1:])}` (server: `space serve` on {HOST}, "
+             f"threads by `space.threads`: {policy()}).",
              "The machine was shared with other jobs (load average above, on "
              f"{os.cpu_count()} CPUs): latencies are queueing behind them; the server CPU time per "
              "request is the contention-free cost."]
