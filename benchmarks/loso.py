@@ -2,6 +2,11 @@
 
     python benchmarks/loso.py [--speakers george,lucas] [--epochs 12] [train options...]
 
+The shipped digits recipe (make models):
+
+    python benchmarks/loso.py --copies 2 --epochs 12 --snr 0,25 --p-noise 0.9 \
+        --no-specaugment --vtlp 0.5 --add-learners ../shared/data/speechocean762_words
+
 Prints one row per held-out speaker and the mean. Unseen speakers are what users bring,
 so this (not the official split) is the number the digits recipe is tuned on.
 """
@@ -70,6 +75,9 @@ def main() -> int:
     ap.add_argument("--no-augment", action="store_true")
     ap.add_argument("--snr", help="LOW,HIGH dB for the noise mixing (default: the recipe's)")
     ap.add_argument("--p-noise", type=float)
+    ap.add_argument("--vtlp", type=float, default=0.0, help="voice warp probability (p_vtlp)")
+    ap.add_argument("--add-learners", help="also train on these learners' words (space train "
+                    "--add-learners); the held-out FSDD speaker stays the test set")
     ap.add_argument("--json", help="also write the rows here")
     ap.add_argument("--keep", help="keep the checkpoints in this folder")
     args = ap.parse_args()
@@ -89,10 +97,12 @@ def main() -> int:
         noise["snr_db"] = tuple(float(v) for v in args.snr.split(","))
     if args.p_noise is not None and not args.no_augment:
         noise["p_noise"] = args.p_noise
+    if args.vtlp:
+        noise["p_vtlp"] = args.vtlp
     from space.config import ModelConfig
 
     rows = run_loso(
-        args.data, speakers, keep=args.keep,
+        args.data, speakers, keep=args.keep, add_learners=args.add_learners,
         model=ModelConfig(channels=tuple(int(c) for c in args.channels.split(","))),
         **recipe(epochs=args.epochs, copies=args.copies, noise_dir=args.noise_dir,
                  without=tuple(without), **noise),
@@ -101,11 +111,18 @@ def main() -> int:
     flags = " ".join(a for a in sys.argv[1:] if a.startswith("--no")) or "full recipe"
     if args.snr or args.p_noise is not None:
         flags += f", noise at {args.snr or 'default'} dB SNR, p={args.p_noise}"
+    if args.vtlp:
+        flags += f", VTLP p={args.vtlp}"
+    if args.add_learners:
+        flags += f", learners' words from {Path(args.add_learners).name}"
     print(f"\nFSDD leave-one-speaker-out ({flags}, {args.epochs} epochs, {args.copies} copies per clip)")
     print("| held-out speaker | accuracy | clips | train s |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['speaker']} | {r['accuracy']:.2%} | {r['n']} | {r['train_s']:.0f} |")
     print(f"| **mean** | **{mean:.2%}** | | |")
+    from _common import describe
+
+    print(f"\n{describe()}")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "mean": mean, "argv": sys.argv[1:]}))
     return 0
