@@ -84,3 +84,44 @@ def test_a_damaged_sidecar_falls_back_to_the_checkpoint(tiny_model: Path, wav_fi
     again = _predict_cold(model, wav_file)  # through the checkpoint, which rewrites it
     assert again["rc"] == 0 and again["torch"] is True
     assert _predict_cold(model, wav_file)["torch"] is False
+
+
+def _score_cold(wav: Path, word: str) -> dict:
+    """``space score --json`` in a fresh process; also reports whether torch was imported."""
+    code = (
+        "import io, json, sys, contextlib\n"
+        "from space.cli import main\n"
+        "buf = io.StringIO()\n"
+        "with contextlib.redirect_stdout(buf):\n"
+        f"    rc = main(['score', '--json', '--word', {word!r}, {str(wav)!r}])\n"
+        "print(json.dumps({'rc': rc, 'out': json.loads(buf.getvalue()),\n"
+        "                  'torch': 'torch' in sys.modules}))\n"
+    )
+    env = {"SPACE_ENGINE": "onnx", "PATH": "/usr/bin:/bin"}
+    env.update({k: v for k, v in __import__("os").environ.items()
+                if k.startswith("PYTHON") or k == "SPACE_CACHE_DIR"})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_cold_score_runs_the_cached_phone_graphs_without_torch() -> None:
+    """The phone model's graphs (wide and narrow band) are cached with a sidecar like the
+    recogniser's: the second cold ``space score`` of each band imports no PyTorch and
+    gives the same verdict."""
+    from space.pronounce.evidence.acoustic import KINDS, Acoustic, bundled_path
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    for wav, word in ((root / "3_three_espeak_female.wav", "three"),  # wide band
+                      (root / "4_four_fsdd_theo_0.wav", "four")):  # 8 kHz: the narrow graph
+        first = _score_cold(wav, word)
+        second = _score_cold(wav, word)
+        assert first["rc"] == 0 and second["rc"] == 0 and second["torch"] is False
+        assert second["out"]["score"] == first["out"]["score"]
+        assert [p["score"] for p in second["out"]["words"][0]["phones"]] == \
+            [p["score"] for p in first["out"]["words"][0]["phones"]]
+    for narrow in (False, True):
+        graph, side = cached_graph(bundled_path(), KINDS[narrow]) or (None, None)
+        assert graph is not None and side["labels"][-1] == "SIL"
+    a = Acoustic.from_file(bundled_path())
+    assert a._model is None and a.feature_cfg.sample_rate == 16000  # ran from the cache

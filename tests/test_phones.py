@@ -10,8 +10,8 @@ import subprocess
 import numpy as np
 import pytest
 
+from space.audio import is_narrowband
 from space.errors import AudioError, SpaceError
-from space.pronounce.evidence.phone_model import is_narrowband
 from space.pronounce.lexicon import phones as ph
 from space.pronounce.lexicon import pocketsphinx as ps
 

@@ -22,7 +22,9 @@ from .load import (
     resample,
 )
 from .prepare import (
+    NARROW_HZ,
     fit_window,
+    is_narrowband,
     load_prepared,
     normalize_peak,
     place_window,
@@ -33,6 +35,7 @@ from .prepare import (
 
 __all__ = [
     "MAX_DURATION_S",
+    "NARROW_HZ",
     "MAX_SR",
     "MIN_SR",
     "SILENCE_PEAK",
@@ -42,6 +45,7 @@ __all__ = [
     "blocks",
     "check",
     "is_array",
+    "is_narrowband",
     "fit_window",
     "load",
     "load_input",

@@ -138,3 +138,17 @@ def load_prepared(source: Source, cfg: FeatureConfig, *, name: str | None = None
     """:func:`load` then :func:`prepare`: the fixed window a model sees for one file."""
     y, sr = load(source, name=name)
     return prepare(y, sr, cfg, name=_name(source, name))
+
+
+NARROW_HZ = 4000.0  # the top of an 8 kHz recording's band
+
+
+def is_narrowband(y: np.ndarray, sr: int) -> bool:
+    """True when the audio cannot show the 4-8 kHz band: recorded at <= 8 kHz, or (an
+    upsampled 8 kHz recording) with under 1e-5 of its energy above 3.9 kHz."""
+    if sr <= 2 * NARROW_HZ:
+        return True
+    spec = np.abs(np.fft.rfft(np.asarray(y, np.float64))) ** 2
+    f = np.fft.rfftfreq(len(y), 1 / sr)
+    tot = float(spec.sum()) + 1e-20
+    return float(spec[f > 3900].sum()) / tot < 1e-5

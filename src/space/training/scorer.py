@@ -29,6 +29,7 @@ import numpy as np
 from ..data import speechocean as so
 from ..errors import SpaceError
 from ..pronounce.evidence import experts
+from ..pronounce.evidence.acoustic import bundled_path as acoustic_bundled_path
 from ..pronounce.evidence.gop_features import SIL, phone_features
 from ..pronounce.evidence.phone_model import PhoneModel
 from ..pronounce.lexicon.phones import PHONES
@@ -322,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, default=so.DEFAULT_ROOT)
     ap.add_argument("--cache", type=Path, default=so.DEFAULT_CACHE)
     ap.add_argument("--out", type=Path, default=experts.bundled_path())
-    ap.add_argument("--phones-out", type=Path, default=learner_phones_path())
+    ap.add_argument("--phones-out", type=Path, default=acoustic_bundled_path())
     ap.add_argument("--learner-phones", type=Path, nargs=2, metavar=("HALF0", "HALF1"),
                     help="phone models trained on the learners with speaker half 0 / 1 held "
                          "out (space train-phones --learners --hold-out): the posteriors "
@@ -371,13 +372,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"wrote {a.out} and {a.phones_out}")
     return 0
-
-
-def learner_phones_path() -> Path:
-    """The phone model of the evidence (:mod:`space.pronounce.evidence.acoustic`): ``phones.pt``
-    with its output
-    layer refitted on the learners' sentences."""
-    return experts.bundled_path().with_name("phones_learners.pt")
 
 
 if __name__ == "__main__":

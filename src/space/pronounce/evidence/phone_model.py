@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ...audio import NARROW_HZ
 from ...audio.features import LogMel
 from ...config import EncoderConfig, FeatureConfig
 from ...recognize.frame_model import EncoderCheckpoint, FrameEncoder, load_encoder, save_encoder
@@ -40,7 +41,6 @@ FORMAT = "space-phone-encoder"  # its version: space.recognize.checkpoint.FORMAT
 LABELS: tuple[str, ...] = (*PHONES, "SIL")
 SIL = len(PHONES)  # index of silence in LABELS
 FEATURES = FeatureConfig(fmax=8000.0, n_mels=48)
-NARROW_HZ = 4000.0  # the top of an 8 kHz recording's band
 # Short context on purpose (see the module doc): 3x3 mel convs, then two 5-tap convs.
 DEFAULT_CONFIG = EncoderConfig(channels2d=(16, 32), channels1d=(160, 160), kernel1d=5,
                                dilations=(1, 1), dim=96, n_classes=len(LABELS), dropout=0.1)
@@ -99,14 +99,3 @@ def load_phone_model(path: str | os.PathLike) -> PhoneModel:
 
 def bundled_phone_model_path() -> Path:
     return Path(str(resources.files("space") / "models" / "phones.pt"))
-
-
-def is_narrowband(y: np.ndarray, sr: int) -> bool:
-    """True when the audio cannot show the 4-8 kHz band: recorded at <= 8 kHz, or (an
-    upsampled 8 kHz recording) with under 1e-5 of its energy above 3.9 kHz."""
-    if sr <= 2 * NARROW_HZ:
-        return True
-    spec = np.abs(np.fft.rfft(np.asarray(y, np.float64))) ** 2
-    f = np.fft.rfftfreq(len(y), 1 / sr)
-    tot = float(spec.sum()) + 1e-20
-    return float(spec[f > 3900].sum()) / tot < 1e-5
