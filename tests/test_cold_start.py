@@ -95,7 +95,7 @@ def _score_cold(wav: Path, word: str) -> dict:
         "with contextlib.redirect_stdout(buf):\n"
         f"    rc = main(['score', '--json', '--word', {word!r}, {str(wav)!r}])\n"
         "print(json.dumps({'rc': rc, 'out': json.loads(buf.getvalue()),\n"
-        "                  'torch': 'torch' in sys.modules}))\n"
+        "                  'torch': 'torch' in sys.modules, 'numba': 'numba' in sys.modules}))\n"
     )
     env = {"SPACE_ENGINE": "onnx", "PATH": "/usr/bin:/bin"}
     env.update({k: v for k, v in __import__("os").environ.items()
@@ -107,8 +107,8 @@ def _score_cold(wav: Path, word: str) -> dict:
 
 def test_a_cold_score_runs_the_cached_phone_graphs_without_torch() -> None:
     """The phone model's graphs (wide and narrow band) are cached with a sidecar like the
-    recogniser's: the second cold ``space score`` of each band imports no PyTorch and
-    gives the same verdict."""
+    recogniser's: the second cold ``space score`` of each band imports neither PyTorch nor
+    numba and gives the same verdict."""
     from space.pronounce.evidence.acoustic import KINDS, Acoustic, bundled_path
 
     root = Path(__file__).resolve().parents[1] / "examples"
@@ -117,6 +117,7 @@ def test_a_cold_score_runs_the_cached_phone_graphs_without_torch() -> None:
         first = _score_cold(wav, word)
         second = _score_cold(wav, word)
         assert first["rc"] == 0 and second["rc"] == 0 and second["torch"] is False
+        assert second["numba"] is False  # the alignment is numpy: no kernel to load
         assert second["out"]["score"] == first["out"]["score"]
         assert [p["score"] for p in second["out"]["words"][0]["phones"]] == \
             [p["score"] for p in first["out"]["words"][0]["phones"]]

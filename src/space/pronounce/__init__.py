@@ -12,7 +12,7 @@ The path of one attempt, in the order data flows: :mod:`.lexicon.text` (text -> 
 Reference recordings (:mod:`.references.folders`) are kept for the recognisers' and the practice
 page's examples.
 
-Light names (word folders) import at once; the scorer (torch, numba) on first use.
+Light names (word folders) import at once; the scorer (ONNX Runtime) on first use.
 """
 
 from __future__ import annotations
