@@ -95,7 +95,7 @@ def baseline_table() -> fit_scorer.Table:
 
 
 def main() -> None:
-    from _machine import describe
+    from _common import describe
 
     t0 = time.time()
     t, _, _ = fit_scorer.learner_table(

@@ -56,7 +56,7 @@ def clip_48k_wav(word: str) -> bytes:
 
 def load(url: str, files: dict, data: dict, clients: int, n: int, max_s: float
          ) -> tuple[list[float], list[str], float]:
-    """``clients`` clients posting ``files``/``data`` to ``url`` (:func:`_clients.run_clients`);
+    """``clients`` clients posting ``files``/``data`` to ``url`` (:func:`_common.run_clients`);
     an answer other than 200 is an error."""
 
     def post(c: Any) -> str:

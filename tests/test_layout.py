@@ -35,6 +35,35 @@ def test_index_names_only_scripts_that_exist() -> None:
     assert not gone, f"benchmarks/README.md lists scripts that do not exist: {gone}"
 
 
+def test_every_import_in_the_benchmarks_resolves(monkeypatch) -> None:
+    """Imports inside a benchmark's functions are not checked by ruff or run by the tests:
+    each ``from space... / from _common... import NAME`` must still name something that
+    exists (a module renamed or a helper moved breaks a script only when someone runs it)."""
+    import ast
+    import importlib
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    local = {p.stem for p in BENCH.glob("*.py")}
+    bad = []
+    for f in sorted(BENCH.glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                continue
+            top = node.module.split(".")[0]
+            if not (top == "space" or top in local or top.startswith("_")):
+                continue  # a third-party package (optional ones are the script's business)
+            try:
+                mod = importlib.import_module(node.module)
+            except ImportError as e:
+                bad.append(f"{f.name}:{node.lineno}: {e}")
+                continue
+            for a in node.names:
+                if a.name != "*" and not hasattr(mod, a.name) and \
+                        importlib.util.find_spec(f"{node.module}.{a.name}") is None:
+                    bad.append(f"{f.name}:{node.lineno}: {node.module} has no {a.name}")
+    assert not bad, "\n".join(bad)
+
+
 def _sizes_module():
     spec = importlib.util.spec_from_file_location("sizes", ROOT / ".ci" / "sizes.py")
     assert spec is not None and spec.loader is not None
