@@ -4,6 +4,7 @@ phone strip of the picture and its rules, and reference sets that disagree (issu
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -220,8 +221,13 @@ def test_cli_one_sentence_and_the_recording_warning(word16: np.ndarray,
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert lines[0].startswith(f"{noisy}\tthree\t")
-    # one sentence: the recording (a poor score), a named sound, or praise
-    assert len(lines) == 2 and lines[1].startswith("  ")
+    # one sentence: the recording (a poor score), a named sound, or praise; then each
+    # sound's score unless the recording explains the score
+    assert len(lines) in (2, 3) and lines[1].startswith("  ")
+    if len(lines) == 3:
+        assert re.fullmatch(r"  sounds  /θ/ \d+[!~]?  /ɹ/ \d+[!~]?  /i/ \d+[!~]?", lines[2])
+    else:
+        assert "recording" in lines[1]
     if "\tpoor" in lines[0]:
         assert "recording" in lines[1] or "of 'three'" in lines[1]
     assert f"space score: warning: {noisy}: background noise (signal-to-noise about" in err

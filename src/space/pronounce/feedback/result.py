@@ -89,7 +89,8 @@ class ScoreResult(ScoreDisplay):
 
     def lines(self) -> list[str]:
         """The result as a person reads it on a terminal: the score line, the sentence,
-        and (several words) one line per word."""
+        then for one word each sound's score, for several words one line per word (``!``
+        marks a sound named wrong, ``~`` one a little off, as on the page)."""
         v = self.verdict
         head = f"{self.attempt}\t{self.text}\t{v.score:.1f}\t{v.band}"
         if v.span is not None:
@@ -105,6 +106,10 @@ class ScoreResult(ScoreDisplay):
                 sounds = " ".join(f"{p.ipa}{'!' if p.level == 'weak' else ''}"
                                   for p in w.phones)
                 out.append(f"  {w.word:<14} {w.score:5.1f} {w.band:<9} {sounds}")
+        elif v.words and v.cause is None:
+            mark = {"weak": "!", "fair": "~"}
+            out.append("  sounds  " + "  ".join(f"/{p.ipa}/ {p.score:.0f}{mark.get(p.level, '')}"
+                                               for p in v.words[0].phones))
         return out
 
     def plot(self, path: str | os.PathLike | None = None) -> Any:
