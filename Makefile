@@ -95,7 +95,8 @@ models: setup
 	@# The learners' sentences: decoded audio and word/phone times (build/so762/align.json);
 	@# phones.pt fine-tuned on them twice, without speaker half 0 and without half 1: each
 	@# gives the other half's held-out posteriors the scorer is fitted on, and the first ships
-	@# as phones_learners.pt; then the scorer fitted on the experts' marks (docs/phones.md).
+	@# as phones_learners.pt; then the scorer fitted on the experts' marks (docs/phones.md),
+	@# and per-half scorers in build/ for the held-out benchmarks (SPACE_BENCH_HALVES=build).
 	@# Each fine-tuning: about 25 min of one CPU thread (both at once on the shared 2-core
 	@# machine, load about 9); the scorer fit about 8 min.
 	$(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
@@ -104,7 +105,7 @@ models: setup
 	  $(LEARNER_PHONES) || exit 1; done
 	$(BIN)/python -m space.training.scorer --root $(SO762) --cache build/so762 \
 	  --learner-phones build/phones_half0.pt build/phones_half1.pt --phones build/phones_half0.pt \
-	  --out src/space/models/scorer.json
+	  --out src/space/models/scorer.json --halves-out build
 
 # Bundled pronunciation references: 5 medoids per word (fewer where the data has fewer:
 # README, References) from the training speakers of FSDD
