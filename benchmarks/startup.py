@@ -1,7 +1,8 @@
 """Cold start-up of the `space` command: each command run in fresh processes.
 
-Every run is a new Python process (nothing imported yet; the OS file cache and numba's
-on-disk cache warm after one untimed run, as on a machine that has used SPACE before).
+Every run is a new Python process (nothing imported yet; the OS file cache and the ONNX
+graph cache warm after one untimed run, as on a machine that has used SPACE before; each
+version timed has its own graph cache).
 Prints the median, fastest and slowest of N runs, the peak memory, and the target of
 issue 9, with the CPU model and the load average beside (the wall time of a process on a
 busy machine includes the time it waited for a core: the CPU time column does not).
@@ -49,8 +50,10 @@ def run_once(args: list[str], env: dict[str, str]) -> tuple[float, float, float]
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def _env(src: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+def _env(src: Path, cache: Path) -> dict[str, str]:
+    """The environment of a run of the package in ``src``, with its own graph cache (two
+    versions sharing one would evict each other's graphs and time rebuilds)."""
+    return {**os.environ, "SPACE_CACHE_DIR": str(cache), "PYTHONPATH": os.pathsep.join(
         [str(src), *filter(None, [os.environ.get("PYTHONPATH")])])}
 
 
@@ -61,12 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", type=Path, metavar="SRC",
                     help="also time the package in this src folder (an older version)")
     args = ap.parse_args(argv)
-    env = _env(ROOT / "src")
-    base_env = _env(args.baseline) if args.baseline else None
+    import tempfile
+
+    caches = tempfile.TemporaryDirectory(prefix="space-startup-")
+    env = _env(ROOT / "src", Path(caches.name) / "this")
+    base_env = _env(args.baseline, Path(caches.name) / "baseline") if args.baseline else None
     load_before = os.getloadavg()
     rows = []
     for name, cmd, target in CASES:
-        run_once(cmd, env)  # untimed: file cache, numba's cache, .pyc files
+        run_once(cmd, env)  # untimed: file cache, the graph cache, .pyc files
         runs, base = [], []
         if base_env is not None:
             run_once(cmd, base_env)
