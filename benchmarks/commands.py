@@ -173,8 +173,8 @@ def main() -> int:
     meta = rec.ckpt.meta
     lines = ["# Speech Commands `commands` model benchmark", "",
              f"Model: `{args.model}` ({model_path.stat().st_size / 1e6:.1f} MB, labels "
-             f"{', '.join(rec.labels)}); trained {meta.get('train_s', '?')} s, best epoch "
-             f"{meta.get('best_epoch', '?')}. Data: {data.name} subset, testing split "
+             f"{', '.join(rec.labels)}); trained {meta.train_s or '?'} s, best epoch "
+             f"{meta.best_epoch or '?'}. Data: {data.name} subset, testing split "
              f"({splits.info['test_counts']}). Machine: {platform.machine()}, "
              f"{os.cpu_count()} CPUs (shared), load average {os.getloadavg()[0]:.1f} at start.",
              "", "Reproduce: `.venv/bin/python benchmarks/commands.py`", ""]

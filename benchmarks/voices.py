@@ -222,7 +222,7 @@ def bench_learners(root: Path) -> None:
         c["pred"], c["ok"] = preds[str(c["path"])], preds[str(c["path"])] == want
     rows = []
     trained = [n for n, r in (("digits", digits), ("commands", commands))
-               if "add_learners" in r.ckpt.meta]
+               if r.ckpt.meta.add_learners]
     note = (f" **The shipped {' and '.join(trained)} model(s) were trained on all of these "
             "learners (`space train --add-learners`): for them this table is a training-set "
             "figure, not a measure of new voices; the cross-validation table below is.**"
@@ -324,7 +324,7 @@ def rejection_rows(rec, sets: dict[str, list], names: list[str]) -> dict:
                       rec.labels)["min_probability"]
     rows = []
     # the model's own default (space train --add-unknown calibrates it on the same quarter)
-    default = float(rec.ckpt.meta.get("rejection", {}).get("min_probability", 0.0))
+    default = rec.ckpt.meta.min_probability
     for t in [*THRESHOLDS, default, t_cal]:
         acc = accepted(rec, probs["test_commands"], t)
         right = acc & (probs["test_commands"].argmax(1) == truth)
@@ -383,7 +383,7 @@ def bench_unknown(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, words: Path
              "sc_v1's training quarter of speakers); digits were never in its training (truly "
              "unseen words); " + ("the learners' other words of the training part of the words "
                                   "too (`space data words`; the report part never)"
-                                  if "words" in str(rec.ckpt.meta.get("add_unknown", ""))
+                                  if "words" in str(rec.ckpt.meta.add_unknown or "")
                                   else "no learners' other words") + ". The calibration set is "
              "sc_v1's calibration quarter of speakers" + (" plus the calibration part of the "
                                                            "learners' other words (held out by "
@@ -575,8 +575,8 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
                          "cmd_acc": cmd, "acc12": all12,
                          "fa_sc_v1": fa, "fa_fsdd": fa_d, "train_s": secs,
                          "new_voices": on_new_voices(rec, COMMANDS, learners, cache),
-                         "best_epoch": rec.ckpt.meta.get("best_epoch"),
-                         "val_acc": rec.ckpt.meta.get("val_acc")}
+                         "best_epoch": rec.ckpt.meta.best_epoch,
+                         "val_acc": rec.ckpt.meta.val_acc}
             print(f"  {key}: commands {cmd:.4f}, 12-class {all12:.4f}, FA bed/cat/happy {fa:.3f} "
                   f"({secs:.0f} s)", file=sys.stderr)
             save_section("proxy", {"runs": runs})
@@ -809,7 +809,7 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
                    "test_acc": evaluate(rec, test_ex).accuracy, "n_test": len(test_ex),
                    "learners": learner_rows(rec, learners, words, held),
                    "new_voices": on_new_voices(rec, words, learners, cache),
-                   "best_epoch": rec.ckpt.meta.get("best_epoch")}
+                   "best_epoch": rec.ckpt.meta.best_epoch}
             print(f"  {key}: {run['learners']} test {run['test_acc']:.4f} ({secs:.0f} s)",
                   file=sys.stderr)
             save_section("cv", {"runs": {key: run}})

@@ -26,7 +26,7 @@ def test_digits_model_card_metadata():
     rec = load_model("digits")
     assert rec.labels == [str(d) for d in range(10)]
     assert rec.feature_cfg.fmax == 4000  # FSDD is 8 kHz audio: nothing above 4 kHz was seen
-    recipe = rec.ckpt.meta["train_config"]
+    recipe = rec.ckpt.meta.train_config
     assert recipe["epochs"] == 12 and recipe["copies"] == 2
     assert tuple(recipe["augment"]["snr_db"]) == (0.0, 25.0) and recipe["augment"]["p_noise"] == 0.9
     # SpecAugment's masks cost 1.2 pt of leave-one-speaker-out accuracy on FSDD: not used
@@ -46,20 +46,20 @@ def test_digits_model_on_the_official_fsdd_test_split():
 
 def test_digits_model_trained_on_the_learners_with_the_voice_warp():
     meta = load_model("digits").ckpt.meta
-    assert meta["add_learners"].startswith("../shared/data/speechocean762_words: ")
-    assert meta["train_config"]["augment"]["p_vtlp"] == 0.5
+    assert meta.add_learners.startswith("../shared/data/speechocean762_words: ")
+    assert meta.train_config["augment"]["p_vtlp"] == 0.5
     assert load_model("digits").min_probability == 0.0  # no rejection: every clip is a digit
 
 
 def test_commands_model_rejects_other_words_by_default():
     rec = load_model("commands")
-    rej = rec.ckpt.meta["rejection"]
+    rej = rec.ckpt.meta.rejection
     # calibrated for at most 5% false accepts on sc_v1 speakers it was not trained on: with
     # those words in training the top label alone stays below 5% (2.2%), so the default is 0
     assert rec.min_probability == rej["min_probability"] == 0.0
     assert rej["false_accept"] <= 0.05 and rej["n_unknown"] == 584
-    assert "sc_v1_words" in rec.ckpt.meta["add_unknown"]
-    assert "speechocean762_words" in rec.ckpt.meta["add_learners"]
+    assert "sc_v1_words" in rec.ckpt.meta.add_unknown
+    assert "speechocean762_words" in rec.ckpt.meta.add_learners
 
 
 @needs_sc_v1

@@ -14,7 +14,8 @@ from .conftest import word_like
 def _ckpt():
     torch.manual_seed(0)
     m = SpaceModel(FeatureConfig(fmax=3000, n_mels=32), ModelConfig(n_classes=3, channels=(4, 8)))
-    return checkpoint.Checkpoint(m.eval(), ["a", "b", "c"], {"note": "x"}, None)
+    return checkpoint.Checkpoint(m.eval(), ["a", "b", "c"],
+                                 checkpoint.TrainingMeta(task="12", extra={"note": "x"}), None)
 
 
 def test_roundtrip_rebuilds_model_from_file_alone(tmp_path):
@@ -24,7 +25,7 @@ def test_roundtrip_rebuilds_model_from_file_alone(tmp_path):
     assert back.labels == ["a", "b", "c"]
     assert back.feature_cfg == FeatureConfig(fmax=3000, n_mels=32)
     assert back.model_cfg.channels == (4, 8)
-    assert back.meta["note"] == "x"
+    assert back.meta.task == "12" and back.meta.extra == {"note": "x"}  # unknown keys kept
     x = torch.randn(2, 16000)
     with torch.no_grad():
         assert torch.allclose(ck.model(x), back.model(x))

@@ -54,9 +54,9 @@ def test_torchrun_two_processes_on_speech_commands(mini_speech_commands, tmp_pat
     summary = json.loads(r.stdout[r.stdout.index("{"):])
     ck = checkpoint.load(out)
     assert ck.labels == TWELVE and summary["labels"] == TWELVE
-    assert ck.meta["world_size"] == 2 and ck.meta["task"] == "12"
+    assert ck.meta.world_size == 2 and ck.meta.task == "12"
     # 30 command clips + 3 unknown (4 distinct 'happy'/'sheila' clips exist) + 3 silence.
-    assert ck.meta["n_train"] == 36
+    assert ck.meta.n_train == 36
     # The test split: 10 commands, 1 unknown (of 2 available), 1 silence span.
     assert summary["n_test"] == 12
     # Evaluation reads the data with the task the model was trained on.

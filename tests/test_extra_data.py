@@ -104,7 +104,7 @@ def test_recognizer_answers_unknown_below_the_stored_minimum(tiny_model: Path, w
     assert rec.min_probability == 0.0  # no calibration stored: always the top label
     p = rec.predict(wav_file)
     assert p.label == p.top_k[0][0]
-    ck.meta["rejection"] = {"min_probability": 1.0}
+    ck.meta.rejection = {"min_probability": 1.0}
     strict = Recognizer(ck)
     q = strict.predict(wav_file)
     assert q.label == "_unknown_" and q.top_k[0] == p.top_k[0]
@@ -163,10 +163,10 @@ def test_train_with_learners_and_unknown_words_stores_a_calibrated_minimum(
     assert summary is not None
     ck = ckpt_io.load(out)
     # 20 command + 2 unknown + 2 silence, one learner 'yes' x3, the other words' quarter
-    assert ck.meta["n_train"] == 24 + 3 + n_unknown
-    assert "1 clips of 1 learners, x3" in ck.meta["add_learners"]
-    assert not Path(ck.meta["add_learners"].split(":")[0]).is_absolute()
-    rej = ck.meta["rejection"]
+    assert ck.meta.n_train == 24 + 3 + n_unknown
+    assert "1 clips of 1 learners, x3" in ck.meta.add_learners
+    assert not Path(ck.meta.add_learners.split(":")[0]).is_absolute()
+    rej = ck.meta.rejection
     assert rej == summary["rejection"] and 0 <= rej["min_probability"] <= 1
     assert rej["n_known"] == 10 and rej["n_unknown"] == len(
         unknown_word_examples(other, part="calibrate"))

@@ -147,7 +147,7 @@ def test_signal_during_training_keeps_a_resumable_checkpoint(synthetic_dataset, 
     rc = main(["train", "--data", str(synthetic_dataset), "--out", str(out), "--epochs", "10",
                "--batch-size", "8", "--channels", "8,16", "--quiet", "--resume", str(last)])
     assert rc == 0
-    history = checkpoint.load(last).meta["history"]
+    history = checkpoint.load(last).meta.history
     assert [h["epoch"] for h in history] == list(range(1, 11))  # continued, not restarted
 
 

@@ -364,7 +364,8 @@ def small_checkpoint(tmp: Path) -> bytes:
         from space.recognize.words.model import SpaceModel
 
         m = SpaceModel(FeatureConfig(), ModelConfig(n_classes=3, channels=(4, 8)))
-        checkpoint.save(checkpoint.Checkpoint(m, ["a", "b", "c"], {"x": 1}), tmp / "c.pt")
+        checkpoint.save(checkpoint.Checkpoint(m, ["a", "b", "c"], checkpoint.TrainingMeta(extra={"x": 1})),
+                        tmp / "c.pt")
         _CKPT["b"] = (tmp / "c.pt").read_bytes()
     return _CKPT["b"]
 

@@ -90,7 +90,7 @@ def test_tiny_training_run_has_a_valid_schedule(synthetic_dataset, tmp_path):
     ck = train(examples, [], splits.labels, tmp_path / "m.pt", progress=False,
                model_cfg=ModelConfig(n_classes=len(splits.labels), channels=(4, 8)),
                train_cfg=TrainConfig(epochs=2, batch_size=4), log=lambda s: None)
-    assert ck.meta["history"][-1]["epoch"] == 2  # 2 epochs x 2 steps: 4 steps, no crash
+    assert ck.meta.history[-1]["epoch"] == 2  # 2 epochs x 2 steps: 4 steps, no crash
 
 
 # ---------------------------------------------------------------------------------------

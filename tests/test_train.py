@@ -25,7 +25,7 @@ SMALL = ModelConfig(channels=(4, 8))  # n_classes comes from the data
 def test_trained_model_learns_the_words(tiny_model, synthetic_dataset):
     ck = checkpoint.load(tiny_model)
     assert ck.labels == ["beep", "fall", "rise"]
-    assert ck.meta["test_acc"] >= 0.9
+    assert ck.meta.test_acc >= 0.9
     report, _ = evaluate_model(tiny_model, synthetic_dataset, split="test")
     assert report.accuracy >= 0.9
     # a fresh clip at another rate, never seen in training
@@ -38,7 +38,7 @@ def test_checkpoint_carries_configs_and_history(tiny_model):
     ck = checkpoint.load(tiny_model)
     assert ck.model_cfg.channels == (8, 16, 32)
     assert ck.feature_cfg.fmax == 8000.0  # not FSDD: full 16 kHz band
-    hist = ck.meta["history"]
+    hist = ck.meta.history
     assert [h["epoch"] for h in hist] == list(range(1, 7))
     assert ck.train_state is None  # the best checkpoint is lean; .last.pt resumes
     last = checkpoint.load(tiny_model.with_name("synth.last.pt"))
@@ -67,7 +67,7 @@ def test_resume_continues_where_it_stopped(synthetic_dataset, tmp_path):
     train(sp.train, sp.val, sp.labels, out, model_cfg=mcfg, train_cfg=cfg, progress=False,
           resume=last, log=lambda s: None)
     ck = checkpoint.load(out)
-    assert [h["epoch"] for h in ck.meta["history"]] == [1, 2, 3]
+    assert [h["epoch"] for h in ck.meta.history] == [1, 2, 3]
     assert checkpoint.load(last).train_state["epoch"] == 2
     with pytest.raises(UsageError, match="planned for 3 epochs"):
         train(sp.train, sp.val, sp.labels, out, model_cfg=mcfg,
@@ -92,8 +92,8 @@ def test_training_is_seeded(synthetic_dataset, tmp_path):
     one = TrainConfig(epochs=1, batch_size=16)
     a = train_model(synthetic_dataset, tmp_path / "a.pt", train=one, model=SMALL, progress=False)
     b = train_model(synthetic_dataset, tmp_path / "b.pt", train=one, model=SMALL, progress=False)
-    ha = checkpoint.load(tmp_path / "a.pt").meta["history"][0]["train_loss"]
-    hb = checkpoint.load(tmp_path / "b.pt").meta["history"][0]["train_loss"]
+    ha = checkpoint.load(tmp_path / "a.pt").meta.history[0]["train_loss"]
+    hb = checkpoint.load(tmp_path / "b.pt").meta.history[0]["train_loss"]
     assert ha == hb and a["val_acc"] == b["val_acc"]
 
 
@@ -177,6 +177,6 @@ def test_torchrun_two_processes(synthetic_dataset, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     summary = json.loads(r.stdout[r.stdout.index("{"):])
     ck = checkpoint.load(out)
-    assert ck.meta["world_size"] == 2
-    assert summary["checkpoint"] == str(out) and len(ck.meta["history"]) == 2
+    assert ck.meta.world_size == 2
+    assert summary["checkpoint"] == str(out) and len(ck.meta.history) == 2
     assert Path(out).with_name("ddp.last.pt").exists()

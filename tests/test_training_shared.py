@@ -150,7 +150,7 @@ def _encoder_ck() -> EncoderCheckpoint:
 def _recogniser_ck() -> checkpoint.Checkpoint:
     torch.manual_seed(0)
     m = SpaceModel(FeatureConfig(n_mels=32), ModelConfig(n_classes=2, channels=(4,)))
-    return checkpoint.Checkpoint(m.eval(), ["x", "y"], {"n": 2})
+    return checkpoint.Checkpoint(m.eval(), ["x", "y"], checkpoint.TrainingMeta(n_train=2))
 
 
 def test_both_checkpoint_kinds_round_trip(tmp_path):
@@ -162,7 +162,7 @@ def test_both_checkpoint_kinds_round_trip(tmp_path):
     torch.testing.assert_close(back.encoder(feats)[1], _encoder_ck().encoder(feats)[1])
     assert checkpoint.read(p, format="space-frame-encoder")["train_state"] == {"epoch": 3}
     q = checkpoint.save(_recogniser_ck(), tmp_path / "r.pt")
-    assert checkpoint.load(q).labels == ["x", "y"]
+    assert checkpoint.load(q).labels == ["x", "y"] and checkpoint.load(q).meta.n_train == 2
     # one kind is not the other
     with pytest.raises(ModelError, match="not a SPACE frame encoder checkpoint"):
         load_encoder(q)
@@ -346,8 +346,8 @@ def test_train_model_takes_config_objects(synthetic_dataset, tmp_path):
     ck = checkpoint.load(out)
     assert s["labels"] == ["beep", "fall", "rise"] and ck.model_cfg.n_classes == 3
     assert ck.feature_cfg.n_mels == 24 and ck.model_cfg.channels == (4, 8)
-    assert ck.meta["train_config"]["batch_size"] == 16
-    assert ck.meta["train_config"]["augment"]["p_speed"] == 0.0
+    assert ck.meta.train_config["batch_size"] == 16
+    assert ck.meta.train_config["augment"]["p_speed"] == 0.0
     with pytest.raises(UsageError, match="noise folder not found"):
         train_model(synthetic_dataset, out, train=TrainConfig(
             augment=AugmentConfig(noise_dir=str(tmp_path / "none"))))

@@ -155,14 +155,13 @@ def train_model(
     test_acc, n_test = float("nan"), len(splits.test)
     if splits.test:
         test_acc = evaluate(Recognizer(ck), splits.test).accuracy
-    ck.meta.update(test_acc=test_acc, n_test=n_test, train_s=round(train_s, 1))
+    ck.meta.test_acc, ck.meta.n_test, ck.meta.train_s = test_acc, n_test, round(train_s, 1)
     extra: dict[str, Any] = {}
     if unknown_dirs:
-        ck.meta["rejection"] = extra["rejection"] = _calibrate_rejection(ck, splits,
-                                                                         unknown_dirs)
+        ck.meta.rejection = extra["rejection"] = _calibrate_rejection(ck, splits, unknown_dirs)
     ckpt_io.save(ck, out, with_train_state=False)
-    return {"checkpoint": str(out), "best_epoch": ck.meta.get("best_epoch"),
-            "val_acc": ck.meta.get("val_acc"), "test_acc": test_acc, "n_test": n_test,
+    return {"checkpoint": str(out), "best_epoch": ck.meta.best_epoch,
+            "val_acc": ck.meta.val_acc, "test_acc": test_acc, "n_test": n_test,
             "train_s": round(train_s, 1), "labels": ck.labels,
             "skipped": [{"file": b.path, "error": b.reason} for b in skipped], **extra}
 
@@ -274,7 +273,7 @@ def model_task(rec: Any, data: str | os.PathLike, layout: str = "auto",
     folders only."""
     if task is not None:
         return task
-    saved = rec.ckpt.meta.get("task")
+    saved = rec.ckpt.meta.task
     if saved in ("12", "all") and layout in ("auto", "speech_commands"):
         from ..data import detect_layout
 

@@ -31,6 +31,7 @@ from ..audio.features import LogMel
 from ..config import FeatureConfig, ModelConfig, from_dict, to_dict
 from ..errors import ModelError, OutputError, UsageError
 from ..io import atomic_write
+from .meta import TrainingMeta
 from .words.model import SpaceModel
 
 FORMAT = "space-checkpoint"
@@ -136,7 +137,7 @@ class Checkpoint:
 
     model: SpaceModel
     labels: list[str]
-    meta: dict[str, Any] = field(default_factory=dict)  # train config, metrics, data info
+    meta: TrainingMeta = field(default_factory=TrainingMeta)  # how it was trained
     train_state: dict[str, Any] | None = None  # optimizer/scheduler/epoch, for resuming
 
     @property
@@ -152,7 +153,7 @@ def save(ckpt: Checkpoint, path: str | os.PathLike, *, with_train_state: bool = 
     """Write a recogniser checkpoint atomically (:func:`write`)."""
     return write(path, format=FORMAT,
                  configs={"feature_config": ckpt.feature_cfg, "model_config": ckpt.model_cfg},
-                 labels=ckpt.labels, module=ckpt.model, meta=ckpt.meta,
+                 labels=ckpt.labels, module=ckpt.model, meta=ckpt.meta.to_dict(),
                  train_state=ckpt.train_state if with_train_state else None)
 
 
@@ -180,4 +181,5 @@ def load(path: str | os.PathLike) -> Checkpoint:
     model.eval()
     with torch.no_grad():
         require_finite(path, model(probe_wave(fcfg.sample_rate)))
-    return Checkpoint(model, labels, payload.get("meta") or {}, payload.get("train_state"))
+    return Checkpoint(model, labels, TrainingMeta.from_dict(payload.get("meta")),
+                      payload.get("train_state"))

@@ -18,6 +18,7 @@ from ..config import FeatureConfig, ModelConfig, TrainConfig
 from ..data import Augmenter, ClipDataset, Example
 from ..errors import UsageError
 from ..recognize import checkpoint as ckpt_io
+from ..recognize.meta import TrainingMeta
 from ..recognize.words.model import SpaceModel
 from .loop import Masks, Task, fit, portable_path
 
@@ -48,7 +49,8 @@ def classifier_task(train_examples: list[Example], val_examples: list[Example],
         return float(np.mean(probs.argmax(1) == np.array(val_ds.targets)))
 
     def save(path: Path, meta: dict[str, Any], state: dict[str, Any] | None) -> Path:
-        return ckpt_io.save(ckpt_io.Checkpoint(model, labels, meta, state), path)
+        return ckpt_io.save(ckpt_io.Checkpoint(model, labels, TrainingMeta.from_dict(meta), state),
+                            path)
 
     return Task(model, list(labels), train_ds, loss, save, ckpt_io.FORMAT,
                 validate if val_ds is not None else None)
@@ -99,4 +101,5 @@ def train(
     done = fit(make_task, train_cfg, out, resume=resume, meta=meta, progress=progress, log=log)
     if done is not None:
         return ckpt_io.load(out)
-    return ckpt_io.Checkpoint(tasks[-1].model, labels, meta, None)  # type: ignore[arg-type]
+    return ckpt_io.Checkpoint(tasks[-1].model, labels, TrainingMeta.from_dict(meta),  # type: ignore[arg-type]
+                              None)

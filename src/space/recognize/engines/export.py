@@ -60,7 +60,7 @@ def describe(ckpt: Checkpoint, fmt: str) -> dict[str, Any]:
                    "description": "softmax over the last axis gives per-label probabilities"},
         "feature_config": to_dict(f),
         "model_config": to_dict(ckpt.model_cfg),
-        "meta": {k: v for k, v in ckpt.meta.items() if k in ("task", "test_acc", "val_acc")},
+        "meta": {k: v for k, v in ckpt.meta.to_dict().items() if k in ("task", "test_acc", "val_acc")},
     }
 
 

@@ -63,7 +63,7 @@ class Recognizer:
 
         self._ckpt: Checkpoint | None = ckpt
         ckpt.model.eval()
-        self._init(list(ckpt.labels), ckpt.feature_cfg, ckpt.meta, name, path)
+        self._init(list(ckpt.labels), ckpt.feature_cfg, ckpt.meta.min_probability, name, path)
         example = torch.zeros(1, self.feature_cfg.n_samples)
         self.engine: Any = build(
             Exportable(ckpt), example, kind=KIND,
@@ -72,13 +72,13 @@ class Recognizer:
             dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, engine=engine,
             sidecar=_sidecar(ckpt))
 
-    def _init(self, labels: list[str], feature_cfg: FeatureConfig, meta: dict[str, Any],
+    def _init(self, labels: list[str], feature_cfg: FeatureConfig, min_probability: float,
               name: str | None, path: str | os.PathLike | None) -> None:
         self.labels = labels
         self.feature_cfg = feature_cfg
         self.name = name
         self.path = Path(path) if path is not None else None
-        self.min_probability = float(meta.get("rejection", {}).get("min_probability", 0.0))
+        self.min_probability = float(min_probability)
 
     @classmethod
     def from_cache(cls, path: str | os.PathLike, *, name: str | None = None,
@@ -86,6 +86,7 @@ class Recognizer:
         """The checkpoint at ``path`` run from its cached ONNX graph and sidecar, without
         importing PyTorch (a cold ``space predict``); None when they are not cached yet."""
         from ..engines.runtime import OnnxEngine, cached_graph
+        from ..meta import TrainingMeta
 
         found = cached_graph(path, KIND)
         if found is None:
@@ -94,12 +95,12 @@ class Recognizer:
         try:
             fcfg = from_dict(FeatureConfig, side["feature_config"])
             labels = [str(x) for x in side["labels"]]
-            meta = dict(side.get("meta") or {})
-        except (KeyError, TypeError, UsageError):
+            min_p = TrainingMeta.from_dict(side.get("meta")).min_probability
+        except (KeyError, TypeError, ValueError, AttributeError, UsageError):
             return None  # a stale or damaged sidecar: the checkpoint path rebuilds it
         self = cls.__new__(cls)
         self._ckpt = None
-        self._init(labels, fcfg, meta, name, path)
+        self._init(labels, fcfg, min_p, name, path)
         self.engine = OnnxEngine(graph, threads=threads)
         return self
 
@@ -281,6 +282,6 @@ KIND = "recognizer"  # the cached graph's kind (part of its file name and key)
 def _sidecar(ckpt: Checkpoint) -> dict[str, Any]:
     """What :meth:`Recognizer.from_cache` needs beside the graph: labels, the configs and
     the calibrated minimum probability (never data paths or training history)."""
-    meta = {"rejection": ckpt.meta["rejection"]} if "rejection" in ckpt.meta else {}
+    meta = {"rejection": ckpt.meta.rejection} if ckpt.meta.rejection else {}
     return {"labels": list(ckpt.labels), "feature_config": to_dict(ckpt.feature_cfg),
             "model_config": to_dict(ckpt.model_cfg), "meta": meta}
