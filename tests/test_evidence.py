@@ -136,6 +136,30 @@ def test_viterbi_finds_the_planted_phones() -> None:
         align_sentence(logp[:3], [[0, 1], [2]], sil)
 
 
+def test_viterbi_on_a_long_sentence() -> None:
+    """30 words of 3 phones (well over 127 states: the back-pointers are int8, the state
+    index must not be): every planted phone found where it was put."""
+    from space.pronounce.evidence.viterbi import align_sentence
+
+    rng = np.random.default_rng(0)
+    sil, n_cls = 39, 40
+    words = [[int(p) for p in rng.integers(0, 39, 3)] for _ in range(30)]
+    truth, want, t = [sil] * 5, [], 5
+    for w in words:
+        spans = []
+        for p in w:
+            d = int(rng.integers(3, 8))
+            truth += [p] * d
+            spans.append((t, t + d))
+            t += d
+        truth += [sil] * 2
+        t += 2
+        want.append(spans)
+    logp = np.full((len(truth), n_cls), -10.0)
+    logp[np.arange(len(truth)), truth] = 0.0
+    assert align_sentence(logp, words, sil) == want
+
+
 @needs_espeak
 def test_sentence_alignment_with_pocketsphinx(tmp_path: Path) -> None:
     """The aligner of the learners' sentences (learner_labels): words in order, in the clip."""

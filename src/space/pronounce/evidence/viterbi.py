@@ -41,7 +41,7 @@ def _viterbi(em: np.ndarray, loop: np.ndarray, skip: np.ndarray) -> np.ndarray:
     path = np.empty(t_n, np.int64)
     for t in range(t_n - 1, -1, -1):
         path[t] = s
-        s -= back[t, s]
+        s -= int(back[t, s])
     return path
 
 
