@@ -23,16 +23,18 @@ def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPACE_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def _predict_cold(model: Path, wav: Path) -> dict:
-    """``space predict --json`` in a fresh process; also reports whether torch was imported."""
+def _cold(args: list[str]) -> dict:
+    """``space ARGS`` (with --json) in a fresh process; also reports whether torch, onnx and
+    numba were imported."""
     code = (
         "import io, json, sys, contextlib\n"
         "from space.cli import main\n"
         "buf = io.StringIO()\n"
         "with contextlib.redirect_stdout(buf):\n"
-        f"    rc = main(['predict', '--json', {str(wav)!r}, '--model', {str(model)!r}])\n"
+        f"    rc = main({args!r})\n"
         "print(json.dumps({'rc': rc, 'out': json.loads(buf.getvalue()),\n"
-        "                  'torch': 'torch' in sys.modules, 'onnx': 'onnx' in sys.modules}))\n"
+        "                  'torch': 'torch' in sys.modules, 'onnx': 'onnx' in sys.modules,\n"
+        "                  'numba': 'numba' in sys.modules}))\n"
     )
     env = {"SPACE_ENGINE": "onnx", "PATH": "/usr/bin:/bin"}
     env.update({k: v for k, v in __import__("os").environ.items()
@@ -40,6 +42,11 @@ def _predict_cold(model: Path, wav: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _predict_cold(model: Path, wav: Path) -> dict:
+    """``space predict --json`` in a fresh process (:func:`_cold`)."""
+    return _cold(["predict", "--json", str(wav), "--model", str(model)])
 
 
 def test_second_start_runs_the_cached_graph_without_torch(tiny_model: Path, wav_file: Path,
@@ -87,22 +94,8 @@ def test_a_damaged_sidecar_falls_back_to_the_checkpoint(tiny_model: Path, wav_fi
 
 
 def _score_cold(wav: Path, word: str) -> dict:
-    """``space score --json`` in a fresh process; also reports whether torch was imported."""
-    code = (
-        "import io, json, sys, contextlib\n"
-        "from space.cli import main\n"
-        "buf = io.StringIO()\n"
-        "with contextlib.redirect_stdout(buf):\n"
-        f"    rc = main(['score', '--json', '--word', {word!r}, {str(wav)!r}])\n"
-        "print(json.dumps({'rc': rc, 'out': json.loads(buf.getvalue()),\n"
-        "                  'torch': 'torch' in sys.modules, 'numba': 'numba' in sys.modules}))\n"
-    )
-    env = {"SPACE_ENGINE": "onnx", "PATH": "/usr/bin:/bin"}
-    env.update({k: v for k, v in __import__("os").environ.items()
-                if k.startswith("PYTHON") or k == "SPACE_CACHE_DIR"})
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """``space score --json`` in a fresh process (:func:`_cold`)."""
+    return _cold(["score", "--json", "--word", word, str(wav)])
 
 
 def test_a_cold_score_runs_the_cached_phone_graphs_without_torch() -> None:
