@@ -148,3 +148,18 @@ def test_contradictions_finds_a_broken_verdict():
     v = judge(one(word("three", [("TH", 10.0), ("R", 90.0), ("IY", 95.0)], 90.0)))
     broken = replace(v, score=95.0, band=band(95.0))
     assert "'excellent' with a sound named wrong" in contradictions(broken)
+
+
+def test_a_word_the_recogniser_hears_is_never_not_heard():
+    """The phones' evidence calls 'five' not said, but the digits model hears '5' at 0.99:
+    the word was said (scored on its phones, the weakest named), never "the word was not
+    heard" beside "heard '5'"; a doubtful recogniser (0.6) does not overrule the phones."""
+    five = word("five", [("F", 20.0), ("AY", 30.0), ("V", 25.0)], 8.0, said=False)
+    sure = {"label": "5", "probability": 0.99, "matches_word": True}
+    v = judge(one(five), heard=sure)
+    assert v.cause != "not said" and v.words[0].said and v.completeness == 100.0
+    assert v.score == 8.0 and v.band == "poor" and v.errors  # what is wrong, named
+    assert "not heard" not in v.sentence
+    assert contradictions(v) == []
+    unsure = judge(one(five), heard={**sure, "probability": 0.6})
+    assert unsure.cause == "not said" and unsure.score == 0.0

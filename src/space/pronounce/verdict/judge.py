@@ -127,6 +127,12 @@ def _other_word(heard: dict[str, Any] | None) -> bool:
                 and float(heard.get("probability", 0.0)) >= OTHER_WORD_PROB)
 
 
+def _heard_it(heard: dict[str, Any] | None) -> bool:
+    """A recogniser that knows the word heard that very word, confidently."""
+    return bool(heard and heard.get("matches_word")
+                and float(heard.get("probability", 0.0)) >= OTHER_WORD_PROB)
+
+
 def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
           quality_label: str | None = None) -> Verdict:
     """The verdict of one attempt.
@@ -146,6 +152,10 @@ def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
     Verdict
     """
     other = len(ev.words) == 1 and _other_word(heard)
+    if len(ev.words) == 1 and not ev.words[0].said and _heard_it(heard):
+        # the phones' evidence says the word is not there, the recogniser hears it said:
+        # it was said (however badly), never "not heard" beside "heard '5'"
+        ev = replace(ev, words=(replace(ev.words[0], said=True),), completeness=100.0)
     poor_rec = quality_label == "poor"
     words: list[WordScore] = []
     for w in ev.words:
