@@ -46,7 +46,7 @@ from .scores import (
 # A phone is named (red) below NAMED_BELOW (its score estimates the experts' mean mark x50:
 # 2 right, 1 accented, 0 wrong). Chosen by benchmarks/tune_verdict.py with models that never
 # saw the speaker: the highest threshold naming a sound on at most 8% of the words all five
-# experts rated 10, on speaker folds 0-2 of speechocean762_words: 72.5 (7% there, 7% on
+# experts rated 10, on speaker folds 0-2 of speechocean762_words: 72.5 (7% there, 8% on
 # folds 3-4, held out; the previous run's 75 names 9% on folds 3-4). The fitted scores sit
 # high (median 98 for a correct word): at 35 almost nothing was ever named (3 of 460
 # synthetic mispronunciations).
