@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ... import audio
-from ...config import FeatureConfig, from_dict, to_dict
+from ...config import FeatureConfig, to_dict
 from ...errors import UsageError
 
 if TYPE_CHECKING:
@@ -119,22 +119,15 @@ class Acoustic:
         ModelError
             The file is missing or damaged (when it has to be read).
         """
-        from ...recognize.engines.runtime import OnnxEngine, cached_graph, engine_name
+        from ...recognize.engines.runtime import OnnxEngine, cached_model, engine_name
 
         path = Path(path)
-        if engine_name(engine) == "onnx":
-            found = cached_graph(path, KINDS[False])
-            if found is not None:
-                graph, side = found
-                try:
-                    cfg = from_dict(FeatureConfig, side["feature_config"])
-                    labels = [str(x) for x in side["labels"]]
-                except (KeyError, TypeError, UsageError):
-                    pass  # a stale or damaged sidecar: the checkpoint rebuilds it
-                else:
-                    self = cls(None, path=path, engine=engine, feature_cfg=cfg, labels=labels)
-                    self._engines[False] = OnnxEngine(graph)
-                    return self
+        found = cached_model(path, KINDS[False]) if engine_name(engine) == "onnx" else None
+        if found is not None:  # else not cached, or a stale sidecar: the checkpoint rebuilds it
+            graph, cfg, labels, _ = found
+            self = cls(None, path=path, engine=engine, feature_cfg=cfg, labels=labels)
+            self._engines[False] = OnnxEngine(graph)
+            return self
         from .phone_model import load_phone_model
 
         return cls(load_phone_model(path), path=path, engine=engine)

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ...config import FeatureConfig, from_dict
 from ...errors import ModelError, UsageError
 from . import EXPORT_VERSION, ONNX_OPSET
 
@@ -254,6 +255,22 @@ def cached_graph(path: str | os.PathLike, kind: str) -> tuple[Path, dict[str, An
         except (OSError, ValueError):
             return None
     return None
+
+
+def cached_model(path: str | os.PathLike, kind: str
+                 ) -> tuple[Path, FeatureConfig, list[str], dict[str, Any]] | None:
+    """:func:`cached_graph` with its sidecar's feature configuration and labels read:
+    ``(graph, feature_cfg, labels, sidecar)``, or None when not cached or the sidecar is
+    stale or damaged (the caller then rebuilds both from the checkpoint)."""
+    found = cached_graph(path, kind)
+    if found is None:
+        return None
+    graph, side = found
+    try:
+        return (graph, from_dict(FeatureConfig, side["feature_config"]),
+                [str(x) for x in side["labels"]], side)
+    except (KeyError, TypeError, UsageError):
+        return None
 
 
 def default_threads() -> int:

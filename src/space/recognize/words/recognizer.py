@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ... import audio
-from ...config import FeatureConfig, from_dict, to_dict
+from ...config import FeatureConfig, to_dict
 from ...data.readers import UNKNOWN
 from ...display import PredictionDisplay
 from ...errors import ModelError, SpaceError, UsageError
@@ -85,19 +85,17 @@ class Recognizer:
                    threads: int | None = None) -> Recognizer | None:
         """The checkpoint at ``path`` run from its cached ONNX graph and sidecar, without
         importing PyTorch (a cold ``space predict``); None when they are not cached yet."""
-        from ..engines.runtime import OnnxEngine, cached_graph
+        from ..engines.runtime import OnnxEngine, cached_model
         from ..meta import TrainingMeta
 
-        found = cached_graph(path, KIND)
+        found = cached_model(path, KIND)
         if found is None:
-            return None
-        graph, side = found
+            return None  # not cached, or a stale sidecar: the checkpoint path rebuilds it
+        graph, fcfg, labels, side = found
         try:
-            fcfg = from_dict(FeatureConfig, side["feature_config"])
-            labels = [str(x) for x in side["labels"]]
             min_p = TrainingMeta.from_dict(side.get("meta")).min_probability
-        except (KeyError, TypeError, ValueError, AttributeError, UsageError):
-            return None  # a stale or damaged sidecar: the checkpoint path rebuilds it
+        except (TypeError, ValueError, AttributeError):
+            return None
         self = cls.__new__(cls)
         self._ckpt = None
         self._init(labels, fcfg, min_p, name, path)
