@@ -133,6 +133,40 @@ def test_add_unknown_needs_a_task_with_an_unknown_class(synthetic_dataset: Path,
         train_model(synthetic_dataset, tmp_path / "m.pt", add_unknown=tmp_path)
 
 
+def test_unknown_share_weights_the_unknown_class_to_its_share():
+    import torch
+
+    from space.training.words import class_weights
+
+    labels = ["_silence_", "_unknown_", "go", "no"]
+    targets = ["go"] * 30 + ["no"] * 30 + ["_silence_"] * 4 + ["_unknown_"] * 64
+    w = class_weights(targets, labels, 0.2)
+    assert w is not None
+    per_clip = torch.tensor([float(w[labels.index(t)]) for t in targets])
+    share = per_clip[torch.tensor([t == "_unknown_" for t in targets])].sum() / per_clip.sum()
+    assert share.item() == pytest.approx(0.2)
+    assert w[labels.index("go")] == 1.0 and w[labels.index("_unknown_")] == pytest.approx(0.25)
+    # no share set, or no _unknown_ class: plain cross-entropy
+    assert class_weights(targets, labels, None) is None
+    assert class_weights(["1", "2"], ["1", "2"], 0.2) is None
+
+
+def test_unknown_share_is_refused_out_of_range_and_without_an_unknown_class(
+        synthetic_dataset: Path, tmp_path: Path):
+    from space.api import train_model
+    from space.config import FieldError, TrainConfig
+
+    with pytest.raises(FieldError, match="unknown_share"):
+        TrainConfig(unknown_share=1.5)
+    with pytest.raises(UsageError, match="--unknown-share weights the '_unknown_' class"):
+        train_model(synthetic_dataset, tmp_path / "m.pt", train=TrainConfig(unknown_share=0.2))
+    assert not (tmp_path / "m.pt").exists()
+    r = subprocess.run([sys.executable, "-m", "space", "train", "--data", str(synthetic_dataset),
+                        "--out", str(tmp_path / "m.pt"), "--unknown-share", "0"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "--unknown-share must be in (0, 1), not 0" in r.stderr
+
+
 @needs_speech_commands
 def test_train_with_learners_and_unknown_words_stores_a_calibrated_minimum(
         learners: Path, tmp_path: Path):

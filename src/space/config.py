@@ -200,6 +200,11 @@ class TrainConfig:
     # shared among the local ranks under torchrun.
     threads: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # Recognisers with an ``_unknown_`` class: the share of the loss that class carries
+    # (its examples weighted to it). None: as many as were drawn. More other words then
+    # teach more words to refuse without moving the class prior, which otherwise turns real
+    # commands away (README, Many voices).
+    unknown_share: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "copies"):
@@ -213,6 +218,9 @@ class TrainConfig:
         _need(0 <= self.weight_decay <= 1, "weight_decay", "in [0, 1]", self.weight_decay)
         _need(0 <= self.label_smoothing < 1, "label_smoothing", "in [0, 1)",
               self.label_smoothing)
+        _need(self.unknown_share is None or (isinstance(self.unknown_share, (int, float))
+                                             and 0 < self.unknown_share < 1), "unknown_share",
+              "in (0, 1)", self.unknown_share)
         if isinstance(self.augment, dict):  # from a checkpoint's meta
             object.__setattr__(self, "augment", from_dict(AugmentConfig, self.augment))
         _need(isinstance(self.augment, AugmentConfig), "augment", "an AugmentConfig",

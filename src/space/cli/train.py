@@ -23,7 +23,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "copies": ("--copies", ""), "seed": ("--seed", ""), "threads": ("--threads", ""),
     "snr_db": ("--snr", "LOW,HIGH in dB"), "p_noise": ("--p-noise", ""), "p_vtlp": ("--vtlp", ""),
     "n_mels": ("--n-mels", ""), "fmax": ("--fmax", ""), "channels": ("--channels", ""),
-    "dim": ("--dim", ""), "dilations": ("--dilations", ""),
+    "dim": ("--dim", ""), "dilations": ("--dilations", ""), "unknown_share": ("--unknown-share", ""),
 }
 
 
@@ -105,6 +105,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g = p.add_argument_group("recogniser")
     g.add_argument("--copies", type=int,
                    help=f"augmented copies of each clip per epoch (default {train.copies})")
+    g.add_argument("--unknown-share", type=float, metavar="S",
+                   help="share of the loss carried by the _unknown_ class (its clips weighted "
+                   "to it; e.g. 0.2), so that many --add-unknown words teach more words to "
+                   "refuse without turning real commands away (default: as many as drawn)")
     g.add_argument("--channels",
                    help=f"conv channels per block (default {_default(ModelConfig(), 'channels')})")
     a = p.add_argument_group("augmentation switches")
@@ -250,6 +254,7 @@ def train_config(args: argparse.Namespace, base: Any) -> Any:
                   threads="threads")
     if hasattr(args, "copies"):  # space train only
         fields["copies"] = "copies"
+        fields["unknown_share"] = "unknown_share"
     return replace(base, augment=aug, **_given(args, **fields))
 
 

@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader
 
 from ..config import FeatureConfig, ModelConfig, TrainConfig
 from ..data import Augmenter, ClipDataset, Example
+from ..data.readers import UNKNOWN
 from ..errors import UsageError
 from ..recognize import checkpoint as ckpt_io
 from ..recognize.meta import TrainingMeta
@@ -35,9 +36,10 @@ def classifier_task(train_examples: list[Example], val_examples: list[Example],
                            copies=train_cfg.copies, seed=train_cfg.seed)
     val_ds = ClipDataset(val_examples, labels, feature_cfg) if val_examples else None
     model = SpaceModel(feature_cfg, model_cfg)
+    weight = class_weights([e.label for e in train_examples], labels, train_cfg.unknown_share)
 
     def loss(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, masks: Masks) -> torch.Tensor:
-        return F.cross_entropy(net(x, feature_hook=masks), y,
+        return F.cross_entropy(net(x, feature_hook=masks), y, weight=weight,
                                label_smoothing=train_cfg.label_smoothing)
 
     def validate(net: torch.nn.Module) -> float:
@@ -54,6 +56,26 @@ def classifier_task(train_examples: list[Example], val_examples: list[Example],
 
     return Task(model, list(labels), train_ds, loss, save, ckpt_io.FORMAT,
                 validate if val_ds is not None else None)
+
+
+def class_weights(targets: list[str], labels: list[str],
+                  unknown_share: float | None) -> torch.Tensor | None:
+    """Per-class loss weights that give ``_unknown_`` examples ``unknown_share`` of the
+    training examples' total weight (every other example weighs 1); None where no share is
+    set or the model has no ``_unknown_`` class.
+
+    >>> class_weights(["a", "a", "a", "_unknown_"], ["a", "_unknown_"], 0.5).tolist()
+    [1.0, 3.0]
+    """
+    if unknown_share is None or UNKNOWN not in labels:
+        return None
+    n_unknown = sum(t == UNKNOWN for t in targets)
+    if n_unknown == 0:
+        return None
+    rest = len(targets) - n_unknown
+    w = torch.ones(len(labels))
+    w[labels.index(UNKNOWN)] = unknown_share * rest / ((1 - unknown_share) * n_unknown)
+    return w
 
 
 def train(
