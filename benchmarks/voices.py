@@ -734,7 +734,11 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
 # augmentation changes on top of AugmentConfig(noise_dir=...)).
 RECIPES = {"digits": (12, 2, {"snr_db": (0, 25), "p_noise": 0.9, "no": ("specaugment",)}),
            "commands": (30, 1, {"no": ()})}
-CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP}
+CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP, "learners-words": 0.0}
+# learners-words (commands): the "learners" model of the same fold fine-tuned with the
+# learners' other words of that fold's speakers as _unknown_ (build/so762_words, training
+# part of the words), as the Makefile's second commands stage does with every learner.
+FINE_TUNE = {"epochs": 6, "lr": 0.001, "unknown_share": 0.2}
 
 
 def cv_training(model: str, fold: str, p_vtlp: float, fsdd: Path, sc: Path, sc_v1: Path,
@@ -781,7 +785,8 @@ def learner_rows(rec, learners: Path, words: tuple[str, ...], part: str) -> dict
 
 
 def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: Path,
-             sc_v1: Path, learners: Path, cache: Path, redo: bool) -> None:
+             sc_v1: Path, learners: Path, cache: Path, redo: bool,
+             words_dir: Path | None = None) -> None:
     from space.recognize.words.evaluate import evaluate
     from space.training.words import train
 
@@ -796,14 +801,25 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
                 continue
             train_ex, val_ex, test_ex, labels, tcfg = cv_training(
                 model, fold, CV_VARIANTS[name], fsdd, sc, sc_v1, learners)
+            init = None
+            if name == "learners-words":
+                from space.data.extra import other_word_examples
+
+                init = cache / "cv" / f"{model}_learners_{fold}.pt"
+                if not init.with_suffix(".done").exists():
+                    raise SystemExit(f"--cv-variants learners-words fine-tunes {init}: run "
+                                     f"--cv {model} --cv-variants learners --folds {fold} first")
+                train_ex = train_ex + other_word_examples(words_dir, labels, part="train",
+                                                          speakers=fold)
+                tcfg = replace(tcfg, **FINE_TUNE)
             out = cache / "cv" / f"{key}.pt"
             out.parent.mkdir(parents=True, exist_ok=True)
             print(f"cv {key}: training ({len(train_ex)} examples x {tcfg.copies}, "
                   f"{tcfg.epochs} epochs)", file=sys.stderr)
             rec, secs = train_once(out, lambda resume, out=out, tcfg=tcfg, tr=train_ex,
-                                   va=val_ex, lab=labels: train(
+                                   va=val_ex, lab=labels, init=init: train(
                 tr, va, lab, out, feature_cfg=fcfg, train_cfg=tcfg, resume=resume,
-                progress=False), redo)
+                progress=False, init=init), redo)
             held = "odd" if fold == "even" else "even"
             run = {"model": model, "variant": name, "fold": fold, "train_s": secs,
                    "test_acc": evaluate(rec, test_ex).accuracy, "n_test": len(test_ex),
@@ -821,7 +837,11 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
              "shipped model on all of them); `commands` also gets sc_v1's training quarter of "
              "speakers as `_unknown_` (`--add-unknown`). Learners: correctly pronounced words "
              "of the held-out fold. `-vtlp`: the voice warp at "
-             f"p={P_VTLP}. The espeak-ng panel is never trained on.", "",
+             f"p={P_VTLP}. `learners-words`: the `learners` model of the same fold "
+             "fine-tuned (6 epochs, peak rate 1e-3) with that fold's learners' other words "
+             "(`space data words`, training part of the words) as `_unknown_` at a loss share "
+             "of 0.2: the shipped `commands` recipe's second stage. The espeak-ng panel is "
+             "never trained on.", "",
              "| model | recipe | trained on learners | held-out learners: child | adult | all | "
              "espeak male | female | child-like | test split | best epoch | train s |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -876,7 +896,8 @@ def main() -> int:
                     help="--unknown: the commands model (bundled name or checkpoint path)")
     ap.add_argument("--words", default=str(ROOT / "build" / "so762_words"),
                     help="--unknown: learners' words folder from `space data words` (its "
-                         "calibration and report parts of the words)")
+                         "calibration and report parts of the words); --cv learners-words: "
+                         "its training part")
     ap.add_argument("--epochs", type=int, default=20, help="proxy training epochs")
     ap.add_argument("--copies", type=int, default=4, help="proxy augmented copies per clip")
     ap.add_argument("--seeds", default="0", help="proxy seeds, comma-separated")
@@ -908,7 +929,7 @@ def main() -> int:
                     [int(s) for s in args.seeds.split(",")], args.variants.split(","), args.redo)
     if args.cv:
         bench_cv(args.cv, args.cv_variants.split(","), args.folds.split(","), fsdd, sc, sc_v1,
-                 learners, cache, args.redo)
+                 learners, cache, args.redo, Path(args.words))
     if args.loso:
         bench_loso(fsdd, sc / "_background_noise_", learners, cache, args.loso.split(","),
                    args.variants.split(","), args.loso_epochs, args.loso_copies, args.redo)
