@@ -195,7 +195,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
                                             port=port, log_level="warning"))
         t = threading.Thread(target=srv.run, daemon=True)
         t.start()
-        deadline = time.monotonic() + 30
+        # a hang guard, not a timing: on a loaded 2-core machine startup has taken > 30 s
+        deadline = time.monotonic() + 180
         while not srv.started:
             if time.monotonic() > deadline or not t.is_alive():
                 pytest.fail("the web app did not start")
