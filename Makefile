@@ -65,25 +65,15 @@ fuzz: setup
 
 # Re-train the bundled models with the recipes quoted in the README's model cards.
 # digits and commands also train on every learner of $(LEARNERS) (README: Many voices);
-# commands takes a quarter of $(SC_V1)'s speakers and 60% of the learners' other words as
-# _unknown_, and the next quarter / 20% calibrate its default minimum probability.
+# commands takes a quarter of $(SC_V1)'s speakers as _unknown_ and the next quarter
+# calibrates its default minimum probability.
 models: setup
 	$(BIN)/space train --data $(FSDD) --out src/space/models/digits.pt \
 	  --noise-dir $(SC)/_background_noise_ --snr 0,25 --p-noise 0.9 \
 	  --no-specaugment --epochs 12 --copies 2 --vtlp 0.5 --add-learners $(LEARNERS)
-	@# commands in two stages (README: Many voices): the 12-class recipe (about 14 min), then
-	@# a 6-epoch fine-tune (about 12 min, one thread) that adds the learners' other words
-	@# (cut from their sentences by `space data words`, about 7 min; split by word) as
-	@# _unknown_, weighted to a fifth of the loss.
-	mkdir -p build
-	$(BIN)/space train --data $(SC) --task 12 --out build/commands_base.pt \
+	$(BIN)/space train --data $(SC) --task 12 --out src/space/models/commands.pt \
 	  --noise-dir $(SC)/_background_noise_ --epochs 30 \
 	  --add-learners $(LEARNERS) --add-unknown $(SC_V1)
-	test -f build/so762_words/labels.json || $(BIN)/space data words $(SO762) --out build/so762_words
-	$(BIN)/space train --data $(SC) --task 12 --out src/space/models/commands.pt \
-	  --init build/commands_base.pt --epochs 6 --lr 0.001 --unknown-share 0.2 \
-	  --noise-dir $(SC)/_background_noise_ --add-learners $(LEARNERS) \
-	  --add-unknown $(SC_V1) --add-unknown build/so762_words
 	@# Frame encoder for pronunciation scoring, then its reference sets.
 	$(BIN)/space train-frames --speech-commands $(SC) --fsdd $(FSDD) \
 	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt

@@ -737,7 +737,7 @@ RECIPES = {"digits": (12, 2, {"snr_db": (0, 25), "p_noise": 0.9, "no": ("specaug
 CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP, "learners-words": 0.0}
 # learners-words (commands): the "learners" model of the same fold fine-tuned with the
 # learners' other words of that fold's speakers as _unknown_ (build/so762_words, training
-# part of the words), as the Makefile's second commands stage does with every learner.
+# part of the words): issue 21's second stage, measured here and not shipped.
 FINE_TUNE = {"epochs": 6, "lr": 0.001, "unknown_share": 0.2}
 
 
@@ -840,7 +840,7 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
              f"p={P_VTLP}. `learners-words`: the `learners` model of the same fold "
              "fine-tuned (6 epochs, peak rate 1e-3) with that fold's learners' other words "
              "(`space data words`, training part of the words) as `_unknown_` at a loss share "
-             "of 0.2: the shipped `commands` recipe's second stage. The espeak-ng panel is "
+             "of 0.2: issue 21's second stage (not shipped). The espeak-ng panel is "
              "never trained on.", "",
              "| model | recipe | trained on learners | held-out learners: child | adult | all | "
              "espeak male | female | child-like | test split | best epoch | train s |",

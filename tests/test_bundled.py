@@ -11,9 +11,6 @@ from .conftest import FSDD, ROOT, SHARED, needs_fsdd
 
 SC_V1 = SHARED / "sc_v1_words"
 needs_sc_v1 = pytest.mark.skipif(not (SC_V1 / "bed").is_dir(), reason=f"{SC_V1} not found")
-LEARNERS = SHARED / "speechocean762_words"
-needs_learners = pytest.mark.skipif(not (LEARNERS / "labels.json").is_file(),
-                                    reason=f"{LEARNERS} not found")
 
 
 def test_digits_model_labels_the_bundled_examples():
@@ -57,31 +54,12 @@ def test_digits_model_trained_on_the_learners_with_the_voice_warp():
 def test_commands_model_rejects_other_words_by_default():
     rec = load_model("commands")
     rej = rec.ckpt.meta.rejection
-    # calibrated on sc_v1's calibration quarter (584) and the learners' calibration words
-    # (544): the smallest minimum for <= 5% false accepts would turn more than 3% of the
-    # validation commands away, so the minimum is the largest within that budget
-    assert rec.min_probability == rej["min_probability"] == 0.405
-    assert rej["limited_by"] == "false_reject" and rej["false_reject"] <= 0.03
-    assert rej["n_unknown"] == 584 + 544
+    # calibrated for at most 5% false accepts on sc_v1 speakers it was not trained on: with
+    # those words in training the top label alone stays below 5% (2.2%), so the default is 0
+    assert rec.min_probability == rej["min_probability"] == 0.0
+    assert rej["false_accept"] <= 0.05 and rej["n_unknown"] == 584
     assert "sc_v1_words" in rec.ckpt.meta.add_unknown
-    assert "so762_words: 1631 clips of 894 words" in rec.ckpt.meta.add_unknown
     assert "speechocean762_words" in rec.ckpt.meta.add_learners
-    assert rec.ckpt.meta.train_config["unknown_share"] == 0.2
-
-
-@needs_learners
-def test_commands_model_refuses_learners_digits_it_never_heard():
-    """The learners' digit words: never trained on, as a word or as _unknown_."""
-    import json
-
-    rec = load_model("commands")
-    clips = json.loads((LEARNERS / "labels.json").read_text())["clips"]
-    digits = [LEARNERS / c for c, v in clips.items() if v["word"] in
-              ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")]
-    labels = [p.label for p in rec.predict_many(digits[::3])]
-    assert len(labels) > 90
-    # measured over all 293: 85.0% rejected (the previous model 32.8%)
-    assert np.mean([lab == "_unknown_" for lab in labels]) >= 0.75
 
 
 @needs_sc_v1
