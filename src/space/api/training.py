@@ -109,6 +109,7 @@ def train_model(
         non-zero torchrun rank.
     """
     from ..data.augment import check_noise_dir
+    from ..data.readers import UNKNOWN
     from ..io import check_output_path
     from ..recognize import checkpoint as ckpt_io
     from ..recognize.words.evaluate import evaluate
@@ -129,9 +130,9 @@ def train_model(
     splits, skipped = _drop_bad_files(splits, data, skip_bad=skip_bad)
     if not splits.train:
         raise UsageError(f"{data}: the training split is empty")
-    if train.unknown_share is not None and "_unknown_" not in splits.labels:
-        raise UsageError("--unknown-share weights the '_unknown_' class, and this task has none "
-                         "(e.g. Speech Commands --task 12 has)")
+    if train.unknown_share is not None and UNKNOWN not in splits.labels:
+        raise UsageError(f"--unknown-share weights the '{UNKNOWN}' class, and this task has "
+                         "none (e.g. Speech Commands --task 12 has)")
     fcfg = features or default_features(str(splits.info.get("layout")))
     if resume is not None:
         fcfg = ckpt_io.load(resume).feature_cfg  # resuming keeps the features it started with

@@ -108,7 +108,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--unknown-share", type=float, metavar="S",
                    help="share of the loss carried by the _unknown_ class (its clips weighted "
                    "to it; e.g. 0.2), so that many --add-unknown words teach more words to "
-                   "refuse without turning real commands away (default: as many as drawn)")
+                   "refuse without moving the class prior (default: as many as drawn)")
     g.add_argument("--channels",
                    help=f"conv channels per block (default {_default(ModelConfig(), 'channels')})")
     a = p.add_argument_group("augmentation switches")
