@@ -100,7 +100,7 @@ def save_section(name: str, values: dict) -> None:
     tmp = STATE.with_suffix(f".{os.getpid()}.tmp")  # parallel runs must not share one
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
     tmp.replace(STATE)
-    order = ("espeak", "learners", "unknown", "compare", "cv", "warped", "proxy", "loso")
+    order = ("espeak", "learners", "unknown", "scores", "compare", "cv", "warped", "proxy", "loso")
     sections = [state[k]["table"] for k in order if "table" in state.get(k, {})]
     REPORT.write_text("# Many voices (`benchmarks/voices.py`)\n\n" + "\n\n".join(sections) + "\n")
 
@@ -113,9 +113,10 @@ def pct(k: int, n: int) -> str:
 # shared helpers
 
 
-def probabilities(rec, examples) -> np.ndarray:
+def probabilities(rec, examples, *, logits: bool = False) -> np.ndarray:
     """[shape=(n, classes)] for examples read through the prediction front end (labels are
-    ignored: every example is read as the model's first label)."""
+    ignored: every example is read as the model's first label); the network's raw outputs
+    with ``logits``."""
     from space.data import ClipDataset, Example
 
     relabelled = [Example(e.path, rec.labels[0], e.speaker, e.offset_s, e.duration_s)
@@ -124,7 +125,7 @@ def probabilities(rec, examples) -> np.ndarray:
     out = []
     for a in range(0, len(ds), 128):
         w = np.stack([ds[i][0].numpy() for i in range(a, min(a + 128, len(ds)))])
-        out.append(rec.probabilities(w))
+        out.append(rec.engine.run(w.astype(np.float32))[0] if logits else rec.probabilities(w))
     return np.concatenate(out)
 
 
@@ -436,6 +437,57 @@ def bench_compare(models: list[str], sc: Path, sc_v1: Path, fsdd: Path, learners
     print("\n".join(lines))
 
 
+def open_set_scores(logits: np.ndarray, labels: list[str]) -> dict[str, np.ndarray]:
+    """Scores for "one of the model's words" from its outputs [shape=(n, classes)]; a clip
+    whose top class is ``_unknown_``/``_silence_`` scores -inf under each."""
+    from scipy.special import logsumexp, softmax
+
+    from space.data.readers import SILENCE, UNKNOWN
+
+    words = np.array([lab not in (UNKNOWN, SILENCE) for lab in labels])
+    p = softmax(logits, axis=1)
+    lw = np.where(words, logits, -np.inf)
+    other = logits[:, ~words].max(1)
+    scores = {"top probability (shipped rule)": p.max(1),
+              "probability of any command (1 - p(_unknown_) - p(_silence_))":
+                  p[:, words].sum(1),
+              "top command logit minus best of _unknown_/_silence_": lw.max(1) - other,
+              "top command logit (max-logit)": lw.max(1),
+              "energy of the command logits (logsumexp)": logsumexp(lw, axis=1)}
+    taken = words[logits.argmax(1)]
+    return {k: np.where(taken, v, -np.inf) for k, v in scores.items()}
+
+
+def bench_scores(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, words: Path,
+                 model: str, fr: float = 0.03) -> None:
+    """Open-set scores side by side: each at the threshold that turns away ``fr`` of the test
+    commands (chosen on the test clips themselves: the most any calibration could get)."""
+    from space.recognize import load_model
+
+    rec = load_model(model)
+    sets = unknown_sets(sc, sc_v1, fsdd, learners, words)
+    names = ["fsdd_digits", "learner_digits", "sc_test_unknown",
+             *(["words_report"] if "words_report" in sets else []), "sc_v1_report"]
+    sc_of = {k: open_set_scores(probabilities(rec, sets[k], logits=True), rec.labels)
+             for k in ["test_commands", *names]}
+    lines = [f"## Open-set scores compared (`{model}`)", "",
+             "Each score accepts a clip as a command when its top class is a command and the "
+             f"score is at least a threshold; the threshold here turns away {fr:.0%} of the test "
+             "commands (chosen on the test clips: an upper bound for any calibration). Columns: "
+             "other words rejected.", "",
+             "| score | " + " | ".join(f"{SET_TITLES[k]} ({len(sets[k])})" for k in names) + " |",
+             "|---" * (len(names) + 1) + "|"]
+    for name, test in sc_of["test_commands"].items():
+        finite = np.sort(test[np.isfinite(test)])
+        # the rejected share can never fall below what the top label alone turns away
+        k = max(0, int(np.floor(fr * len(test))) - int((~np.isfinite(test)).sum()))
+        t = finite[k] if k < len(finite) else np.inf
+        rej = " | ".join(f"{(sc_of[s][name] < t).mean():.1%}" for s in names)
+        lines.append(f"| {name} | {rej} |")
+    save_section("scores", {"model": model, "table": "\n".join(lines)})
+    print("\n".join(lines))
+
+
 # ---------------------------------------------------------------------------------------
 # (3b) the shipped models on their own test clips with warped voices (a diagnostic)
 
@@ -734,11 +786,15 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
 # augmentation changes on top of AugmentConfig(noise_dir=...)).
 RECIPES = {"digits": (12, 2, {"snr_db": (0, 25), "p_noise": 0.9, "no": ("specaugment",)}),
            "commands": (30, 1, {"no": ()})}
-CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP, "learners-words": 0.0}
+CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP, "learners-words": 0.0,
+               "learners-words-joint": 0.0}
 # learners-words (commands): the "learners" model of the same fold fine-tuned with the
 # learners' other words of that fold's speakers as _unknown_ (build/so762_words, training
 # part of the words): issue 21's second stage, measured here and not shipped.
 FINE_TUNE = {"epochs": 6, "lr": 0.001, "unknown_share": 0.2}
+# learners-words-joint (commands): the same words in the one training from the start (the
+# "learners" recipe plus the fold's words, the same loss share), no second stage.
+JOINT_SHARE = 0.2
 
 
 def cv_training(model: str, fold: str, p_vtlp: float, fsdd: Path, sc: Path, sc_v1: Path,
@@ -812,6 +868,12 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
                 train_ex = train_ex + other_word_examples(words_dir, labels, part="train",
                                                           speakers=fold)
                 tcfg = replace(tcfg, **FINE_TUNE)
+            elif name == "learners-words-joint":
+                from space.data.extra import other_word_examples
+
+                train_ex = train_ex + other_word_examples(words_dir, labels, part="train",
+                                                          speakers=fold)
+                tcfg = replace(tcfg, unknown_share=JOINT_SHARE)
             out = cache / "cv" / f"{key}.pt"
             out.parent.mkdir(parents=True, exist_ok=True)
             print(f"cv {key}: training ({len(train_ex)} examples x {tcfg.copies}, "
@@ -875,6 +937,9 @@ def main() -> int:
     ap.add_argument("--espeak", action="store_true")
     ap.add_argument("--learners", action="store_true")
     ap.add_argument("--unknown", action="store_true")
+    ap.add_argument("--scores", action="store_true",
+                    help="open-set scores side by side on --model (top probability, margins, "
+                         "max-logit, energy)")
     ap.add_argument("--warped", action="store_true",
                     help="shipped models on their test clips with warped voices")
     ap.add_argument("--proxy", action="store_true")
@@ -893,7 +958,7 @@ def main() -> int:
     ap.add_argument("--compare", metavar="MODELS",
                     help="commands models (names or checkpoints, comma-separated) side by side")
     ap.add_argument("--model", default="commands",
-                    help="--unknown: the commands model (bundled name or checkpoint path)")
+                    help="--unknown, --scores: the commands model (bundled name or checkpoint path)")
     ap.add_argument("--words", default=str(ROOT / "build" / "so762_words"),
                     help="--unknown: learners' words folder from `space data words` (its "
                          "calibration and report parts of the words); --cv learners-words: "
@@ -920,6 +985,8 @@ def main() -> int:
         bench_learners(learners)
     if args.unknown or args.all:
         bench_unknown(sc, sc_v1, fsdd, learners, Path(args.words), args.model)
+    if args.scores:
+        bench_scores(sc, sc_v1, fsdd, learners, Path(args.words), args.model)
     if args.compare:
         bench_compare(args.compare.split(","), sc, sc_v1, fsdd, learners, Path(args.words), cache)
     if args.warped or args.all:
