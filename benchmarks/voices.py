@@ -405,35 +405,43 @@ def bench_unknown(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, words: Path
 
 def bench_compare(models: list[str], sc: Path, sc_v1: Path, fsdd: Path, learners: Path,
                   words: Path, cache: Path) -> None:
-    """Commands models side by side in one run: the test split, the espeak-ng panel, the
-    learners (all of them: a training-set figure for models trained on them) and rejection
-    at each model's own default minimum probability."""
+    """Commands models side by side: the test split, the espeak-ng panel, the learners (all of
+    them: a training-set figure for models trained on them) and rejection at each model's own
+    default minimum probability. ``models``: names or checkpoints, each optionally
+    ``label=model``; a row keeps its label, so later runs add rows (every column is an
+    accuracy: deterministic for a given model file)."""
     from space.recognize import load_model
 
     sets = unknown_sets(sc, sc_v1, fsdd, learners, words)
     names = ["sc_v1_report", "fsdd_digits", "learner_digits", "sc_test_unknown",
              *(["words_report"] if "words_report" in sets else [])]
-    lines = ["## Commands models compared (one run)", "",
-             "Rejection columns: other words *rejected* at the model's default minimum "
-             "probability (stored in it; in brackets: the threshold calibrated here on the "
-             "calibration set, as `space train --add-unknown` does). FR: test commands "
-             "rejected. Panel and learners: heard right (argmax).", "",
-             "| model | default min p | test 10 commands right (accepted and right) | FR test "
-             "commands | " + " | ".join(f"rejected: {SET_TITLES[k]}" for k in names) +
-             " | espeak male | female | child-like | learners (all) |",
-             "|---" * (8 + len(names)) + "|"]
-    for m in models:
+    rows = {}
+    for entry in models:
+        label, _, m = entry.rpartition("=")
+        label = label or f"`{m}`"
         rec = load_model(m)
         res = rejection_rows(rec, sets, names)
         d, top = res["rows"][-2], res["rows"][0]
         nv = on_new_voices(rec, COMMANDS, learners, cache)
         rej = " | ".join(f"{1 - d['fa'][k]:.1%}" for k in names)
-        lines.append(f"| `{m}` | {d['threshold']:g} ({res['t_cal']:g}) | {top['acc']:.1%} "
-                     f"({d['acc']:.1%}) | {d['frr']:.1%} | {rej} | "
-                     + " | ".join(pct(*nv[k]) for k in NEW_VOICE_KEYS[1:]) +
-                     f" | {pct(*nv['learners'])} |")
-        print(lines[-1], file=sys.stderr)
-    save_section("compare", {"models": models, "table": "\n".join(lines)})
+        rows[label] = (f"| {label} | {d['threshold']:g} ({res['t_cal']:g}) | {top['acc']:.1%} "
+                       f"({d['acc']:.1%}) | {d['frr']:.1%} | {rej} | "
+                       + " | ".join(pct(*nv[k]) for k in NEW_VOICE_KEYS[1:]) +
+                       f" | {pct(*nv['learners'])} |")
+        print(rows[label], file=sys.stderr)
+    rows = {**load_state().get("compare", {}).get("rows", {}), **rows}
+    lines = ["## Commands models compared: the shipped model and issue 21's trials (not shipped)",
+             "",
+             "Rejection columns: other words *rejected* at the model's default minimum "
+             "probability (stored in it; in brackets: the threshold calibrated here on the "
+             "calibration set, as `space train --add-unknown` does). FR: test commands "
+             "rejected. Panel and learners: heard right (argmax). Rows from "
+             "`--compare label=model,...`; a later run adds or replaces rows by label.", "",
+             "| model | default min p | test 10 commands right (accepted and right) | FR test "
+             "commands | " + " | ".join(f"rejected: {SET_TITLES[k]}" for k in names) +
+             " | espeak male | female | child-like | learners (all) |",
+             "|---" * (8 + len(names)) + "|", *rows.values()]
+    save_section("compare", {"rows": rows, "table": "\n".join(lines)})
     print("\n".join(lines))
 
 
@@ -787,14 +795,99 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
 RECIPES = {"digits": (12, 2, {"snr_db": (0, 25), "p_noise": 0.9, "no": ("specaugment",)}),
            "commands": (30, 1, {"no": ()})}
 CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP, "learners-words": 0.0,
-               "learners-words-joint": 0.0}
+               "learners-synth": 0.0, "learners-words-joint": 0.0}
 # learners-words (commands): the "learners" model of the same fold fine-tuned with the
 # learners' other words of that fold's speakers as _unknown_ (build/so762_words, training
 # part of the words): issue 21's second stage, measured here and not shipped.
 FINE_TUNE = {"epochs": 6, "lr": 0.001, "unknown_share": 0.2}
+# learners-synth (commands): the "learners" model of the same fold fine-tuned (FINE_TUNE, loss
+# share SYNTH_SHARE) with espeak-ng voices the panel never uses saying other words as
+# _unknown_ (2,500 random CMUdict words and 583 words one phone from a command, the ten
+# commands' words held out, as are Speech Commands' words, the learners' words and the digits)
+# and the ten commands (80 voices): synth_words(); issue 21, measured and not shipped.
+SYNTH_SHARE = 0.25
+SYNTH_BASES = ("en-us", "en-gb", "en-gb-x-rp", "en-us-nyc", "en-gb-x-gbcwmd", "en-gb-x-gbclan",
+               "en-029", "en-gb-scotland")
+SYNTH_VARIANTS = ("", "m6", "m8", "klatt", "klatt2", "klatt3", "Andy", "john", "linda", "steph",
+                  "steph2", "Lee", "zac", "Michael", "aunty", "grandma", "shelby", "travis",
+                  "edward", "caleb", "david", "norbert", "quincy", "rob", "paul", "max")
+SYNTH_HIGH = ("linda", "steph", "steph2", "aunty", "grandma", "shelby")  # may take pitch 60-99
 # learners-words-joint (commands): the same words in the one training from the start (the
 # "learners" recipe plus the fold's words, the same loss share), no second stage.
 JOINT_SHARE = 0.2
+
+
+def synth_words(cache: Path, words_dir: Path) -> list:
+    """The learners-synth trial's clips (cached under ``cache``/synth): Examples of the
+    commands (their label) and of the other words' training part (by word hash,
+    ``_unknown_``)."""
+    import random
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pocketsphinx
+    import soundfile as sf
+
+    from space.data import Example
+    from space.data.readers import UNKNOWN, _bucket
+    from space.recognize.sequence import connected
+
+    out = cache / "synth"
+    sc_words = {d.name for root in (SHARED / "speech_commands", SHARED / "sc_v1_words")
+                for d in root.iterdir() if d.is_dir()}
+    said = json.loads((words_dir / "labels.json").read_text())["clips"]
+    near_excl = (set(DIGIT_WORDS) | set(COMMANDS) | sc_words
+                 | {c["word"].lower() for c in said.values()})
+    excl = near_excl | set("oh won to too for fore ate nein know now write rite wright of ah".split())
+    prons: dict[str, tuple[str, ...]] = {}
+    dic = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+    for line in dic.read_text(errors="ignore").splitlines():
+        w, *ph = line.split()
+        if re.fullmatch(r"[a-z]{2,9}", w):
+            prons.setdefault(w, tuple(ph))
+
+    def bare(ph: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(re.sub(r"\d", "", x) for x in ph)
+
+    from space.recognize.sequence.connected import word_errors
+
+    own = {bare(prons[w]) for w in (*COMMANDS, *DIGIT_WORDS)}
+    near = sorted({w for c in COMMANDS for w, ph in prons.items() if w not in near_excl
+                   and bare(ph) not in own and word_errors(list(bare(ph)),
+                                                           list(bare(prons[c]))) == 1})
+    bad = {tuple(prons[w]) for w in (*COMMANDS, *DIGIT_WORDS)}
+    cands = sorted(w for w, ph in prons.items() if w not in excl and tuple(ph) not in bad
+                   and sum(x[-1].isdigit() for x in ph) <= 3)
+    jobs = []
+    for seed, todo in ((0, None), (1, near)):
+        rng = random.Random(seed)
+
+        def voice(rng=rng) -> tuple[str, int, int]:
+            b, v = rng.choice(SYNTH_BASES), rng.choice(SYNTH_VARIANTS)
+            p = (rng.randint(60, 99) if v in SYNTH_HIGH and rng.random() < 0.5
+                 else rng.randint(20, 80))
+            return b + ("+" + v if v else ""), p, rng.randint(110, 210)
+
+        if todo is None:
+            jobs += [("words", w, *voice()) for w in rng.sample(cands, 2500)]
+            jobs += [("words", c, *voice()) for _ in range(80) for c in COMMANDS]
+        else:
+            jobs += [("near", w, *voice()) for w in todo for _ in range(3)]
+
+    def run(job) -> Path:
+        part, w, v, p, speed = job
+        dst = out / part / w / f"{v.replace('+', '_')}-p{p}-s{speed}_nohash_0.wav"
+        if not dst.exists():
+            y = connected.trim(connected.espeak(w, voice=v, speed=speed, pitch=p), 16000)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(dst, y, 16000, subtype="PCM_16")
+        return dst
+
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(run, jobs))
+    return [Example(str(q), q.parent.name if q.parent.name in COMMANDS else UNKNOWN,
+                    "espeak-" + q.name.split("_nohash_")[0])
+            for q in sorted(set(paths)) if q.parent.name in COMMANDS or _bucket(q.parent.name) < 0.8]
 
 
 def cv_training(model: str, fold: str, p_vtlp: float, fsdd: Path, sc: Path, sc_v1: Path,
@@ -868,6 +961,13 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
                 train_ex = train_ex + other_word_examples(words_dir, labels, part="train",
                                                           speakers=fold)
                 tcfg = replace(tcfg, **FINE_TUNE)
+            elif name == "learners-synth":
+                init = cache / "cv" / f"{model}_learners_{fold}.pt"
+                if not init.with_suffix(".done").exists():
+                    raise SystemExit(f"--cv-variants learners-synth fine-tunes {init}: run "
+                                     f"--cv {model} --cv-variants learners --folds {fold} first")
+                train_ex = train_ex + synth_words(cache, words_dir)
+                tcfg = replace(tcfg, **{**FINE_TUNE, "unknown_share": SYNTH_SHARE})
             elif name == "learners-words-joint":
                 from space.data.extra import other_word_examples
 
@@ -902,8 +1002,13 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
              f"p={P_VTLP}. `learners-words`: the `learners` model of the same fold "
              "fine-tuned (6 epochs, peak rate 1e-3) with that fold's learners' other words "
              "(`space data words`, training part of the words) as `_unknown_` at a loss share "
-             "of 0.2: issue 21's second stage (not shipped). The espeak-ng panel is "
-             "never trained on.", "",
+             "of 0.2: issue 21's second stage (not shipped). `learners-synth`: the same "
+             "fine-tune with espeak-ng saying 3,083 other words (2,500 random CMUdict words, "
+             "583 one phone from a command) and the commands (80 voices) in variants the panel "
+             "does not use, loss share 0.25 (not shipped). `learners-words-joint`: the fold's "
+             "learners' other words in the one 30-epoch training from the start, loss share "
+             "0.2. The espeak-ng panel's voices are never trained on (`learners-synth` trains "
+             "on other variants of the same synthesizer).", "",
              "| model | recipe | trained on learners | held-out learners: child | adult | all | "
              "espeak male | female | child-like | test split | best epoch | train s |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -956,7 +1061,8 @@ def main() -> int:
     ap.add_argument("--loso-copies", type=int, default=2)
     ap.add_argument("--all", action="store_true", help="espeak, learners, unknown, warped, proxy")
     ap.add_argument("--compare", metavar="MODELS",
-                    help="commands models (names or checkpoints, comma-separated) side by side")
+                    help="commands models side by side: names or checkpoints, comma-separated, "
+                         "each optionally label=model (rows are kept by label across runs)")
     ap.add_argument("--model", default="commands",
                     help="--unknown, --scores: the commands model (bundled name or checkpoint path)")
     ap.add_argument("--words", default=str(ROOT / "build" / "so762_words"),
