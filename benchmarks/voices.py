@@ -849,12 +849,10 @@ def synth_words(cache: Path, words_dir: Path) -> list:
     def bare(ph: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(re.sub(r"\d", "", x) for x in ph)
 
-    from space.recognize.sequence.connected import word_errors
-
     own = {bare(prons[w]) for w in (*COMMANDS, *DIGIT_WORDS)}
     near = sorted({w for c in COMMANDS for w, ph in prons.items() if w not in near_excl
-                   and bare(ph) not in own and word_errors(list(bare(ph)),
-                                                           list(bare(prons[c]))) == 1})
+                   and bare(ph) not in own and connected.word_errors(
+                       list(bare(ph)), list(bare(prons[c]))) == 1})
     bad = {tuple(prons[w]) for w in (*COMMANDS, *DIGIT_WORDS)}
     cands = sorted(w for w, ph in prons.items() if w not in excl and tuple(ph) not in bad
                    and sum(x[-1].isdigit() for x in ph) <= 3)
@@ -936,6 +934,7 @@ def learner_rows(rec, learners: Path, words: tuple[str, ...], part: str) -> dict
 def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: Path,
              sc_v1: Path, learners: Path, cache: Path, redo: bool,
              words_dir: Path | None = None) -> None:
+    from space.data.extra import other_word_examples
     from space.recognize.words.evaluate import evaluate
     from space.training.words import train
 
@@ -951,29 +950,21 @@ def bench_cv(model: str, variants: list[str], folds: list[str], fsdd: Path, sc: 
             train_ex, val_ex, test_ex, labels, tcfg = cv_training(
                 model, fold, CV_VARIANTS[name], fsdd, sc, sc_v1, learners)
             init = None
-            if name == "learners-words":
-                from space.data.extra import other_word_examples
-
+            if name in ("learners-words", "learners-synth"):  # second stages of "learners"
                 init = cache / "cv" / f"{model}_learners_{fold}.pt"
                 if not init.with_suffix(".done").exists():
-                    raise SystemExit(f"--cv-variants learners-words fine-tunes {init}: run "
+                    raise SystemExit(f"--cv-variants {name} fine-tunes {init}: run "
                                      f"--cv {model} --cv-variants learners --folds {fold} first")
+            if name in ("learners-words", "learners-words-joint"):
                 train_ex = train_ex + other_word_examples(words_dir, labels, part="train",
                                                           speakers=fold)
-                tcfg = replace(tcfg, **FINE_TUNE)
-            elif name == "learners-synth":
-                init = cache / "cv" / f"{model}_learners_{fold}.pt"
-                if not init.with_suffix(".done").exists():
-                    raise SystemExit(f"--cv-variants learners-synth fine-tunes {init}: run "
-                                     f"--cv {model} --cv-variants learners --folds {fold} first")
+            tcfg = {"learners-words": replace(tcfg, **FINE_TUNE),
+                    "learners-words-joint": replace(tcfg, unknown_share=JOINT_SHARE),
+                    "learners-synth": replace(tcfg, **{**FINE_TUNE,
+                                                       "unknown_share": SYNTH_SHARE}),
+                    }.get(name, tcfg)
+            if name == "learners-synth":
                 train_ex = train_ex + synth_words(cache, words_dir)
-                tcfg = replace(tcfg, **{**FINE_TUNE, "unknown_share": SYNTH_SHARE})
-            elif name == "learners-words-joint":
-                from space.data.extra import other_word_examples
-
-                train_ex = train_ex + other_word_examples(words_dir, labels, part="train",
-                                                          speakers=fold)
-                tcfg = replace(tcfg, unknown_share=JOINT_SHARE)
             out = cache / "cv" / f"{key}.pt"
             out.parent.mkdir(parents=True, exist_ok=True)
             print(f"cv {key}: training ({len(train_ex)} examples x {tcfg.copies}, "
