@@ -825,11 +825,11 @@ def synth_words(cache: Path, words_dir: Path) -> list:
     import re
     from concurrent.futures import ThreadPoolExecutor
 
-    import pocketsphinx
     import soundfile as sf
 
     from space.data import Example
     from space.data.readers import UNKNOWN, _bucket
+    from space.pronounce.lexicon.phones import model_dir
     from space.recognize.sequence import connected
 
     out = cache / "synth"
@@ -840,14 +840,14 @@ def synth_words(cache: Path, words_dir: Path) -> list:
                  | {c["word"].lower() for c in said.values()})
     excl = near_excl | set("oh won to too for fore ate nein know now write rite wright of ah".split())
     prons: dict[str, tuple[str, ...]] = {}
-    dic = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    for line in dic.read_text(errors="ignore").splitlines():
+    dic = model_dir() / "en-us" / "cmudict-en-us.dict"  # the lexicon's CMUdict
+    for line in dic.read_text(encoding="utf-8").splitlines():
         w, *ph = line.split()
         if re.fullmatch(r"[a-z]{2,9}", w):
             prons.setdefault(w, tuple(ph))
 
     def bare(ph: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(re.sub(r"\d", "", x) for x in ph)
+        return tuple(x.rstrip("012") for x in ph)  # stress dropped, as the lexicon does
 
     own = {bare(prons[w]) for w in (*COMMANDS, *DIGIT_WORDS)}
     near = sorted({w for c in COMMANDS for w, ph in prons.items() if w not in near_excl
