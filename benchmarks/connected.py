@@ -17,8 +17,11 @@ Sets (every voice here is one the shipped models did not train on, except where 
   starts from (and the ``digits`` model) did see their clips 5-49.
 * ``learners``: speechocean762's digit-only utterances (Mandarin-L1 learners, many of them
   children; ``../shared/data/speechocean762_words/utts``), as recorded, no added noise.
-  ``learners-dev`` (speakers with even ids) is the part the decoder's settings were tuned
-  on; ``learners-test`` (odd ids) was not looked at while tuning.
+  ``learners-dev`` (speakers with even ids) is the part ``digitseq.pt`` trained on and the
+  decoder's first settings were tuned on; ``learners-test`` (odd ids) is held out of
+  training; of it, ``learners-test-a`` (7 speakers) chose the decoder's minimum word length
+  (issue 21, ``benchmarks/tune_decoder.py``) and ``learners-test-b`` (the other 7) was
+  never tuned on.
 
 Noise (``--snr``): Speech Commands' ``_background_noise_`` files, cycled from random
 offsets, at the given SNR (speech RMS over noise RMS).
@@ -134,12 +137,17 @@ def set_said(n: int, seed: int) -> list[tuple[np.ndarray, list[str], float]]:
 
 
 def set_learners(part: str = "all") -> list[tuple[np.ndarray, list[str], float]]:
-    """The learners' utterances; ``part`` "dev" (speakers with an even id: what decoder
-    settings were tuned on), "test" (odd ids) or "all"."""
+    """The learners' utterances; ``part`` "dev" (speakers with an even id: the digitseq
+    training's), "test" (odd ids), "test-a" / "test-b" (the odd ids with an even / odd
+    ``id // 2``: the decoder's minimum word length was chosen with "test-a", never with
+    "test-b") or "all"."""
     meta = json.loads((LEARNERS / "labels.json").read_text())["utterances"]
     out = []
     for rel, m in sorted(meta.items()):
-        if part != "all" and (int(m["speaker"]) % 2 == 0) != (part == "dev"):
+        spk = int(m["speaker"])
+        if part != "all" and (spk % 2 == 0) != (part == "dev"):
+            continue
+        if part.startswith("test-") and (spk // 2 % 2 == 0) != (part == "test-a"):
             continue
         digits = [WORD2DIGIT[w.lower()] for w in m["text"].split()]
         out.append((load16(LEARNERS / rel), digits, 0.0))
@@ -287,7 +295,7 @@ def main() -> int:
             "|---|---|---|---|---|---|---|---|---|---|"]
     for set_name in args.sets.split(","):
         if set_name.startswith("learners"):
-            part = set_name.split("-")[1] if "-" in set_name else "all"
+            part = set_name.split("-", 1)[1] if "-" in set_name else "all"
             conditions = [(None, set_learners(part))]
         else:
             if set_name == "espeak":

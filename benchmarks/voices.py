@@ -466,18 +466,64 @@ def open_set_scores(logits: np.ndarray, labels: list[str]) -> dict[str, np.ndarr
     return {k: np.where(taken, v, -np.inf) for k, v in scores.items()}
 
 
+def phone_loop_ratio(examples, tops: list[str]) -> np.ndarray:
+    """Keyword verification by an acoustic model independent of the recogniser (issue 21
+    trial, not shipped): PocketSphinx's US English model (never trained on ``../shared``)
+    scores each clip decoded as the command the recogniser chose (a one-word grammar) and
+    as a free phone loop (its allphone search); the score is the difference per 10 ms
+    frame. Both searches compute every senone, so they share the per-frame normalisation.
+    ``tops``: the recogniser's top label per example; -inf where it is not a command.
+    [shape=(n,)]"""
+    import math
+
+    from pocketsphinx import Decoder, get_model_path
+
+    from space.audio.load import load
+    from space.pronounce.lexicon.pocketsphinx import pcm16
+
+    d = Decoder(samprate=16000, lm=None, loglevel="FATAL", compallsen=True)
+    d.add_allphone_file("loop", str(Path(get_model_path()) / "en-us" / "en-us-phone.lm.bin"))
+    for w in COMMANDS:
+        d.add_jsgf_string(w, f"#JSGF V1.0; grammar g; public <s> = {w} ;")
+
+    def score(raw: bytes, search: str) -> float:
+        d.activate_search(search)
+        d.start_utt()
+        d.process_raw(raw, full_utt=True)
+        d.end_utt()
+        h = d.hyp()  # the Python API gives exp(score) in the log base 1.0001
+        return -math.inf if h is None else math.log(max(h.score, 1e-300)) / math.log(1.0001)
+
+    out = np.full(len(examples), -np.inf)
+    for i, (e, top) in enumerate(zip(examples, tops, strict=True)):
+        if top in COMMANDS:
+            y, sr = load(e.path)
+            if e.duration_s:
+                y = y[int(e.offset_s * sr): int((e.offset_s + e.duration_s) * sr)]
+            raw = pcm16(y, sr)[0]
+            out[i] = (score(raw, top) - score(raw, "loop")) / (len(raw) // 320)
+    return out
+
+
 def bench_scores(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, words: Path,
-                 model: str, fr: float = 0.03) -> None:
+                 model: str, fr: float = 0.03, verifier: bool = False) -> None:
     """Open-set scores side by side: each at the threshold that turns away ``fr`` of the test
-    commands (chosen on the test clips themselves: the most any calibration could get)."""
+    commands (chosen on the test clips themselves: the most any calibration could get).
+    ``verifier``: also :func:`phone_loop_ratio` (a few minutes of PocketSphinx)."""
     from space.recognize import load_model
 
     rec = load_model(model)
     sets = unknown_sets(sc, sc_v1, fsdd, learners, words)
     names = ["fsdd_digits", "learner_digits", "sc_test_unknown",
              *(["words_report"] if "words_report" in sets else []), "sc_v1_report"]
-    sc_of = {k: open_set_scores(probabilities(rec, sets[k], logits=True), rec.labels)
-             for k in ["test_commands", *names]}
+    sc_of = {}
+    for k in ["test_commands", *names]:
+        logits = probabilities(rec, sets[k], logits=True)
+        sc_of[k] = open_set_scores(logits, rec.labels)
+        if verifier:
+            tops = [rec.labels[i] for i in logits.argmax(1)]
+            sc_of[k]["PocketSphinx: the command's score minus the phone loop's, per frame "
+                     "(`--verifier`)"] = phone_loop_ratio(sets[k], tops)
     lines = [f"## Open-set scores compared (`{model}`)", "",
              "Each score accepts a clip as a command when its top class is a command and the "
              f"score is at least a threshold; the threshold here turns away {fr:.0%} of the test "
@@ -1036,6 +1082,8 @@ def main() -> int:
     ap.add_argument("--scores", action="store_true",
                     help="open-set scores side by side on --model (top probability, margins, "
                          "max-logit, energy)")
+    ap.add_argument("--verifier", action="store_true",
+                    help="--scores: also PocketSphinx keyword verification (a few minutes)")
     ap.add_argument("--warped", action="store_true",
                     help="shipped models on their test clips with warped voices")
     ap.add_argument("--proxy", action="store_true")
@@ -1083,7 +1131,8 @@ def main() -> int:
     if args.unknown or args.all:
         bench_unknown(sc, sc_v1, fsdd, learners, Path(args.words), args.model)
     if args.scores:
-        bench_scores(sc, sc_v1, fsdd, learners, Path(args.words), args.model)
+        bench_scores(sc, sc_v1, fsdd, learners, Path(args.words), args.model,
+                     verifier=args.verifier)
     if args.compare:
         bench_compare(args.compare.split(","), sc, sc_v1, fsdd, learners, Path(args.words), cache)
     if args.warped or args.all:

@@ -47,11 +47,14 @@ class PitchModel(SequenceModel):
         return out
 
 
+TONE_S = 0.4  # a word: longer than the decoder's shortest word (320 ms)
+
+
 def beeps(freqs: list[float], gap_s: float = 0.0) -> tuple[np.ndarray, list[str]]:
-    """0.5 s of quiet, then a 0.25 s tone per frequency with ``gap_s`` between, then 0.6 s."""
+    """0.5 s of quiet, then a TONE_S tone per frequency with ``gap_s`` between, then 0.6 s."""
     rng = np.random.default_rng(0)
     parts = [np.zeros(int(0.5 * SR), np.float32)]
-    t = np.arange(int(0.25 * SR)) / SR
+    t = np.arange(int(TONE_S * SR)) / SR
     for f in freqs:  # a 4% glide: a steady beep is "no speech" (space.audio.speech)
         parts += [(0.3 * np.sin(2 * np.pi * f * (t + 0.08 * t**2))).astype(np.float32),
                   np.zeros(int(gap_s * SR), np.float32)]
@@ -76,11 +79,11 @@ def test_words_without_pauses_each_get_an_event() -> None:
     y, truth = beeps([400, 1000, 400, 1000])
     events, _ = run(y, [len(y)], grammar="any")
     assert [e.label for e in events] == truth
-    # Times: the first tone starts at 0.5 s, each lasts 0.25 s (frames are 10 ms).
+    # Times: the first tone starts at 0.5 s, each lasts TONE_S (frames are 10 ms).
     for k, e in enumerate(events):
-        assert abs(e.start_s - (0.5 + 0.25 * k)) < 0.03
-        assert abs(e.end_s - (0.75 + 0.25 * k)) < 0.03
-        assert e.audio_start_s <= e.start_s and len(e.audio) > 0.25 * SR
+        assert abs(e.start_s - (0.5 + TONE_S * k)) < 0.03
+        assert abs(e.end_s - (0.5 + TONE_S * (k + 1))) < 0.03
+        assert e.audio_start_s <= e.start_s and len(e.audio) > TONE_S * SR
     d = events[0].to_dict()
     assert set(d) == {"label", "probability", "start_s", "end_s", "top_k"}  # schema unchanged
 
