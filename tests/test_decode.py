@@ -52,6 +52,23 @@ def test_streaming_gives_the_same_words_and_gives_them_early() -> None:
     assert d.n_frames == 0  # finish resets
 
 
+def test_default_shortest_word_is_320_ms() -> None:
+    # The shipped floor (issue 21): an unsure piece ('a' 0.7 against silence 0.3) of 250 ms
+    # gains 25 * ln(0.7 / 0.3) = 21.2 over silence, more than the word penalty (10), but to
+    # be a word it would have to take 7 clear silence frames (3.85 each): no word. At 340 ms
+    # it fits the floor alone and is a word; the old 200 ms floor kept the 250 ms piece.
+    r = np.array([0.7, 0.0, 0.0, 0.3])
+
+    def piece(n: int) -> np.ndarray:
+        return np.vstack([post([("_silence_", 10)]), np.tile(r, (n, 1)), post([("_silence_", 10)])])
+
+    assert DecoderConfig().min_word_frames == 32
+    assert words(SequenceDecoder(LABELS, DecoderConfig()).decode(piece(25))) == []
+    assert words(SequenceDecoder(LABELS, DecoderConfig()).decode(piece(34))) == [("a", 10, 44)]
+    old = SequenceDecoder(LABELS, DecoderConfig(min_word_frames=20))
+    assert words(old.decode(piece(25))) == [("a", 10, 35)]
+
+
 def test_word_penalty_decides_a_doubtful_word() -> None:
     # 10 frames where 'a' is 0.55 against silence 0.45: the word path gains
     # 10 * ln(0.55 / 0.45) = 2.01 over silence, so a penalty of 1 keeps it, 3 does not.
