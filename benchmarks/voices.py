@@ -466,6 +466,16 @@ def open_set_scores(logits: np.ndarray, labels: list[str]) -> dict[str, np.ndarr
     return {k: np.where(taken, v, -np.inf) for k, v in scores.items()}
 
 
+def example_audio(e) -> tuple[np.ndarray, int]:
+    """An Example's audio at its file's rate, cut to its span where it has one."""
+    from space.audio.load import load
+
+    y, sr = load(e.path)
+    if e.duration_s:
+        y = y[int(e.offset_s * sr): int((e.offset_s + e.duration_s) * sr)]
+    return y, sr
+
+
 def phone_loop_ratio(examples, tops: list[str]) -> np.ndarray:
     """Keyword verification by an acoustic model independent of the recogniser (issue 21
     trial, not shipped): PocketSphinx's US English model (never trained on ``../shared``)
@@ -478,7 +488,6 @@ def phone_loop_ratio(examples, tops: list[str]) -> np.ndarray:
 
     from pocketsphinx import Decoder, get_model_path
 
-    from space.audio.load import load
     from space.pronounce.lexicon.pocketsphinx import pcm16
 
     d = Decoder(samprate=16000, lm=None, loglevel="FATAL", compallsen=True)
@@ -497,10 +506,7 @@ def phone_loop_ratio(examples, tops: list[str]) -> np.ndarray:
     out = np.full(len(examples), -np.inf)
     for i, (e, top) in enumerate(zip(examples, tops, strict=True)):
         if top in COMMANDS:
-            y, sr = load(e.path)
-            if e.duration_s:
-                y = y[int(e.offset_s * sr): int((e.offset_s + e.duration_s) * sr)]
-            raw = pcm16(y, sr)[0]
+            raw = pcm16(*example_audio(e))[0]
             out[i] = (score(raw, top) - score(raw, "loop")) / (len(raw) // 320)
     return out
 
@@ -513,7 +519,6 @@ def phone_gop(examples, tops: list[str]) -> dict[str, np.ndarray]:
     clips and on half of the learners' sentences, so on those sets it flatters; the test
     split's other words are new to it. ``tops``: the recogniser's top label per example;
     -inf where it is not a command. {name: [shape=(n,)]}"""
-    from space.audio.load import load
     from space.pronounce.evidence import experts
     from space.pronounce.evidence.acoustic import acoustic
     from space.pronounce.evidence.gop_features import SIL, phone_features
@@ -530,10 +535,7 @@ def phone_gop(examples, tops: list[str]) -> dict[str, np.ndarray]:
     for i, (e, top) in enumerate(zip(examples, tops, strict=True)):
         if top not in COMMANDS:
             continue
-        y, sr = load(e.path)
-        if e.duration_s:
-            y = y[int(e.offset_s * sr): int((e.offset_s + e.duration_s) * sr)]
-        fr = net(y, sr)
+        fr = net(*example_audio(e))
         spans = align_sentence(fr.logp, [idx[top]], SIL, min_frames=MIN_FRAMES)[0]
         f = phone_features(fr.logp, idx[top], spans)
         ps = scorer.phone(f)
@@ -566,12 +568,11 @@ def bench_scores(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, words: Path,
     for k in ["test_commands", "learner_commands", *names]:
         logits = probabilities(rec, sets[k], logits=True)
         sc_of[k] = open_set_scores(logits, rec.labels)
+        tops = [rec.labels[i] for i in logits.argmax(1)]
         if verifier:
-            tops = [rec.labels[i] for i in logits.argmax(1)]
             sc_of[k]["PocketSphinx: the command's score minus the phone loop's, per frame "
                      "(`--verifier`)"] = phone_loop_ratio(sets[k], tops)
         if phones:
-            tops = [rec.labels[i] for i in logits.argmax(1)]
             gop = phone_gop(sets[k], tops)
             sc_of[k].update(gop)
             top_p = sc_of[k]["top probability (shipped rule)"]
