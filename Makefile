@@ -10,10 +10,12 @@ SC_V1  ?= ../shared/data/sc_v1_words
 SO762  ?= ../shared/data/speechocean762_train
 OUT    ?= out
 # the phone net's fine-tuning on the learners' sentences (make models; docs/phones.md)
-LEARNER_PHONES = --epochs 5 --lr 0.002 --threads 1 --noise-dir $(SC)/_background_noise_ \
+LEARNER_PHONES = --epochs 5 --lr 0.002 --noise-dir $(SC)/_background_noise_ \
   --snr 10,30 --p-noise 0.5
 
-.PHONY: setup system-deps demo test test-fast fuzz models references bench lint clean
+.PHONY: setup system-deps demo test test-fast fuzz models references bench lint clean \
+  model-digits model-commands model-frames model-references model-digitseq model-phones \
+  model-scorer
 
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> creating $(VENV) and installing pinned dependencies (first run: a few minutes)"
@@ -64,48 +66,86 @@ fuzz: setup
 	  tests/test_fuzz.py
 
 # Re-train the bundled models with the recipes quoted in the README's model cards.
+# `make -j2 models` runs the stages that do not read each other's output side by side (each
+# on one torch thread; MODEL_THREADS=N to choose); `make model-<name>` re-trains one model
+# from the files the others left (model-digits, model-commands, model-frames,
+# model-references, model-digitseq, model-phones, model-scorer). Minutes per stage: README,
+# "Re-training the models".
 # digits and commands also train on every learner of $(LEARNERS) (README: Many voices);
 # commands takes a quarter of $(SC_V1)'s speakers as _unknown_ and the next quarter
 # calibrates its default minimum probability.
-models: setup
-	$(BIN)/space train --data $(FSDD) --out src/space/models/digits.pt \
+MODEL_THREADS ?= $(if $(findstring -j,$(MAKEFLAGS)),1)
+THREADS = $(if $(MODEL_THREADS),--threads $(MODEL_THREADS))
+ONE_THREAD = $(if $(MODEL_THREADS),OMP_NUM_THREADS=$(MODEL_THREADS))
+M := src/space/models
+# With `models`, every stage waits for the stages whose output it reads; a single
+# model-<name> uses what is there (and makes the build/ files it lacks).
+ALL = $(filter models,$(MAKECMDGOALS))
+
+models: model-digits model-commands model-frames model-references model-digitseq \
+  model-phones model-scorer
+
+model-digits: setup
+	$(BIN)/space train --data $(FSDD) --out $(M)/digits.pt \
 	  --noise-dir $(SC)/_background_noise_ --snr 0,25 --p-noise 0.9 \
-	  --no-specaugment --epochs 12 --copies 2 --vtlp 0.5 --add-learners $(LEARNERS)
-	$(BIN)/space train --data $(SC) --task 12 --out src/space/models/commands.pt \
-	  --noise-dir $(SC)/_background_noise_ --epochs 30 \
-	  --add-learners $(LEARNERS) --add-unknown $(SC_V1)
-	@# Frame encoder for pronunciation scoring, then its reference sets.
-	$(BIN)/space train-frames --speech-commands $(SC) --fsdd $(FSDD) \
-	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out src/space/models/frames.pt
+	  --no-specaugment --epochs 12 --copies 2 --vtlp 0.5 --add-learners $(LEARNERS) $(THREADS)
 	@# The resumable <name>.last.pt files hold optimizer state; they are not shipped.
-	rm -f src/space/models/*.last.pt
-	$(MAKE) references
-	@# Connected-digits frame model (README: connected words), from frames.pt's weights.
+	rm -f $(M)/digits.last.pt
+
+model-commands: setup
+	$(BIN)/space train --data $(SC) --task 12 --out $(M)/commands.pt \
+	  --noise-dir $(SC)/_background_noise_ --epochs 30 \
+	  --add-learners $(LEARNERS) --add-unknown $(SC_V1) $(THREADS)
+	rm -f $(M)/commands.last.pt
+
+# Frame encoder for pronunciation scoring; the reference sets and the connected-digits model
+# start from it.
+model-frames: setup
+	$(BIN)/space train-frames --speech-commands $(SC) --fsdd $(FSDD) \
+	  --noise-dir $(SC)/_background_noise_ --epochs 12 --out $(M)/frames.pt $(THREADS)
+	rm -f $(M)/frames.last.pt
+
+model-references: setup $(if $(ALL),model-frames)
+	$(ONE_THREAD) $(MAKE) --no-print-directory references
+
+# Connected-digits frame model (README: connected words), from frames.pt's weights.
+model-digitseq: setup $(if $(ALL),model-frames)
 	$(BIN)/space train-sequence --fsdd $(FSDD) --speech-commands $(SC) \
 	  --learners $(LEARNERS) --cache build/digitseq --epochs 75 \
-	  --out src/space/models/digitseq.pt
-	rm -f src/space/models/digitseq.last.pt
-	@# Phone model for the per-sound scores (docs/phones.md): PocketSphinx alignments of the
-	@# shared clips, then the phone encoder through the same loop.
+	  --out $(M)/digitseq.pt $(THREADS)
+	rm -f $(M)/digitseq.last.pt
+
+# Phone model for the per-sound scores (docs/phones.md): PocketSphinx alignments of the
+# shared clips and the bundled reference clips, then the phone encoder through the same loop.
+build/phone_labels.json: | setup
+build/phone_labels.json: $(if $(ALL),model-references)
 	mkdir -p build
-	$(BIN)/python -m space.training.phone_labels --shared $(dir $(FSDD)) --out build/phone_labels.json
+	$(ONE_THREAD) $(BIN)/python -m space.training.phone_labels --shared $(dir $(FSDD)) --out $@
+
+model-phones: setup build/phone_labels.json
 	$(BIN)/space train-phones --labels build/phone_labels.json \
-	  --noise-dir $(SC)/_background_noise_ --out src/space/models/phones.pt
-	rm -f src/space/models/phones.last.pt
-	@# The learners' sentences: decoded audio and word/phone times (build/so762/align.json);
-	@# phones.pt fine-tuned on them twice, without speaker half 0 and without half 1: each
-	@# gives the other half's held-out posteriors the scorer is fitted on, and the first ships
-	@# as phones_learners.pt; then the scorer fitted on the experts' marks (docs/phones.md),
-	@# and per-half scorers in build/ for the held-out benchmarks (SPACE_BENCH_HALVES=build).
-	@# Each fine-tuning: about 25 min of one CPU thread (both at once on the shared 2-core
-	@# machine, load about 9); the scorer fit about 8 min.
-	$(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
-	for h in 0 1; do $(BIN)/space train-phones --learners $(SO762) --learner-cache build/so762 \
-	  --init src/space/models/phones.pt --hold-out-half $$h --out build/phones_half$$h.pt \
-	  $(LEARNER_PHONES) || exit 1; done
-	$(BIN)/python -m space.training.scorer --root $(SO762) --cache build/so762 \
+	  --noise-dir $(SC)/_background_noise_ --out $(M)/phones.pt $(THREADS)
+	rm -f $(M)/phones.last.pt
+
+# The learners' sentences: decoded audio and word/phone times (build/so762/align.json; the
+# sentences PocketSphinx cannot align are aligned with phones.pt); phones.pt fine-tuned on
+# them twice, without speaker half 0 and without half 1: each gives the other half's
+# held-out posteriors the scorer is fitted on, and the first ships as phones_learners.pt;
+# then the scorer fitted on the experts' marks (docs/phones.md), and per-half scorers in
+# build/ for the held-out benchmarks (SPACE_BENCH_HALVES=build). Each fine-tuning: about
+# 25 min of one CPU thread; the scorer fit about 8 min.
+build/so762/align.json: | setup
+build/so762/align.json: $(if $(ALL),model-phones)
+	$(ONE_THREAD) $(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
+
+build/phones_half%.pt: build/so762/align.json $(if $(ALL),model-phones) | setup
+	$(BIN)/space train-phones --learners $(SO762) --learner-cache build/so762 \
+	  --init $(M)/phones.pt --hold-out-half $* --out $@ $(LEARNER_PHONES) $(THREADS)
+
+model-scorer: setup build/phones_half0.pt build/phones_half1.pt
+	$(ONE_THREAD) $(BIN)/python -m space.training.scorer --root $(SO762) --cache build/so762 \
 	  --learner-phones build/phones_half0.pt build/phones_half1.pt --phones build/phones_half0.pt \
-	  --out src/space/models/scorer.json --halves-out build
+	  --out $(M)/scorer.json --halves-out build
 
 # Bundled pronunciation references: 5 medoids per word (fewer where the data has fewer:
 # README, References) from the training speakers of FSDD
