@@ -82,8 +82,10 @@ M := src/space/models
 # model-<name> uses what is there (and makes the build/ files it lacks).
 ALL = $(filter models,$(MAKECMDGOALS))
 
-models: model-digits model-commands model-frames model-references model-digitseq \
-  model-phones model-scorer
+# Listed longest chain first, so that make -j2 starts frames -> references -> phone labels ->
+# phones -> learner stages -> scorer at once and fits the others beside it.
+models: model-frames model-scorer model-references model-phones model-digitseq \
+  model-digits model-commands
 
 model-digits: setup
 	$(BIN)/space train --data $(FSDD) --out $(M)/digits.pt \
@@ -145,7 +147,7 @@ build/phones_half%.pt: build/so762/align.json $(if $(ALL),model-phones) | setup
 model-scorer: setup build/phones_half0.pt build/phones_half1.pt
 	$(ONE_THREAD) $(BIN)/python -m space.training.scorer --root $(SO762) --cache build/so762 \
 	  --learner-phones build/phones_half0.pt build/phones_half1.pt --phones build/phones_half0.pt \
-	  --out $(M)/scorer.json --halves-out build
+	  --out $(M)/scorer.json --phones-out $(M)/phones_learners.pt --halves-out build
 
 # Bundled pronunciation references: 5 medoids per word (fewer where the data has fewer:
 # README, References) from the training speakers of FSDD
