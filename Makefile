@@ -82,10 +82,18 @@ M := src/space/models
 # model-<name> uses what is there (and makes the build/ files it lacks).
 ALL = $(filter models,$(MAKECMDGOALS))
 
-# Listed longest chain first, so that make -j2 starts frames -> references -> phone labels ->
-# phones -> learner stages -> scorer at once and fits the others beside it.
 models: model-frames model-scorer model-references model-phones model-digitseq \
   model-digits model-commands
+
+# make -j2 picks among ready stages in no useful order, so `models` also runs them in two
+# lanes of about 80 min each (order-only prerequisites; measured: README, Re-training):
+#   frames -> references -> phone labels -> phones -> learner labels -> half 0 -> digitseq
+#   digits -> commands -> half 1 -> scorer
+ifneq ($(ALL),)
+model-commands: | model-digits
+build/phones_half1.pt: | model-commands
+model-digitseq: | build/phones_half0.pt
+endif
 
 model-digits: setup
 	$(BIN)/space train --data $(FSDD) --out $(M)/digits.pt \

@@ -42,7 +42,7 @@ def prerequisites(*goals: str) -> dict[str, set[str]]:
                         capture_output=True, text=True, check=True).stdout
     deps: dict[str, set[str]] = {}
     for m in re.finditer(r"^(model-[a-z]+|build/[\w/.]+|models):([^=\n]*)$", db, re.M):
-        deps.setdefault(m[1], set()).update(m[2].split("|")[0].split())
+        deps.setdefault(m[1], set()).update(m[2].replace("|", " ").split())  # order-only too
     return deps
 
 
@@ -72,8 +72,13 @@ def test_each_stage_waits_for_what_it_reads() -> None:
                           ("model-scorer", "build/phones_half0.pt"),
                           ("model-scorer", "build/phones_half1.pt")]:
         assert after(deps, target, stage), f"{target} does not wait for {stage}"
+    # two lanes: the recognisers and the learner fine-tuning of half 1 beside the frames chain
+    assert after(deps, "model-commands", "model-digits")
+    assert after(deps, "build/phones_half1.pt", "model-commands")
+    assert after(deps, "model-digitseq", "build/phones_half0.pt")
     assert not after(deps, "model-commands", "model-frames")
     assert not after(deps, "model-frames", "model-digits")
+    assert not after(deps, "model-digits", "model-frames")
     alone = prerequisites("model-digitseq")  # one model: uses the frames.pt that is there
     assert not after(alone, "model-digitseq", "model-frames")
 
