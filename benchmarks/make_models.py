@@ -124,13 +124,14 @@ def run(workdir: Path, jobs: int) -> tuple[Path, str, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--jobs", type=int, default=2, help="make -j (default 2: this machine's cores)")
+    ap.add_argument("--jobs", type=int, default=2,
+                    help="make -j (default 2: this machine's cores); with --log, the run's")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/space-make-models"))
     ap.add_argument("--log", type=Path, help="tabulate this finished run's times.log only")
     ap.add_argument("--out", help="also write the markdown here")
     a = ap.parse_args()
     if a.log:
-        text = table(parse(a.log), None) + f"\n\n(from {a.log})"
+        text = table(parse(a.log), a.jobs) + f"\n\n(from {a.log})"
     else:
         log, before, after = run(a.workdir, a.jobs)
         text = f"{table(parse(log), a.jobs)}\n\n- before: {before}\n- after: {after}"
