@@ -70,7 +70,7 @@ fuzz: setup
 # on one torch thread; MODEL_THREADS=N to choose); `make model-<name>` re-trains one model
 # from the files the others left (model-digits, model-commands, model-frames,
 # model-references, model-digitseq, model-phones, model-scorer). Minutes per stage: README,
-# "Re-training the models".
+# "Re-training the bundled models".
 # digits and commands also train on every learner of $(LEARNERS) (README: Many voices);
 # commands takes a quarter of $(SC_V1)'s speakers as _unknown_ and the next quarter
 # calibrates its default minimum probability.
@@ -86,7 +86,7 @@ models: model-frames model-scorer model-references model-phones model-digitseq \
   model-digits model-commands
 
 # make -j2 picks among ready stages in no useful order, so `models` also runs them in two
-# lanes of about 80 min each (order-only prerequisites; measured: README, Re-training):
+# lanes (order-only prerequisites; measured 68 and 53 min: README, Re-training the bundled models):
 #   frames -> references -> phone labels -> phones -> learner labels -> half 0 -> digitseq
 #   digits -> commands -> half 1 -> scorer
 ifneq ($(ALL),)
@@ -142,8 +142,8 @@ model-phones: setup build/phone_labels.json
 # them twice, without speaker half 0 and without half 1: each gives the other half's
 # held-out posteriors the scorer is fitted on, and the first ships as phones_learners.pt;
 # then the scorer fitted on the experts' marks (docs/phones.md), and per-half scorers in
-# build/ for the held-out benchmarks (SPACE_BENCH_HALVES=build). Each fine-tuning: about
-# 25 min of one CPU thread; the scorer fit about 8 min.
+# build/ for the held-out benchmarks (SPACE_BENCH_HALVES=build). Each fine-tuning: 5.6 min
+# of one CPU thread; the scorer fit 1.1 min.
 build/so762/align.json: | setup
 build/so762/align.json: $(if $(ALL),model-phones)
 	$(ONE_THREAD) $(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
