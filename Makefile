@@ -127,8 +127,7 @@ model-digitseq: setup $(if $(ALL),model-frames)
 
 # Phone model for the per-sound scores (docs/phones.md): PocketSphinx alignments of the
 # shared clips and the bundled reference clips, then the phone encoder through the same loop.
-build/phone_labels.json: | setup
-build/phone_labels.json: $(if $(ALL),model-references)
+build/phone_labels.json: $(if $(ALL),model-references) | setup
 	mkdir -p build
 	$(ONE_THREAD) $(BIN)/python -m space.training.phone_labels --shared $(dir $(FSDD)) --out $@
 
@@ -143,12 +142,11 @@ model-phones: setup build/phone_labels.json
 # held-out posteriors the scorer is fitted on, and the first ships as phones_learners.pt;
 # then the scorer fitted on the experts' marks (docs/phones.md), and per-half scorers in
 # build/ for the held-out benchmarks (SPACE_BENCH_HALVES=build). Each fine-tuning: 5.6 min
-# of one CPU thread; the scorer fit 1.1 min.
-build/so762/align.json: | setup
-build/so762/align.json: $(if $(ALL),model-phones)
+# of one CPU thread; the scorer fit 1.1 min. A newer phones.pt re-makes these build/ files.
+build/so762/align.json: $(M)/phones.pt $(if $(ALL),model-phones) | setup
 	$(ONE_THREAD) $(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
 
-build/phones_half%.pt: build/so762/align.json $(if $(ALL),model-phones) | setup
+build/phones_half%.pt: build/so762/align.json $(M)/phones.pt $(if $(ALL),model-phones) | setup
 	$(BIN)/space train-phones --learners $(SO762) --learner-cache build/so762 \
 	  --init $(M)/phones.pt --hold-out-half $* --out $@ $(LEARNER_PHONES) $(THREADS)
 

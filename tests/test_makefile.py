@@ -81,6 +81,9 @@ def test_each_stage_waits_for_what_it_reads() -> None:
     assert not after(deps, "model-digits", "model-frames")
     alone = prerequisites("model-digitseq")  # one model: uses the frames.pt that is there
     assert not after(alone, "model-digitseq", "model-frames")
+    scorer = prerequisites("model-scorer")  # ... but a newer phones.pt re-makes what it feeds
+    assert after(scorer, "model-scorer", "src/space/models/phones.pt")
+    assert not after(scorer, "model-scorer", "model-phones")
 
 
 def test_parallel_run_gives_each_training_one_thread() -> None:
