@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import shlex
 import subprocess
@@ -30,6 +29,9 @@ import time
 from pathlib import Path
 
 from _common import describe
+
+from space.errors import SpaceError
+from space.io import atomic_write, check_output_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,6 +134,11 @@ def main() -> int:
     ap.add_argument("--log", type=Path, help="tabulate this finished run's times.log only")
     ap.add_argument("--out", help="also write the markdown here")
     a = ap.parse_args()
+    try:  # before the hour of training, not after it
+        if a.out:
+            check_output_path(a.out, what="--out")
+    except SpaceError as e:
+        raise SystemExit(f"error: {e}") from None
     if a.log:
         text = table(parse(a.log), a.jobs, a.goal) + f"\n\n(from {a.log})"
     else:
@@ -139,9 +146,7 @@ def main() -> int:
         text = f"{table(parse(log), a.jobs, a.goal)}\n\n- before: {before}\n- after: {after}"
     print(text)
     if a.out:
-        tmp = Path(a.out + ".tmp")
-        tmp.write_text(text + "\n")
-        os.replace(tmp, a.out)
+        atomic_write(a.out, lambda tmp: Path(tmp).write_text(text + "\n"))
     return 0
 
 
