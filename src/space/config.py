@@ -108,7 +108,6 @@ def _pair(value: Any) -> tuple[float, float]:
 
 # The augmentation stages, in the order :meth:`space.data.Augmenter.window` applies them
 # (SpecAugment comes later, on the features).
-PLACEMENTS = ("centre", "anywhere")
 AUGMENT_STAGES = ("vtlp", "speed", "colour", "shift", "gain", "noise", "specaugment")
 
 
@@ -118,11 +117,6 @@ class AugmentConfig:
     alone (:meth:`without`); ``benchmarks/augment_ablation.py`` measures what each buys."""
 
     time_shift_s: float = 0.15  # random move of the speech inside the window
-    # Where the speech goes in the window: "centre" (moved by up to time_shift_s, as
-    # prediction centres a clip) or "anywhere" it fits, uniformly (a longer stretch: a
-    # random cut of it; time_shift_s unused). The connected-digits model, whose stream
-    # windows hold words at any position, trains with "anywhere".
-    place: str = "centre"
     speed: tuple[float, float] = (0.85, 1.15)  # resampling factor: pitch + tempo (speaker-like)
     p_speed: float = 0.8
     # Formant (x0.9-1.35) and pitch (x0.8-2.6) moved apart, tempo kept: women's and children's
@@ -160,7 +154,6 @@ class AugmentConfig:
             value = getattr(self, name)
             _need(0 <= value <= 1, name, "a probability in [0, 1]", value)
         _need(0 <= self.time_shift_s <= 1, "time_shift_s", "in [0, 1] s", self.time_shift_s)
-        _need(self.place in PLACEMENTS, "place", f"one of {', '.join(PLACEMENTS)}", self.place)
         for name in ("freq_masks", "freq_mask_width", "time_masks", "time_mask_width"):
             value = getattr(self, name)
             _need(isinstance(value, int) and value >= 0, name, "a whole number >= 0", value)
@@ -190,10 +183,6 @@ class AugmentConfig:
         return replace(self, **changes)
 
 
-SCHEDULES = ("one-cycle", "cosine")
-COSINE_FLOOR = 0.05  # the cosine schedule ends at this share of the peak rate
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     """How a network is trained: the one loop (:func:`space.training.loop.fit`) reads it."""
@@ -202,11 +191,6 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 3e-3  # peak of the one-cycle schedule
     warmup: float = 0.25  # share of the steps over which the rate rises to its peak
-    # "one-cycle" (up over ``warmup``, then down to almost 0) or "cosine" (from ``lr`` at
-    # the first step down to lr / 20 at the last, no warm-up: for a network started from
-    # trained weights, which a low-rate start does not need and a near-0 end leaves untrained
-    # for the last part of the run).
-    schedule: str = "one-cycle"
     weight_decay: float = 1e-2
     label_smoothing: float = 0.05
     copies: int = 1  # augmented copies of each clip per epoch
@@ -231,8 +215,6 @@ class TrainConfig:
             _need(isinstance(value, int) and value >= 0, name, "a whole number >= 0", value)
         _need(0 < self.lr <= 1, "lr", "in (0, 1]", self.lr)
         _need(0 < self.warmup < 1, "warmup", "in (0, 1)", self.warmup)
-        _need(self.schedule in SCHEDULES, "schedule", f"one of {', '.join(SCHEDULES)}",
-              self.schedule)
         _need(0 <= self.weight_decay <= 1, "weight_decay", "in [0, 1]", self.weight_decay)
         _need(0 <= self.label_smoothing < 1, "label_smoothing", "in [0, 1)",
               self.label_smoothing)
@@ -275,13 +257,11 @@ class EncoderConfig:
 FRAMES_TRAIN = TrainConfig(label_smoothing=0.1, warmup=0.2)
 # The connected-digits frame model (space.training.sequence): an "epoch" is
 # SEQUENCE_STEPS_PER_EPOCH batches of freshly built recordings; speed up to 1.25 reaches
-# children's voices; each sequence lies anywhere in its 2-4 s window (a stream's window holds
-# words at every position). Started from the frame encoder's weights, so the rate starts at
-# its peak and falls by a cosine (the recipe of the shipped file's own loop).
+# children's voices, a shift of up to 1 s places a sequence anywhere in its 2-4 s window.
 SEQUENCE_STEPS_PER_EPOCH = 25
 SEQUENCE_TRAIN = TrainConfig(
-    epochs=75, batch_size=24, lr=1e-3, schedule="cosine", label_smoothing=0.05, threads=1,
-    augment=AugmentConfig(speed=(0.85, 1.25), p_speed=0.9, place="anywhere", p_noise=0.8,
+    epochs=75, batch_size=24, lr=1e-3, label_smoothing=0.05, threads=1,
+    augment=AugmentConfig(speed=(0.85, 1.25), p_speed=0.9, time_shift_s=1.0, p_noise=0.8,
                           snr_db=(0.0, 30.0), gain_db=(-12.0, 6.0)))
 
 # How the shipped phone encoder (``models/phones.pt``, ``space train-phones``) is trained:

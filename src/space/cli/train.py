@@ -42,8 +42,7 @@ def _training_flags(p: argparse.ArgumentParser, train: Any) -> None:
     g.add_argument("--batch-size", type=int,
                    help=f"windows per optimizer step (default {train.batch_size})")
     g.add_argument("--lr", type=float,
-                   help=f"peak learning rate of the {train.schedule} schedule "
-                   f"(default {train.lr:g})")
+                   help=f"peak learning rate of the one-cycle schedule (default {train.lr:g})")
     g.add_argument("--seed", type=int, help="seed of the initial weights, the order and the "
                    f"augmentation (default {train.seed})")
     g.add_argument("--threads", type=int,

@@ -84,8 +84,8 @@ class Augmenter:
         """Clip -> augmented training window. Every trainer goes through here.
 
         Stages: voice warp (:mod:`.vtlp`, off by default), speed/pitch, microphone colour
-        (EQ, reverb), window placement (centred and shifted, as prediction places a clip,
-        or anywhere it fits: ``cfg.place``; :func:`space.audio.place_window`), gain, background
+        (EQ, reverb), time shift, window placement
+        (:func:`space.audio.place_window`, as prediction places a clip), gain, background
         noise, peak level (:func:`space.audio.normalize_peak`, as prediction does). With
         every stage off the window is exactly what :func:`space.audio.prepare` gives.
 
@@ -113,12 +113,8 @@ class Augmenter:
         y, factor = self.speed(y, rng)
         start, end = int(start / factor), int(end / factor)
         y = self.colour(y, rng)
-        if self.cfg.place == "anywhere":
-            left = self.anywhere(start, end, len(y), n, rng)
-            w, left = audio.place_window(y, left, left + n, n)
-        else:
-            shift = self.shift(rng)
-            w, left = audio.place_window(y, start - shift, end - shift, n)
+        shift = self.shift(rng)
+        w, left = audio.place_window(y, start - shift, end - shift, n)
         seg = y[start:end] if end > start else y
         w = self.gain_and_noise(w, float(np.mean(seg**2)) + 1e-10, rng)
         return audio.normalize_peak(w), (start - left, end - left)
@@ -143,17 +139,6 @@ class Augmenter:
             return y, 1.0
         factor = float(rng.uniform(*c.speed))
         return soxr.resample(y, self.sr * factor, self.sr).astype(np.float32), factor
-
-    @staticmethod
-    def anywhere(start: int, end: int, length: int, n: int, rng: np.random.Generator) -> int:
-        """Index of the window's first sample (``AugmentConfig(place="anywhere")``): speech
-        ``start..end`` that fits in ``n`` samples lies anywhere inside, uniformly; a longer
-        stretch gets a window anywhere in its recording of ``length`` samples (its starts and
-        ends with the silence around them included, as a stream shows them)."""
-        if end - start <= n:
-            return start - int(rng.integers(0, n - (end - start) + 1))
-        lo, hi = min(0, start), max(length, end) - n
-        return lo + int(rng.integers(0, hi - lo + 1))
 
     def shift(self, rng: np.random.Generator) -> int:
         """Random offset (samples) of the speech inside the window."""

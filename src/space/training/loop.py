@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from ..config import COSINE_FLOOR, TrainConfig, to_dict
+from ..config import TrainConfig, to_dict
 from ..data import ClipDataset
 from ..data.augment import spec_augment
 from ..errors import UsageError
@@ -118,16 +118,9 @@ MIN_ONE_CYCLE_STEPS = 8
 
 
 def lr_schedule(opt: torch.optim.Optimizer, lr: float, total_steps: int, *,
-                warmup: float = 0.25, kind: str = "one-cycle") -> torch.optim.lr_scheduler.LRScheduler:
-    """``kind`` (:attr:`TrainConfig.schedule`) over ``total_steps``: one-cycle (``warmup``
-    share rising; constant ``lr`` when the run is shorter than :data:`MIN_ONE_CYCLE_STEPS`
-    steps) or cosine from ``lr`` down to ``lr * COSINE_FLOOR``."""
-    if kind == "cosine":
-        def cosine(step: int) -> float:
-            done = min(1.0, step / max(1, total_steps - 1))
-            return COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + math.cos(math.pi * done))
-
-        return torch.optim.lr_scheduler.LambdaLR(opt, cosine)
+                warmup: float = 0.25) -> torch.optim.lr_scheduler.LRScheduler:
+    """One-cycle schedule (``warmup`` share rising) over ``total_steps``; constant ``lr``
+    when the run is shorter than :data:`MIN_ONE_CYCLE_STEPS` steps."""
     if total_steps < MIN_ONE_CYCLE_STEPS:
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
     return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps,
@@ -208,8 +201,7 @@ def fit(make_task: Callable[[], Task], cfg: TrainConfig, out: str | os.PathLike,
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_rank = math.ceil(len(train_set) / dist_info.world_size)
     steps_per_epoch = max(1, math.ceil(per_rank / cfg.batch_size))
-    sched = lr_schedule(opt, cfg.lr, cfg.epochs * steps_per_epoch, warmup=cfg.warmup,
-                        kind=cfg.schedule)
+    sched = lr_schedule(opt, cfg.lr, cfg.epochs * steps_per_epoch, warmup=cfg.warmup)
     start_epoch, best_val = 0, -1.0
     history: list[dict[str, Any]] = []
     if resume is not None:

@@ -13,9 +13,8 @@ and up to 50 ms overlaps, per-word level changes) and on real connected speech (
 learners' utterances, word spans from the corpus alignment). Each recording goes through the
 one augmentation chain (:meth:`space.data.Augmenter.window`: speed 0.85-1.25, i.e. vocal
 tract length and tempo, the top end reaching children's voices; microphone colour and
-reverb; placement anywhere in the window; gain; background noise at 0-30 dB SNR from
-Speech Commands' ``_background_noise_``), then SpecAugment; the rate falls by a cosine from
-its peak (:data:`space.config.SEQUENCE_TRAIN`). Windows are 2-4 s long
+reverb; placement in the window with up to 1 s of shift; gain; background noise at 0-30 dB
+SNR from Speech Commands' ``_background_noise_``), then SpecAugment. Windows are 2-4 s long
 (one length per epoch, so a batch stacks), so the per-window feature normalisation matches
 what the streaming decoder sees. The loop is the one training loop
 (:func:`space.training.loop.fit`); an "epoch" is :data:`STEPS_PER_EPOCH` freshly drawn
