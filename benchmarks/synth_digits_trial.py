@@ -1,0 +1,87 @@
+"""Issue 21 trial: the `digits` recipe plus espeak-ng digits in 216 voices the panel does not
+use (the connected-digits trainer's 240 minus the 24 of the panel's four base+variant pairs), one
+clip per voice and digit, trimmed. Two trainings, each against the shipped recipe's figure:
+
+    python benchmarks/synth_digits_trial.py loso nicolas   # FSDD's worst held-out speaker
+    python benchmarks/synth_digits_trial.py cv even        # learners with odd ids held out
+
+Prints the held-out accuracy and the espeak-ng panel (male / female / child-like).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import voices  # noqa: E402
+
+# The panel's own voices (voices.ESPEAK_PANEL) that the connected-digits trainer also uses.
+PANEL_PAIRS = ("en-gb-x-gbclan+m4", "en-us-nyc+m5", "en-gb-x-rp+f1", "en-gb-x-gbcwmd+f5")
+
+
+def synth_examples(cache: Path) -> list:
+    from space.data import Example
+
+    f = voices.ROOT / "build" / "digitseq" / "seqpool-16000.npz"
+    if not f.is_file():
+        raise SystemExit(f"{f} is missing: `make model-digitseq` builds it (the voice pool of "
+                         "space train-sequence --cache build/digitseq)")
+    pool = np.load(f, allow_pickle=True)["pool"].item()["voices"]
+    out = []
+    for name, clips in sorted(pool.items()):
+        if not name.startswith("espeak-") or any(f"espeak-{p}-" in name for p in PANEL_PAIRS):
+            continue
+        d = cache / "synth_digits" / name
+        d.mkdir(parents=True, exist_ok=True)
+        for digit, y in clips:
+            p = d / f"{digit}.wav"
+            if not p.exists():
+                sf.write(p, y, 16000)
+            out.append(Example(str(p), digit, name))
+    return out
+
+
+def main() -> int:
+    from space.api import default_features
+    from space.data import fsdd_splits
+    from space.data.extra import LEARNER_REPEAT, learner_examples
+    from space.recognize.words.evaluate import evaluate
+    from space.training.words import train
+
+    mode, which = sys.argv[1], sys.argv[2]
+    cache = voices.ROOT.parent / "cache-12"
+    synth = synth_examples(cache)
+    print(f"{len(synth)} synthetic clips", file=sys.stderr)
+    fsdd, sc = voices.SHARED / "fsdd", voices.SHARED / "speech_commands"
+    learners = voices.SHARED / "speechocean762_words"
+    # the shipped digits recipe, all learners, as voices.cv_training builds it
+    train_ex, val_ex, test_ex, labels, tcfg = voices.cv_training(
+        "digits", "even", voices.P_VTLP, fsdd, sc, voices.SHARED / "sc_v1_words", learners)
+    if mode == "loso":
+        sp = fsdd_splits(fsdd, holdout_speaker=which)
+        train_ex = sp.train + learner_examples(learners, labels, repeat=LEARNER_REPEAT)
+        val_ex, test_ex = sp.val, sp.test
+    else:
+        train_ex = fsdd_splits(fsdd).train + learner_examples(
+            learners, labels, part=which, repeat=LEARNER_REPEAT)
+    out = cache / "synth_digits" / f"{mode}_{which}.pt"
+    rec = train(train_ex + synth, val_ex, labels, out, feature_cfg=default_features("fsdd"),
+                train_cfg=replace(tcfg, threads=1), progress=False)
+    from space.recognize import load_model
+
+    rec = load_model(out)
+    if mode == "loso":
+        print(f"loso {which}: {evaluate(rec, test_ex).accuracy:.4f}")
+    else:
+        held = "odd" if which == "even" else "even"
+        print(f"cv {which}: learners held out {voices.learner_rows(rec, learners, voices.DIGIT_WORDS, held)}")
+    print("panel", voices.on_new_voices(rec, voices.DIGIT_WORDS, learners, cache))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
