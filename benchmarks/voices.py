@@ -113,20 +113,24 @@ def pct(k: int, n: int) -> str:
 # shared helpers
 
 
-def probabilities(rec, examples, *, logits: bool = False) -> np.ndarray:
-    """[shape=(n, classes)] for examples read through the prediction front end (labels are
-    ignored: every example is read as the model's first label); the network's raw outputs
-    with ``logits``."""
+def window_batches(rec, examples, size: int = 128):
+    """The examples' windows [shape=(<= size, n_samples)] as the prediction front end reads
+    them, a batch at a time (labels are ignored: every example is read as the model's first
+    label)."""
     from space.data import ClipDataset, Example
 
     relabelled = [Example(e.path, rec.labels[0], e.speaker, e.offset_s, e.duration_s)
                   for e in examples]
     ds = ClipDataset(relabelled, rec.labels, rec.feature_cfg)
-    out = []
-    for a in range(0, len(ds), 128):
-        w = np.stack([ds[i][0].numpy() for i in range(a, min(a + 128, len(ds)))])
-        out.append(rec.engine.run(w.astype(np.float32))[0] if logits else rec.probabilities(w))
-    return np.concatenate(out)
+    for a in range(0, len(ds), size):
+        yield np.stack([ds[i][0].numpy() for i in range(a, min(a + size, len(ds)))])
+
+
+def probabilities(rec, examples, *, logits: bool = False) -> np.ndarray:
+    """[shape=(n, classes)] for examples read through the prediction front end; the
+    network's raw outputs with ``logits``."""
+    return np.concatenate([rec.engine.run(w.astype(np.float32))[0] if logits
+                           else rec.probabilities(w) for w in window_batches(rec, examples)])
 
 
 def files_probabilities(rec, paths: list[Path]) -> np.ndarray:
@@ -785,23 +789,38 @@ def bench_proxy(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, cache: Path,
     print("\n".join(lines))
 
 
+def word_label(word: str) -> str:
+    """A model's class for a spoken word: the digit for a digit name, else the word."""
+    return str(DIGIT_WORDS.index(word)) if word in DIGIT_WORDS else word
+
+
+def correct_learner_clips(learners: Path, words: tuple[str, ...], part: str = "all") -> list:
+    """The learners' correctly pronounced ``words`` of speaker ids ``part``
+    (``even``/``odd``/``all``)."""
+    return [c for c in learner_clips(learners) if c["word"] in words and c["class"] == "correct"
+            and (part == "all" or int(c["speaker"]) % 2 == (0 if part == "even" else 1))]
+
+
+def panel_clips(cache: Path, words: tuple[str, ...], kind: str) -> tuple[list[Path], list[str]]:
+    """The espeak-ng panel's voices of ``kind`` saying ``words``: (paths, class labels)."""
+    paths, want = [], []
+    for voice, flags, k in ESPEAK_PANEL:
+        if k == kind:
+            paths += [synth(cache, voice, flags, w) for w in words]
+            want += [word_label(w) for w in words]
+    return paths, want
+
+
 def on_new_voices(rec, words: tuple[str, ...], learners: Path, cache: Path) -> dict:
     """A model on voices its training lacks: learners' correctly pronounced ``words`` (mostly
     children; the digits or the commands) and the espeak-ng panel by kind of voice. Returns
     (right, clips) per set."""
-    def label(w: str) -> str:
-        return str(DIGIT_WORDS.index(w)) if w in DIGIT_WORDS else w
-
-    clips = [c for c in learner_clips(learners) if c["word"] in words and c["class"] == "correct"]
+    clips = correct_learner_clips(learners, words)
     pred = files_probabilities(rec, [c["path"] for c in clips]).argmax(1)
-    ok = [rec.labels[int(i)] == label(c["word"]) for i, c in zip(pred, clips, strict=True)]
+    ok = [rec.labels[int(i)] == word_label(c["word"]) for i, c in zip(pred, clips, strict=True)]
     out = {"learners": (int(sum(ok)), len(ok))}
     for kind in ("male", "female", "child-like"):
-        paths, want = [], []
-        for voice, flags, k in ESPEAK_PANEL:
-            if k == kind:
-                paths += [synth(cache, voice, flags, w) for w in words]
-                want += [label(w) for w in words]
+        paths, want = panel_clips(cache, words, kind)
         got = [rec.labels[int(i)] for i in files_probabilities(rec, paths).argmax(1)]
         out[f"espeak_{kind}"] = (sum(g == w for g, w in zip(got, want, strict=True)), len(want))
     return out
@@ -1020,17 +1039,13 @@ def cv_training(model: str, fold: str, p_vtlp: float, fsdd: Path, sc: Path, sc_v
 def learner_rows(rec, learners: Path, words: tuple[str, ...], part: str) -> dict:
     """Heard-right counts on the learners' correctly pronounced ``words`` of speaker ids
     ``part`` (``even``/``odd``/``all``), by age group: {group: (right, clips)}."""
-    def label(w: str) -> str:
-        return str(DIGIT_WORDS.index(w)) if w in DIGIT_WORDS else w
-
-    clips = [c for c in learner_clips(learners) if c["word"] in words and c["class"] == "correct"
-             and (part == "all" or int(c["speaker"]) % 2 == (0 if part == "even" else 1))]
+    clips = correct_learner_clips(learners, words, part)
     pred = files_probabilities(rec, [c["path"] for c in clips]).argmax(1)
     out: dict[str, list[int]] = {}
     for i, c in zip(pred, clips, strict=True):
         for g in (age_group(c["age"]), "all"):
             k = out.setdefault(g, [0, 0])
-            k[0] += rec.labels[int(i)] == label(c["word"])
+            k[0] += rec.labels[int(i)] == word_label(c["word"])
             k[1] += 1
     return {g: tuple(v) for g, v in out.items()}
 

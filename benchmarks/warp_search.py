@@ -54,13 +54,6 @@ def log_probs(rec, fronts, windows: np.ndarray) -> np.ndarray:
     return np.stack(res)
 
 
-def windows(rec, paths) -> np.ndarray:
-    from space.data import ClipDataset, Example
-
-    ds = ClipDataset([Example(str(p), rec.labels[0]) for p in paths], rec.labels, rec.feature_cfg)
-    return np.stack([ds[i][0].numpy() for i in range(len(ds))])
-
-
 def rules(lp: np.ndarray, alphas) -> dict[str, np.ndarray]:
     i1 = alphas.index(1.0)
     best = lp.max(axis=2).argmax(axis=0)  # [n] factor with the most confident answer
@@ -81,30 +74,20 @@ def main() -> int:
     ap.add_argument("--cache", default=str(voices.ROOT.parent / "cache-12"))
     ap.add_argument("--out", help="also append the markdown table to this file")
     args = ap.parse_args()
+    from space.data import Example
     from space.recognize import load_model
 
     torch.set_num_threads(1)
     rec = load_model(args.model)
     words = voices.DIGIT_WORDS if "0" in rec.labels else voices.COMMANDS
-    label = {w: (str(voices.DIGIT_WORDS.index(w)) if w in voices.DIGIT_WORDS else w) for w in words}
     alphas = tuple(float(a) for a in args.alphas.split(","))
     fronts = warped_frontends(rec, alphas)
-    cache = Path(args.cache)
-    sets: dict[str, tuple[list, list[str]]] = {}
-    for kind in ("male", "female", "child-like"):
-        paths, truth = [], []
-        for voice, flags, k in voices.ESPEAK_PANEL:
-            if k == kind:
-                for w in words:
-                    paths.append(voices.synth(cache, voice, flags, w))
-                    truth.append(label[w])
-        sets[f"espeak {kind}"] = (paths, truth)
-    clips = [c for c in voices.learner_clips(voices.SHARED / "speechocean762_words")
-             if c["word"] in words and c["class"] == "correct" and (
-                 args.learners_part == "all"
-                 or int(c["speaker"]) % 2 == (0 if args.learners_part == "even" else 1))]
+    sets = {f"espeak {kind}": voices.panel_clips(Path(args.cache), words, kind)
+            for kind in ("male", "female", "child-like")}
+    clips = voices.correct_learner_clips(voices.SHARED / "speechocean762_words", words,
+                                         args.learners_part)
     sets[f"learners ({args.learners_part})"] = ([c["path"] for c in clips],
-                                                [label[c["word"]] for c in clips])
+                                                [voices.word_label(c["word"]) for c in clips])
     if words == voices.DIGIT_WORDS:
         from space.data import fsdd_splits
 
@@ -117,7 +100,8 @@ def main() -> int:
     sets["test split"] = ([e.path for e in test], [e.label for e in test])
     table: dict[str, dict[str, str]] = {}
     for name, (paths, truth) in sets.items():
-        lp = log_probs(rec, fronts, windows(rec, paths))
+        batches = voices.window_batches(rec, [Example(str(p), "x") for p in paths])
+        lp = log_probs(rec, fronts, np.concatenate(list(batches)))
         t = np.array(truth)
         for rule, pred in rules(lp, alphas).items():
             ok = int((np.array(rec.labels)[pred] == t).sum())
