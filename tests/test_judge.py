@@ -163,3 +163,42 @@ def test_a_word_the_recogniser_hears_is_never_not_heard():
     assert contradictions(v) == []
     unsure = judge(one(five), heard={**sure, "probability": 0.6})
     assert unsure.cause == "not said" and unsure.score == 0.0
+
+
+def test_no_clear_sound_is_never_excellent_and_the_praise_names_the_amber_sounds():
+    """A learner's 'three' the experts marked mispronounced: the word scorer gave 95 while
+    every sound was amber (/θ/ 83, /ɹ/ 76, /i/ 80). One judgement: not 'excellent', and the
+    sentence names the sounds to make clearer instead of calling every sound clear."""
+    amber = word("three", [("TH", 83.0), ("R", 76.0), ("IY", 80.0)], 95.0)
+    v = judge(one(amber))
+    assert v.score < EXCELLENT and v.band == "good" and v.words[0].band == "good"
+    assert [p.level for p in v.words[0].phones] == ["fair", "fair", "fair"]
+    assert v.errors == () and v.span is None
+    assert v.sentence.startswith("every sound was recognisable; make /ɹ/ and /i/ clearer")
+    assert "curl the tongue tip" in v.sentence  # the tip for the weakest, /ɹ/
+    assert contradictions(v) == []
+    # one sound a little off, the others clear: still excellent, and said so honestly
+    v = judge(one(word("three", [("TH", 90.0), ("R", 78.0), ("IY", 95.0)], 92.0)))
+    assert v.band == "excellent" and v.score == 92.0
+    assert v.sentence == "well said; /ɹ/ could be a little clearer"
+    assert contradictions(v) == []
+
+
+def test_a_sentence_names_the_word_of_each_amber_sound():
+    a = word("the", [("DH", 80.0), ("AH", 90.0)], 90.0)
+    b = word("water", [("W", 95.0), ("AO", 95.0), ("T", 78.0), ("ER", 92.0)], 90.0, t0=0.4)
+    v = judge(SentenceEvidence((a, b), accuracy=90.0, completeness=100.0, fluency=80.0))
+    assert v.band == "excellent"
+    assert v.sentence == "well said; /t/ in 'water' and /ð/ in 'the' could be a little clearer"
+    assert contradictions(v) == []
+
+
+def test_contradictions_catches_praise_over_amber_sounds():
+    from dataclasses import replace
+
+    v = judge(one(word("three", [("TH", 83.0), ("R", 76.0), ("IY", 80.0)], 95.0)))
+    broken = replace(v, score=95.0, band="excellent",
+                     sentence="well said: every sound was clear")
+    found = contradictions(broken)
+    assert "'excellent' with no clear sound" in found
+    assert "'every sound was clear' over a sound that was not" in found

@@ -13,11 +13,15 @@ this order, so that they cannot contradict each other:
    something else explains it (the word was not said, another word was heard, the
    recording is poor): 'poor' always says what is wrong.
 3. A word or sentence with a named error cannot be 'excellent': its score is capped just
-   below :data:`EXCELLENT` (the experts' 'excellent' has no wrong sound either).
+   below :data:`EXCELLENT` (the experts' 'excellent' has no wrong sound either). Nor can
+   a word none of whose sounds is clear (no phone at :data:`GOOD_PHONE` or above), or an
+   attempt with no clear sound at all: 'excellent' is never shown over a row of amber
+   sounds (on the learners' words the experts rate such words like 'good' ones).
 4. The band comes from the (capped) score; the phone colours from the phone scores and
    the named set; the sentence from the first error in the order *cause* (not said,
    another word, recording) > deletion > substitution > unclear > insertion, lowest score
-   first; the highlighted span is that error's phone (or word).
+   first; the highlighted span is that error's phone (or word). With nothing named, the
+   praise names the amber sounds (lowest first) instead of calling every sound clear.
 
 :func:`contradictions` checks these rules on a verdict; the benchmarks count its findings.
 """
@@ -28,8 +32,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..evidence.sentence import SentenceEvidence, WordEvidence
-from ..lexicon.phones import word_ipa
-from .mistakes import NamedError, name_errors
+from ..lexicon.phones import spoken_word, word_ipa
+from .mistakes import TIPS, NamedError, name_errors
 from .scores import (
     BANDS,
     COLOURS,
@@ -180,15 +184,36 @@ def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
         cause = "recording"
     if not single and cause is None and not errors and band(score) == "poor":
         words, errors = _name_lowest(words, ev)  # rule 2 for a sentence
-    words = [_capped(w, any(e.word_index == wi for e in errors))
+    words = [_capped(w, any(e.word_index == wi for e in errors) or not _clear(w))
              for wi, w in enumerate(words)]
-    score = _cap(words[0].score if single else score, bool(errors))
+    clear = [_clear(w) for w in words if w.said and w.phones]
+    score = _cap(words[0].score if single else score,
+                 bool(errors) or (bool(clear) and not any(clear)))
     first = errors[0] if errors else None
     return Verdict(
         score=score, band=band(score), words=tuple(words), accuracy=float(ev.accuracy),
         completeness=completeness, fluency=ev.fluency, errors=tuple(errors), cause=cause,
         sentence=_sentence(score, cause, errors, words, heard),
         span=(first.start_s, first.end_s) if first else None)
+
+
+def _clear(w: WordScore) -> bool:
+    """Rule 3: a word said with at least one clear (green) sound, or with no phones to judge."""
+    return not (w.said and w.phones) or any(p.level == "good" for p in w.phones)
+
+
+def _amber(words: list[WordScore]) -> list[tuple[float, int, int]]:
+    """``(score, word index, phone index)`` of the sounds a little off (amber), lowest first."""
+    return sorted((p.score, wi, pi) for wi, w in enumerate(words) if w.said
+                  for pi, p in enumerate(w.phones) if p.level == "fair")
+
+
+def _sounds(words: list[WordScore], which: list[tuple[float, int, int]]) -> str:
+    """'/ɹ/' or '/ɹ/ and /i/' (with their words in a sentence of several)."""
+    names = [f"/{words[wi].phones[pi].ipa}/"
+             + (f" in {spoken_word(words[wi].word)!r}" if len(words) > 1 else "")
+             for _, wi, pi in which]
+    return " and ".join(names)
 
 
 def _capped(w: WordScore, named: bool) -> WordScore:
@@ -230,10 +255,17 @@ def _sentence(score: float, cause: str | None, errors: list[NamedError],
     missing = [w.word for w in words if not w.said]
     if missing:
         return "not heard: " + ", ".join(repr(m) for m in missing)
-    b = band(score)
-    if b == "excellent":
-        return "well said: every sound was clear"
-    return "every sound was recognisable; say it again more clearly and evenly"
+    amber = _amber(words)
+    if band(score) == "excellent":
+        if not amber:
+            return "well said: every sound was clear"
+        return f"well said; {_sounds(words, amber[:2])} could be a little clearer"
+    if not amber:
+        return "every sound was recognisable; say it again more clearly and evenly"
+    _, wi, pi = amber[0]
+    tip = TIPS.get(words[wi].phones[pi].phone)
+    return (f"every sound was recognisable; make {_sounds(words, amber[:2])} clearer"
+            + (f" ({tip})" if tip else ""))
 
 
 def contradictions(v: Verdict) -> list[str]:
@@ -248,6 +280,12 @@ def contradictions(v: Verdict) -> list[str]:
         out.append(f"red phones {sorted(weak)} but named {sorted(named)}")
     if v.band == "excellent" and v.errors:
         out.append("'excellent' with a sound named wrong")
+    clear = [_clear(w) for w in v.words if w.said and w.phones]
+    if v.band == "excellent" and clear and not any(clear):
+        out.append("'excellent' with no clear sound")
+    if "every sound was clear" in v.sentence and any(
+            p.level != "good" for w in v.words if w.said for p in w.phones):
+        out.append("'every sound was clear' over a sound that was not")
     if v.band == "poor" and not v.errors and v.cause is None:
         out.append("'poor' with nothing named")
     for w in v.words:
@@ -255,6 +293,8 @@ def contradictions(v: Verdict) -> list[str]:
             out.append(f"word {w.word!r}: band {w.band!r} for score {w.score:.1f}")
         if w.band == "excellent" and any(p.level == "weak" for p in w.phones):
             out.append(f"word {w.word!r}: 'excellent' with a red phone")
+        if w.band == "excellent" and not _clear(w):
+            out.append(f"word {w.word!r}: 'excellent' with no clear sound")
     if v.errors:
         e = v.errors[0]
         if e.text not in v.sentence and v.cause is None:
