@@ -43,7 +43,7 @@ def test_score_result_html_and_png():
     h = r._repr_html_()
     assert f"{r.score:.1f}" in h and f">{r.band}<" in h and "three &middot;" in h
     assert r.sentence.replace("'", "&#x27;") in h  # the verdict's sentence
-    assert "heard <b>3</b>" in h
+    assert re.search(r"the model heard <b>3 \(\d+% sure\)</b>", h)
     imgs = re.findall(r'src="data:image/png;base64,([^"]+)"', h)
     assert len(imgs) == 1 and base64.b64decode(imgs[0])[:8] == b"\x89PNG\r\n\x1a\n"
     players = re.findall(r'<audio controls preload="none" src="data:audio/wav;base64,([^"]+)"', h)

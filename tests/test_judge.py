@@ -202,3 +202,20 @@ def test_contradictions_catches_praise_over_amber_sounds():
     found = contradictions(broken)
     assert "'excellent' with no clear sound" in found
     assert "'every sound was clear' over a sound that was not" in found
+
+
+def test_a_doubtful_other_word_is_not_sure_never_heard_beside_a_good_score():
+    """A learner's 'three' the digits model took for '7' at 0.39: below OTHER_WORD_PROB
+    the check does not count, so the screen says 'not sure', not "heard 7" beside the
+    score for 'three'; a sure other word is the cause and its line names it."""
+    three = word("three", THREE_OK, 88.0)
+    v = judge(one(three), heard={"label": "7", "probability": 0.39, "matches_word": False})
+    assert v.band == "excellent" and v.cause is None
+    assert v.heard == "not sure (best guess 7, 39%)" and v.to_dict()["heard"] == v.heard
+    assert contradictions(v) == []
+    v = judge(one(three), heard={"label": "7", "probability": 0.93, "matches_word": False})
+    assert v.cause == "other word" and v.heard == "7 (93% sure)"
+    assert contradictions(v) == []
+    v = judge(one(three), heard={"label": "3", "probability": 0.55, "matches_word": True})
+    assert v.heard == "3 (55% sure)"
+    assert judge(one(three)).heard is None

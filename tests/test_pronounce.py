@@ -264,7 +264,7 @@ def test_a_replaced_span_lowers_the_score_and_stays_consistent(seven, three):
 def test_json_object(seven):
     d = score(seven[0], sr=seven[1], word="seven").to_dict()
     assert set(d) == {"attempt", "text", "score", "band", "accuracy", "completeness",
-                      "fluency", "cause", "sentence", "span", "errors", "words",
+                      "fluency", "cause", "sentence", "span", "heard", "errors", "words",
                       "recognized", "quality", "warnings"}
     assert d["text"] == "seven" and isinstance(d["attempt"], str)
     (w,) = d["words"]
@@ -277,6 +277,7 @@ def test_json_object(seven):
     if d["recognized"] is not None:  # the digits model is installed
         assert set(d["recognized"]) == {"label", "probability", "matches_word"}
         assert d["recognized"]["matches_word"] == (d["recognized"]["label"] == "7")
+        assert d["heard"].endswith("% sure)")  # the verdict's reading of the check
     for e in d["errors"]:
         assert e["kind"] in ("substitution", "deletion", "unclear", "insertion")
     assert d["quality"]["label"] in ("good", "fair", "poor") and 0 <= d["quality"]["score"] <= 100

@@ -23,7 +23,7 @@ from space.web.errors import for_browser  # noqa: E402
 from .conftest import ROOT, word_like  # noqa: E402
 
 KEYS = {"attempt", "text", "score", "band", "accuracy", "completeness", "fluency", "cause",
-        "sentence", "span", "errors", "words", "recognized", "quality", "warnings"}
+        "sentence", "span", "heard", "errors", "words", "recognized", "quality", "warnings"}
 
 
 def wav_bytes(y: np.ndarray, sr: int, fmt: str = "WAV") -> bytes:

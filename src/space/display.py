@@ -98,11 +98,8 @@ def score_html(result: Any, *, picture: bool = True) -> str:
                     f"<td>{html.escape(w.band)}</td><td>{sounds}</td></tr>")
     parts.append('<table style="margin:4px 0"><tr><th>word</th><th>score</th><th>band</th>'
                  f'<th>sounds</th></tr>{"".join(rows)}</table>')
-    rec = result.recognized
-    if rec is not None:
-        ok = "the right word" if rec.get("matches_word") else "not the word asked for"
-        parts.append(f"<div>heard <b>{html.escape(str(rec['label']))}</b> "
-                     f"({float(rec['probability']):.2f}): {ok}</div>")
+    if v.heard is not None:  # the verdict's reading of the recogniser's check
+        parts.append(f"<div>the model heard <b>{html.escape(v.heard)}</b></div>")
     for w in result.warnings:
         parts.append(f'<div style="color:#b26a00">warning: {html.escape(str(w))}</div>')
     if picture:

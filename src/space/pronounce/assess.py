@@ -139,7 +139,7 @@ def shifted(ev: Any, dt: float) -> Any:
 def score_word_event(event: Any, word: str, *, models: Any = None) -> dict[str, Any]:
     """Score a word found in a stream (a :class:`~space.recognize.events.WordEvent`) as
     an attempt at ``word``: the fields ``space listen --word`` adds to the event (score,
-    band, the verdict's sentence and its span in stream time). An attempt that cannot be
+    band, the verdict's sentence, its span in stream time and its ``heard`` line). An attempt that cannot be
     scored gets ``score: None`` and ``score_error`` (the next one may be fine)."""
     from ..errors import SpaceError
 
@@ -152,7 +152,7 @@ def score_word_event(event: Any, word: str, *, models: Any = None) -> dict[str, 
         "start_s": round(event.audio_start_s + v.span[0], 3),
         "end_s": round(event.audio_start_s + v.span[1], 3)}
     return {"score": round(v.score, 1), "band": v.band, "sentence": v.sentence,
-            "span": span, "recognized": res.recognized}
+            "span": span, "heard": v.heard, "recognized": res.recognized}
 
 
 __all__ = ["ScoreResult", "TextError", "check_text", "recognized", "score",

@@ -36,7 +36,8 @@ class ScoreResult(ScoreDisplay):
         The recording's quality (:func:`space.pronounce.evidence.quality.recording_quality`).
     recognized : dict or None
         A bundled recogniser's check of a single word it knows (``label``,
-        ``probability``, ``matches_word``); None otherwise.
+        ``probability``, ``matches_word``); None otherwise. What a person reads of it is
+        the verdict's ``heard`` line (a doubtful other word is "not sure").
     warnings : list of str
         What may limit the score (the recording) and what was assumed.
     audio : np.ndarray [shape=(n,)]
@@ -95,9 +96,8 @@ class ScoreResult(ScoreDisplay):
         head = f"{self.attempt}\t{self.text}\t{v.score:.1f}\t{v.band}"
         if v.span is not None:
             head += f"  at {v.span[0]:.2f}-{v.span[1]:.2f} s"
-        if self.recognized is not None:
-            head += f"  heard {self.recognized['label']!r} " \
-                    f"({self.recognized['probability']:.2f})"
+        if v.heard is not None:
+            head += f"  heard: {v.heard}"
         out = [head, f"  {v.sentence}"]
         if len(v.words) > 1:
             out.append(f"  accuracy {v.accuracy:.0f}  completeness {v.completeness:.0f}"

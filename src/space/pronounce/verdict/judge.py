@@ -29,7 +29,7 @@ this order, so that they cannot contradict each other:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..evidence.sentence import SentenceEvidence, WordEvidence
@@ -85,6 +85,11 @@ class Verdict:
         What the learner reads: the first error (with a tip where one helps) or praise.
     span : (start_s, end_s) or None
         The part of the attempt to highlight: the first error's phone or word.
+    heard : str or None
+        Which word a bundled recogniser heard, as the verdict reads it: ``"7 (97% sure)"``,
+        or ``"not sure (best guess 7, 39%)"`` when it heard another word too doubtfully to
+        count (below :data:`OTHER_WORD_PROB`: the score then rests on the sounds alone,
+        and no screen says "heard 7" beside a good score for 'three'). None without a check.
     """
 
     score: float
@@ -97,7 +102,7 @@ class Verdict:
     cause: str | None
     sentence: str
     span: tuple[float, float] | None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    heard: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"score": round(self.score, 1), "band": self.band,
@@ -106,6 +111,7 @@ class Verdict:
                 "fluency": None if self.fluency is None else round(self.fluency, 1),
                 "cause": self.cause, "sentence": self.sentence,
                 "span": None if self.span is None else [round(t, 3) for t in self.span],
+                "heard": self.heard,
                 "errors": [e.to_dict() for e in self.errors],
                 "words": [w.to_dict() for w in self.words]}
 
@@ -195,7 +201,18 @@ def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
         score=score, band=band(score), words=tuple(words), accuracy=float(ev.accuracy),
         completeness=completeness, fluency=ev.fluency, errors=tuple(errors), cause=cause,
         sentence=_sentence(score, cause, errors, words, heard),
-        span=(first.start_s, first.end_s) if first else None)
+        span=(first.start_s, first.end_s) if first else None,
+        heard=_heard_line(heard, other))
+
+
+def _heard_line(heard: dict[str, Any] | None, other: bool) -> str | None:
+    """What the learner reads about the recogniser's check (``Verdict.heard``)."""
+    if not heard:
+        return None
+    label, pct = heard.get("label"), round(100 * float(heard.get("probability", 0.0)))
+    if heard.get("matches_word") or other:
+        return f"{label} ({pct}% sure)"
+    return f"not sure (best guess {label}, {pct}%)"
 
 
 def _clear(w: WordScore) -> bool:
@@ -304,6 +321,8 @@ def contradictions(v: Verdict) -> list[str]:
             out.append("the highlighted span is not the first error's")
     elif v.span is not None:
         out.append("a highlighted span with nothing named")
+    if v.cause == "other word" and (v.heard is None or v.heard.startswith("not sure")):
+        out.append("another word as the cause, but the recogniser's line is not sure of it")
     if v.band in ("excellent", "good") and v.cause is not None:
         out.append(f"{v.band!r} with cause {v.cause!r}")
     return out

@@ -189,8 +189,8 @@ function show(r) {
   band.className = "band " + r.band;
   $("verdict").textContent = r.sentence.charAt(0).toUpperCase() + r.sentence.slice(1) + ".";
   $("verdict").classList.toggle("ok", r.errors.length === 0 && !r.cause);
-  const heard = r.recognized;
-  $("heard").textContent = heard ? `${heard.label} (${Math.round(100 * heard.probability)}% sure)` : "–";
+  // the verdict's reading of the recogniser's check: a doubtful other word is "not sure"
+  $("heard").textContent = r.heard || "–";
   const sent = $("sentence-scores");
   sent.hidden = r.words.length < 2;
   sent.textContent = `accuracy ${Math.round(r.accuracy)} · completeness ${Math.round(r.completeness)}` +
