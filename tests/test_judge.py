@@ -219,3 +219,20 @@ def test_a_doubtful_other_word_is_not_sure_never_heard_beside_a_good_score():
     v = judge(one(three), heard={"label": "3", "probability": 0.55, "matches_word": True})
     assert v.heard == "3 (55% sure)"
     assert judge(one(three)).heard is None
+
+
+def test_scores_are_whole_numbers_so_a_shown_score_never_crosses_its_band():
+    """79.6 was 'good' but shown as "80 (good)" on the page and the picture; 84.6 was an
+    amber sound shown as 85. Every score is now rounded (half up) before anything is
+    decided from it, and a named error caps at 79, not 79.5 (which also showed as 80)."""
+    v = judge(one(word("three", [("TH", 84.6), ("R", 90.0), ("IY", 95.0)], 79.6)))
+    assert v.score == 80.0 and v.band == "excellent"
+    assert v.words[0].phones[0].score == 85.0 and v.words[0].phones[0].level == "good"
+    assert v.sentence == "well said: every sound was clear"
+    assert judge(one(word("three", THREE_OK, 79.4))).band == "good"
+    named = judge(one(word("three", [("TH", 10.0), ("R", 90.0), ("IY", 95.0)], 95.0)))
+    assert named.score == 79.0 and f"{named.score:.0f}" == "79" and named.band == "good"
+    assert contradictions(named) == []
+    from dataclasses import replace
+
+    assert any("whole number" in c for c in contradictions(replace(v, score=79.6, band="good")))

@@ -10,6 +10,7 @@ never through pyplot: pyplot keeps global state, a figure per call needs none.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,7 +100,10 @@ def feedback(v: Verdict, audio: np.ndarray, sr: int, text: str, *, fig: Any = No
         The words scored (the figure's title).
     """
     fig = fig or new_figure((10, 4.6))
-    gs = fig.add_gridspec(2, 1, height_ratios=(2.2, 1), hspace=0.45)
+    # the whole sentence, on two lines where a tip makes it long (never cut at the edge)
+    title = textwrap.wrap(v.sentence, 125)[:2]
+    gs = fig.add_gridspec(2, 1, height_ratios=(2.2, 1), hspace=0.45, bottom=0.15,
+                          top=0.88 if len(title) < 2 else 0.84)
     ax_s, ax_p = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
     _spectrogram(ax_s, audio, sr)
     if v.span is not None:
@@ -109,7 +113,7 @@ def feedback(v: Verdict, audio: np.ndarray, sr: int, text: str, *, fig: Any = No
     for ax in (ax_s, ax_p):
         ax.locator_params(axis="x", nbins=5)
         ax.tick_params(labelsize=8)
-    ax_s.set_title(v.sentence, fontsize=9, loc="left", y=1.0,
+    ax_s.set_title("\n".join(title), fontsize=9, loc="left", y=1.0,
                    color=COLOURS["weak"] if v.errors else "black")
     fig.text(0.01, 0.01, _legend(), fontsize=7, color="#555555")
     fig.suptitle(f"{text}  |  score {v.score:.0f}/100 ({v.band})", fontsize=12,

@@ -3,6 +3,9 @@
 Every figure and sentence of a result comes from :func:`judge`, from the same numbers, in
 this order, so that they cannot contradict each other:
 
+0. Every score (phone, word, attempt) is a whole number 0-100, rounded before anything is
+   decided from it, so that a score shown as 80 is 'excellent' on every screen and a
+   sound shown as 85 is green (a 79.6 'good' was shown as "80 (good)").
 1. Each word's score is its evidence's (fitted on the experts,
    :mod:`space.pronounce.evidence.sentence`), set to 0
    when the word was not said, and capped at :data:`OTHER_WORD_SCORE` when a recogniser
@@ -13,7 +16,7 @@ this order, so that they cannot contradict each other:
    something else explains it (the word was not said, another word was heard, the
    recording is poor): 'poor' always says what is wrong.
 3. A word or sentence with a named error cannot be 'excellent': its score is capped just
-   below :data:`EXCELLENT` (the experts' 'excellent' has no wrong sound either). Nor can
+   below :data:`EXCELLENT`, at 79 (the experts' 'excellent' has no wrong sound either). Nor can
    a word none of whose sounds is clear (no phone at :data:`GOOD_PHONE` or above), or an
    attempt with no clear sound at all: 'excellent' is never shown over a row of amber
    sounds. (A consistency rule: it moves 3 of 676 learners' words held out, and their
@@ -29,6 +32,7 @@ this order, so that they cannot contradict each other:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -116,9 +120,14 @@ class Verdict:
                 "words": [w.to_dict() for w in self.words]}
 
 
+def _whole(score: float) -> float:
+    """Rule 0: a score rounded half up to a whole number."""
+    return float(math.floor(float(score) + 0.5))
+
+
 def _cap(score: float, named: bool) -> float:
-    """Rule 3: a score with a named error stays below 'excellent'."""
-    return min(score, EXCELLENT - 0.5) if named else score
+    """Rule 3: a score with a named error stays below 'excellent' (79, however rounded)."""
+    return min(score, EXCELLENT - 1.0) if named else score
 
 
 def _word_named(w: WordEvidence, score: float, *, other: bool, explained: bool) -> set[int]:
@@ -170,7 +179,10 @@ def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
     poor_rec = quality_label == "poor"
     words: list[WordScore] = []
     for w in ev.words:
-        s = 0.0 if not w.said else float(w.score)
+        # rule 0: whole numbers, as every screen shows them, so a shown 80 is 'excellent'
+        w = replace(w, score=_whole(w.score),
+                    phones=tuple(replace(p, score=_whole(p.score)) for p in w.phones))
+        s = 0.0 if not w.said else w.score
         if other:
             s = min(s, OTHER_WORD_SCORE)
         k = _word_named(w, s, other=other, explained=poor_rec)
@@ -183,7 +195,7 @@ def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
                   for i, p in enumerate(w.phones))))
     completeness = float(ev.completeness)
     single = len(words) == 1
-    score = words[0].score if single else float(ev.accuracy) * completeness / 100.0
+    score = words[0].score if single else _whole(float(ev.accuracy) * completeness / 100.0)
     cause = ("not said" if words and not any(w.said for w in words) else
              "other word" if other else None)
     errors = name_errors(words, ev, cause=cause)
@@ -289,6 +301,9 @@ def _sentence(score: float, cause: str | None, errors: list[NamedError],
 def contradictions(v: Verdict) -> list[str]:
     """The rules of the module doc that ``v`` breaks (an empty list: none)."""
     out = []
+    shown = [v.score, *(w.score for w in v.words), *(p.score for w in v.words for p in w.phones)]
+    if any(x != math.floor(x) for x in shown):
+        out.append("a score that is not a whole number (shown rounded, it may cross a band)")
     if v.band != band(v.score):
         out.append(f"band {v.band!r} for score {v.score:.1f}")
     weak = {(wi, pi) for wi, w in enumerate(v.words) for pi, p in enumerate(w.phones)
