@@ -46,38 +46,18 @@ def synth_examples(cache: Path) -> list:
 
 def main() -> int:
     from space.api import default_features
-    from space.data import fsdd_splits
-    from space.data.extra import LEARNER_REPEAT, learner_examples
-    from space.recognize.words.evaluate import evaluate
+    from space.recognize import load_model
     from space.training.words import train
 
     mode, which = sys.argv[1], sys.argv[2]
     cache = voices.ROOT.parent / "cache-12"
     synth = synth_examples(cache)
     print(f"{len(synth)} synthetic clips", file=sys.stderr)
-    fsdd, sc = voices.SHARED / "fsdd", voices.SHARED / "speech_commands"
-    learners = voices.SHARED / "speechocean762_words"
-    # the shipped digits recipe as the cross-validation builds it: FSDD's official splits and
-    # the learners of id parity `which` (cv), or all of them (loso, FSDD's splits replaced)
-    train_ex, val_ex, test_ex, labels, tcfg = voices.cv_training(
-        "digits", which if mode == "cv" else "all", voices.P_VTLP, fsdd, sc,
-        voices.SHARED / "sc_v1_words", learners)
-    if mode == "loso":
-        sp = fsdd_splits(fsdd, holdout_speaker=which)
-        train_ex = sp.train + learner_examples(learners, labels, repeat=LEARNER_REPEAT)
-        val_ex, test_ex = sp.val, sp.test
+    train_ex, val_ex, test_ex, labels, tcfg = voices.digits_recipe(mode, which)
     out = cache / "synth_digits" / f"{mode}_{which}.pt"
     train(train_ex + synth, val_ex, labels, out, feature_cfg=default_features("fsdd"),
           train_cfg=tcfg, progress=False)
-    from space.recognize import load_model
-
-    rec = load_model(out)
-    if mode == "loso":
-        print(f"loso {which}: {evaluate(rec, test_ex).accuracy:.4f}")
-    else:
-        held = "odd" if which == "even" else "even"
-        print(f"cv {which}: learners held out {voices.learner_rows(rec, learners, voices.DIGIT_WORDS, held)}")
-    print("panel", voices.on_new_voices(rec, voices.DIGIT_WORDS, learners, cache))
+    voices.digits_trial_report(load_model(out), mode, which, test_ex, cache)
     return 0
 
 

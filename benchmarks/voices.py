@@ -1036,6 +1036,38 @@ def cv_training(model: str, fold: str, p_vtlp: float, fsdd: Path, sc: Path, sc_v
     return train_ex, splits.val, splits.test, splits.labels, tcfg
 
 
+def digits_recipe(mode: str, which: str):
+    """The shipped ``digits`` recipe for a trial, as (train, val, test examples, labels,
+    TrainConfig): ``cv``: FSDD's official splits and the learners of id parity ``which``;
+    ``loso``: FSDD speaker ``which`` held out (its splits replaced) and every learner."""
+    from space.data import fsdd_splits
+    from space.data.extra import LEARNER_REPEAT, learner_examples
+
+    fsdd, learners = SHARED / "fsdd", SHARED / "speechocean762_words"
+    train_ex, val_ex, test_ex, labels, tcfg = cv_training(
+        "digits", which if mode == "cv" else "all", P_VTLP, fsdd, SHARED / "speech_commands",
+        SHARED / "sc_v1_words", learners)
+    if mode == "loso":
+        sp = fsdd_splits(fsdd, holdout_speaker=which)
+        train_ex = sp.train + learner_examples(learners, labels, repeat=LEARNER_REPEAT)
+        val_ex, test_ex = sp.val, sp.test
+    return train_ex, val_ex, test_ex, labels, tcfg
+
+
+def digits_trial_report(rec, mode: str, which: str, test_ex: list, cache: Path) -> None:
+    """Print a digits trial model's held-out figure (``loso``: the held-out FSDD speaker;
+    ``cv``: the learners of the other id parity) and the espeak-ng panel."""
+    from space.recognize.words.evaluate import evaluate
+
+    learners = SHARED / "speechocean762_words"
+    if mode == "loso":
+        print(f"loso {which}: {evaluate(rec, test_ex).accuracy:.4f}")
+    else:
+        held = "odd" if which == "even" else "even"
+        print(f"cv {which}: learners held out {learner_rows(rec, learners, DIGIT_WORDS, held)}")
+    print("panel", on_new_voices(rec, DIGIT_WORDS, learners, cache))
+
+
 def learner_rows(rec, learners: Path, words: tuple[str, ...], part: str) -> dict:
     """Heard-right counts on the learners' correctly pronounced ``words`` of speaker ids
     ``part`` (``even``/``odd``/``all``), by age group: {group: (right, clips)}."""
