@@ -245,3 +245,17 @@ def test_listen_word_scores_as_score_does(capsys, tmp_path: Path, lead_s: float)
     phones = scored["words"][0]["phones"]
     assert all(p["start_s"] >= lead_s for p in phones), phones
     assert phones[-1]["end_s"] <= lead_s + len(y) / sr + 0.01
+
+
+def test_listen_word_line_is_the_verdicts(capsys) -> None:
+    """With --word the line carries the word scored and the verdict's own 'heard' line,
+    never the stream's raw label beside a score for another word."""
+    assert main(["listen", "--fast", "--word", "7", "--input",
+                 str(EXAMPLES / "7_seven_espeak_male.wav")]) == 0
+    fields = capsys.readouterr().out.splitlines()[0].split("\t")
+    assert fields[1] == "7" and fields[2].startswith("score ")
+    assert fields[-1].startswith("heard: 7 (") and fields[-1].endswith("% sure)")
+    assert main(["listen", "--fast", "--word", "water", "--input",
+                 str(EXAMPLES / "7_seven_espeak_male.wav")]) == 0
+    fields = capsys.readouterr().out.splitlines()[0].split("\t")
+    assert fields[1] == "water" and not any(f.startswith("heard") for f in fields)

@@ -15,8 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "listen",
         help="recognise words live from the microphone",
         description="Listen to the default microphone (or --device) and print each word "
-        "heard, with its time and probability; with --word, also its pronunciation score "
-        "and what to work on. --input FILE streams a recording through exactly the same "
+        "heard, with its time and probability; with --word, each word found as an attempt "
+        "at that word: its pronunciation score, band, what to work on and, where a bundled "
+        "model knows the word, which word it heard (or 'not sure'). --input FILE streams a recording through exactly the same "
         "path, at real-time pace (or as fast as possible with --fast). Stop with Ctrl-C.",
     )
     p.add_argument("--model", "-m",
@@ -176,6 +177,10 @@ def _report(ev: Any, word: str | None, as_json: bool) -> None:
         if scored["score"] is None:
             line += f"\tnot scored: {scored['score_error']}"
         else:
-            line += f"\tscore {scored['score']:.0f} ({scored['band']})\t{scored['sentence']}"
+            # one judgement: the verdict's line on which word was heard, not the stream's
+            # raw label (a doubtful '7' beside an 'excellent' 'three' said two things)
+            line = (f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{word}\tscore {scored['score']:.0f} "
+                    f"({scored['band']})\t{scored['sentence']}"
+                    + (f"\theard: {scored['heard']}" if scored["heard"] else ""))
     print(json.dumps(d) if as_json else line, flush=True)
 
