@@ -17,8 +17,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Listen to the default microphone (or --device) and print each word "
         "heard, with its time and probability; with --word, each word found as an attempt "
         "at that word: its pronunciation score, band, what to work on and, where a bundled "
-        "model knows the word, which word it heard (or 'not sure'). --input FILE streams a recording through exactly the same "
-        "path, at real-time pace (or as fast as possible with --fast). Stop with Ctrl-C.",
+        "model knows the word, which word it heard (or 'not sure'). --input FILE streams a "
+        "recording through exactly the same path, at real-time pace (or as fast as possible "
+        "with --fast). Stop with Ctrl-C.",
     )
     p.add_argument("--model", "-m",
                    help="bundled model (digits, commands) or a checkpoint path (default: "
