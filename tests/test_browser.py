@@ -65,6 +65,7 @@ SHOWN = """() => {
   const boxes = [...document.querySelectorAll('#words .word-box')];
   return {
     verdict: document.getElementById('verdict').textContent,
+    verdict_cls: document.getElementById('verdict').className,
     score: document.getElementById('score').textContent,
     band: document.getElementById('band').textContent.trim().toLowerCase(),
     heard: document.getElementById('heard').textContent,
@@ -98,6 +99,13 @@ def _check_shown(shown: dict, r: dict) -> None:
     assert shown["score"] == str(_js_round(r["score"]))
     assert shown["band"] == r["band"]
     assert shown["verdict"] == r["sentence"][0].upper() + r["sentence"][1:] + "."
+    # the sentence's colour follows the sounds': green praise only when every sound is
+    # green, dark amber when it asks for amber sounds, red when it names an error
+    named = bool(r["errors"]) or r["cause"] is not None
+    clear = all(p["level"] == "good" for w in r["words"] for p in w["phones"])
+    assert shown["verdict_cls"] == ("phone-line" if named else
+                                    "phone-line ok" if clear else "phone-line fair")
+    assert shown["heard"] == (r["heard"] or "–")
     assert len(shown["errors"]) == len(r["errors"])
     for li, e in zip(shown["errors"], r["errors"], strict=True):
         assert li.startswith(e["text"])

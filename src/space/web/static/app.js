@@ -188,7 +188,13 @@ function show(r) {
   band.textContent = r.band;
   band.className = "band " + r.band;
   $("verdict").textContent = r.sentence.charAt(0).toUpperCase() + r.sentence.slice(1) + ".";
-  $("verdict").classList.toggle("ok", r.errors.length === 0 && !r.cause);
+  // the sentence's colour follows the sounds': green only for plain praise (nothing named,
+  // no cause, no amber sound: "well said: every sound was clear"), dark amber when it asks
+  // for amber sounds to be clearer, red when it names an error
+  const allClear = r.words.every((w) => w.phones.every((p) => p.level === "good"));
+  const nothingNamed = r.errors.length === 0 && !r.cause;
+  $("verdict").classList.toggle("ok", nothingNamed && allClear);
+  $("verdict").classList.toggle("fair", nothingNamed && !allClear);
   // the verdict's reading of the recogniser's check: a doubtful other word is "not sure"
   $("heard").textContent = r.heard || "–";
   const sent = $("sentence-scores");
