@@ -15,9 +15,13 @@ there. Each run is compared with the same recipe from random weights (its figure
       --out ../cache-12/pretrain/sc_fmax4k.pt
     python benchmarks/pretrain_digits_trial.py loso nicolas   # FSDD's worst held-out speaker
     python benchmarks/pretrain_digits_trial.py cv even        # learners with odd ids held out
+    python benchmarks/pretrain_digits_trial.py loso nicolas --scratch --seed 1
+                                     # the baseline from random weights, another seed: how
+                                     # much a second seed alone moves the figure
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -48,14 +52,25 @@ def main() -> int:
     from space.recognize import load_model
     from space.training.words import train
 
-    mode, which = sys.argv[1], sys.argv[2]
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=["loso", "cv"])
+    ap.add_argument("which", help="loso: the FSDD speaker held out; cv: even or odd")
+    ap.add_argument("--scratch", action="store_true", help="random weights (the baseline)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    mode, which = args.mode, args.which
     cache = voices.ROOT.parent / "cache-12"
     pretrained = cache / "pretrain" / "sc_fmax4k.pt"
-    if not pretrained.is_file():
-        raise SystemExit(f"{pretrained} is missing: train it first (this file's docstring)")
     train_ex, val_ex, test_ex, labels, tcfg = voices.digits_recipe(mode, which)
-    init = init_checkpoint(pretrained, labels, cache / "pretrain" / f"init_{mode}_{which}.pt")
-    out = cache / "pretrain" / f"{mode}_{which}.pt"
+    tcfg = replace(tcfg, seed=args.seed)
+    tag = f"{mode}_{which}" + ("_scratch" if args.scratch else "") + f"_seed{args.seed}"
+    init = None
+    if not args.scratch:
+        if not pretrained.is_file():
+            raise SystemExit(f"{pretrained} is missing: train it first (this file's docstring)")
+        init = init_checkpoint(pretrained, labels, cache / "pretrain" / f"init_{tag}.pt")
+    out = cache / "pretrain" / f"{tag}.pt"
     train(train_ex, val_ex, labels, out, feature_cfg=default_features("fsdd"),
           train_cfg=tcfg, progress=False, init=init)
     voices.digits_trial_report(load_model(out), mode, which, test_ex, cache)
