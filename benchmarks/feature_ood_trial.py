@@ -38,7 +38,9 @@ from voices import (
     COMMANDS,
     SET_TITLES,
     SHARED,
-    learner_clips,
+    correct_learner_clips,
+    open_set_scores,
+    threshold_at,
     unknown_sets,
     window_batches,
 )
@@ -106,20 +108,17 @@ def main() -> int:
     names = ["fsdd_digits", "learner_digits", "sc_test_unknown",
              *(["words_report"] if "words_report" in sets else [])]
     sets["learner_commands"] = [Example(str(c["path"]), c["word"], c["speaker"])
-                                for c in learner_clips(learners)
-                                if c["word"] in COMMANDS and c["class"] == "correct"]
+                                for c in correct_learner_clips(learners, COMMANDS)]
     train = [e for e in command_splits(sc).train if e.label in SC_COMMANDS]
     z_train, _ = embeddings(rec, train)
     fit = FeatureScores(z_train, np.array([e.label for e in train]))
-    cmd = np.array([not lab.startswith("_") for lab in rec.labels])
+    top = "top probability (shipped rule)"
     scores = {}
     for k in ["test_commands", "learner_commands", *names]:
         z, logits = embeddings(rec, sets[k])
-        p = np.exp(logits - logits.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        is_cmd = cmd[logits.argmax(1)]
-        s = {"top probability (shipped rule)": p.max(1), **fit(z)}
-        scores[k] = {n: np.where(is_cmd, v, -np.inf) for n, v in s.items()}
+        p = open_set_scores(logits, rec.labels)[top]  # -inf where the top label is not a command
+        scores[k] = {top: p, **{n: np.where(np.isfinite(p), v, -np.inf)
+                                for n, v in fit(z).items()}}
     lines = [f"## Feature-space open-set scores (`{args.model}`; "
              "benchmarks/feature_ood_trial.py)", "",
              f"Fitted on the {len(train)} training commands of the Speech Commands subset. "
@@ -132,9 +131,7 @@ def main() -> int:
              "|---" * (len(names) + 3) + "|"]
     for fr in (float(f) for f in args.fr.split(",")):
         for name, test in scores["test_commands"].items():
-            finite = np.sort(test[np.isfinite(test)])
-            k = max(0, int(np.floor(fr * len(test))) - int((~np.isfinite(test)).sum()))
-            t = finite[k] if k < len(finite) else np.inf
+            t = threshold_at(test, fr)
             rej = " | ".join(f"{(scores[s][name] < t).mean():.1%}" for s in names)
             lines.append(f"| {fr:.0%} | {name} | {rej} | "
                          f"{(scores['learner_commands'][name] < t).mean():.1%} |")

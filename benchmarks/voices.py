@@ -470,6 +470,15 @@ def open_set_scores(logits: np.ndarray, labels: list[str]) -> dict[str, np.ndarr
     return {k: np.where(taken, v, -np.inf) for k, v in scores.items()}
 
 
+def threshold_at(test: np.ndarray, fr: float) -> float:
+    """The threshold at which a score (-inf where the top label is not a command) turns away
+    ``fr`` of the test commands ``test``: the rejected share can never fall below what the
+    top label alone turns away."""
+    finite = np.sort(test[np.isfinite(test)])
+    k = max(0, int(np.floor(fr * len(test))) - int((~np.isfinite(test)).sum()))
+    return float(finite[k]) if k < len(finite) else np.inf
+
+
 def example_audio(e) -> tuple[np.ndarray, int]:
     """An Example's audio at its file's rate, cut to its span where it has one."""
     from space.audio.load import load
@@ -566,8 +575,7 @@ def bench_scores(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, words: Path,
     # the learners' correctly said commands (the shipped model trained on them; PocketSphinx
     # never did): what a rule costs the learners, beside what it costs the test split
     sets["learner_commands"] = [Example(str(c["path"]), c["word"], c["speaker"])
-                                for c in learner_clips(learners)
-                                if c["word"] in COMMANDS and c["class"] == "correct"]
+                                for c in correct_learner_clips(learners, COMMANDS)]
     sc_of = {}
     for k in ["test_commands", "learner_commands", *names]:
         logits = probabilities(rec, sets[k], logits=True)
@@ -594,10 +602,7 @@ def bench_scores(sc: Path, sc_v1: Path, fsdd: Path, learners: Path, words: Path,
              + f" | learners' correct commands turned away ({len(sets['learner_commands'])}) |",
              "|---" * (len(names) + 2) + "|"]
     for name, test in sc_of["test_commands"].items():
-        finite = np.sort(test[np.isfinite(test)])
-        # the rejected share can never fall below what the top label alone turns away
-        k = max(0, int(np.floor(fr * len(test))) - int((~np.isfinite(test)).sum()))
-        t = finite[k] if k < len(finite) else np.inf
+        t = threshold_at(test, fr)
         rej = " | ".join(f"{(sc_of[s][name] < t).mean():.1%}" for s in names)
         lines.append(f"| {name} | {rej} | {(sc_of['learner_commands'][name] < t).mean():.1%} |")
     save_section("scores", {"model": model, "table": "\n".join(lines)})

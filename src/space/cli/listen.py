@@ -171,7 +171,8 @@ def _report(ev: Any, word: str | None, as_json: bool) -> None:
     from .. import api
 
     d = ev.to_dict()
-    line = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{ev.label}\t{ev.probability:.2f}"
+    when = f"{ev.start_s:7.2f}-{ev.end_s:.2f} s"
+    line = f"{when}\t{ev.label}\t{ev.probability:.2f}"
     if word is not None:
         scored = api.score_event(ev, word)
         d.update(scored)
@@ -180,8 +181,8 @@ def _report(ev: Any, word: str | None, as_json: bool) -> None:
         else:
             # one judgement: the verdict's line on which word was heard, not the stream's
             # raw label (a doubtful '7' beside an 'excellent' 'three' said two things)
-            line = (f"{ev.start_s:7.2f}-{ev.end_s:.2f} s\t{word}\tscore {scored['score']:.0f} "
-                    f"({scored['band']})\t{scored['sentence']}"
+            line = (f"{when}\t{word}\tscore {scored['score']:.0f} ({scored['band']})\t"
+                    f"{scored['sentence']}"
                     + (f"\theard: {scored['heard']}" if scored["heard"] else ""))
     print(json.dumps(d) if as_json else line, flush=True)
 

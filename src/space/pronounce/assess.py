@@ -139,8 +139,9 @@ def shifted(ev: Any, dt: float) -> Any:
 def score_word_event(event: Any, word: str, *, models: Any = None) -> dict[str, Any]:
     """Score a word found in a stream (a :class:`~space.recognize.events.WordEvent`) as
     an attempt at ``word``: the fields ``space listen --word`` adds to the event (score,
-    band, the verdict's sentence, its span in stream time and its ``heard`` line). An attempt that cannot be
-    scored gets ``score: None`` and ``score_error`` (the next one may be fine)."""
+    band, the verdict's sentence, its span in stream time and its ``heard`` line). An
+    attempt that cannot be scored gets ``score: None`` and ``score_error`` (the next one may
+    be fine)."""
     from ..errors import SpaceError
 
     try:

@@ -33,6 +33,7 @@ this order, so that they cannot contradict each other:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -205,9 +206,7 @@ def judge(ev: SentenceEvidence, *, heard: dict[str, Any] | None = None,
         words, errors = _name_lowest(words, ev)  # rule 2 for a sentence
     words = [_capped(w, any(e.word_index == wi for e in errors) or not _clear(w))
              for wi, w in enumerate(words)]
-    clear = [_clear(w) for w in words if w.said and w.phones]
-    score = _cap(words[0].score if single else score,
-                 bool(errors) or (bool(clear) and not any(clear)))
+    score = _cap(words[0].score if single else score, bool(errors) or _no_clear_sound(words))
     first = errors[0] if errors else None
     return Verdict(
         score=score, band=band(score), words=tuple(words), accuracy=float(ev.accuracy),
@@ -230,6 +229,12 @@ def _heard_line(heard: dict[str, Any] | None, other: bool) -> str | None:
 def _clear(w: WordScore) -> bool:
     """Rule 3: a word said with at least one clear (green) sound, or with no phones to judge."""
     return not (w.said and w.phones) or any(p.level == "good" for p in w.phones)
+
+
+def _no_clear_sound(words: Sequence[WordScore]) -> bool:
+    """Rule 3: words were said with sounds, and not one of those sounds is clear."""
+    judged = [_clear(w) for w in words if w.said and w.phones]
+    return bool(judged) and not any(judged)
 
 
 def _amber(words: list[WordScore]) -> list[tuple[float, int, int]]:
@@ -313,8 +318,7 @@ def contradictions(v: Verdict) -> list[str]:
         out.append(f"red phones {sorted(weak)} but named {sorted(named)}")
     if v.band == "excellent" and v.errors:
         out.append("'excellent' with a sound named wrong")
-    clear = [_clear(w) for w in v.words if w.said and w.phones]
-    if v.band == "excellent" and clear and not any(clear):
+    if v.band == "excellent" and _no_clear_sound(v.words):
         out.append("'excellent' with no clear sound")
     if "every sound was clear" in v.sentence and any(
             p.level != "good" for w in v.words if w.said for p in w.phones):
