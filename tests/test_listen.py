@@ -259,3 +259,40 @@ def test_listen_word_line_is_the_verdicts(capsys) -> None:
                  str(EXAMPLES / "7_seven_espeak_male.wav")]) == 0
     fields = capsys.readouterr().out.splitlines()[0].split("\t")
     assert fields[1] == "water" and not any(f.startswith("heard") for f in fields)
+
+
+@pytest.mark.parametrize(("argv", "gate"), [
+    ([], None),                                      # the stream's own default (0.4)
+    (["--word", "7"], 0.0),                          # practising: every attempt is scored
+    (["--word", "7", "--min-probability", "0.9"], 0.9),  # a gate asked for is kept
+    (["--min-probability", "0.2"], 0.2),
+])
+def test_word_practice_scores_every_attempt(capsys, monkeypatch, argv, gate) -> None:
+    """With --word the recogniser no longer decides which attempts are answered: it is least
+    sure of the learners who need the feedback most (in benchmarks/practice_stream.py, 77%
+    of the learners' words were answered behind its 0.4, 98% without it)."""
+    from space import api
+
+    seen: dict = {}
+    real = api.open_stream
+
+    def spy(rec, **kw):
+        seen.update(kw)
+        return real(rec, **kw)
+
+    monkeypatch.setattr(api, "open_stream", spy)
+    assert main(["listen", "--fast", "--input", str(EXAMPLES / "7_seven_espeak_male.wav"),
+                 *argv]) == 0
+    assert seen.get("min_probability") == gate
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1  # the clip's one word, reported under every gate here
+
+
+def test_summary_names_the_gate_when_nothing_passed(capsys, tmp_path: Path) -> None:
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, np.zeros(SR, np.float32), SR)
+    assert main(["listen", "--fast", "--input", str(quiet)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("no word found in 1.0 s") and "--min-probability 0" in err
+    assert main(["listen", "--fast", "--input", str(quiet), "--min-probability", "0.5"]) == 0
+    assert "--min-probability" not in capsys.readouterr().err  # the user set it: no advice

@@ -82,7 +82,7 @@ def score_html(result: Any, *, picture: bool = True) -> str:
     parts = [
         '<div class="space-score" style="font-family:sans-serif">',
         f'<div><span class="space-score-value" style="font-size:2em;font-weight:bold;'
-        f'color:{colour}">{float(v.score):.1f}</span> '
+        f'color:{colour}">{float(v.score):.0f}</span> '
         f'<span class="space-band" style="background:{colour};color:white;padding:1px 8px;'
         f'border-radius:8px">{html.escape(v.band)}</span> '
         f'<span style="color:#555">{html.escape(result.text)} &middot; '

@@ -113,7 +113,7 @@ def _transcripts(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(line + "\n")  # one write per row: never half a line
         else:
-            sys.stdout.write(f"{row.file}\t{res.score:.1f}\t{res.band}\t{res.sentence}\n")
+            sys.stdout.write(f"{row.file}\t{res.score:.0f}\t{res.band}\t{res.sentence}\n")
         sys.stdout.flush()
     bar.close()
     _write_lines(args.output, lines)

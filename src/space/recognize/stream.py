@@ -179,6 +179,11 @@ class StreamingRecognizer:
         self._next_frame = 0  # absolute index of the next frame to decide on
         self._energy: deque[float] = deque(maxlen=self._max_n + 2)  # recent frames, dB
         self._rescanning = False
+        # Until a word has opened: the loudest frame so far, and whether the check that the
+        # stream began inside a sound has run (it runs once; see _began_loud)
+        self._lead_peak = -np.inf
+        self._lead_quiet = 0  # frames in a row start_db below it
+        self._lead_checked = False
         self._floor = np.inf  # noise level, dB
         self._var = 0.0  # variance of non-speech frame energy, dB^2
         self._run = 0  # consecutive frames above the start threshold
@@ -243,6 +248,8 @@ class StreamingRecognizer:
                 events += self._step(i, float(energy[k]))
         if final and self._seq is not None:
             events += self._seq.flush()
+        if final and self._seg is None and self._began_loud(self._next_frame - 1, None):
+            events += self._rescan(0, self._next_frame - 1, restart=True)
         if final and self._seg is not None:
             events += self._close(self._seg)
             self._seg = None
@@ -257,6 +264,8 @@ class StreamingRecognizer:
         e = max(e, c.abs_floor_dbfs)
         if self._floor == np.inf:  # first frame: start from it, with a modest spread
             self._floor, self._var = e, 4.0
+        if self._began_loud(i, e):
+            return self._rescan(0, i, restart=True)
         ref = self._floor
         spread = c.spread_k * float(np.sqrt(self._var))
         start_thr = ref + max(c.start_db, spread)
@@ -267,6 +276,7 @@ class StreamingRecognizer:
                 if self._run >= self._start_n:
                     start = i - self._run + 1
                     self._seg = _Segment(start, i, self._run)
+                    self._lead_checked = True  # a word rose above the floor: it was one
                     self._run = 0
             else:
                 self._run = 0
@@ -287,19 +297,26 @@ class StreamingRecognizer:
             return self._rescan(seg.start_frame, i)
         return []
 
-    def _rescan(self, first: int, last: int) -> list[WordEvent]:
+    def _rescan(self, first: int, last: int, *, restart: bool = False) -> list[WordEvent]:
         """A 'word' grew too long: a loud noise began (dishes, a tap turned on) and the floor
         is stale. Re-learn the floor from the quiet part of those frames and decide on them
-        again, so that words said within the noise are still found (late, but found)."""
+        again, so that words said within the noise are still found (late, but found).
+
+        ``restart``: the stream began inside a sound (:meth:`_began_loud`): decide on its
+        frames again as if the quietest of them had been the first, the floor's usual start.
+        """
         if self._rescanning:  # still too long with the new floor: it was all noise
             return []
         n_hist = len(self._energy)
         e = np.maximum(np.asarray(self._energy, dtype=np.float64)[
             first - (self._next_frame - n_hist) : last + 1 - (self._next_frame - n_hist)],
             self.cfg.abs_floor_dbfs)
-        quiet = e[e <= np.percentile(e, 30)]
-        self._floor = float(np.percentile(e, 10))
-        self._var = float(np.var(quiet)) + 1.0
+        if restart:
+            self._floor, self._var = float(e.min()), 4.0
+        else:
+            quiet = e[e <= np.percentile(e, 30)]
+            self._floor = float(np.percentile(e, 10))
+            self._var = float(np.var(quiet)) + 1.0
         self._run = 0
         self._rescanning = True
         events: list[WordEvent] = []
@@ -309,6 +326,32 @@ class StreamingRecognizer:
         finally:
             self._rescanning = False
         return events
+
+    def _began_loud(self, i: int, e: float | None) -> bool:
+        """Did the stream begin inside a sound? Then its first frame, the floor's start, was
+        no noise level, and a word said from the first moment (a recording cut tight to the
+        word, a user speaking as the microphone opens) would never rise above it.
+
+        True, once, before any word has opened and within the first ``max_word_s``: when the
+        frames have stayed ``start_db`` below the loudest so far for ``hangover_ms`` (the
+        sound at the start has ended, as a word ends), or at the end of the stream (``e``
+        None) if it held such a rise at all. The
+        caller then decides on every frame again with the floor re-learnt from the quiet
+        ones (:meth:`_rescan`), as if the stream had begun in silence.
+        """
+        if (self._lead_checked or self._rescanning or self._seg is not None
+                or self._next_frame > self._max_n):
+            return False
+        if e is None:  # end of stream: a rise of start_db anywhere in it?
+            lead = np.maximum(np.asarray(self._energy, dtype=np.float64), self.cfg.abs_floor_dbfs)
+            self._lead_checked = True
+            return lead.size > 0 and float(lead.max() - lead.min()) >= self.cfg.start_db
+        self._lead_peak = max(self._lead_peak, e)
+        self._lead_quiet = self._lead_quiet + 1 if self._lead_peak - e >= self.cfg.start_db else 0
+        if self._lead_quiet < self._hang_n:
+            return False
+        self._lead_checked = True
+        return True
 
     def _learn_floor(self, e: float) -> None:
         """Noise level (mean frame energy in dB) and its spread, from non-speech frames.
@@ -361,6 +404,8 @@ class StreamingRecognizer:
         keep_from = self._next_frame * F - self._pre - self._run * F
         if self._seg is not None:
             keep_from = min(keep_from, self._seg.start_frame * F - self._pre)
+        if not self._lead_checked and self._next_frame <= self._max_n:
+            keep_from = 0  # the stream may yet turn out to have begun inside a word
         drop = keep_from - self._buf_start
         if drop > 0:
             self._buf = self._buf[drop:]

@@ -93,7 +93,7 @@ class ScoreResult(ScoreDisplay):
         then for one word each sound's score, for several words one line per word (``!``
         marks a sound named wrong, ``~`` one a little off, as on the page)."""
         v = self.verdict
-        head = f"{self.attempt}\t{self.text}\t{v.score:.1f}\t{v.band}"
+        head = f"{self.attempt}\t{self.text}\t{v.score:.0f}\t{v.band}"
         if v.span is not None:
             head += f"  at {v.span[0]:.2f}-{v.span[1]:.2f} s"
         if v.heard is not None:
@@ -105,7 +105,7 @@ class ScoreResult(ScoreDisplay):
             for w in v.words:
                 sounds = " ".join(f"{p.ipa}{'!' if p.level == 'weak' else ''}"
                                   for p in w.phones)
-                out.append(f"  {w.word:<14} {w.score:5.1f} {w.band:<9} {sounds}")
+                out.append(f"  {w.word:<14} {w.score:3.0f} {w.band:<9} {sounds}")
         elif v.words and v.cause is None:
             mark = {"weak": "!", "fair": "~"}
             out.append("  sounds  " + "  ".join(f"/{p.ipa}/ {p.score:.0f}{mark.get(p.level, '')}"
