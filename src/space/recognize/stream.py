@@ -248,7 +248,8 @@ class StreamingRecognizer:
                 events += self._step(i, float(energy[k]))
         if final and self._seq is not None:
             events += self._seq.flush()
-        if final and self._seg is None and self._began_loud(self._next_frame - 1, None):
+        if (final and self._seq is None and self._seg is None
+                and self._began_loud(self._next_frame - 1, None)):
             events += self._rescan(0, self._next_frame - 1, restart=True)
         if final and self._seg is not None:
             events += self._close(self._seg)
@@ -313,6 +314,7 @@ class StreamingRecognizer:
             self.cfg.abs_floor_dbfs)
         if restart:
             self._floor, self._var = float(e.min()), 4.0
+            self._noise = self._noise[:0]  # it held the sound: re-learnt from the quiet frames
         else:
             quiet = e[e <= np.percentile(e, 30)]
             self._floor = float(np.percentile(e, 10))
@@ -404,7 +406,7 @@ class StreamingRecognizer:
         keep_from = self._next_frame * F - self._pre - self._run * F
         if self._seg is not None:
             keep_from = min(keep_from, self._seg.start_frame * F - self._pre)
-        if not self._lead_checked and self._next_frame <= self._max_n:
+        if self._seq is None and not self._lead_checked and self._next_frame <= self._max_n:
             keep_from = 0  # the stream may yet turn out to have begun inside a word
         drop = keep_from - self._buf_start
         if drop > 0:
