@@ -114,9 +114,14 @@ def report(model: str, keep: int) -> None:
         rows.append(f"| {name} | {tot('learners', 'child (< 18)')} | "
                     f"{tot('learners', 'adult (>= 18)')} | **{tot('learners', 'all')}** | {nv} | "
                     f"{np.mean([r['test_acc'] for r in runs]):.1%} |")
-    print("| front end | held-out learners: child | adult | all | espeak male | female | "
-          "child-like | test split (12 classes) |\n|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    text = "\n".join([
+        f"# A liftered front end (`benchmarks/lifter_trial.py --report`; `{model}`, the "
+        "shipped recipe with the learners of one id parity, tested on the other, two folds)",
+        "", "| front end | held-out learners: child | adult | all | espeak male | female | "
+        "child-like | test split (12 classes) |", "|---|---|---|---|---|---|---|---|", *rows, ""])
+    print(text)
+    out = voices.ROOT / "benchmarks" / "results" / "lifter.md"
+    out.write_text(text)
 
 
 def main() -> int:
