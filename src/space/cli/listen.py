@@ -159,11 +159,11 @@ def run(args: argparse.Namespace) -> int:
         if microphone is not None:
             microphone.close()
     if not args.json:
-        found = f"{n} word(s)" if n else "no word found"
-        hint = "" if n or gate else (
-            "; a word the model is less than 40% sure of is not reported: "
-            "--min-probability 0 shows every one")
-        print(f"{found} in {heard[0] / sr:.1f} s of audio from {source}{hint}", file=sys.stderr)
+        found = f"{n} word(s)" if n else "no word found" if stream.n_unsure else "no speech found"
+        unsure = "" if n or not stream.n_unsure else (
+            f": {stream.n_unsure} sound(s) the model was less than "
+            f"{stream.cfg.min_probability:.0%} sure of (--min-probability 0 shows every one)")
+        print(f"{found} in {heard[0] / sr:.1f} s of audio from {source}{unsure}", file=sys.stderr)
     return 0
 
 

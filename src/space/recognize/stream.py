@@ -168,6 +168,9 @@ class StreamingRecognizer:
         # Sequence mode: one result per stretch of speech, oldest first. Kept across
         # reset()/flush() so that a caller can read the last one after flushing.
         self.sequences: list[dict[str, Any]] = []
+        # Words heard but below min_probability, since the recogniser was made (also kept
+        # across reset()/flush(): a caller can say why a stream gave no word)
+        self.n_unsure = 0
         self.reset()
 
     # -- public API ---------------------------------------------------------------------------
@@ -391,6 +394,7 @@ class StreamingRecognizer:
             return []
         if pred.probability < self.cfg.min_probability:
             self.n_rejected += 1
+            self.n_unsure += 1
             return []
         return [WordEvent(
             label=pred.label, probability=pred.probability,
