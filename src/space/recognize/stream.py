@@ -340,9 +340,8 @@ class StreamingRecognizer:
         True, once, before any word has opened and within the first ``max_word_s``: when the
         frames have stayed ``start_db`` below the loudest so far for ``hangover_ms`` (the
         sound at the start has ended, as a word ends), or at the end of the stream (``e``
-        None) if it held such a rise at all. The
-        caller then decides on every frame again with the floor re-learnt from the quiet
-        ones (:meth:`_rescan`), as if the stream had begun in silence.
+        None) if it held such a rise at all. The caller then decides on every frame again
+        from the quietest one (:meth:`_rescan`), as if the stream had begun in silence.
         """
         if (self._lead_checked or self._rescanning or self._seg is not None
                 or self._next_frame > self._max_n):
