@@ -76,7 +76,6 @@ def patch_time_head() -> None:
     """Pool the last block over frequency only; the head sees TIME_STEPS time steps."""
     import torch
     from torch import nn
-    from torch.nn import functional as F
 
     from space.recognize.words import model as m
 
@@ -87,9 +86,8 @@ def patch_time_head() -> None:
         self.head = nn.Linear(2 * cfg.channels[-1] * TIME_STEPS, cfg.n_classes)
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
-        x = self.embed(feats)
-        x = torch.cat([F.adaptive_avg_pool1d(x.mean(dim=2), TIME_STEPS),
-                       F.adaptive_max_pool1d(x.amax(dim=2), TIME_STEPS)], dim=1)
+        x = self.embed(feats)  # (b, channels, 2, TIME_STEPS) on the 1 s window
+        x = torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
         return self.head(self.dropout(x.flatten(1)))
 
     m.CNN.__init__ = __init__  # type: ignore[method-assign]
