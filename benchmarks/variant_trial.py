@@ -17,6 +17,8 @@ and are not loadable as shipped models):
   for commands are taken confidently. Here only frequency is pooled and the head sees the
   last block's 6 time steps (0.16 s each) of the centred word: 37k head parameters instead
   of 6k.
+* ``learners-x6``: the network as shipped, the fold's learners 6 times per epoch instead of
+  3: is the held-out learners' row short of the learners' weight, or of their voices?
 
 Compared against the ``learners`` cross-validation folds of ``benchmarks/voices.py --cv
 commands`` (the same recipe and folds, the network as shipped), read from
@@ -42,6 +44,7 @@ CACHE = voices.ROOT.parent / "cache-12" / "variants"
 MODEL = "commands"
 KEEP = 13  # cepstral coefficients the lifter keeps
 TIME_STEPS = 6  # the last conv block's time steps on a 1 s window (101 frames / 2**4)
+LEARNERS_X = 6  # learner-weight variant: each learner clip this many times per epoch
 
 
 def patch_lifter() -> None:
@@ -94,9 +97,18 @@ def patch_time_head() -> None:
     m.CNN.forward = forward  # type: ignore[method-assign]
 
 
-VARIANTS = {"lifter": patch_lifter, "time-head": patch_time_head}
+def patch_learner_weight() -> None:
+    """The fold's learners LEARNERS_X times per epoch instead of the recipe's 3."""
+    from space.data import extra
+
+    extra.LEARNER_REPEAT = LEARNERS_X  # read by voices.cv_training at each call
+
+
+VARIANTS = {"lifter": patch_lifter, "time-head": patch_time_head,
+            "learners-x6": patch_learner_weight}
 TITLES = {"lifter": f"liftered to {KEEP} cepstra",
-          "time-head": f"head over {TIME_STEPS} time steps"}
+          "time-head": f"head over {TIME_STEPS} time steps",
+          "learners-x6": f"learners {LEARNERS_X} times per epoch (shipped: 3)"}
 
 
 def run_fold(variant: str, fold: str) -> dict:
