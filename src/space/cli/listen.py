@@ -122,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"listening on {source!r} at {sr} Hz; Ctrl-C to stop", file=sys.stderr)
     # Practising a word, every attempt the detector finds is scored: the recogniser is least
     # sure of the learners who need the feedback most (benchmarks/results/practice_stream.md)
-    gate = {} if args.min_probability is None and not word else {
-        "min_probability": 0.0 if args.min_probability is None else args.min_probability}
+    min_p = 0.0 if word and args.min_probability is None else args.min_probability
+    gate = {} if min_p is None else {"min_probability": min_p}  # None: the stream's default
     stream = api.open_stream(rec, sr=sr, noise_reduce=args.noise_reduce,
                              grammar=args.grammar, **gate)
     n = 0
