@@ -19,6 +19,7 @@ and are not loadable as shipped models):
   of 6k.
 * ``learners-x6``: the network as shipped, the fold's learners 6 times per epoch instead of
   3: is the held-out learners' row short of the learners' weight, or of their voices?
+  ``learners-x3`` is the recipe before round 9 (the ``learners`` folds), for other seeds.
 
 Compared against the ``learners`` cross-validation folds of ``benchmarks/voices.py --cv
 commands`` (the same recipe and folds, the network as shipped), read from
@@ -26,6 +27,7 @@ commands`` (the same recipe and folds, the network as shipped), read from
 
     python benchmarks/variant_trial.py lifter even     # learners with odd ids held out
     python benchmarks/variant_trial.py lifter odd
+    python benchmarks/variant_trial.py learners-x6 even --seed 1   # another training seed
     python benchmarks/variant_trial.py --report        # the table: every variant trained
 """
 from __future__ import annotations
@@ -97,21 +99,25 @@ def patch_time_head() -> None:
     m.CNN.forward = forward  # type: ignore[method-assign]
 
 
-def patch_learner_weight() -> None:
-    """The fold's learners LEARNERS_X times per epoch instead of the recipe's 3."""
-    from space.data import extra
+def learner_weight(times: int):
+    """The fold's learners ``times`` times per epoch."""
+    def patch() -> None:
+        voices.LEARNER_REPEATS[MODEL] = times  # read by voices.cv_training at each call
+    return patch
 
-    extra.LEARNER_REPEAT = LEARNERS_X  # read by voices.cv_training at each call
 
-
-VARIANTS = {"lifter": patch_lifter, "time-head": patch_time_head,
-            "learners-x6": patch_learner_weight}
-TITLES = {"lifter": f"liftered to {KEEP} cepstra",
+VARIANTS = {"learners-x3": learner_weight(3), "lifter": patch_lifter,
+            "time-head": patch_time_head, "learners-x6": learner_weight(LEARNERS_X)}
+TITLES = {"learners-x3": "learners 3 times per epoch", "lifter": f"liftered to {KEEP} cepstra",
           "time-head": f"head over {TIME_STEPS} time steps",
           "learners-x6": f"learners {LEARNERS_X} times per epoch (shipped: 3)"}
 
 
-def run_fold(variant: str, fold: str) -> dict:
+def stem(variant: str, fold: str, seed: int) -> str:
+    return f"{MODEL}_{variant}_{fold}" if seed == 0 else f"{MODEL}_{variant}_seed{seed}_{fold}"
+
+
+def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     from space.api import default_features
     from space.recognize.words.evaluate import evaluate
     from space.training.words import train
@@ -120,8 +126,9 @@ def run_fold(variant: str, fold: str) -> dict:
     sh = voices.SHARED
     learners = sh / "speechocean762_words"
     train_ex, val_ex, test_ex, labels, tcfg = voices.cv_training(
-        MODEL, fold, 0.0, sh / "fsdd", sh / "speech_commands", sh / "sc_v1_words", learners)
-    out = CACHE / f"{MODEL}_{variant}_{fold}.pt"
+        MODEL, fold, 0.0, sh / "fsdd", sh / "speech_commands", sh / "sc_v1_words", learners,
+        seed=seed)
+    out = CACHE / f"{stem(variant, fold, seed)}.pt"
     out.parent.mkdir(parents=True, exist_ok=True)
     rec, secs = voices.train_once(out, lambda resume: train(
         train_ex, val_ex, labels, out, feature_cfg=default_features("speech_commands"),
@@ -138,21 +145,25 @@ def run_fold(variant: str, fold: str) -> dict:
     run["rejected"] = {k: float(1 - voices.accepted(
         rec, voices.probabilities(rec, sets[k]), 0.0).mean())
         for k in ("fsdd_digits", "learner_digits", "sc_test_unknown", "test_commands")}
-    (CACHE / f"{MODEL}_{variant}_{fold}.json").write_text(json.dumps(run, indent=1))
+    (CACHE / f"{stem(variant, fold, seed)}.json").write_text(json.dumps(run, indent=1))
     print(json.dumps(run))
     return run
 
 
 def report() -> None:
     base = json.loads((voices.ROOT / "benchmarks" / "results" / "voices.json").read_text())
-    table = [("as shipped (`learners` folds)",
-              [base["cv"]["runs"][f"{MODEL}_learners_{f}"] for f in ("even", "odd")])]
+    table = []
     for v in VARIANTS:
-        files = [CACHE / f"{MODEL}_{v}_{f}.json" for f in ("even", "odd")]
-        if all(p.is_file() for p in files):
-            table.append((TITLES[v], [json.loads(p.read_text()) for p in files]))
+        for seed in range(3):
+            files = [CACHE / f"{stem(v, f, seed)}.json" for f in ("even", "odd")]
+            if v == "learners-x3" and seed == 0:  # the `learners` folds of voices.py --cv
+                table.append((f"{TITLES[v]} (as shipped until round 9; `learners` folds)", seed,
+                              [base["cv"]["runs"][f"{MODEL}_learners_{f}"]
+                               for f in ("even", "odd")]))
+            elif all(p.is_file() for p in files):
+                table.append((TITLES[v], seed, [json.loads(p.read_text()) for p in files]))
     rows = []
-    for name, runs in table:
+    for name, seed, runs in table:
         def tot(key: str, group: str, runs=runs) -> str:
             return voices.pct(sum(r[key][group][0] for r in runs),
                               sum(r[key][group][1] for r in runs))
@@ -161,16 +172,16 @@ def report() -> None:
         rej = " | ".join(" / ".join(f"{r['rejected'][k]:.1%}" for r in runs)
                          if all("rejected" in r for r in runs) else "" for k in
                          ("fsdd_digits", "learner_digits", "test_commands"))
-        rows.append(f"| {name} | {tot('learners', 'child (< 18)')} | "
+        rows.append(f"| {name} | {seed} | {tot('learners', 'child (< 18)')} | "
                     f"{tot('learners', 'adult (>= 18)')} | **{tot('learners', 'all')}** | {nv} | "
                     f"{np.mean([r['test_acc'] for r in runs]):.1%} | {rej} |")
     text = "\n".join([
         f"# `{MODEL}` with one part changed (`benchmarks/variant_trial.py --report`; the "
         "shipped recipe with the learners of one id parity, tested on the other, two folds)",
-        "", "| network | held-out learners: child | adult | all | espeak male | female | "
+        "", "| network | seed | held-out learners: child | adult | all | espeak male | female | "
         "child-like | test split (12 classes) | rejected at the top label, even / odd fold: "
         "FSDD digits | learners' digits | test commands (FR) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
         "The `learners` folds' rejection was not kept per fold in `voices.json`; the third "
         "round measured 45.4 / 46.3% (FSDD digits) and 40.3 / 34.8% (learners' digits).", ""])
     print(text)
@@ -182,6 +193,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("variant", nargs="?", choices=sorted(VARIANTS))
     ap.add_argument("fold", nargs="?", choices=["even", "odd"])
+    ap.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     ap.add_argument("--report", action="store_true")
     args = ap.parse_args()
     if args.report:
@@ -189,7 +201,7 @@ def main() -> int:
     elif args.variant is None or args.fold is None:
         raise SystemExit("name a variant and a fold (even or odd), or --report")
     else:
-        run_fold(args.variant, args.fold)
+        run_fold(args.variant, args.fold, args.seed)
     return 0
 
 

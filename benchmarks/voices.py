@@ -922,6 +922,9 @@ def bench_loso(fsdd: Path, noise: Path, learners: Path, cache: Path, speakers: l
 # augmentation changes on top of AugmentConfig(noise_dir=...)).
 RECIPES = {"digits": (12, 2, {"snr_db": (0, 25), "p_noise": 0.9, "no": ("specaugment",)}),
            "commands": (30, 1, {"no": ()})}
+# Each learner clip this many times per epoch (`space train --learner-repeat`; read at each
+# call, so benchmarks/variant_trial.py can change it).
+LEARNER_REPEATS = {"digits": 3, "commands": 3}
 CV_VARIANTS = {"learners": 0.0, "learners-vtlp": P_VTLP, "learners-words": 0.0,
                "learners-synth": 0.0, "learners-words-joint": 0.0}
 # learners-words (commands): the "learners" model of the same fold fine-tuned with the
@@ -1025,11 +1028,11 @@ def cv_training(model: str, fold: str, p_vtlp: float, fsdd: Path, sc: Path, sc_v
     from space.config import AugmentConfig, TrainConfig
     from space.data import fsdd_splits
     from space.data.commands import command_splits
-    from space.data.extra import LEARNER_REPEAT, learner_examples, unknown_word_examples
+    from space.data.extra import learner_examples, unknown_word_examples
 
     splits = fsdd_splits(fsdd) if model == "digits" else command_splits(sc)
     train_ex = splits.train + learner_examples(learners, splits.labels, part=fold,
-                                               repeat=LEARNER_REPEAT)
+                                               repeat=LEARNER_REPEATS[model])
     if model == "commands":
         train_ex += unknown_word_examples(sc_v1, part="train", exclude=tuple(splits.labels))
     epochs, copies, changes = RECIPES[model]
@@ -1046,7 +1049,7 @@ def digits_recipe(mode: str, which: str):
     TrainConfig): ``cv``: FSDD's official splits and the learners of id parity ``which``;
     ``loso``: FSDD speaker ``which`` held out (its splits replaced) and every learner."""
     from space.data import fsdd_splits
-    from space.data.extra import LEARNER_REPEAT, learner_examples
+    from space.data.extra import learner_examples
 
     fsdd, learners = SHARED / "fsdd", SHARED / "speechocean762_words"
     train_ex, val_ex, test_ex, labels, tcfg = cv_training(
@@ -1054,7 +1057,8 @@ def digits_recipe(mode: str, which: str):
         SHARED / "sc_v1_words", learners)
     if mode == "loso":
         sp = fsdd_splits(fsdd, holdout_speaker=which)
-        train_ex = sp.train + learner_examples(learners, labels, repeat=LEARNER_REPEAT)
+        train_ex = sp.train + learner_examples(learners, labels,
+                                               repeat=LEARNER_REPEATS["digits"])
         val_ex, test_ex = sp.val, sp.test
     return train_ex, val_ex, test_ex, labels, tcfg
 

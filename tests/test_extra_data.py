@@ -167,6 +167,23 @@ def test_unknown_share_is_refused_out_of_range_and_without_an_unknown_class(
     assert r.returncode == 2 and "--unknown-share must be in (0, 1), not 0" in r.stderr
 
 
+def test_learner_repeat_is_refused_without_learners_and_below_one(
+        synthetic_dataset: Path, learners: Path, tmp_path: Path):
+    from space.api import train_model
+
+    with pytest.raises(UsageError, match="--learner-repeat weights the clips of --add-learners"):
+        train_model(synthetic_dataset, tmp_path / "m.pt", learner_repeat=6)
+    with pytest.raises(UsageError, match="--learner-repeat must be a whole number >= 1, not 0"):
+        train_model(synthetic_dataset, tmp_path / "m.pt", add_learners=learners,
+                    learner_repeat=0)
+    assert not (tmp_path / "m.pt").exists()
+    r = subprocess.run([sys.executable, "-m", "space", "train", "--data", str(synthetic_dataset),
+                        "--out", str(tmp_path / "m.pt"), "--learner-repeat", "2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "--learner-repeat weights the clips of --add-learners" in r.stderr
+
+
 @needs_speech_commands
 def test_train_with_learners_and_unknown_words_stores_a_calibrated_minimum(
         learners: Path, tmp_path: Path):
@@ -190,15 +207,15 @@ def test_train_with_learners_and_unknown_words_stores_a_calibrated_minimum(
         sf.write(other / "bed" / f"{i:08x}_nohash_0.wav", word_like(2, 16000, rng), 16000)
     n_unknown = len(unknown_word_examples(other, part="train"))
     out = tmp_path / "kws.pt"
-    summary = train_model(sc, out, task="12", add_learners=learners, add_unknown=other,
-                          train=TrainConfig(epochs=1, batch_size=8, threads=1,
+    summary = train_model(sc, out, task="12", add_learners=learners, learner_repeat=5,
+                          add_unknown=other, train=TrainConfig(epochs=1, batch_size=8, threads=1,
                                             augment=AugmentConfig.none()),
                           model=ModelConfig(channels=(4, 8)), progress=False)
     assert summary is not None
     ck = ckpt_io.load(out)
-    # 20 command + 2 unknown + 2 silence, one learner 'yes' x3, the other words' quarter
-    assert ck.meta.n_train == 24 + 3 + n_unknown
-    assert "1 clips of 1 learners, x3" in ck.meta.add_learners
+    # 20 command + 2 unknown + 2 silence, one learner 'yes' x5, the other words' quarter
+    assert ck.meta.n_train == 24 + 5 + n_unknown
+    assert "1 clips of 1 learners, x5" in ck.meta.add_learners
     assert not Path(ck.meta.add_learners.split(":")[0]).is_absolute()
     rej = ck.meta.rejection
     assert rej == summary["rejection"] and 0 <= rej["min_probability"] <= 1

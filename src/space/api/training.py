@@ -56,6 +56,7 @@ def train_model(
     progress: bool = True,
     skip_bad: bool = False,
     add_learners: str | os.PathLike | None = None,
+    learner_repeat: int | None = None,
     add_unknown: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     init: str | os.PathLike | None = None,
 ) -> dict[str, Any] | None:
@@ -88,7 +89,11 @@ def train_model(
     add_learners : path, optional
         A speechocean762_words folder: every learner's clips of the model's words join the
         training split (:func:`space.data.extra.learner_examples`, repeated
-        :data:`~space.data.extra.LEARNER_REPEAT` times).
+        ``learner_repeat`` times).
+    learner_repeat : int, optional
+        How many times each learner clip is drawn per epoch, each copy augmented anew.
+        Default: :data:`~space.data.extra.LEARNER_REPEAT`; the bundled ``commands`` recipe
+        takes 6.
     add_unknown : path or list of paths, optional
         Folders of other words (a task with an ``_unknown_`` class): a Speech Commands-layout
         folder (``<word>/<speaker>_nohash_<n>.wav``) gives its training quarter of
@@ -120,13 +125,21 @@ def train_model(
     if not isinstance(train, TrainConfig):
         raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
     check_noise_dir(train.augment.noise_dir)
+    if learner_repeat is not None:
+        if add_learners is None:
+            raise UsageError("--learner-repeat weights the clips of --add-learners; give "
+                             "--add-learners DIR too")
+        if (not isinstance(learner_repeat, int) or isinstance(learner_repeat, bool)
+                or learner_repeat < 1):
+            raise UsageError(f"--learner-repeat must be a whole number >= 1, not "
+                             f"{learner_repeat!r}")
     # Refuse an unwritable out now, not after the whole run (and its <out>.last.pt too).
     out = check_output_path(out, what="--out")
     check_output_path(last_path(out), what="--out")
     splits = load_splits(data, layout=layout, holdout_speaker=holdout_speaker, task=task)
     unknown_dirs = ([] if add_unknown is None else [add_unknown]
                     if isinstance(add_unknown, (str, os.PathLike)) else list(add_unknown))
-    splits, added = _add_examples(splits, add_learners, unknown_dirs)
+    splits, added = _add_examples(splits, add_learners, unknown_dirs, learner_repeat)
     splits, skipped = _drop_bad_files(splits, data, skip_bad=skip_bad)
     if not splits.train:
         raise UsageError(f"{data}: the training split is empty")
@@ -186,7 +199,8 @@ def _calibrate_rejection(ck: Any, splits: Splits,
 
 
 def _add_examples(splits: Splits, learners: str | os.PathLike | None,
-                  unknown: list[str | os.PathLike]) -> tuple[Splits, dict[str, str]]:
+                  unknown: list[str | os.PathLike],
+                  repeat: int | None = None) -> tuple[Splits, dict[str, str]]:
     """``splits`` with the learners' clips and other words' clips added to its training
     split (:mod:`space.data.extra`), and what was added, for the checkpoint's meta."""
     from dataclasses import replace as dc_replace
@@ -195,14 +209,15 @@ def _add_examples(splits: Splits, learners: str | os.PathLike | None,
     from ..data.readers import UNKNOWN
     from ..training.loop import portable_path
 
+    repeat = LEARNER_REPEAT if repeat is None else repeat
     added: dict[str, str] = {}
     train = list(splits.train)
     if learners is not None:
-        more = learner_examples(learners, splits.labels, repeat=LEARNER_REPEAT)
+        more = learner_examples(learners, splits.labels, repeat=repeat)
         train += more
-        added["add_learners"] = (f"{portable_path(learners)}: {len(more) // LEARNER_REPEAT} "
+        added["add_learners"] = (f"{portable_path(learners)}: {len(more) // repeat} "
                                  f"clips of {len({e.speaker for e in more})} learners, "
-                                 f"x{LEARNER_REPEAT}")
+                                 f"x{repeat}")
     if unknown and UNKNOWN not in splits.labels:
         raise UsageError(f"--add-unknown needs a task with a '{UNKNOWN}' class (e.g. "
                          "Speech Commands --task 12)")
