@@ -71,7 +71,8 @@ fuzz: setup
 # from the files the others left (model-digits, model-commands, model-frames,
 # model-references, model-digitseq, model-phones, model-scorer). Minutes per stage: README,
 # "Re-training the bundled models".
-# digits and commands also train on every learner of $(LEARNERS) (README: Many voices);
+# digits and commands also train on every learner of $(LEARNERS) (README: Many voices;
+# commands draws each learner clip 6 times per epoch, digits 3 times);
 # commands takes a quarter of $(SC_V1)'s speakers as _unknown_ and the next quarter
 # calibrates its default minimum probability.
 MODEL_THREADS ?= $(if $(findstring -j,$(MAKEFLAGS)),1)
@@ -105,7 +106,7 @@ model-digits: setup
 model-commands: setup
 	$(BIN)/space train --data $(SC) --task 12 --out $(M)/commands.pt \
 	  --noise-dir $(SC)/_background_noise_ --epochs 30 \
-	  --add-learners $(LEARNERS) --add-unknown $(SC_V1) $(THREADS)
+	  --add-learners $(LEARNERS) --learner-repeat 6 --add-unknown $(SC_V1) $(THREADS)
 	rm -f $(M)/commands.last.pt
 
 # Frame encoder for pronunciation scoring; the reference sets and the connected-digits model

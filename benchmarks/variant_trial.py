@@ -28,6 +28,7 @@ commands`` (the same recipe and folds, the network as shipped), read from
     python benchmarks/variant_trial.py lifter even     # learners with odd ids held out
     python benchmarks/variant_trial.py lifter odd
     python benchmarks/variant_trial.py learners-x6 even --seed 1   # another training seed
+    python benchmarks/variant_trial.py learners-x6 even --model digits  # the digits recipe
     python benchmarks/variant_trial.py --report        # the table: every variant trained
 """
 from __future__ import annotations
@@ -43,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import voices  # noqa: E402
 
 CACHE = voices.ROOT.parent / "cache-12" / "variants"
-MODEL = "commands"
+MODEL = "commands"  # or "digits" (--model): the recipe the variant changes
+BASELINE = {"commands": "learners", "digits": "learners-vtlp"}  # voices.py --cv variants
 KEEP = 13  # cepstral coefficients the lifter keeps
 TIME_STEPS = 6  # the last conv block's time steps on a 1 s window (101 frames / 2**4)
 LEARNERS_X = 6  # learner-weight variant: each learner clip this many times per epoch
@@ -110,11 +112,12 @@ VARIANTS = {"learners-x3": learner_weight(3), "lifter": patch_lifter,
             "time-head": patch_time_head, "learners-x6": learner_weight(LEARNERS_X)}
 TITLES = {"learners-x3": "learners 3 times per epoch", "lifter": f"liftered to {KEEP} cepstra",
           "time-head": f"head over {TIME_STEPS} time steps",
-          "learners-x6": f"learners {LEARNERS_X} times per epoch (shipped: 3)"}
+          "learners-x6": f"learners {LEARNERS_X} times per epoch"}
 
 
-def stem(variant: str, fold: str, seed: int) -> str:
-    return f"{MODEL}_{variant}_{fold}" if seed == 0 else f"{MODEL}_{variant}_seed{seed}_{fold}"
+def stem(variant: str, fold: str, seed: int, model: str | None = None) -> str:
+    model = model or MODEL
+    return f"{model}_{variant}_{fold}" if seed == 0 else f"{model}_{variant}_seed{seed}_{fold}"
 
 
 def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
@@ -125,19 +128,25 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     VARIANTS[variant]()
     sh = voices.SHARED
     learners = sh / "speechocean762_words"
+    digits = MODEL == "digits"
+    words = voices.DIGIT_WORDS if digits else voices.COMMANDS
     train_ex, val_ex, test_ex, labels, tcfg = voices.cv_training(
-        MODEL, fold, 0.0, sh / "fsdd", sh / "speech_commands", sh / "sc_v1_words", learners,
-        seed=seed)
+        MODEL, fold, voices.P_VTLP if digits else 0.0, sh / "fsdd", sh / "speech_commands",
+        sh / "sc_v1_words", learners, seed=seed)
     out = CACHE / f"{stem(variant, fold, seed)}.pt"
     out.parent.mkdir(parents=True, exist_ok=True)
     rec, secs = voices.train_once(out, lambda resume: train(
-        train_ex, val_ex, labels, out, feature_cfg=default_features("speech_commands"),
+        train_ex, val_ex, labels, out, feature_cfg=default_features("fsdd" if digits else "speech_commands"),
         train_cfg=tcfg, resume=resume, progress=False), redo=False)
     held = "odd" if fold == "even" else "even"
     run = {"train_s": secs, "test_acc": evaluate(rec, test_ex).accuracy,
-           "learners": voices.learner_rows(rec, learners, voices.COMMANDS, held),
-           "new_voices": voices.on_new_voices(rec, voices.COMMANDS, learners, CACHE.parent),
+           "learners": voices.learner_rows(rec, learners, words, held),
+           "new_voices": voices.on_new_voices(rec, words, learners, CACHE.parent),
            "best_epoch": rec.ckpt.meta.best_epoch}
+    if digits:  # every clip is a digit: no rejection
+        (CACHE / f"{stem(variant, fold, seed)}.json").write_text(json.dumps(run, indent=1))
+        print(json.dumps(run))
+        return run
     # words never trained on, at the top label (the shipped model turns away 2.9% of the
     # test commands so)
     sets = voices.unknown_sets(sh / "speech_commands", sh / "sc_v1_words", sh / "fsdd",
@@ -151,17 +160,31 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
 
 
 def report() -> None:
+    """variants.md: a table per model with trials."""
+    text = []
+    for model in ("commands", "digits"):
+        text += report_model(model)
+    print("\n".join(text))
+    (voices.ROOT / "benchmarks" / "results" / "variants.md").write_text("\n".join(text))
+
+
+def report_model(model: str) -> list[str]:
     base = json.loads((voices.ROOT / "benchmarks" / "results" / "voices.json").read_text())
+    shipped = {"commands": "until round 9", "digits": "now"}[model]
     table = []
     for v in VARIANTS:
         for seed in range(3):
-            files = [CACHE / f"{stem(v, f, seed)}.json" for f in ("even", "odd")]
-            if v == "learners-x3" and seed == 0:  # the `learners` folds of voices.py --cv
-                table.append((f"{TITLES[v]} (as shipped until round 9; `learners` folds)", seed,
-                              [base["cv"]["runs"][f"{MODEL}_learners_{f}"]
-                               for f in ("even", "odd")]))
+            files = [CACHE / f"{stem(v, f, seed, model)}.json" for f in ("even", "odd")]
+            if v == "learners-x3" and seed == 0:  # the voices.py --cv folds of the recipe
+                table.append((f"{TITLES[v]} (as shipped {shipped}; `{BASELINE[model]}` folds)",
+                              seed, [base["cv"]["runs"][f"{model}_{BASELINE[model]}_{f}"]
+                                     for f in ("even", "odd")]))
             elif all(p.is_file() for p in files):
-                table.append((TITLES[v], seed, [json.loads(p.read_text()) for p in files]))
+                name = TITLES[v] + (" (shipped since round 9)" if (model, v) == (
+                    "commands", "learners-x6") else "")
+                table.append((name, seed, [json.loads(p.read_text()) for p in files]))
+    if len(table) == 1:
+        return []
     rows = []
     for name, seed, runs in table:
         def tot(key: str, group: str, runs=runs) -> str:
@@ -175,17 +198,18 @@ def report() -> None:
         rows.append(f"| {name} | {seed} | {tot('learners', 'child (< 18)')} | "
                     f"{tot('learners', 'adult (>= 18)')} | **{tot('learners', 'all')}** | {nv} | "
                     f"{np.mean([r['test_acc'] for r in runs]):.1%} | {rej} |")
-    text = "\n".join([
-        f"# `{MODEL}` with one part changed (`benchmarks/variant_trial.py --report`; the "
+    test = "FSDD test split" if model == "digits" else "test split (12 classes)"
+    return [
+        f"# `{model}` with one part changed (`benchmarks/variant_trial.py --report`; the "
         "shipped recipe with the learners of one id parity, tested on the other, two folds)",
         "", "| network | seed | held-out learners: child | adult | all | espeak male | female | "
-        "child-like | test split (12 classes) | rejected at the top label, even / odd fold: "
+        f"child-like | {test} | rejected at the top label, even / odd fold: "
         "FSDD digits | learners' digits | test commands (FR) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
-        "The `learners` folds' rejection was not kept per fold in `voices.json`; the third "
-        "round measured 45.4 / 46.3% (FSDD digits) and 40.3 / 34.8% (learners' digits).", ""])
-    print(text)
-    (voices.ROOT / "benchmarks" / "results" / "variants.md").write_text(text)
+        *(["The `learners` folds' rejection was not kept per fold in `voices.json`; the third "
+           "round measured 45.4 / 46.3% (FSDD digits) and 40.3 / 34.8% (learners' digits).",
+           ""] if model == "commands" else []),
+    ]
 
 
 def main() -> int:
@@ -194,8 +218,12 @@ def main() -> int:
     ap.add_argument("variant", nargs="?", choices=sorted(VARIANTS))
     ap.add_argument("fold", nargs="?", choices=["even", "odd"])
     ap.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    ap.add_argument("--model", choices=["commands", "digits"], default="commands",
+                    help="the recipe the variant changes (default commands)")
     ap.add_argument("--report", action="store_true")
     args = ap.parse_args()
+    global MODEL
+    MODEL = args.model
     if args.report:
         report()
     elif args.variant is None or args.fold is None:
