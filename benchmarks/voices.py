@@ -434,7 +434,7 @@ def bench_compare(models: list[str], sc: Path, sc_v1: Path, fsdd: Path, learners
                        f" | {pct(*nv['learners'])} |")
         print(rows[label], file=sys.stderr)
     rows = {**load_state().get("compare", {}).get("rows", {}), **rows}
-    lines = ["## Commands models compared: the shipped model and issue 21's trials (not shipped)",
+    lines = ["## Commands models compared: the shipped model and issue 21's trials",
              "",
              "Rejection columns: other words *rejected* at the model's default minimum "
              "probability (stored in it; in brackets: the threshold calibrated here on the "
