@@ -125,14 +125,7 @@ def train_model(
     if not isinstance(train, TrainConfig):
         raise UsageError(f"train must be a TrainConfig, not {type(train).__name__}")
     check_noise_dir(train.augment.noise_dir)
-    if learner_repeat is not None:
-        if add_learners is None:
-            raise UsageError("--learner-repeat weights the clips of --add-learners; give "
-                             "--add-learners DIR too")
-        if (not isinstance(learner_repeat, int) or isinstance(learner_repeat, bool)
-                or learner_repeat < 1):
-            raise UsageError(f"--learner-repeat must be a whole number >= 1, not "
-                             f"{learner_repeat!r}")
+    _check_learner_repeat(learner_repeat, add_learners)
     # Refuse an unwritable out now, not after the whole run (and its <out>.last.pt too).
     out = check_output_path(out, what="--out")
     check_output_path(last_path(out), what="--out")
@@ -196,6 +189,16 @@ def _calibrate_rejection(ck: Any, splits: Splits,
     others = [e for d in unknown_dirs
               for e in unknown_examples(d, splits.labels, part="calibrate")]
     return calibrate_model(Recognizer(ck), others, known)
+
+
+def _check_learner_repeat(repeat: int | None, learners: str | os.PathLike | None) -> None:
+    if repeat is None:
+        return
+    if learners is None:
+        raise UsageError("--learner-repeat weights the clips of --add-learners; give "
+                         "--add-learners DIR too")
+    if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+        raise UsageError(f"--learner-repeat must be a whole number >= 1, not {repeat!r}")
 
 
 def _add_examples(splits: Splits, learners: str | os.PathLike | None,

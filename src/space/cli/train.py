@@ -86,13 +86,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "all words (default: every word folder is a class)")
     p.add_argument("--out", "-o", required=True, help="checkpoint to write (e.g. model.pt)")
     m = p.add_argument_group("more training data")
-    m.add_argument("--add-learners", metavar="DIR",
-                   help="a speechocean762_words folder: every learner's clips of the model's "
-                   "words join the training split (zero..nine as 0..9; mispronounced clips "
-                   "left out; each drawn --learner-repeat times per epoch)")
-    m.add_argument("--learner-repeat", metavar="N", type=int,
-                   help="how many times each --add-learners clip is drawn per epoch, each "
-                   "copy augmented anew (default 3; the bundled commands model: 6)")
+    m.add_argument("--add-learners", metavar="DIR", help="a speechocean762_words folder: every "
+                   "learner's clips of the model's words join the training split (zero..nine as "
+                   "0..9; mispronounced clips left out; each --learner-repeat times an epoch)")
+    m.add_argument("--learner-repeat", metavar="N", type=int, help="times each --add-learners "
+                   "clip is drawn per epoch, each augmented anew (default 3; bundled commands: 6)")
     m.add_argument("--add-unknown", metavar="DIR", action="append",
                    help="a folder of other words (--task 12; repeat for more folders): "
                    "<word>/<speaker>_nohash_<n>.wav (e.g. sc_v1_words: a quarter of its "
@@ -295,12 +293,11 @@ def run(args: argparse.Namespace) -> int:
             features = replace(default_features(layout), **given)
     except FieldError as e:
         raise _as_flag(e, args) from None
-    summary = train_model(
-        args.data, args.out, train=train, model=model, features=features, layout=args.layout,
-        holdout_speaker=args.holdout_speaker, task=args.task, resume=args.resume,
-        progress=show_progress(args), skip_bad=args.skip_bad, add_learners=args.add_learners,
-        learner_repeat=args.learner_repeat, add_unknown=args.add_unknown, init=args.init,
-    )
+    summary = train_model(args.data, args.out, train=train, model=model, features=features,
+                          layout=args.layout, holdout_speaker=args.holdout_speaker, task=args.task,
+                          resume=args.resume, progress=show_progress(args), skip_bad=args.skip_bad,
+                          add_learners=args.add_learners, learner_repeat=args.learner_repeat,
+                          add_unknown=args.add_unknown, init=args.init)
     if summary is None:  # a non-zero torchrun rank
         return 0
     if args.json:
