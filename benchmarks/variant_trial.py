@@ -188,8 +188,8 @@ def report_model(model: str) -> list[str]:
     rows = []
     for name, seed, runs in table:
         def tot(key: str, group: str, runs=runs) -> str:
-            return voices.pct(sum(r[key][group][0] for r in runs),
-                              sum(r[key][group][1] for r in runs))
+            right, n = (sum(r[key].get(group, (0, 0))[i] for r in runs) for i in (0, 1))
+            return voices.pct(right, n) if n else "-"
 
         nv = " | ".join(tot("new_voices", k) for k in voices.NEW_VOICE_KEYS[1:])
         rej = " | ".join(" / ".join(f"{r['rejected'][k]:.1%}" for r in runs)
