@@ -20,6 +20,8 @@ and are not loadable as shipped models):
 * ``learners-x6``: the network as shipped, the fold's learners 6 times per epoch instead of
   3: is the held-out learners' row short of the learners' weight, or of their voices?
   ``learners-x3`` is the recipe before round 9 (the ``learners`` folds), for other seeds.
+* ``learners-x6-45ep``: the shipped recipe (learners 6 times) trained 45 epochs instead of
+  30 (the one-cycle schedule stretched with it): both x6 folds' best epoch was the last.
 
 Compared against the ``learners`` cross-validation folds of ``benchmarks/voices.py --cv
 commands`` (the same recipe and folds, the network as shipped), read from
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +52,8 @@ BASELINE = {"commands": "learners", "digits": "learners-vtlp"}  # voices.py --cv
 KEEP = 13  # cepstral coefficients the lifter keeps
 TIME_STEPS = 6  # the last conv block's time steps on a 1 s window (101 frames / 2**4)
 LEARNERS_X = 6  # learner-weight variant: each learner clip this many times per epoch
+LONG_EPOCHS = 45  # the longer-schedule variant's epochs (the recipe: 30)
+EPOCHS: int | None = None  # set by a variant: the recipe's epochs replaced
 
 
 def patch_lifter() -> None:
@@ -108,11 +113,22 @@ def learner_weight(times: int):
     return patch
 
 
+def longer(epochs: int):
+    """The learners ``LEARNERS_X`` times per epoch, trained ``epochs`` epochs."""
+    def patch() -> None:
+        global EPOCHS
+        learner_weight(LEARNERS_X)()
+        EPOCHS = epochs
+    return patch
+
+
 VARIANTS = {"learners-x3": learner_weight(3), "lifter": patch_lifter,
-            "time-head": patch_time_head, "learners-x6": learner_weight(LEARNERS_X)}
+            "time-head": patch_time_head, "learners-x6": learner_weight(LEARNERS_X),
+            "learners-x6-45ep": longer(LONG_EPOCHS)}
 TITLES = {"learners-x3": "learners 3 times per epoch", "lifter": f"liftered to {KEEP} cepstra",
           "time-head": f"head over {TIME_STEPS} time steps",
-          "learners-x6": f"learners {LEARNERS_X} times per epoch"}
+          "learners-x6": f"learners {LEARNERS_X} times per epoch",
+          "learners-x6-45ep": f"learners {LEARNERS_X} times, {LONG_EPOCHS} epochs"}
 
 
 def stem(variant: str, fold: str, seed: int, model: str | None = None) -> str:
@@ -133,6 +149,8 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     train_ex, val_ex, test_ex, labels, tcfg = voices.cv_training(
         MODEL, fold, voices.P_VTLP if digits else 0.0, sh / "fsdd", sh / "speech_commands",
         sh / "sc_v1_words", learners, seed=seed)
+    if EPOCHS is not None:
+        tcfg = replace(tcfg, epochs=EPOCHS)
     out = CACHE / f"{stem(variant, fold, seed)}.pt"
     out.parent.mkdir(parents=True, exist_ok=True)
     rec, secs = voices.train_once(out, lambda resume: train(
@@ -159,16 +177,36 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     return run
 
 
+RESULTS = voices.ROOT / "benchmarks" / "results" / "variants.md"
+
+
+def kept_rows() -> dict[str, dict[tuple[str, str], str]]:
+    """The rows of the last report, per model, keyed by (network, seed): a trial whose fold
+    files are not on this machine keeps its row (the fold models live outside the repo)."""
+    rows: dict[str, dict[tuple[str, str], str]] = {"commands": {}, "digits": {}}
+    model = None
+    for line in RESULTS.read_text().splitlines() if RESULTS.is_file() else []:
+        if line.startswith("# `"):
+            model = line[3:].split("`")[0]
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if model in rows and line.startswith("| ") and len(cells) > 1 and cells[1].isdigit():
+            rows[model][(cells[0], cells[1])] = line
+    return rows
+
+
 def report() -> None:
     """variants.md: a table per model with trials."""
     text = []
+    kept = kept_rows()
     for model in ("commands", "digits"):
-        text += report_model(model)
+        text += report_model(model, kept[model])
     print("\n".join(text))
-    (voices.ROOT / "benchmarks" / "results" / "variants.md").write_text("\n".join(text))
+    from space.io import atomic_write
+
+    atomic_write(RESULTS, lambda tmp: Path(tmp).write_text("\n".join(text)))
 
 
-def report_model(model: str) -> list[str]:
+def report_model(model: str, kept: dict[tuple[str, str], str]) -> list[str]:
     base = json.loads((voices.ROOT / "benchmarks" / "results" / "voices.json").read_text())
     shipped = {"commands": "until round 9", "digits": "now"}[model]
     table = []
@@ -183,9 +221,7 @@ def report_model(model: str) -> list[str]:
                 name = TITLES[v] + (" (shipped since round 9)" if (model, v) == (
                     "commands", "learners-x6") else "")
                 table.append((name, seed, [json.loads(p.read_text()) for p in files]))
-    if len(table) == 1:
-        return []
-    rows = []
+    rows = dict(kept)
     for name, seed, runs in table:
         def tot(key: str, group: str, runs=runs) -> str:
             right, n = (sum(r[key].get(group, (0, 0))[i] for r in runs) for i in (0, 1))
@@ -195,9 +231,11 @@ def report_model(model: str) -> list[str]:
         rej = " | ".join(" / ".join(f"{r['rejected'][k]:.1%}" for r in runs)
                          if all("rejected" in r for r in runs) else "" for k in
                          ("fsdd_digits", "learner_digits", "test_commands"))
-        rows.append(f"| {name} | {seed} | {tot('learners', 'child (< 18)')} | "
+        rows[(name, str(seed))] = (f"| {name} | {seed} | {tot('learners', 'child (< 18)')} | "
                     f"{tot('learners', 'adult (>= 18)')} | **{tot('learners', 'all')}** | {nv} | "
                     f"{np.mean([r['test_acc'] for r in runs]):.1%} | {rej} |")
+    if len(rows) <= 1:
+        return []
     test = "FSDD test split" if model == "digits" else "test split (12 classes)"
     return [
         f"# `{model}` with one part changed (`benchmarks/variant_trial.py --report`; the "
@@ -205,7 +243,7 @@ def report_model(model: str) -> list[str]:
         "", "| network | seed | held-out learners: child | adult | all | espeak male | female | "
         f"child-like | {test} | rejected at the top label, even / odd fold: "
         "FSDD digits | learners' digits | test commands (FR) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|", *rows.values(), "",
         *(["The `learners` folds' rejection was not kept per fold in `voices.json`; the third "
            "round measured 45.4 / 46.3% (FSDD digits) and 40.3 / 34.8% (learners' digits).",
            ""] if model == "commands" else []),
