@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +52,6 @@ KEEP = 13  # cepstral coefficients the lifter keeps
 TIME_STEPS = 6  # the last conv block's time steps on a 1 s window (101 frames / 2**4)
 LEARNERS_X = 6  # learner-weight variant: each learner clip this many times per epoch
 LONG_EPOCHS = 45  # the longer-schedule variant's epochs (the recipe: 30)
-EPOCHS: int | None = None  # set by a variant: the recipe's epochs replaced
 
 
 def patch_lifter() -> None:
@@ -116,9 +114,9 @@ def learner_weight(times: int):
 def longer(epochs: int):
     """The learners ``LEARNERS_X`` times per epoch, trained ``epochs`` epochs."""
     def patch() -> None:
-        global EPOCHS
         learner_weight(LEARNERS_X)()
-        EPOCHS = epochs
+        _, copies, changes = voices.RECIPES[MODEL]  # read by voices.cv_training at each call
+        voices.RECIPES[MODEL] = (epochs, copies, changes)
     return patch
 
 
@@ -149,8 +147,6 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     train_ex, val_ex, test_ex, labels, tcfg = voices.cv_training(
         MODEL, fold, voices.P_VTLP if digits else 0.0, sh / "fsdd", sh / "speech_commands",
         sh / "sc_v1_words", learners, seed=seed)
-    if EPOCHS is not None:
-        tcfg = replace(tcfg, epochs=EPOCHS)
     out = CACHE / f"{stem(variant, fold, seed)}.pt"
     out.parent.mkdir(parents=True, exist_ok=True)
     rec, secs = voices.train_once(out, lambda resume: train(
