@@ -28,6 +28,16 @@ and are not loadable as shipped models):
   training word still gets most of the mass on the nearest command ("one", "four", "five"
   -> "on"); a sigmoid has to say "yes" on its own (Shu et al. 2017, DOC; Padhy et al. 2020).
   The argmax is unchanged; its open-set score is the top command's sigmoid.
+* ``splices``: the shipped recipe (learners 6 times) with real speech that is *almost* a
+  command as ``_unknown_``: a command clip of the fold's training data cut short and finished
+  with the end of another (never a command) word, or led in by the end of one; 600 such
+  clips (``SPLICES``), made once per fold and seed from its own training clips (no held-out
+  speaker). Wake-word training uses such partial and extended words as hard negatives
+  (Hou et al. 2020, "Mining effective negative training samples for keyword spotting"): a
+  softmax that only ever saw whole commands against whole other words has never been told
+  that a command's first half, or its end, is not the command ("one" /wʌn/ -> "on" /ɑn/).
+  No suffix is added after a whole command: a learner's epenthetic vowel ("stop-uh") must
+  still be "stop".
 
 Compared against the ``learners`` cross-validation folds of ``benchmarks/voices.py --cv
 commands`` (the same recipe and folds, the network as shipped), read from
@@ -145,14 +155,83 @@ def patch_one_vs_rest() -> None:
     words.F = types.SimpleNamespace(cross_entropy=one_vs_rest)  # type: ignore[attr-defined]
 
 
+SPLICES = 600  # spliced near-commands added as _unknown_ per fold
+
+
+def make_splices(train_ex: list, out: Path, n: int, seed: int) -> list:
+    """``n`` near-command clips from ``train_ex`` (written once under ``out``): a command
+    cut after 35-65% of its speech and finished with the last 35-65% of an other word's
+    speech (two thirds), or a whole command led in by the last 20-45% of an other word's
+    speech (one third); levels matched, 10 ms crossfades, at most 1 s."""
+    import librosa
+    import soundfile as sf
+
+    from space.data import Example
+    from space.data.readers import SILENCE, UNKNOWN
+    from space.io import atomic_write
+
+    sr = 16000
+    names = [out / f"splice_{i:04d}.wav" for i in range(n)]
+    if not all(p.is_file() for p in names):
+        rng = np.random.default_rng(1000 + seed)
+        cmds = sorted({e.path for e in train_ex if e.label not in (UNKNOWN, SILENCE)})
+        others = sorted({e.path for e in train_ex if e.label == UNKNOWN})
+
+        def speech(path: str) -> np.ndarray:
+            y, _ = librosa.load(path, sr=sr)
+            y, _ = librosa.effects.trim(y, top_db=30)
+            return y / (np.sqrt(np.mean(y ** 2)) + 1e-8)
+
+        fade = int(0.01 * sr)
+
+        def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            ramp = np.linspace(0, 1, fade)
+            mid = a[-fade:] * (1 - ramp) + b[:fade] * ramp
+            return np.concatenate([a[:-fade], mid, b[fade:]])
+
+        out.mkdir(parents=True, exist_ok=True)
+        for p in names:
+            while True:
+                a = speech(cmds[rng.integers(len(cmds))])
+                b = speech(others[rng.integers(len(others))])
+                if min(len(a), len(b)) < 4 * fade:
+                    continue
+                if rng.random() < 2 / 3:  # a command cut short, another word's end
+                    y = join(a[:int(len(a) * rng.uniform(0.35, 0.65))],
+                             b[int(len(b) * rng.uniform(0.35, 0.65)):])
+                else:  # another word's end leads into a whole command
+                    y = join(b[int(len(b) * rng.uniform(0.55, 0.8)):], a)
+                if len(y) <= sr:
+                    break
+            y = np.pad(y, int(0.1 * sr)) * 0.1 / (np.abs(y).max() + 1e-8) * rng.uniform(1, 5)
+            atomic_write(p, lambda tmp, y=y: sf.write(tmp, y.astype(np.float32), sr,
+                                                      format="WAV"))
+    return [Example(str(p), UNKNOWN, f"splice{i}") for i, p in enumerate(names)]
+
+
+def patch_splices() -> None:
+    """The learners ``LEARNERS_X`` times; SPLICES near-command clips as ``_unknown_``."""
+    learner_weight(LEARNERS_X)()
+    cv = voices.cv_training
+
+    def cv_training(model, fold, *args, seed: int = 0, **kw):  # noqa: ANN001, ANN202
+        train_ex, *rest = cv(model, fold, *args, seed=seed, **kw)
+        return (train_ex + make_splices(train_ex, CACHE / f"splices_{fold}_seed{seed}",
+                                        SPLICES, seed), *rest)
+
+    voices.cv_training = cv_training
+
+
 VARIANTS = {"learners-x3": learner_weight(3), "lifter": patch_lifter,
             "time-head": patch_time_head, "learners-x6": learner_weight(LEARNERS_X),
-            "learners-x6-45ep": longer(LONG_EPOCHS), "one-vs-rest": patch_one_vs_rest}
+            "learners-x6-45ep": longer(LONG_EPOCHS), "one-vs-rest": patch_one_vs_rest,
+            "splices": patch_splices}
 TITLES = {"learners-x3": "learners 3 times per epoch", "lifter": f"liftered to {KEEP} cepstra",
           "time-head": f"head over {TIME_STEPS} time steps",
           "learners-x6": f"learners {LEARNERS_X} times per epoch",
           "learners-x6-45ep": f"learners {LEARNERS_X} times, {LONG_EPOCHS} epochs",
-          "one-vs-rest": f"learners {LEARNERS_X} times, one sigmoid per class"}
+          "one-vs-rest": f"learners {LEARNERS_X} times, one sigmoid per class",
+          "splices": f"learners {LEARNERS_X} times, {SPLICES} spliced near-commands as unknown"}
 
 
 def stem(variant: str, fold: str, seed: int, model: str | None = None) -> str:
