@@ -32,8 +32,7 @@ and are not loadable as shipped models):
   command as ``_unknown_``: a command clip of the fold's training data cut short and finished
   with the end of another (never a command) word, or led in by the end of one; 600 such
   clips (``SPLICES``), made once per fold and seed from its own training clips (no held-out
-  speaker). Wake-word training uses such partial and extended words as hard negatives
-  (Hou et al. 2020, "Mining effective negative training samples for keyword spotting"): a
+  speaker). Wake-word training uses such partial and extended words as hard negatives: a
   softmax that only ever saw whole commands against whole other words has never been told
   that a command's first half, or its end, is not the command ("one" /wʌn/ -> "on" /ɑn/).
   No suffix is added after a whole command: a learner's epenthetic vowel ("stop-uh") must
