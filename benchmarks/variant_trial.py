@@ -183,6 +183,8 @@ def make_splices(train_ex: list, out: Path, n: int, seed: int) -> list:
         others = sorted({e.path for e in train_ex if e.label == UNKNOWN})
 
         def speech(path: str) -> np.ndarray:
+            # librosa's trim (2048-sample frames), not space.audio.speech_bounds (the same
+            # rule on 32 ms frames): the measured folds' clips were cut so
             y, _ = librosa.load(path, sr=sr)
             y, _ = librosa.effects.trim(y, top_db=30)
             return y / (np.sqrt(np.mean(y ** 2)) + 1e-8)
@@ -232,10 +234,8 @@ NARROWBAND = 0.2  # share of training windows band-limited to 4 kHz
 
 def patch_narrowband() -> None:
     """The learners ``LEARNERS_X`` times; ``NARROWBAND`` of the augmented windows through
-    an 8 kHz channel (soxr down and up: nothing left above 4 kHz), then peak-normalised as
-    every window is."""
-    import soxr
-
+    an 8 kHz channel (:func:`space.audio.resample` down and up: nothing left above 4 kHz),
+    then peak-normalised as every window is."""
     from space import audio
     from space.data import augment
 
@@ -244,8 +244,8 @@ def patch_narrowband() -> None:
     def narrow(self, y, bounds, n, rng):  # noqa: ANN001, ANN202
         w, span = window(self, y, bounds, n, rng)
         if rng.random() < NARROWBAND:
-            w = soxr.resample(soxr.resample(w, self.sr, 8000), 8000, self.sr)
-            w = audio.normalize_peak(np.pad(w, (0, max(0, n - len(w))))[:n].astype(np.float32))
+            w = audio.resample(audio.resample(w, self.sr, 8000), 8000, self.sr)
+            w = audio.normalize_peak(np.pad(w, (0, max(0, n - len(w))))[:n])
         return w, span
 
     learner_weight(LEARNERS_X)()
