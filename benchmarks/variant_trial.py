@@ -44,6 +44,13 @@ and are not loadable as shipped models):
   twice, as words and as a channel; the learners' 16 kHz digits check that any gain is more
   than the channel.
 
+* ``learners-more`` (``--model digits``): the learners ``LEARNERS_X`` times per epoch, plus
+  the fold's digit words said inside the learners' other sentences ("no one", "count to
+  three"): the clips of ``space data words`` (``build/so762_words``, made by ``make models``)
+  that ``speechocean762_words`` does not hold (it kept the digit-only utterances and a few
+  more), mispronounced ones left out as always: about 48 clips a fold, most of them "one",
+  on top of about 130. Is the held-out learners' row short of learner clips?
+
 Compared against the ``learners`` cross-validation folds of ``benchmarks/voices.py --cv
 commands`` (the same recipe and folds, the network as shipped), read from
 ``results/voices.json``.
@@ -252,18 +259,43 @@ def patch_narrowband() -> None:
     augment.Augmenter.window = narrow  # type: ignore[method-assign]
 
 
+SO762_WORDS = voices.ROOT / "build" / "so762_words"  # `space data words` of the learners
+
+
+def patch_learners_more() -> None:
+    """The learners ``LEARNERS_X`` times; the fold's learner clips in ``SO762_WORDS`` that
+    the shipped learners' folder does not hold (same file names: utterance and word index)
+    join them, as many times."""
+    from space.data.extra import learner_examples
+
+    learner_weight(LEARNERS_X)()
+    cv = voices.cv_training
+
+    def cv_training(model, fold, p_vtlp, fsdd, sc, sc_v1, learners, seed: int = 0):  # noqa: ANN001, ANN202
+        train_ex, val_ex, test_ex, labels, tcfg = cv(model, fold, p_vtlp, fsdd, sc, sc_v1,
+                                                     learners, seed=seed)
+        have = {Path(e.path).name for e in learner_examples(learners, labels, part="all")}
+        more = [e for e in learner_examples(SO762_WORDS, labels, part=fold, repeat=LEARNERS_X)
+                if Path(e.path).name not in have]
+        print(f"learners-more: {len(more) // LEARNERS_X} clips more ({fold} ids)", flush=True)
+        return train_ex + more, val_ex, test_ex, labels, tcfg
+
+    voices.cv_training = cv_training
+
+
 VARIANTS = {"learners-x3": learner_weight(3), "lifter": patch_lifter,
             "time-head": patch_time_head, "learners-x6": learner_weight(LEARNERS_X),
             "learners-x6-45ep": longer(LONG_EPOCHS), "one-vs-rest": patch_one_vs_rest,
             "splices": patch_splices,
-            "narrowband": patch_narrowband}
+            "narrowband": patch_narrowband, "learners-more": patch_learners_more}
 TITLES = {"learners-x3": "learners 3 times per epoch", "lifter": f"liftered to {KEEP} cepstra",
           "time-head": f"head over {TIME_STEPS} time steps",
           "learners-x6": f"learners {LEARNERS_X} times per epoch",
           "learners-x6-45ep": f"learners {LEARNERS_X} times, {LONG_EPOCHS} epochs",
           "one-vs-rest": f"learners {LEARNERS_X} times, one sigmoid per class",
           "splices": f"learners {LEARNERS_X} times, {SPLICES} spliced near-commands as unknown",
-          "narrowband": f"learners {LEARNERS_X} times, {NARROWBAND:.0%} of windows band-limited to 4 kHz"}
+          "narrowband": f"learners {LEARNERS_X} times, {NARROWBAND:.0%} of windows band-limited to 4 kHz",
+          "learners-more": f"learners {LEARNERS_X} times, and their digits inside other sentences"}
 
 
 def stem(variant: str, fold: str, seed: int, model: str | None = None) -> str:
