@@ -67,6 +67,12 @@ commands`` (the same recipe and folds, the network as shipped), read from
     python benchmarks/variant_trial.py learners-x6 even --seed 1   # another training seed
     python benchmarks/variant_trial.py learners-x6 even --model digits  # the digits recipe
     python benchmarks/variant_trial.py --report        # the table: every variant trained
+    python benchmarks/variant_trial.py --ensemble      # commands folds averaged (no training)
+
+``--ensemble``: is the acceptance of words never trained on the variance of one network, as
+deep ensembles would cure (Lakshminarayanan et al. 2017), or shared by every network? The
+trained `commands` fold models of one fold averaged (their probabilities), at 3% FR as
+the folds are; no training, read from the fold checkpoints (``ENSEMBLES``).
 """
 from __future__ import annotations
 
@@ -445,6 +451,58 @@ def rejected_at(scores: dict[str, dict[str, np.ndarray]], fr: float) -> dict:
 
 
 RESULTS = voices.ROOT / "benchmarks" / "results" / "variants.md"
+# --ensemble: name -> the commands fold models (variant, seed) averaged
+ENSEMBLES = {"shipped recipe, seed 0": [("learners-x6", 0)],
+             "shipped recipe, seed 1": [("learners-x6", 1)],
+             "shipped recipe, seeds 0 + 1": [("learners-x6", 0), ("learners-x6", 1)],
+             "five softmax networks": [("learners-x6", 0), ("learners-x6", 1), ("narrowband", 0),
+                                       ("splices", 0), ("learners-x6-45ep", 0)]}
+
+
+def ensemble_report() -> None:
+    """variants_ensemble.md: rejection at FR by averaged fold models (ENSEMBLES)."""
+    from scipy.special import softmax
+
+    from space.io import atomic_write
+    from space.recognize import Recognizer
+    from space.recognize import checkpoint as ckpt_io
+
+    sh = voices.SHARED
+    sets = voices.unknown_sets(sh / "speech_commands", sh / "sc_v1_words", sh / "fsdd",
+                               sh / "speechocean762_words")
+    keys = ("test_commands", "fsdd_digits", "learner_digits", "sc_test_unknown")
+    probs: dict[tuple[str, int, str], dict[str, np.ndarray]] = {}
+    labels: list[str] = []
+    rows = []
+    for name, members in ENSEMBLES.items():
+        cells = {k: [] for k in keys}
+        for fold in ("even", "odd"):
+            for v, seed in members:
+                if (v, seed, fold) not in probs:
+                    rec = Recognizer(ckpt_io.load(CACHE / f"{stem(v, fold, seed, 'commands')}.pt"))
+                    labels = rec.labels
+                    probs[v, seed, fold] = {k: softmax(voices.probabilities(
+                        rec, sets[k], logits=True), axis=1) for k in keys}
+            scores = {k: voices.open_set_scores(np.log(np.mean(
+                [probs[v, s, fold][k] for v, s in members], axis=0) + 1e-12), labels)
+                for k in keys}
+            for k, r in rejected_at(scores, FR)["top probability"].items():
+                cells[k].append(f"{r:.1%}")
+            mean = np.mean([probs[v, s, fold]["test_commands"] for v, s in members], axis=0)
+            heard = [labels[int(i)] == e.label
+                     for i, e in zip(mean.argmax(1), sets["test_commands"], strict=True)]
+            cells["test_commands"][-1] = f"{np.mean(heard):.1%}"
+        rows.append(f"| {name} | {len(members)} | " + " | ".join(
+            " / ".join(cells[k]) for k in keys) + " |")
+    text = ["# `commands` fold models averaged (`benchmarks/variant_trial.py --ensemble`)", "",
+            f"Rejected with {FR:.0%} of the fold's test commands turned away (threshold on the "
+            "averaged top probability, chosen on them), even / odd fold.", "",
+            "| networks averaged | n | test commands heard right | FSDD "
+            "digits | learners' digits | test split's other words |", "|---|---|---|---|---|---|",
+            *rows, ""]
+    print("\n".join(text))
+    out = RESULTS.with_name("variants_ensemble.md")
+    atomic_write(out, lambda tmp: Path(tmp).write_text("\n".join(text)))
 
 
 def kept_rows() -> dict[str, dict[tuple[str, str], str]]:
@@ -534,11 +592,15 @@ def main() -> int:
     ap.add_argument("--model", choices=["commands", "digits"], default="commands",
                     help="the recipe the variant changes (default commands)")
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--ensemble", action="store_true",
+                    help="the commands fold models averaged (ENSEMBLES), at 3%% FR")
     args = ap.parse_args()
     global MODEL
     MODEL = args.model
     if args.report:
         report()
+    elif args.ensemble:
+        ensemble_report()
     elif args.variant is None or args.fold is None:
         raise SystemExit("name a variant and a fold (even or odd), or --report")
     else:
