@@ -68,6 +68,7 @@ commands`` (the same recipe and folds, the network as shipped), read from
     python benchmarks/variant_trial.py learners-x6 even --model digits  # the digits recipe
     python benchmarks/variant_trial.py --report        # the table: every variant trained
     python benchmarks/variant_trial.py --ensemble      # commands folds averaged (no training)
+    python benchmarks/variant_trial.py touching --model digits --loso nicolas  # FSDD LOSO
 
 ``--ensemble``: is the acceptance of words never trained on the variance of one network, as
 deep ensembles would cure (Lakshminarayanan et al. 2017), or shared by every network? The
@@ -79,6 +80,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -296,6 +298,7 @@ def patch_learners_more() -> None:
     voices.cv_training = cv_training
 
 
+EDGE_PATHS: list[str] = []  # the training clips the neighbours' edges come from
 TOUCHING = 0.5  # share of training windows whose word touches a neighbour's edge
 EDGE_MS = (40, 120)  # how much of the neighbour
 
@@ -307,7 +310,7 @@ def patch_touching() -> None:
     from space.data import augment
 
     cv = voices.cv_training
-    paths: list[str] = []
+    paths = EDGE_PATHS
     pools: dict[int, list[np.ndarray]] = {}
 
     def cv_training(model, fold, *args, seed: int = 0, **kw):  # noqa: ANN001, ANN202
@@ -426,6 +429,36 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     run["rejected"] = {k: float(np.mean(~np.isfinite(v[TOP]))) for k, v in scores.items()}
     run["rejected_3fr"] = rejected_at(scores, FR)
     (CACHE / f"{stem(variant, fold, seed)}.json").write_text(json.dumps(run, indent=1))
+    print(json.dumps(run))
+    return run
+
+
+def run_loso(variant: str, speaker: str, seed: int = 0) -> dict:
+    """``--loso``: the digits variant with one FSDD speaker held out (every learner in
+    training, as ``benchmarks/loso.py`` trains the shipped recipe); its accuracy on that
+    speaker's 500 clips and the top confusions."""
+    from collections import Counter
+
+    from space.api import default_features
+    from space.training.words import train
+
+    VARIANTS[variant]()
+    train_ex, val_ex, test_ex, labels, tcfg = voices.digits_recipe("loso", speaker)
+    EDGE_PATHS[:] = sorted({e.path for e in train_ex})  # not the held-out speaker's clips
+    tcfg = replace(tcfg, seed=seed)
+    name = stem(variant, f"loso_{speaker}", seed)
+    out = CACHE / f"{name}.pt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rec, secs = voices.train_once(out, lambda resume: train(
+        train_ex, val_ex, labels, out, feature_cfg=default_features("fsdd"), train_cfg=tcfg,
+        resume=resume, progress=False), redo=False)
+    pred = voices.probabilities(rec, test_ex).argmax(1)
+    got = [rec.labels[int(i)] for i in pred]
+    errors = Counter(f"{e.label}->{g}" for e, g in zip(test_ex, got, strict=True) if g != e.label)
+    run = {"train_s": secs, "speaker": speaker, "seed": seed,
+           "accuracy": float(np.mean([g == e.label for e, g in zip(test_ex, got, strict=True)])),
+           "top_errors": dict(errors.most_common(4))}
+    (CACHE / f"{name}.json").write_text(json.dumps(run, indent=1))
     print(json.dumps(run))
     return run
 
@@ -592,6 +625,9 @@ def main() -> int:
     ap.add_argument("--model", choices=["commands", "digits"], default="commands",
                     help="the recipe the variant changes (default commands)")
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--loso", metavar="SPEAKER",
+                    help="with --model digits: hold this FSDD speaker out instead of a "
+                    "learner fold (name no fold)")
     ap.add_argument("--ensemble", action="store_true",
                     help="the commands fold models averaged (ENSEMBLES), at 3%% FR")
     args = ap.parse_args()
@@ -601,6 +637,10 @@ def main() -> int:
         report()
     elif args.ensemble:
         ensemble_report()
+    elif args.loso:
+        if MODEL != "digits" or args.variant is None:
+            raise SystemExit("--loso needs --model digits and a variant")
+        run_loso(args.variant, args.loso, args.seed)
     elif args.variant is None or args.fold is None:
         raise SystemExit("name a variant and a fold (even or odd), or --report")
     else:
