@@ -54,7 +54,7 @@ and are not loadable as shipped models):
   windows' words touching a neighbour, as the learners' digits cut from "ZERO THREE FIVE
   ONE" do: the last (before) and/or the first (after) 40-120 ms of another training clip's
   speech joined to the word's edges (5 ms crossfades, 30-100% of its level), the speech
-  span grown to cover them as ``speech_bounds`` would at prediction. The fold models'
+  span grown to cover them as ``speech_bounds`` would at prediction. The learners-more models'
   errors on held-out learners are low-confidence and twice as frequent on clips touching
   a neighbour at both edges (11 of 20 errors, 34% of clips).
 
