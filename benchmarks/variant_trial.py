@@ -541,15 +541,39 @@ def ensemble_report() -> None:
 def kept_rows() -> dict[str, dict[tuple[str, str], str]]:
     """The rows of the last report, per model, keyed by (network, seed): a trial whose fold
     files are not on this machine keeps its row (the fold models live outside the repo)."""
-    rows: dict[str, dict[tuple[str, str], str]] = {"commands": {}, "digits": {}}
+    rows: dict[str, dict[tuple[str, str], str]] = {"commands": {}, "digits": {}, "loso": {}}
     model = None
     for line in RESULTS.read_text().splitlines() if RESULTS.is_file() else []:
-        if line.startswith("# `"):
-            model = line[3:].split("`")[0]
+        if line.startswith("# "):
+            model = (line[3:].split("`")[0] if line.startswith("# `") else
+                     "loso" if line.startswith(LOSO_TITLE) else None)
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if model in rows and line.startswith("| ") and len(cells) > 1 and cells[1].isdigit():
-            rows[model][(cells[0], cells[1])] = line
+        if model in rows and line.startswith("| ") and len(cells) > 2:
+            if model == "loso" and cells[2].isdigit():
+                rows[model][(cells[0], cells[1], cells[2])] = line
+            elif model != "loso" and cells[1].isdigit():
+                rows[model][(cells[0], cells[1])] = line
     return rows
+
+
+LOSO_TITLE = "# `digits` variants with one FSDD speaker held out"
+
+
+def report_loso(kept: dict) -> list[str]:
+    """The ``--loso`` runs (rows of runs not on this machine kept)."""
+    rows = dict(kept)
+    for path in sorted(CACHE.glob("digits_*_loso_*.json")):
+        r = json.loads(path.read_text())
+        v = next(v for v in VARIANTS if path.name.startswith(f"digits_{v}_"))
+        errors = ", ".join(f"{k} ({n})" for k, n in r["top_errors"].items())
+        rows[(TITLES[v], r["speaker"], str(r["seed"]))] = (
+            f"| {TITLES[v]} | {r['speaker']} | {r['seed']} | {r['accuracy']:.1%} | {errors} |")
+    if not rows:
+        return []
+    return [f"{LOSO_TITLE} (`benchmarks/variant_trial.py VARIANT --model digits --loso "
+            "SPEAKER`; every learner in training; the speaker's 500 clips)", "",
+            "| network | held-out speaker | seed | accuracy | top errors |", "|---|---|---|---|---|",
+            *(rows[k] for k in sorted(rows, key=lambda k: (k[1], k[0], k[2]))), ""]
 
 
 def report() -> None:
@@ -558,6 +582,7 @@ def report() -> None:
     kept = kept_rows()
     for model in ("commands", "digits"):
         text += report_model(model, kept[model])
+    text += report_loso(kept["loso"])
     print("\n".join(text))
     from space.io import atomic_write
 
