@@ -545,8 +545,8 @@ def kept_rows() -> dict[str, dict[tuple[str, str], str]]:
     model = None
     for line in RESULTS.read_text().splitlines() if RESULTS.is_file() else []:
         if line.startswith("# "):
-            model = (line[3:].split("`")[0] if line.startswith("# `") else
-                     "loso" if line.startswith(LOSO_TITLE) else None)
+            model = ("loso" if line.startswith(LOSO_TITLE) else
+                     line[3:].split("`")[0] if line.startswith("# `") else None)
         cells = [c.strip() for c in line.strip("|").split("|")]
         if model in rows and line.startswith("| ") and len(cells) > 2:
             if model == "loso" and cells[2].isdigit():
