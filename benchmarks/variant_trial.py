@@ -46,10 +46,10 @@ and are not loadable as shipped models):
 
 * ``learners-more`` (``--model digits``): the learners ``LEARNERS_X`` times per epoch, plus
   the fold's digit words said inside the learners' other sentences ("no one", "count to
-  three"): the clips of ``space data words`` (``build/so762_words``, made by ``make models``)
-  that ``speechocean762_words`` does not hold (it kept the digit-only utterances and a few
-  more), mispronounced ones left out as always: about 48 clips a fold, most of them "one",
-  on top of about 130. Is the held-out learners' row short of learner clips?
+  three"): the clips of ``space data words ../shared/data/speechocean762_train --out
+  build/so762_words`` that ``speechocean762_words`` does not hold (it kept the digit-only
+  utterances and a few more), mispronounced ones left out as always: 54 / 42 clips a fold,
+  most of them "one", on top of 137 / 148. Is the held-out learners' row short of learner clips?
 * ``touching`` (``--model digits``): the shipped digits recipe with half of the training
   windows' words touching a neighbour, as the learners' digits cut from "ZERO THREE FIVE
   ONE" do: the last (before) and/or the first (after) 40-120 ms of another training clip's
