@@ -182,6 +182,12 @@ def patch_one_vs_rest() -> None:
     words.F = types.SimpleNamespace(cross_entropy=one_vs_rest)  # type: ignore[attr-defined]
 
 
+def crossfade(a: np.ndarray, b: np.ndarray, ramp: np.ndarray) -> np.ndarray:
+    """``a`` then ``b``, overlapping by ``len(ramp)`` samples faded along ``ramp`` (0 -> 1)."""
+    k = len(ramp)
+    return np.concatenate([a[:-k], a[-k:] * (1 - ramp) + b[:k] * ramp, b[k:]])
+
+
 SPLICES = 600  # spliced near-commands added as _unknown_ per fold
 
 
@@ -212,11 +218,7 @@ def make_splices(train_ex: list, out: Path, n: int, seed: int) -> list:
             return y / (np.sqrt(np.mean(y ** 2)) + 1e-8)
 
         fade = int(0.01 * sr)
-
-        def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            ramp = np.linspace(0, 1, fade)
-            mid = a[-fade:] * (1 - ramp) + b[:fade] * ramp
-            return np.concatenate([a[:-fade], mid, b[fade:]])
+        ramp = np.linspace(0, 1, fade)
 
         out.mkdir(parents=True, exist_ok=True)
         for p in names:
@@ -226,10 +228,10 @@ def make_splices(train_ex: list, out: Path, n: int, seed: int) -> list:
                 if min(len(a), len(b)) < 4 * fade:
                     continue
                 if rng.random() < 2 / 3:  # a command cut short, another word's end
-                    y = join(a[:int(len(a) * rng.uniform(0.35, 0.65))],
-                             b[int(len(b) * rng.uniform(0.35, 0.65)):])
+                    y = crossfade(a[:int(len(a) * rng.uniform(0.35, 0.65))],
+                                  b[int(len(b) * rng.uniform(0.35, 0.65)):], ramp)
                 else:  # another word's end leads into a whole command
-                    y = join(b[int(len(b) * rng.uniform(0.55, 0.8)):], a)
+                    y = crossfade(b[int(len(b) * rng.uniform(0.55, 0.8)):], a, ramp)
                 if len(y) <= sr:
                     break
             y = np.pad(y, int(0.1 * sr)) * 0.1 / (np.abs(y).max() + 1e-8) * rng.uniform(1, 5)
@@ -298,7 +300,7 @@ def patch_learners_more() -> None:
     voices.cv_training = cv_training
 
 
-EDGE_PATHS: list[str] = []  # the training clips the neighbours' edges come from
+EDGE_PATHS: list[str] = []  # the run's training clips (run_fold, run_loso): edges come from them
 TOUCHING = 0.5  # share of training windows whose word touches a neighbour's edge
 EDGE_MS = (40, 120)  # how much of the neighbour
 
@@ -309,14 +311,8 @@ def patch_touching() -> None:
     from space import audio
     from space.data import augment
 
-    cv = voices.cv_training
     paths = EDGE_PATHS
     pools: dict[int, list[np.ndarray]] = {}
-
-    def cv_training(model, fold, *args, seed: int = 0, **kw):  # noqa: ANN001, ANN202
-        out = cv(model, fold, *args, seed=seed, **kw)
-        paths[:] = sorted({e.path for e in out[0]})
-        return out
 
     def pool(sr: int) -> list[np.ndarray]:
         if sr not in pools:
@@ -348,10 +344,6 @@ def patch_touching() -> None:
             e = (seg[:k] if head else seg[-k:]) * level * rng.uniform(0.3, 1.0)
             return e.astype(np.float32)
 
-        def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            mid = a[-fade:] * (1 - ramp) + b[:fade] * ramp
-            return np.concatenate([a[:-fade], mid, b[fade:]])
-
         before, after = rng.random() < 0.7, rng.random() < 0.7
         if not (before or after):
             before = after = True
@@ -359,13 +351,12 @@ def patch_touching() -> None:
         if len(word) < 2 * fade:
             return window(self, y, bounds, n, rng)
         if before:
-            word = join(edge(head=False), word)
+            word = crossfade(edge(head=False), word, ramp)
         if after:
-            word = join(word, edge(head=True))
+            word = crossfade(word, edge(head=True), ramp)
         y = np.concatenate([y[:start], word, y[end:]]).astype(np.float32)
         return window(self, y, (start, start + len(word)), n, rng)
 
-    voices.cv_training = cv_training
     augment.Augmenter.window = touching  # type: ignore[method-assign]
 
 
@@ -391,10 +382,33 @@ def stem(variant: str, fold: str, seed: int, model: str | None = None) -> str:
     return f"{model}_{variant}_{fold}" if seed == 0 else f"{model}_{variant}_seed{seed}_{fold}"
 
 
-def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
+def train_variant(name: str, train_ex: list, val_ex: list, labels: list[str], tcfg,
+                  features: str):  # noqa: ANN001, ANN201
+    """(Recognizer, train seconds) of one trial model ``CACHE/name.pt`` (resumed or reused
+    as ``voices.train_once`` does); ``EDGE_PATHS`` is set to its training clips first."""
     from space.api import default_features
-    from space.recognize.words.evaluate import evaluate
     from space.training.words import train
+
+    EDGE_PATHS[:] = sorted({e.path for e in train_ex})  # never a held-out speaker's clip
+    out = CACHE / f"{name}.pt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return voices.train_once(out, lambda resume: train(
+        train_ex, val_ex, labels, out, feature_cfg=default_features(features), train_cfg=tcfg,
+        resume=resume, progress=False), redo=False)
+
+
+def save_run(name: str, run: dict) -> dict:
+    """``CACHE/name.json`` (atomically), printed."""
+    from space.io import atomic_write
+
+    atomic_write(CACHE / f"{name}.json",
+                 lambda tmp: Path(tmp).write_text(json.dumps(run, indent=1)))
+    print(json.dumps(run))
+    return run
+
+
+def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
+    from space.recognize.words.evaluate import evaluate
 
     VARIANTS[variant]()
     sh = voices.SHARED
@@ -404,20 +418,16 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     train_ex, val_ex, test_ex, labels, tcfg = voices.cv_training(
         MODEL, fold, voices.P_VTLP if digits else 0.0, sh / "fsdd", sh / "speech_commands",
         sh / "sc_v1_words", learners, seed=seed)
-    out = CACHE / f"{stem(variant, fold, seed)}.pt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rec, secs = voices.train_once(out, lambda resume: train(
-        train_ex, val_ex, labels, out, feature_cfg=default_features("fsdd" if digits else "speech_commands"),
-        train_cfg=tcfg, resume=resume, progress=False), redo=False)
+    name = stem(variant, fold, seed)
+    rec, secs = train_variant(name, train_ex, val_ex, labels, tcfg,
+                              "fsdd" if digits else "speech_commands")
     held = "odd" if fold == "even" else "even"
     run = {"train_s": secs, "test_acc": evaluate(rec, test_ex).accuracy,
            "learners": voices.learner_rows(rec, learners, words, held),
            "new_voices": voices.on_new_voices(rec, words, learners, CACHE.parent),
            "best_epoch": rec.ckpt.meta.best_epoch}
     if digits:  # every clip is a digit: no rejection
-        (CACHE / f"{stem(variant, fold, seed)}.json").write_text(json.dumps(run, indent=1))
-        print(json.dumps(run))
-        return run
+        return save_run(name, run)
     # words never trained on, at the top label (the shipped model turns away 2.9% of the
     # test commands so)
     sets = voices.unknown_sets(sh / "speech_commands", sh / "sc_v1_words", sh / "fsdd",
@@ -428,9 +438,7 @@ def run_fold(variant: str, fold: str, seed: int = 0) -> dict:
     # the top label alone: -inf where it is not a command
     run["rejected"] = {k: float(np.mean(~np.isfinite(v[TOP]))) for k, v in scores.items()}
     run["rejected_3fr"] = rejected_at(scores, FR)
-    (CACHE / f"{stem(variant, fold, seed)}.json").write_text(json.dumps(run, indent=1))
-    print(json.dumps(run))
-    return run
+    return save_run(name, run)
 
 
 def run_loso(variant: str, speaker: str, seed: int = 0) -> dict:
@@ -439,28 +447,19 @@ def run_loso(variant: str, speaker: str, seed: int = 0) -> dict:
     speaker's 500 clips and the top confusions."""
     from collections import Counter
 
-    from space.api import default_features
-    from space.training.words import train
+    from space.recognize.words.evaluate import evaluate
 
     VARIANTS[variant]()
     train_ex, val_ex, test_ex, labels, tcfg = voices.digits_recipe("loso", speaker)
-    EDGE_PATHS[:] = sorted({e.path for e in train_ex})  # not the held-out speaker's clips
-    tcfg = replace(tcfg, seed=seed)
     name = stem(variant, f"loso_{speaker}", seed)
-    out = CACHE / f"{name}.pt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rec, secs = voices.train_once(out, lambda resume: train(
-        train_ex, val_ex, labels, out, feature_cfg=default_features("fsdd"), train_cfg=tcfg,
-        resume=resume, progress=False), redo=False)
-    pred = voices.probabilities(rec, test_ex).argmax(1)
-    got = [rec.labels[int(i)] for i in pred]
-    errors = Counter(f"{e.label}->{g}" for e, g in zip(test_ex, got, strict=True) if g != e.label)
-    run = {"train_s": secs, "speaker": speaker, "seed": seed,
-           "accuracy": float(np.mean([g == e.label for e, g in zip(test_ex, got, strict=True)])),
-           "top_errors": dict(errors.most_common(4))}
-    (CACHE / f"{name}.json").write_text(json.dumps(run, indent=1))
-    print(json.dumps(run))
-    return run
+    rec, secs = train_variant(name, train_ex, val_ex, labels, replace(tcfg, seed=seed), "fsdd")
+    report = evaluate(rec, test_ex)
+    errors = Counter({f"{t}->{g}": int(report.confusion[i, j])
+                      for i, t in enumerate(report.labels) for j, g in enumerate(report.labels)
+                      if i != j and report.confusion[i, j]})
+    return save_run(name, {"train_s": secs, "speaker": speaker, "seed": seed,
+                           "accuracy": report.accuracy,
+                           "top_errors": dict(errors.most_common(4))})
 
 
 FR = 0.03  # the issue's budget of test commands turned away
@@ -516,15 +515,16 @@ def ensemble_report() -> None:
                     labels = rec.labels
                     probs[v, seed, fold] = {k: softmax(voices.probabilities(
                         rec, sets[k], logits=True), axis=1) for k in keys}
-            scores = {k: voices.open_set_scores(np.log(np.mean(
-                [probs[v, s, fold][k] for v, s in members], axis=0) + 1e-12), labels)
-                for k in keys}
-            for k, r in rejected_at(scores, FR)["top probability"].items():
-                cells[k].append(f"{r:.1%}")
-            mean = np.mean([probs[v, s, fold]["test_commands"] for v, s in members], axis=0)
+            mean = {k: np.mean([probs[v, s, fold][k] for v, s in members], axis=0)
+                    for k in keys}
             heard = [labels[int(i)] == e.label
-                     for i, e in zip(mean.argmax(1), sets["test_commands"], strict=True)]
-            cells["test_commands"][-1] = f"{np.mean(heard):.1%}"
+                     for i, e in zip(mean["test_commands"].argmax(1), sets["test_commands"],
+                                     strict=True)]
+            cells["test_commands"].append(f"{np.mean(heard):.1%}")
+            scores = {k: voices.open_set_scores(np.log(mean[k] + 1e-12), labels) for k in keys}
+            for k, r in rejected_at(scores, FR)["top probability"].items():
+                if k != "test_commands":  # turned away: FR by construction
+                    cells[k].append(f"{r:.1%}")
         rows.append(f"| {name} | {len(members)} | " + " | ".join(
             " / ".join(cells[k]) for k in keys) + " |")
     text = ["# `commands` fold models averaged (`benchmarks/variant_trial.py --ensemble`)", "",
