@@ -48,7 +48,7 @@ def run_loso(data: str, speakers: list[str], keep: str | None = None, **train_kw
 
 
 def recipe(*, epochs: int = 12, copies: int = 1, noise_dir: str | None = None,
-           without: tuple[str, ...] = (), seed: int = 0, **augment) -> dict:
+           without: tuple[str, ...] = (), seed: int = 0, threads: int = 0, **augment) -> dict:
     """``train_model`` keyword arguments for the digits recipe with the named augmentation
     stages off (``AugmentConfig.without``) and ``augment`` fields changed."""
     from dataclasses import replace
@@ -56,7 +56,8 @@ def recipe(*, epochs: int = 12, copies: int = 1, noise_dir: str | None = None,
     from space.config import AugmentConfig, TrainConfig
 
     aug = replace(AugmentConfig(noise_dir=noise_dir).without(*without), **augment)
-    return {"train": TrainConfig(epochs=epochs, copies=copies, seed=seed, augment=aug)}
+    return {"train": TrainConfig(epochs=epochs, copies=copies, seed=seed, threads=threads,
+                                 augment=aug)}
 
 
 def main() -> int:
@@ -78,6 +79,9 @@ def main() -> int:
     ap.add_argument("--vtlp", type=float, default=0.0, help="voice warp probability (p_vtlp)")
     ap.add_argument("--add-learners", help="also train on these learners' words (space train "
                     "--add-learners); the held-out FSDD speaker stays the test set")
+    ap.add_argument("--learner-repeat", type=int, help="times each --add-learners clip is "
+                    "drawn per epoch (space train --learner-repeat; default: its default)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads per training (0: all)")
     ap.add_argument("--json", help="also write the rows here")
     ap.add_argument("--keep", help="keep the checkpoints in this folder")
     args = ap.parse_args()
@@ -103,9 +107,10 @@ def main() -> int:
 
     rows = run_loso(
         args.data, speakers, keep=args.keep, add_learners=args.add_learners,
+        learner_repeat=args.learner_repeat,
         model=ModelConfig(channels=tuple(int(c) for c in args.channels.split(","))),
         **recipe(epochs=args.epochs, copies=args.copies, noise_dir=args.noise_dir,
-                 without=tuple(without), **noise),
+                 without=tuple(without), threads=args.threads, **noise),
     )
     mean = sum(r["accuracy"] for r in rows) / len(rows)
     flags = " ".join(a for a in sys.argv[1:] if a.startswith("--no")) or "full recipe"
@@ -114,7 +119,10 @@ def main() -> int:
     if args.vtlp:
         flags += f", VTLP p={args.vtlp}"
     if args.add_learners:
-        flags += f", learners' words from {Path(args.add_learners).name}"
+        from space.data.extra import LEARNER_REPEAT
+
+        flags += (f", learners' words from {Path(args.add_learners).name} "
+                  f"x{args.learner_repeat or LEARNER_REPEAT}")
     print(f"\nFSDD leave-one-speaker-out ({flags}, {args.epochs} epochs, {args.copies} copies per clip)")
     print("| held-out speaker | accuracy | clips | train s |\n|---|---|---|---|")
     for r in rows:

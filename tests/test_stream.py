@@ -104,6 +104,17 @@ def test_chunk_invariance_with_noise_suppression(model) -> None:
     assert summary(events_chunked(model, y, [480, 37], noise_reduce=True)) == summary(whole)
 
 
+def test_noise_suppression_is_loaded_with_the_stream_not_at_the_first_word(
+        model, monkeypatch) -> None:
+    """A missing noisereduce is named when the stream is made, before any audio flows."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "noisereduce", None)  # `import noisereduce` fails
+    with pytest.raises(UsageError, match=r"noise suppression needs noisereduce \(pip install"):
+        StreamingRecognizer(model, sr=SR, noise_reduce=True)
+    StreamingRecognizer(model, sr=SR)  # without suppression the package is not needed
+
+
 @pytest.mark.parametrize("sr", [8000, 22050, 44100, 48000])
 def test_any_input_rate_gives_the_same_words(model, sr: int) -> None:
     y16, truth = make_stream(seed=4)

@@ -165,6 +165,10 @@ class StreamingRecognizer:
         self._up = min(1.0, fs / c.floor_up_s)
         self._down = min(1.0, fs / c.floor_down_s)
         self._noise_n = int(round(c.noise_context_s * sr))
+        if c.noise_reduce:
+            # noisereduce's import (scipy.signal) takes 1-4 s: paid here, not by the first
+            # word a user says, and a missing package is named before any audio flows
+            _noisereduce()
         # Sequence mode: one result per stretch of speech, oldest first. Kept across
         # reset()/flush() so that a caller can read the last one after flushing.
         self.sequences: list[dict[str, Any]] = []
@@ -417,17 +421,22 @@ class StreamingRecognizer:
             self._buf_start += drop
 
 
-def _denoise(y: np.ndarray, sr: int, noise: np.ndarray) -> np.ndarray:
-    """Stationary spectral gating (noisereduce) with a noise profile from the stream's pauses."""
+def _noisereduce() -> Any:
+    """The noisereduce module, or a UsageError that says how to install it."""
     try:
         import noisereduce
-    except ImportError as e:  # pragma: no cover - depends on the install
+    except ImportError as e:
         raise UsageError(
             "noise suppression needs noisereduce (pip install 'space-speech[mic]')"
         ) from e
+    return noisereduce
+
+
+def _denoise(y: np.ndarray, sr: int, noise: np.ndarray) -> np.ndarray:
+    """Stationary spectral gating (noisereduce) with a noise profile from the stream's pauses."""
     n_fft = 512 if sr <= 16000 else 1024 if sr <= 32000 else 2048
-    out = noisereduce.reduce_noise(y=y, sr=sr, y_noise=noise, stationary=True, n_fft=n_fft,
-                                   prop_decrease=0.9)
+    out = _noisereduce().reduce_noise(y=y, sr=sr, y_noise=noise, stationary=True, n_fft=n_fft,
+                                      prop_decrease=0.9)
     return np.asarray(out, dtype=np.float32)
 
 
