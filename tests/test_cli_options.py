@@ -255,6 +255,35 @@ def test_serve_busy_port_fails_before_the_banner():
                                 "port is in use (another server? try --port)")
 
 
+def test_serve_answers_kept_alive_connections_without_nagle():
+    """The socket `space serve` binds gets TCP_NODELAY on every connection it accepts, as a
+    socket uvicorn binds does: with Nagle on, each answer after the first on a kept-alive
+    connection (a browser's next attempt) waited 40 ms for the client's delayed ACK."""
+    import asyncio
+    import socket
+
+    from space.cli.serve import bind
+
+    async def nodelay_of_an_accepted_connection() -> int:
+        got: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def on_connect(reader, writer) -> None:  # noqa: ANN001
+            sock = writer.get_extra_info("socket")
+            got.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=bind("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            return await asyncio.wait_for(got, 10)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(nodelay_of_an_accepted_connection()) != 0
+
+
 def test_serve_help_does_not_promise_a_page_that_adds_references():
     serve = next(p for n, p in _leaf_parsers(build_parser()) if n == "space serve")
     text = " ".join(serve.format_help().split())

@@ -106,7 +106,10 @@ def bind(host: str, port: int) -> socket.socket:
     from ..errors import UsageError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family=family)
+    # IPPROTO_TCP named, as getaddrinfo gives it when uvicorn binds: asyncio sets TCP_NODELAY
+    # only on sockets whose proto says TCP, and without it every answer on a kept-alive
+    # connection waited 40 ms for the client's delayed ACK (Nagle)
+    sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
