@@ -119,6 +119,23 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tu
     return b"".join(out), f"multipart/form-data; boundary={boundary}"
 
 
+def warm_up(base: str, word: str, inputs: dict) -> None:
+    """One request of each valid kind before the soak's first RSS reading: the server loads
+    models and references on first use, which is not growth under load."""
+    import httpx
+
+    valid = inputs["valid"]
+    name, data = inputs["pool"][0]
+    with httpx.Client(timeout=60.0) as c:
+        c.post(f"{base}/api/score", data={"word": word},
+               files={"file": ("a.wav", valid, "audio/wav")}).raise_for_status()
+        c.post(f"{base}/api/predict", files={"file": ("a.wav", valid, "audio/wav")}
+               ).raise_for_status()
+        c.get(f"{base}/api/words").raise_for_status()
+        c.post(f"{base}/api/references/soak-{word}", files=[("files", (name, data, "audio/wav"))]
+               ).raise_for_status()
+
+
 def soak_inputs(word: str, max_upload: int) -> dict[str, object]:
     """Every body the soak sends, made once."""
     from space import audio
@@ -286,6 +303,7 @@ def run_soak(args: argparse.Namespace, base: str, server: subprocess.Popen, refs
             rows.append(f"\n{len(errors)} errors, first: {errors[0]}\n")
         print(rows[-1], flush=True)
     inputs = soak_inputs(args.word, int(args.max_upload_mb * 1024 * 1024))
+    warm_up(base, args.word, inputs)
     rss0 = rss_mb(server.pid)
     la0 = os.getloadavg()[0]
     t0 = time.monotonic()
