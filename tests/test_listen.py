@@ -161,6 +161,21 @@ def test_microphone_that_vanishes_mid_stream(capsys, monkeypatch, tiny_model: Pa
     assert "Traceback" not in err
 
 
+def test_noise_suppression_missing_is_named_before_the_microphone_opens(
+        capsys, monkeypatch, tiny_model: Path) -> None:
+    y, _ = make_stream(seed=12, n_words=1)
+    fake = FakeSoundDevice(y)
+    opened = []
+    start = fake.InputStream.start
+    monkeypatch.setattr(fake.InputStream, "start", lambda self: (opened.append(1), start(self)))
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    monkeypatch.setitem(sys.modules, "noisereduce", None)  # `import noisereduce` fails
+    rc, out, err = run_cli(capsys, "--model", str(tiny_model), "--noise-reduce")
+    assert rc == 2 and out == "" and opened == []
+    assert err.strip() == ("space listen: error: noise suppression needs noisereduce "
+                           "(pip install 'space-speech[mic]')")
+
+
 def test_microphone_chunks_in_order(monkeypatch) -> None:
     y = np.arange(SR, dtype=np.float32) / SR
     monkeypatch.setitem(sys.modules, "sounddevice", FakeSoundDevice(y))

@@ -106,9 +106,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         rec = api.load_model(args.model or "digits")
     chunk_s = args.chunk_ms / 1000
+    # Practising a word, every attempt the detector finds is scored: the recogniser is least
+    # sure of the learners who need the feedback most (benchmarks/results/practice_stream.md)
+    min_p = 0.0 if word and args.min_probability is None else args.min_probability
+    gate = {} if min_p is None else {"min_probability": min_p}  # None: the stream's default
+
+    def open_stream(sr: int) -> Any:
+        return api.open_stream(rec, sr=sr, noise_reduce=args.noise_reduce,
+                               grammar=args.grammar, **gate)
+
     microphone = None
     if args.input:
         sr, chunks = api.stream_file(args.input, chunk_s=chunk_s)
+        stream = open_stream(sr)
         if not args.fast:
             chunks = paced(chunks, sr)
         source = args.input
@@ -117,15 +127,13 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(device, str) and device.isdigit():
             device = int(device)
         microphone = mic.Microphone(device=device, chunk_s=chunk_s)
+        # the stream first (noise suppression's import takes seconds): the banner means the
+        # words said from then on are heard as they end, and a missing package is named
+        # before the microphone opens
+        stream = open_stream(microphone.sr)
         microphone.start()
         sr, chunks, source = microphone.sr, microphone.chunks(), microphone.name
         print(f"listening on {source!r} at {sr} Hz; Ctrl-C to stop", file=sys.stderr)
-    # Practising a word, every attempt the detector finds is scored: the recogniser is least
-    # sure of the learners who need the feedback most (benchmarks/results/practice_stream.md)
-    min_p = 0.0 if word and args.min_probability is None else args.min_probability
-    gate = {} if min_p is None else {"min_probability": min_p}  # None: the stream's default
-    stream = api.open_stream(rec, sr=sr, noise_reduce=args.noise_reduce,
-                             grammar=args.grammar, **gate)
     n = 0
     heard = [0]  # samples streamed, for the summary line
 
