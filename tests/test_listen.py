@@ -176,6 +176,16 @@ def test_noise_suppression_missing_is_named_before_the_microphone_opens(
                            "(pip install 'space-speech[mic]')")
 
 
+def test_noise_suppression_with_a_grammar_is_refused_not_ignored(capsys) -> None:
+    rc, out, err = run_cli(capsys, "--grammar", "any", "--noise-reduce", "--input",
+                           str(EXAMPLES / "4_four_fsdd_theo_0.wav"))
+    assert rc == 2 and out == ""
+    assert err.strip() == ("space listen: error: stream: noise suppression cleans isolated "
+                           "words; connected digits (a grammar) are decoded from the audio as "
+                           "it is: leave out noise_reduce (--noise-reduce) or the grammar "
+                           "(--grammar)")
+
+
 def test_microphone_chunks_in_order(monkeypatch) -> None:
     y = np.arange(SR, dtype=np.float32) / SR
     monkeypatch.setitem(sys.modules, "sounddevice", FakeSoundDevice(y))

@@ -34,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="with --input: as fast as possible instead of real-time pace")
     p.add_argument("--json", action="store_true", help="one JSON object per word on stdout")
     p.add_argument("--noise-reduce", action="store_true",
-                   help="suppress stationary background noise (hum, fan) before recognising")
+                   help="suppress stationary background noise (hum, fan) before recognising "
+                   "each isolated word (not with --grammar)")
     p.add_argument("--min-probability", type=float,
                    help="report a word only when the model is at least this sure (default 0.4; "
                    "with --word 0: every attempt is scored, however unsure the recogniser, "

@@ -140,6 +140,10 @@ class StreamingRecognizer:
             from dataclasses import replace
 
             config = replace(config, **overrides)
+        if config.grammar is not None and config.noise_reduce:  # refused rather than ignored
+            raise UsageError("stream: noise suppression cleans isolated words; connected digits "
+                             "(a grammar) are decoded from the audio as it is: leave out "
+                             "noise_reduce (--noise-reduce) or the grammar (--grammar)")
         self.recognizer = recognizer
         self.sr = int(sr)
         self.cfg = config
