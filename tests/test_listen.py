@@ -176,6 +176,14 @@ def test_noise_suppression_missing_is_named_before_the_microphone_opens(
                            "(pip install 'space-speech[mic]')")
 
 
+def test_device_with_an_input_file_is_refused_not_ignored(capsys) -> None:
+    rc, out, err = run_cli(capsys, "--input", str(EXAMPLES / "4_four_fsdd_theo_0.wav"),
+                           "--device", "3")
+    assert rc == 2 and out == ""
+    assert err.strip() == ("space listen: error: --device picks a microphone; with --input "
+                           "the audio comes from the file: leave out one of them")
+
+
 def test_noise_suppression_with_a_grammar_is_refused_not_ignored(capsys) -> None:
     rc, out, err = run_cli(capsys, "--grammar", "any", "--noise-reduce", "--input",
                            str(EXAMPLES / "4_four_fsdd_theo_0.wav"))

@@ -80,6 +80,9 @@ def _check_args(args: argparse.Namespace) -> None:
 
     if args.fast and not args.input:
         raise UsageError("--fast needs --input FILE (a microphone is always real time)")
+    if args.input and args.device is not None:
+        raise UsageError("--device picks a microphone; with --input the audio comes from "
+                         "the file: leave out one of them")
     if args.min_probability is not None and not 0 <= args.min_probability <= 1:
         raise UsageError("--min-probability must lie within 0..1")
     # Refused rather than ignored: a user who names a word or a model expects it to be used.
