@@ -233,6 +233,7 @@ def test_references_list_takes_references_dir_after_the_action(tmp_path, capsys)
 @pytest.mark.parametrize("argv, message", [
     (["--max-upload-mb", "0"], "--max-upload-mb must be at least 0.001 (1 KB), not 0"),
     (["--max-duration-s", "-1"], "--max-duration-s must be more than 0, not -1"),
+    (["--png-workers", "-1"], "--png-workers must be 0 or more, not -1"),
 ])
 def test_serve_bad_limits_name_the_flags(capsys, argv, message):
     assert main(["serve", "--port", "0", *argv]) == 2

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-upload-mb must be at least 0.001 (1 KB), not {args.max_upload_mb:g}")
     if not args.max_duration_s > 0:
         raise UsageError(f"--max-duration-s must be more than 0, not {args.max_duration_s:g}")
+    if args.png_workers < 0:
+        raise UsageError(f"--png-workers must be 0 or more, not {args.png_workers}")
     # The port first: a busy one is reported in one line at once, before any banner or load.
     sock = bind(args.host, args.port)
     try:
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                          max_duration_s=args.max_duration_s,
                          allow_add_references=not args.no_add_references,
                          references_dir=args.references_dir,
-                         png_workers=max(0, args.png_workers))
+                         png_workers=args.png_workers)
     except BaseException:
         sock.close()
         raise
