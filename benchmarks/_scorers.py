@@ -50,13 +50,13 @@ class Judge:
 
     name = "judge"
 
-    def __call__(self, y: np.ndarray, sr: int, word: str) -> Scored:
+    def __call__(self, y: np.ndarray, sr: int, word: str, models=None) -> Scored:  # noqa: ANN001
         import space
         from space.errors import SpaceError
         from space.pronounce.verdict.judge import contradictions
 
         try:
-            r = space.score(y, sr=sr, word=word)
+            r = space.score(y, sr=sr, word=word, models=models)
         except SpaceError as e:
             return Scored(0.0, error=str(e))
         v = r.verdict
@@ -109,6 +109,39 @@ class JudgeHeldOut(Judge):
         acoustic._shared = ac  # the process-wide phone model and scorer, for this clip
         experts.bundled = lambda: sc
         return super().__call__(y, sr, word)
+
+
+class JudgeFoldRecogniser(Judge):
+    """``space.score`` with, for each clip, a `commands` recogniser that never trained on its
+    speaker (the judge reads the recogniser: the heard-word check). ``$SPACE_BENCH_COMMANDS``
+    holds ``commands_even.pt`` (trained on the learners with even ids) and
+    ``commands_odd.pt``, e.g. ``benchmarks/variant_trial.py learners-x6 even|odd``'s fold
+    models; the phone model and the scorer are the shipped ones."""
+
+    name = "judge-fold-recogniser"
+    by_speaker = True
+
+    def __init__(self) -> None:
+        import os
+        from pathlib import Path
+
+        from space import api
+
+        d = Path(os.environ.get("SPACE_BENCH_COMMANDS", ""))
+        if not (d / "commands_even.pt").is_file():
+            raise SystemExit("judge-fold-recogniser: set $SPACE_BENCH_COMMANDS to a folder of "
+                             "commands_even.pt and commands_odd.pt")
+        self.models = {f: api.model_registry({"digits": "digits",
+                                              "commands": str(d / f"commands_{f}.pt")})
+                       for f in ("even", "odd")}
+
+    def __call__(self, y: np.ndarray, sr: int, word: str, speaker: str | None = None
+                 ) -> Scored:
+        if speaker is None:
+            raise RuntimeError("judge-fold-recogniser scores learners' clips only")
+        # the fold model that trained on the other parity
+        return super().__call__(y, sr, word, self.models["odd" if int(speaker) % 2 == 0
+                                                        else "even"])
 
 
 class References:
@@ -170,7 +203,8 @@ class JudgeReferences:
         return replace(j, score=float(np.clip(self.model.predict(f[None])[0], 0, 100)))
 
 
-SCORERS = {"judge": Judge, "judge-heldout": JudgeHeldOut, "references": References,
+SCORERS = {"judge": Judge, "judge-heldout": JudgeHeldOut,
+           "judge-fold-recogniser": JudgeFoldRecogniser, "references": References,
            "judge+references": JudgeReferences}
 
 
