@@ -44,6 +44,17 @@ class Scored:
         return int(np.argmin([p["score"] for p in self.phones]))
 
 
+def bench_folder(env: str, scorer: str, *files: str):  # noqa: ANN201
+    """The folder ``$env`` names, holding ``files``; else exit saying what to set."""
+    import os
+    from pathlib import Path
+
+    d = Path(os.environ.get(env, ""))
+    if not all((d / f).is_file() for f in files):
+        raise SystemExit(f"{scorer}: set ${env} to a folder of {', '.join(files)}")
+    return d
+
+
 class Judge:
     """The shipped scorer: ``space.score`` (phone evidence fitted on the experts + the
     heard-word check + the recording's quality -> one verdict, space.pronounce.verdict.judge)."""
@@ -83,18 +94,13 @@ class JudgeHeldOut(Judge):
     by_speaker = True
 
     def __init__(self) -> None:
-        import os
-        from pathlib import Path
-
         from space.data import speechocean as so
         from space.pronounce.evidence import experts
         from space.pronounce.evidence.acoustic import Acoustic
         from space.pronounce.evidence.phone_model import load_phone_model
 
-        d = Path(os.environ.get("SPACE_BENCH_HALVES", ""))
-        if not (d / "scorer_half0.json").is_file():
-            raise SystemExit("judge-heldout: set $SPACE_BENCH_HALVES to a folder of "
-                             "phones_half{0,1}.pt and scorer_half{0,1}.json")
+        d = bench_folder("SPACE_BENCH_HALVES", self.name, "phones_half0.pt", "phones_half1.pt",
+                         "scorer_half0.json", "scorer_half1.json")
         self.half = so.speaker_folds(so.utterances(), 2)
         self.models = [(Acoustic(load_phone_model(d / f"phones_half{h}.pt")),
                         experts.load(d / f"scorer_half{h}.json")) for h in (0, 1)]
@@ -122,15 +128,9 @@ class JudgeFoldRecogniser(Judge):
     by_speaker = True
 
     def __init__(self) -> None:
-        import os
-        from pathlib import Path
-
         from space import api
 
-        d = Path(os.environ.get("SPACE_BENCH_COMMANDS", ""))
-        if not (d / "commands_even.pt").is_file():
-            raise SystemExit("judge-fold-recogniser: set $SPACE_BENCH_COMMANDS to a folder of "
-                             "commands_even.pt and commands_odd.pt")
+        d = bench_folder("SPACE_BENCH_COMMANDS", self.name, "commands_even.pt", "commands_odd.pt")
         self.models = {f: api.model_registry({"digits": "digits",
                                               "commands": str(d / f"commands_{f}.pt")})
                        for f in ("even", "odd")}
