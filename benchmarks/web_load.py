@@ -119,21 +119,61 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tu
     return b"".join(out), f"multipart/form-data; boundary={boundary}"
 
 
-def warm_up(base: str, word: str, inputs: dict) -> None:
-    """One request of each valid kind before the soak's first RSS reading: the server loads
-    models and references on first use, which is not growth under load."""
+def send(c, base: str, word: str, inputs: dict, kind: str, rnd) -> str:  # noqa: ANN001
+    """One request of a soak kind (``SOAK_MIX``); its status code, or what became of a
+    cancelled one."""
     import httpx
 
     valid = inputs["valid"]
-    name, data = inputs["pool"][0]
+    if kind == "score":
+        r = c.post(f"{base}/api/score", data={"word": word},
+                   files={"file": ("a.wav", valid, "audio/wav")})
+    elif kind == "predict":
+        r = c.post(f"{base}/api/predict", files={"file": ("a.wav", valid, "audio/wav")})
+    elif kind == "words":
+        r = c.get(f"{base}/api/words")
+    elif kind == "reference-add":
+        name, data = rnd.choice(inputs["pool"])
+        r = c.post(f"{base}/api/references/soak-{word}",
+                   files=[("files", (name, data, "audio/wav"))])
+    elif kind == "invalid":
+        name, data = rnd.choice(inputs["invalid"])
+        path = rnd.choice(["/api/score", "/api/predict"])
+        r = c.post(base + path, data={"word": word}, files={"file": (name, data)})
+    elif kind == "oversize":
+        r = c.post(f"{base}/api/predict", files={"file": ("big.wav", inputs["oversize"])})
+    elif kind == "slow-upload":
+        body, ctype = multipart({"word": word}, [("file", "slow.wav", valid)])
+
+        def trickle():  # 8 pieces over about 0.8 s, chunked: no Content-Length up front
+            step = -(-len(body) // 8)
+            for i in range(0, len(body), step):
+                yield body[i : i + step]
+                time.sleep(0.1)
+        r = c.post(f"{base}/api/score", content=trickle(), headers={"content-type": ctype})
+    else:  # cancelled: give up after a few ms, mid-upload or mid-answer
+        try:
+            c.post(f"{base}/api/score", data={"word": word},
+                   files={"file": ("a.wav", valid, "audio/wav")},
+                   timeout=httpx.Timeout(rnd.uniform(0.002, 0.05)))
+        except httpx.TimeoutException:
+            return "cancelled"
+        return "answered before the cut"
+    return str(r.status_code)
+
+
+def warm_up(base: str, word: str, inputs: dict) -> None:
+    """One request of each valid kind before the soak's first RSS reading: the server loads
+    models and references on first use, which is not growth under load."""
+    import random
+
+    import httpx
+
     with httpx.Client(timeout=60.0) as c:
-        c.post(f"{base}/api/score", data={"word": word},
-               files={"file": ("a.wav", valid, "audio/wav")}).raise_for_status()
-        c.post(f"{base}/api/predict", files={"file": ("a.wav", valid, "audio/wav")}
-               ).raise_for_status()
-        c.get(f"{base}/api/words").raise_for_status()
-        c.post(f"{base}/api/references/soak-{word}", files=[("files", (name, data, "audio/wav"))]
-               ).raise_for_status()
+        for kind in ("score", "predict", "words", "reference-add"):
+            code = send(c, base, word, inputs, kind, random.Random(0))
+            if code != "200":
+                raise SystemExit(f"warm-up: {kind} answered {code}")
 
 
 def soak_inputs(word: str, max_upload: int) -> dict[str, object]:
@@ -171,44 +211,6 @@ def soak(base: str, word: str, clients: int, seconds: float, inputs: dict, max_u
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
-    def one(c: httpx.Client, kind: str, rnd: random.Random) -> str:
-        valid = inputs["valid"]
-        if kind == "score":
-            r = c.post(f"{base}/api/score", data={"word": word},
-                       files={"file": ("a.wav", valid, "audio/wav")})
-        elif kind == "predict":
-            r = c.post(f"{base}/api/predict", files={"file": ("a.wav", valid, "audio/wav")})
-        elif kind == "words":
-            r = c.get(f"{base}/api/words")
-        elif kind == "reference-add":
-            name, data = rnd.choice(inputs["pool"])
-            r = c.post(f"{base}/api/references/soak-{word}",
-                       files=[("files", (name, data, "audio/wav"))])
-        elif kind == "invalid":
-            name, data = rnd.choice(inputs["invalid"])
-            path = rnd.choice(["/api/score", "/api/predict"])
-            r = c.post(base + path, data={"word": word}, files={"file": (name, data)})
-        elif kind == "oversize":
-            r = c.post(f"{base}/api/predict", files={"file": ("big.wav", inputs["oversize"])})
-        elif kind == "slow-upload":
-            body, ctype = multipart({"word": word}, [("file", "slow.wav", valid)])
-
-            def trickle():  # 8 pieces over about 0.8 s, chunked: no Content-Length up front
-                step = -(-len(body) // 8)
-                for i in range(0, len(body), step):
-                    yield body[i : i + step]
-                    time.sleep(0.1)
-            r = c.post(f"{base}/api/score", content=trickle(), headers={"content-type": ctype})
-        else:  # cancelled: give up after a few ms, mid-upload or mid-answer
-            try:
-                c.post(f"{base}/api/score", data={"word": word},
-                       files={"file": ("a.wav", valid, "audio/wav")},
-                       timeout=httpx.Timeout(rnd.uniform(0.002, 0.05)))
-            except httpx.TimeoutException:
-                return "cancelled"
-            return "answered before the cut"
-        return str(r.status_code)
-
     def worker(i: int) -> None:
         rnd = random.Random(i)
         with httpx.Client(timeout=60.0) as c:
@@ -218,7 +220,7 @@ def soak(base: str, word: str, clients: int, seconds: float, inputs: dict, max_u
                 kind = rnd.choices(kinds, weights)[0]
                 t0 = time.perf_counter()
                 try:
-                    code = one(c, kind, rnd)
+                    code = send(c, base, word, inputs, kind, rnd)
                 except httpx.HTTPError as e:
                     code = f"client error {type(e).__name__}"
                 dt = time.perf_counter() - t0
