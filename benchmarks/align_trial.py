@@ -40,6 +40,15 @@ WORDS = ("stop cold good book cat bed help kid dog top map cup hot sit red bad b
 VOICES = ("en-us", "en-gb", "en-us+f3", "en+m3")
 
 
+def loud(y: np.ndarray, sr: int, starts: np.ndarray, win_s: float, db: float) -> np.ndarray:
+    """Which windows (``win_s`` long, from sample ``starts``) lie within ``db`` of the
+    loudest of them (mean power in dB)."""
+    win = int(win_s * sr)
+    e = np.array([10 * np.log10(np.mean(y[max(0, s):max(0, s) + win] ** 2) + 1e-12)
+                  if s < len(y) else -120.0 for s in starts])
+    return e > e.max() - db
+
+
 @contextlib.contextmanager
 def no_silence_on_loud_frames(db: float) -> Iterator[None]:
     """Patch the aligner (this process only): silence is not allowed on loud frames."""
@@ -51,12 +60,8 @@ def no_silence_on_loud_frames(db: float) -> Iterator[None]:
 
     def patched_call(self, y, sr, **kw):  # noqa: ANN001, ANN202
         fr = call(self, y, sr, **kw)
-        y = np.asarray(y, np.float32)
-        win = int(0.025 * sr)
         starts = ((fr.offset_s + np.arange(len(fr.logp)) * fr.hop_s) * sr).astype(int)
-        e = np.array([10 * np.log10(np.mean(y[max(0, s):max(0, s) + win] ** 2) + 1e-12)
-                      if s < len(y) else -120.0 for s in starts])
-        masks[id(fr.logp)] = e > e.max() - db
+        masks[id(fr.logp)] = loud(np.asarray(y, np.float32), sr, starts, 0.025, db)
         return fr
 
     def patched_align(logp, words, sil, **kw):  # noqa: ANN001, ANN202
@@ -75,13 +80,12 @@ def no_silence_on_loud_frames(db: float) -> Iterator[None]:
 
 def loud_after(path: Path, end_s: float, db: float = 20.0) -> float:
     """Seconds of 10-ms frames within ``db`` of the loudest after ``end_s``."""
-    import soundfile as sf
+    from space import audio
 
-    y, sr = sf.read(path, dtype="float32")
+    y, sr = audio.load(path)
     h = int(sr * 0.01)
-    e = np.array([10 * np.log10(np.mean(y[i:i + h] ** 2) + 1e-12) for i in range(0, len(y) - h, h)])
-    t = np.arange(len(e)) * 0.01
-    return float(np.sum((t >= end_s) & (e > e.max() - db)) * 0.01)
+    starts = np.arange(0, len(y) - h, h)
+    return float(np.sum((starts / sr >= end_s) & loud(y, sr, starts, 0.01, db)) * 0.01)
 
 
 def espeak_words(folder: Path) -> list[tuple[str, str, Path]]:
