@@ -37,7 +37,7 @@ def word_rows(y: np.ndarray, words: list[str]) -> list[dict]:
     ph = text_phones(words)
     idx = [[PHONES.index(p) for p in w] for w in ph]
     fr = acoustic()(y, 16000, name="attempt")
-    spans = align_sentence(fr.logp, idx, SIL, min_frames=S.MIN_FRAMES)
+    spans = align_sentence(fr.logp, idx, SIL, min_frames=S.MIN_FRAMES, loud=fr.loud)
     ev = S.assess_audio(y, 16000, words, pronunciations=ph)
     out = []
     for i, sp, w in zip(idx, spans, ev.words, strict=True):

@@ -136,6 +136,52 @@ def test_viterbi_finds_the_planted_phones() -> None:
         align_sentence(logp[:3], [[0, 1], [2]], sil)
 
 
+def test_viterbi_keeps_silence_off_loud_frames() -> None:
+    """A word whose last phones the model hears as something else: silence is likelier
+    there, and takes the rest of the word unless those frames are marked loud."""
+    from space.pronounce.evidence.viterbi import align_sentence
+
+    sil, t = 3, 20
+    logp = np.full((t, 4), -10.0)
+    # /0/ then 9 frames the model calls neither /1/ nor /2/ (silence a little likelier),
+    # then real silence
+    logp[np.arange(2, 5), 0] = 0.0
+    logp[5:14, :] = -6.0
+    logp[5:14, sil] = -4.0
+    logp[:2, sil] = logp[14:, sil] = 0.0
+    words = [[0, 1, 2]]
+    loose = align_sentence(logp, words, sil)
+    assert loose[0][2][1] <= 9  # the word ends early: silence took its last frames
+    loud = np.zeros(t, bool)
+    loud[2:14] = True
+    kept = align_sentence(logp, words, sil, loud=loud)
+    assert kept[0][0] == (2, 5) and kept[0][2][1] == 14  # the word reaches its last loud frame
+    loud[16:19] = True  # a loud run apart from the word (a knock): still silence
+    assert align_sentence(logp, words, sil, loud=loud) == kept
+    assert align_sentence(logp, words, sil, loud=np.zeros(t, bool)) == loose
+    with pytest.raises(ValueError, match="frames"):
+        align_sentence(logp, words, sil, loud=loud[:-1])
+
+
+def test_loud_frames_are_the_word_not_its_silence_or_noise() -> None:
+    from space.audio.speech import loud_frames
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    tt = np.arange(int(0.4 * sr)) / sr
+    word = np.sin(2 * np.pi * 220 * tt) * np.hanning(len(tt)) ** 0.2
+    y = np.concatenate([np.zeros(sr // 2), word, np.zeros(sr // 2)]).astype(np.float32)
+    y += 1e-4 * rng.standard_normal(len(y)).astype(np.float32)
+    t = np.array([0.2, 0.7, 0.9, 1.1, 1.2])
+    assert loud_frames(y, sr, t).tolist() == [False, True, True, False, False]
+    # steady noise 30 dB under the word is not loud; the word still is
+    noise = y + 0.02 * rng.standard_normal(len(y)).astype(np.float32)
+    assert loud_frames(noise, sr, t).tolist() == [False, True, True, False, False]
+    # a clip that is all noise within 20 dB of its peak: nothing 10 dB over its floor
+    assert not loud_frames(rng.standard_normal(sr).astype(np.float32), sr, t).any()
+    assert loud_frames(y[:100], sr, t).tolist() == [False] * 5  # too short to measure
+
+
 def test_viterbi_on_a_long_sentence() -> None:
     """30 words of 3 phones (well over 127 states: the back-pointers are int8, the state
     index must not be): every planted phone found where it was put."""

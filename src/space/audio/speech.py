@@ -44,6 +44,8 @@ FRAME_S = 0.025
 HOP_S = 0.010
 PITCH_FRAME_S = 0.064  # resolves the harmonics of a 50 Hz hum
 BAND_HZ = (100.0, 4000.0)
+LOUD_DB = 20.0  # loud_frames: within this of the loudest frame ...
+FLOOR_DB = 10.0  # ... and this far above the quietest tenth (a noisy clip's noise is not loud)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,28 @@ def _frames(y: np.ndarray, sr: int, frame_s: float) -> np.ndarray:
     """[shape=(n,)] -> frames [shape=(n_frames, frame_s * sr)] at a 10 ms hop."""
     n, hop = max(8, int(frame_s * sr)), max(1, int(HOP_S * sr))
     return np.lib.stride_tricks.sliding_window_view(np.asarray(y, np.float64), n)[::hop]
+
+
+def loud_frames(y: np.ndarray, sr: int, times_s: np.ndarray, *, db: float = LOUD_DB,
+                floor_db: float = FLOOR_DB) -> np.ndarray:
+    """Which instants ``times_s`` (s, into ``y``) lie in a loud 25 ms frame: one within
+    ``db`` of the clip's loudest frame and ``floor_db`` above the level of its quietest
+    tenth (10 ms hop; an instant before the first frame's centre or after the last's takes
+    that frame). A word's vowels are loud; the silence around it, and the steady noise of
+    a noisy recording, are not.
+
+    Returns
+    -------
+    np.ndarray [shape=times_s.shape, dtype=bool]
+    """
+    t = np.asarray(times_s, np.float64)
+    if _too_short(y, sr):
+        return np.zeros(t.shape, bool)
+    power = 10 * np.log10(np.mean(_frames(y, sr, FRAME_S) ** 2, axis=1) + 1e-12)
+    floor = np.percentile(power, 10)
+    loud = power > max(power.max() - db, floor + floor_db)
+    k = np.clip(np.rint((t - FRAME_S / 2) / HOP_S), 0, len(power) - 1).astype(int)
+    return loud[k]
 
 
 def _spectrum(frames: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:

@@ -58,8 +58,9 @@ class Table:
     utt_acc: np.ndarray
 
 
-def table(utts: Any, logp_of: Any, cache: str | Path, *, log: Any = print) -> Table:
-    """:class:`Table` of ``utts`` whose frame log posteriors ``logp_of(utt, audio)`` gives."""
+def table(utts: Any, frames_of: Any, cache: str | Path, *, log: Any = print) -> Table:
+    """:class:`Table` of ``utts`` whose frame log posteriors
+    (:class:`space.pronounce.evidence.acoustic.Frames`) ``frames_of(utt, audio)`` gives."""
     from ..pronounce.evidence.viterbi import align_sentence
 
     xs: list[np.ndarray] = []
@@ -70,9 +71,10 @@ def table(utts: Any, logp_of: Any, cache: str | Path, *, log: Any = print) -> Ta
     usp: list[int] = []
     uacc: list[float] = []
     for k, (u, y) in enumerate(so.iter_audio(utts, cache)):
-        logp = logp_of(u, y)
+        fr = frames_of(u, y)
+        logp = fr.logp
         idx = [[PHONES.index(p) for p in w.phones] for w in u.words]
-        spans = align_sentence(logp, idx, SIL)
+        spans = align_sentence(logp, idx, SIL, loud=fr.loud)
         for w, i, s in zip(u.words, idx, spans, strict=True):
             xs.append(phone_features(logp, i, s))
             ys.append(w.phone_score)
@@ -234,6 +236,8 @@ def learner_table(root: str | Path, cache: str | Path, *, model: PhoneModel | No
     halves (:func:`space.data.speechocean.speaker_folds`), each half's posteriors come from
     a head fitted on the other half. Also returns the head fitted on every speaker (what
     ships) and the two halves' heads (``heads[h]`` did not see half ``h``)."""
+    from ..audio.speech import loud_frames
+    from ..pronounce.evidence.acoustic import Frames
     from ..pronounce.evidence.phone_model import bundled_phone_model_path, load_phone_model
     from .learner_labels import load_alignment
 
@@ -252,13 +256,16 @@ def learner_table(root: str | Path, cache: str | Path, *, model: PhoneModel | No
             f"{frame_accuracy(emb, held, align, old):.3f} (phones.pt) -> "
             f"{frame_accuracy(emb, held, align, heads[h]):.3f} (output layer refitted)")
 
-    def logp_of(u: so.Utterance, y: np.ndarray) -> np.ndarray:
+    def frames_of(u: so.Utterance, y: np.ndarray) -> Frames:
         w, b = heads[half[u.speaker]]
         z = emb[u.utt].astype(np.float64) @ w.T + b
         z -= z.max(axis=1, keepdims=True)
-        return (z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(np.float32)
+        logp = (z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(np.float32)
+        cfg = model.feature_cfg
+        t0, hop = float(emb[u.utt + "/offset_s"][0]), cfg.hop_length / cfg.sample_rate
+        return Frames(logp, t0, hop, False, loud_frames(y, so.SR, t0 + np.arange(len(z)) * hop))
 
-    return table(utts, logp_of, cache, log=log), fit_head(emb, utts, align), heads
+    return table(utts, frames_of, cache, log=log), fit_head(emb, utts, align), heads
 
 
 def check_halves(models: tuple[PhoneModel, PhoneModel], utts: Any) -> None:
@@ -289,7 +296,7 @@ def heldout_table(root: str | Path, cache: str | Path,
     check_halves(models, utts)
     half = so.speaker_folds(utts, 2)
     acs = [Acoustic(m) for m in models]
-    return table(utts, lambda u, y: acs[half[u.speaker]](y, so.SR).logp, cache, log=log)
+    return table(utts, lambda u, y: acs[half[u.speaker]](y, so.SR), cache, log=log)
 
 
 def with_head(model: PhoneModel, head: tuple[np.ndarray, np.ndarray],

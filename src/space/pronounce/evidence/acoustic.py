@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ... import audio
+from ...audio.speech import loud_frames
 from ...config import FeatureConfig, to_dict
 from ...errors import UsageError
 
@@ -78,12 +79,16 @@ class Frames:
         Time of the first frame's centre in the clip; frame spacing.
     narrowband : bool
         The clip had no 4-8 kHz band.
+    loud : np.ndarray [shape=(t,), dtype=bool]
+        Frames in a loud part of the clip (:func:`space.audio.speech.loud_frames`): the
+        aligner does not call them silence.
     """
 
     logp: np.ndarray
     offset_s: float
     hop_s: float
     narrowband: bool
+    loud: np.ndarray
 
     def time(self, frame: float | np.ndarray) -> Any:
         return self.offset_s + np.asarray(frame) * self.hop_s
@@ -194,8 +199,9 @@ class Acoustic:
         hop = cfg.hop_length
         f0 = -(-left // hop)
         f1 = min(len(logp), (left + len(y16)) // hop + 1)
-        return Frames(np.ascontiguousarray(logp[f0:f1], dtype=np.float32),
-                      (f0 * hop - left) / cfg.sample_rate, hop / cfg.sample_rate, nb)
+        offset_s, hop_s = (f0 * hop - left) / cfg.sample_rate, hop / cfg.sample_rate
+        return Frames(np.ascontiguousarray(logp[f0:f1], dtype=np.float32), offset_s, hop_s, nb,
+                      loud_frames(y, sr, offset_s + np.arange(f1 - f0) * hop_s))
 
 
 _shared: Acoustic | None = None

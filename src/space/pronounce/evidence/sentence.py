@@ -139,7 +139,7 @@ def assess_audio(y: np.ndarray, sr: int, words: Sequence[str], *,
     idx = [[PHONES.index(p) for p in w] for w in phones]
     from .viterbi import align_sentence
 
-    spans = align_sentence(fr.logp, idx, SIL, min_frames=MIN_FRAMES)
+    spans = align_sentence(fr.logp, idx, SIL, min_frames=MIN_FRAMES, loud=fr.loud)
     return _judge(fr, list(words), phones, idx, spans, experts.bundled(), len(y) / sr)
 
 
