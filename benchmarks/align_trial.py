@@ -13,14 +13,15 @@ the trailing silence, and the learner was told "the final /p/ of 'stop' was miss
 Since then silence may not take a run of loud frames that the word touches
 (:func:`space.audio.speech.loud_frames`: within 20 dB of the clip's loudest 25-ms frame and
 10 dB above its quietest tenth; the aligner's module doc), and the scorer was re-fitted on
-that alignment. This script measures the run-time rule against the old aligner
-(``loud_frames`` patched to mark nothing loud, this process only) on 120 espeak-ng words
+that alignment. This script measures the shipped judge against the old one
+(``loud_frames`` patched to mark nothing loud, with the scorer fitted on that alignment,
+frozen in ``benchmarks/baselines/``; and the old aligner with the shipped scorer, the
+run-time rule alone) on 120 espeak-ng words
 (30 words, 4 voices, all said right), clean and mixed with Speech Commands' background
 noise at 20 and 10 dB SNR: how many get a sound named wrong, how many score under 80 (not
 'excellent'), the mean score, and how many keep 80 ms or more of loud frames after the
-aligned word. The scorer is the shipped one in both columns; the
-learners' figures with each aligner's own scorer come from ``benchmarks/learners.py`` in
-each checkout (``results/align_trial.md``).
+aligned word. The learners' figures with each aligner's own scorer come from
+``benchmarks/learners.py`` and ``sentences.py`` in each checkout (``results/align_trial.md``).
 """
 
 from __future__ import annotations
@@ -42,17 +43,28 @@ VOICES = ("en-us", "en-gb", "en-us+f3", "en+m3")
 SR = 16000
 
 
-@contextlib.contextmanager
-def silence_anywhere() -> Iterator[None]:
-    """The old aligner (this process only): no frame is loud, so silence may take any."""
-    from space.pronounce.evidence import acoustic as ac
+BASELINE = ROOT / "benchmarks" / "baselines" / "scorer_silence_anywhere.json"
 
-    shipped = ac.loud_frames
+
+@contextlib.contextmanager
+def silence_anywhere(scorer: bool) -> Iterator[None]:
+    """The old aligner (this process only): no frame is loud, so silence may take any. With
+    ``scorer``, also the judge fitted on it: the scorer the Makefile's recipe fitted on the
+    old alignment with the same phone-net halves (frozen in ``benchmarks/baselines/``) and
+    the threshold tune_verdict chose for it (``NAMED_BELOW`` 72.5)."""
+    from space.pronounce.evidence import acoustic as ac
+    from space.pronounce.evidence import experts
+    from space.pronounce.verdict import judge
+
+    shipped = ac.loud_frames, experts.bundled, judge.NAMED_BELOW
     ac.loud_frames = lambda y, sr, t, **kw: np.zeros(np.shape(t), bool)
+    if scorer:
+        old = experts.load(BASELINE)
+        experts.bundled, judge.NAMED_BELOW = (lambda: old), 72.5  # type: ignore[assignment]
     try:
         yield
     finally:
-        ac.loud_frames = shipped
+        ac.loud_frames, experts.bundled, judge.NAMED_BELOW = shipped  # type: ignore[assignment]
 
 
 def loud_after(y: np.ndarray, sr: int, end_s: float) -> float:
@@ -132,8 +144,10 @@ def main() -> int:
           "80 | mean score | >= 80 ms of loud frames after the aligned word |\n"
           "|---|---|---|---|---|---|")
     for name, clips in sets:
-        for tag, ctx in (("silence anywhere (before)", silence_anywhere()),
-                         ("no silence on the word's loud runs (shipped)",
+        for tag, ctx in (("before: silence anywhere, its own scorer and threshold",
+                          silence_anywhere(scorer=True)),
+                         ("silence anywhere, the shipped scorer", silence_anywhere(scorer=False)),
+                         ("shipped: no silence on the word's loud runs",
                           contextlib.nullcontext())):
             with ctx:
                 cells, ex = words_row(clips)
