@@ -20,12 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def mix_at_snr(y: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    ps = float(np.mean(y**2))
-    pn = float(np.mean(noise**2)) + 1e-12
-    return (y + noise * np.sqrt(ps / (pn * 10 ** (snr_db / 10)))).astype(np.float32)
-
-
 def babble(sc_root: Path, sr: int, seconds: float, rng: np.random.Generator) -> np.ndarray:
     """Six overlapping talkers from Speech Commands clips: speech-like noise no model saw."""
     from space import audio
@@ -58,7 +52,7 @@ def main() -> int:
 
     from space import audio
     from space.data import fsdd_splits
-    from space.data.augment import NoiseBank
+    from space.data.augment import NoiseBank, mix_noise
     from space.recognize.words.recognizer import load_model
 
     if not Path(args.data).is_dir():
@@ -86,7 +80,7 @@ def main() -> int:
 
         def at_10db(cut_noise) -> list[np.ndarray]:
             padded = [np.concatenate([pad, y, pad]) for y in clips]
-            return [mix_at_snr(yy, cut_noise(len(yy)), 10.0) for yy in padded]
+            return [mix_noise(yy, cut_noise(len(yy)), 10.0) for yy in padded]
 
         bank = NoiseBank(sc / "_background_noise_", sr)
         noisy = at_10db(lambda n: bank.sample(n, rng))

@@ -96,15 +96,14 @@ def noisy(clips: list[tuple[str, str, np.ndarray]], snr_db: float, noise_dir: Pa
     """Each clip mixed with a random stretch of background noise at ``snr_db`` (speech power
     over the word's loud frames)."""
     from space.audio.speech import loud_frames
-    from space.data.augment import NoiseBank
+    from space.data.augment import NoiseBank, mix_noise
 
     bank, rng, out = NoiseBank(noise_dir, SR), np.random.default_rng(seed), []
     for v, w, y in clips:
         t = np.arange(len(y)) / SR
         p_speech = float(np.mean(y[loud_frames(y, SR, t)] ** 2))
-        n = bank.sample(len(y), rng).astype(np.float64)
-        n *= np.sqrt(p_speech / (np.mean(n**2) + 1e-12) / 10 ** (snr_db / 10))
-        out.append((v, w, (y + n).astype(np.float32)))
+        out.append((v, w, mix_noise(y, bank.sample(len(y), rng), snr_db,
+                                    speech_power=p_speech)))
     return out
 
 

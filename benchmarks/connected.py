@@ -155,13 +155,19 @@ def set_learners(part: str = "all") -> list[tuple[np.ndarray, list[str], float]]
 
 
 def with_noise(items, snr: float | None, seed: int):
-    from space.recognize.sequence import connected
+    """Each recording with a noise bed at ``snr`` dB under its speech level (scaled down
+    where the mix would clip)."""
+    from space.data.augment import mix_noise
 
     if snr is None:
         return items
     rng = np.random.default_rng(seed + 1000)
-    return [(connected.add_noise(y, noise_bed(len(y), rng), snr, rms), d, rms)
-            for y, d, rms in items]
+    out = []
+    for y, d, rms in items:
+        m = mix_noise(y, noise_bed(len(y), rng), snr, speech_power=rms**2)
+        peak = float(np.max(np.abs(m)))
+        out.append((m * (0.99 / peak) if peak > 0.99 else m, d, rms))
+    return out
 
 
 def make_system(name: str, n_words: int):

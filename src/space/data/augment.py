@@ -28,6 +28,22 @@ def check_noise_dir(noise_dir: str | os.PathLike | None, *, flag: str = "") -> N
         raise UsageError(f"{noise_dir}: noise folder not found{where}")
 
 
+def mix_noise(y: np.ndarray, noise: np.ndarray, snr_db: float, *,
+              speech_power: float | None = None) -> np.ndarray:
+    """``y`` plus ``noise`` (at least as long; its first ``len(y)`` samples) scaled so that
+    the speech is ``snr_db`` over it: the one noise mixer of training and the benchmarks.
+
+    ``speech_power``: the speech's mean square (e.g. over its loud frames only); default
+    the mean square of all of ``y``. float32 out."""
+    if len(noise) < len(y):
+        raise ValueError(f"noise has {len(noise)} samples, the clip {len(y)}")
+    y = np.asarray(y, np.float32)
+    nz = np.asarray(noise[: len(y)], np.float32)
+    ps = float(np.mean(y**2)) if speech_power is None else float(speech_power)
+    pn = float(np.mean(nz**2)) + 1e-12
+    return (y + nz * np.sqrt(ps / (pn * 10 ** (snr_db / 10)))).astype(np.float32)
+
+
 class NoiseBank:
     """Long background-noise recordings at the model rate, cut at random for mixing.
 
@@ -177,10 +193,9 @@ class Augmenter:
         window = window * g
         speech_power *= g * g
         if self.noise is not None and rng.random() < c.p_noise:
-            noise = self.noise.sample(len(window), rng).astype(np.float32)
-            npow = float(np.mean(noise**2)) + 1e-12
-            snr = float(rng.uniform(*c.snr_db))
-            window = window + noise * np.sqrt(speech_power / (npow * 10 ** (snr / 10)))
+            noise = self.noise.sample(len(window), rng)
+            window = mix_noise(window, noise, float(rng.uniform(*c.snr_db)),
+                               speech_power=speech_power)
         return window.astype(np.float32)
 
 

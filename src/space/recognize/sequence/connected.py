@@ -105,16 +105,6 @@ def build(words: list[tuple[str, np.ndarray]], sr: int, rng: np.random.Generator
                     [(s, s + len(y)) for s, y in zip(starts, clips, strict=True)])
 
 
-def add_noise(y: np.ndarray, noise: np.ndarray, snr_db: float, speech_rms: float) -> np.ndarray:
-    """``y`` plus ``noise`` (at least as long) scaled to ``snr_db`` below ``speech_rms``;
-    the result is scaled down if it would clip."""
-    nz = np.asarray(noise[: len(y)], dtype=np.float64)
-    nz = nz / (np.sqrt(np.mean(nz**2)) + 1e-12) * speech_rms / 10 ** (snr_db / 20)
-    out = y + nz.astype(np.float32)
-    peak = float(np.max(np.abs(out)))
-    return (out * (0.99 / peak) if peak > 0.99 else out).astype(np.float32)
-
-
 def frame_targets(spans: list[tuple[int, int]], labels: list[int], n_frames: int, hop: int,
                   silence: int, *, edge_frames: int = 2) -> np.ndarray:
     """Per-frame class targets ``[shape=(n_frames,)]`` for a built recording.
@@ -165,5 +155,5 @@ def word_errors(ref: list[str], hyp: list[str]) -> int:
     return d[len(hyp)]
 
 
-__all__ = ["DIGIT_WORDS", "IGNORE", "Sequence", "SequenceConfig", "add_noise", "build",
+__all__ = ["DIGIT_WORDS", "IGNORE", "Sequence", "SequenceConfig", "build",
            "espeak", "frame_targets", "trim", "word_errors"]
