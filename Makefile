@@ -138,7 +138,10 @@ model-phones: setup build/phone_labels.json
 	rm -f $(M)/phones.last.pt
 
 # The learners' sentences: decoded audio and word/phone times (build/so762/align.json; the
-# sentences PocketSphinx cannot align are aligned with phones.pt); phones.pt fine-tuned on
+# sentences PocketSphinx cannot align, about 385 of 2,500, are aligned with the committed
+# phones_learners.pt, the previous build's: it aligns learners far closer to PocketSphinx
+# than phones.pt. It is not a prerequisite, as model-scorer re-writes it and every build
+# would then re-make the next; align.json is re-made with phones.pt); phones.pt fine-tuned on
 # them twice, without speaker half 0 and without half 1: each gives the other half's
 # held-out posteriors the scorer is fitted on, and the first ships as phones_learners.pt;
 # then the scorer fitted on the experts' marks (docs/phones.md), and per-half scorers in

@@ -221,6 +221,23 @@ def test_sentence_alignment_with_pocketsphinx(tmp_path: Path) -> None:
     assert starts == sorted(starts) and found[-1][1] <= len(y) / sr + 1e-6
 
 
+@needs_espeak
+def test_fallback_sentence_alignment_uses_the_bundled_net(tmp_path: Path) -> None:
+    """The sentences PocketSphinx cannot align are aligned by the bundled learners' net
+    (learner_labels.viterbi_words): words in order, inside the clip, tagged by its file."""
+    from space.pronounce.lexicon.phones import pronunciation
+    from space.training.learner_labels import bundled_path, viterbi_words
+
+    y, sr = _read(espeak("we call it bear", tmp_path / "s.wav"))
+    words = [pronunciation(w) or [] for w in ("we", "call", "it", "bear")]
+    found = viterbi_words(y, sr, words)
+    assert [[p.phone for p in spans] for _, _, spans in found] == words
+    starts = [s for s, _, _ in found]
+    assert starts == sorted(starts) and starts[0] >= 0 and found[-1][1] <= len(y) / sr + 1e-6
+    assert all(e - s >= 0.05 for s, e, _ in found)  # every word takes at least 50 ms
+    assert bundled_path().name == "phones_learners.pt"
+
+
 def test_scorer_refuses_posteriors_from_a_net_that_saw_the_speaker() -> None:
     """The scorer is fitted on held-out posteriors only: a phone net given as speaker half
     h's must have been trained without half h (its meta says which speakers it held out)."""

@@ -15,8 +15,8 @@ silence allowed between words). Writes ``<cache>/align.json``::
 
 Times are seconds into the sentence's audio; ``aligner`` says which aligner placed them
 (PocketSphinx finds none for about one sentence in seven: those are aligned by the bundled
-phone model, :func:`viterbi_words`). Resumable (sentences already in the file are
-kept) and written atomically every few hundred sentences. About 0.04 s per second of
+phone model, :func:`viterbi_words`, tagged ``phones_learners.pt``). Resumable (sentences
+already in the file are kept) and written atomically every few hundred sentences. About 0.04 s per second of
 audio on one core: 2,500 sentences (2.9 h) in about 7 minutes.
 """
 
@@ -36,6 +36,7 @@ import numpy as np
 from ..data import speechocean as so
 from ..errors import SpaceError
 from ..io import save_json
+from ..pronounce.evidence.acoustic import bundled_path
 from ..pronounce.lexicon.pocketsphinx import PhoneSpan, align_words
 
 
@@ -56,10 +57,15 @@ def load_alignment(cache: str | os.PathLike = so.DEFAULT_CACHE) -> dict[str, Any
 
 def viterbi_words(y: np.ndarray, sr: int, words: list[list[str]]
                   ) -> list[tuple[float, float, list[PhoneSpan]]]:
-    """The same as :func:`align_words` with the bundled phone model and
-    :func:`space.pronounce.evidence.viterbi.align_sentence`: for the sentences PocketSphinx finds
-    no alignment of
-    (about one in seven, 'Failed to stop utterance processing')."""
+    """The same as :func:`align_words` with the bundled phone model (``phones_learners.pt``
+    as it is in the tree: the previous build's) and
+    :func:`space.pronounce.evidence.viterbi.align_sentence`, for the sentences PocketSphinx
+    finds no alignment of (about one in seven, 'Failed to stop utterance processing').
+
+    Not ``phones.pt``, the net the learners' halves start from: on 300 sentences of speakers
+    the bundled net never trained on, its phone starts lay within 50 ms of PocketSphinx's
+    79% of the time (median 15 ms off), ``phones.pt``'s 50% (45 ms; issue 21, sixteenth
+    round; ``benchmarks/fallback_aligner.py``)."""
     from ..pronounce.evidence.acoustic import acoustic
     from ..pronounce.evidence.gop_features import SIL
     from ..pronounce.evidence.viterbi import align_sentence
@@ -94,7 +100,7 @@ def build(root: Path, cache: Path, *, log: Callable[[str], None] = print,
             found, how = align_words(y, so.SR, phones), "pocketsphinx"
         except SpaceError:
             try:
-                found, how = viterbi_words(y, so.SR, phones), "phones.pt"
+                found, how = viterbi_words(y, so.SR, phones), bundled_path().name
             except SpaceError as e:
                 data["failed"][u.utt] = str(e)[:200]
                 continue
