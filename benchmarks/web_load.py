@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import HOST, free_port, page_wav, run_clients
+from _common import HOST, describe, free_port, page_wav, run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 FSDD = ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
@@ -432,7 +432,7 @@ def main() -> int:
             ("POST /api/predict", "/api/predict", {}, args.requests),
         ]
         rows = [f"### Web app load: {args.clients} concurrent clients on {HOST}, 1-s clip "
-                "(48 kHz 16-bit WAV)\n",
+                "(48 kHz 16-bit WAV)\n", f"- {describe()}\n",
                 "| request | n | errors | p50 ms | p95 ms | p99 ms | max ms | requests/s |",
                 "|---|---|---|---|---|---|---|---|"]
         for name, path, data, n in cases:

@@ -159,6 +159,10 @@ def test_viterbi_keeps_silence_off_loud_frames() -> None:
     loud[16:19] = True  # a loud run apart from the word (a knock): still silence
     assert align_sentence(logp, words, sil, loud=loud) == kept
     assert align_sentence(logp, words, sil, loud=np.zeros(t, bool)) == loose
+    # loud frames the first path already gives to the word: the same alignment (one pass)
+    on_word = np.zeros(t, bool)
+    on_word[loose[0][0][0]:loose[0][2][1]] = True
+    assert align_sentence(logp, words, sil, loud=on_word) == loose
     with pytest.raises(ValueError, match="frames"):
         align_sentence(logp, words, sil, loud=loud[:-1])
 

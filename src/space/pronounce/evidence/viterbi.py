@@ -8,7 +8,9 @@ Silence may not take a loud stretch of the word: where the phone model hears a v
 another vowel, the expected phone and silence are both unlikely there, and silence used to
 win and take the rest of the word with it (a clean "stop" told its /p/ was missing). So the
 chain is aligned twice: the second pass forbids silence on each run of loud frames
-(:attr:`.acoustic.Frames.loud`) that the first pass's words touch. A loud run apart from
+(:attr:`.acoustic.Frames.loud`) that the first pass's words touch. Where the first path
+gives none of those frames to silence it is already the best path under that rule, and
+the second pass is skipped. A loud run apart from
 the words (a door, a cough in a noisy room) stays free for silence.
 
 The recursion is vectorised over the states, one numpy step per frame (a word of 100
@@ -119,7 +121,7 @@ def align_sentence(logp: np.ndarray, words: Sequence[Sequence[int]], sil: int, *
         if len(loud) != t_n:
             raise ValueError(f"loud has {len(loud)} frames, logp {t_n}")
         keep = _runs_touching(np.asarray(loud, bool), ph >= 0)
-        if keep.any():
+        if (keep & (ph < 0)).any():  # else the first path already keeps silence off them
             em[np.ix_(keep, np.asarray(emit) == sil)] = LOUD_SILENCE
             ph = owner_a[_viterbi(em, loop_a, skip_a)]
     starts = np.full(k, -1)
