@@ -12,8 +12,8 @@ from ..lexicon.phones import to_ipa
 BANDS = (("excellent", 80.0), ("good", 65.0), ("fair", 50.0), ("poor", float("-inf")))
 EXCELLENT = BANDS[0][1]
 # Phone colours: green at and above GOOD_PHONE, red when named (below the verdict's
-# NAMED_BELOW, :mod:`.judge`), amber between. Above NAMED_BELOW (70): the fitted phone
-# scores of words every expert rated 10 sit near 100, so 70-85 is 'a little off'.
+# NAMED_BELOW, :mod:`.judge`), amber between. Above NAMED_BELOW (72.5): the fitted phone
+# scores of words every expert rated 10 sit near 100, so 72.5-85 is 'a little off'.
 GOOD_PHONE = 85.0
 LEVELS = ("good", "fair", "weak")
 COLOURS = {"good": "#2e9e44", "fair": "#e3a21a", "weak": "#d23b3b"}
