@@ -146,7 +146,7 @@ model-phones: setup build/phone_labels.json
 # held-out posteriors the scorer is fitted on, and the first ships as phones_learners.pt;
 # then the scorer fitted on the experts' marks (docs/phones.md), and per-half scorers in
 # build/ for the held-out benchmarks (SPACE_BENCH_HALVES=build). Each fine-tuning: 5.6 min
-# of one CPU thread; the scorer fit 1.1 min. A newer phones.pt re-makes these build/ files.
+# of one CPU thread; the scorer fit (five MLPs per level) about 5 min. A newer phones.pt re-makes these build/ files.
 build/so762/align.json: $(M)/phones.pt $(if $(ALL),model-phones) | setup
 	$(ONE_THREAD) $(BIN)/python -m space.training.learner_labels --root $(SO762) --cache build/so762
 
