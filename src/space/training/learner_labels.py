@@ -16,8 +16,8 @@ silence allowed between words). Writes ``<cache>/align.json``::
 Times are seconds into the sentence's audio; ``aligner`` says which aligner placed them
 (PocketSphinx finds none for about one sentence in seven: those are aligned by the bundled
 phone model, :func:`viterbi_words`, tagged ``phones_learners.pt``). Resumable (sentences
-already in the file are kept) and written atomically every few hundred sentences. About 0.04 s per second of
-audio on one core: 2,500 sentences (2.9 h) in about 7 minutes.
+already in the file are kept) and written atomically every few hundred sentences. About
+0.04 s per second of audio on one core: 2,500 sentences (2.9 h) in about 7 minutes.
 """
 
 from __future__ import annotations

@@ -10,10 +10,9 @@ posteriors, and once on all (shipped as ``phones_learners.pt``). Each sentence t
 the path an attempt takes (posteriors from the head that did not see its speaker, the
 sentence alignment of :mod:`space.pronounce.evidence.viterbi` on the corpus's canonical phones,
 :func:`space.pronounce.evidence.gop_features.phone_features`). Three small models are fitted
-(scikit-learn) and
-written as plain JSON weights: phone (five MLPs of one hidden layer, averaged into one net:
-:data:`SEEDS`) on the experts' mean phone mark,
-word (five MLPs, the same way) on the median word accuracy, sentence (linear) on the median sentence accuracy.
+(scikit-learn) and written as plain JSON weights: phone (:data:`SEEDS` MLPs of one hidden
+layer, averaged into one net) on the experts' mean phone mark, word (the same) on the median
+word accuracy, sentence (linear) on the median sentence accuracy.
 ``benchmarks/sentences.py`` cross-validates the same fit, 5 folds by speaker.
 """
 
