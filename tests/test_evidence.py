@@ -167,6 +167,14 @@ def test_viterbi_keeps_silence_off_loud_frames() -> None:
         align_sentence(logp, words, sil, loud=loud[:-1])
 
 
+def test_true_runs_are_each_stretch_of_true() -> None:
+    from space.audio.speech import true_runs
+
+    mask = np.array([1, 1, 0, 0, 1, 0, 1, 1, 1], bool)
+    assert true_runs(mask).tolist() == [[0, 2], [4, 5], [6, 9]]
+    assert true_runs(np.zeros(4, bool)).shape == (0, 2)
+
+
 def test_loud_frames_are_the_word_not_its_silence_or_noise() -> None:
     from space.audio.speech import loud_frames
 

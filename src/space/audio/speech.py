@@ -65,6 +65,13 @@ def _frames(y: np.ndarray, sr: int, frame_s: float) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(np.asarray(y, np.float64), n)[::hop]
 
 
+def true_runs(mask: np.ndarray) -> np.ndarray:
+    """``[start, end)`` of each run of True in a 1-d boolean ``mask``, in order
+    ``[shape=(runs, 2)]``."""
+    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(mask, np.int8), 0]))
+    return edges.reshape(-1, 2)
+
+
 def loud_frames(y: np.ndarray, sr: int, times_s: np.ndarray, *, db: float = LOUD_DB,
                 floor_db: float = FLOOR_DB) -> np.ndarray:
     """Which instants ``times_s`` (s, into ``y``) lie in a loud 25 ms frame: one within
@@ -140,8 +147,8 @@ def _levels(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     frames = _frames(y, sr, FRAME_S)
     power = np.mean(frames**2, axis=1) + 1e-12
     loud = power >= power.max() * 10 ** (-SOUND_DB / 10)
-    edges = np.flatnonzero(np.diff(np.r_[0, loud.astype(np.int8), 0]))
-    sound_s = (int((edges[1::2] - edges[::2]).max()) - 1) * HOP_S + FRAME_S
+    runs = true_runs(loud)
+    sound_s = (int((runs[:, 1] - runs[:, 0]).max()) - 1) * HOP_S + FRAME_S
     lo, hi = np.percentile(power, [10, 95])
     return frames, power, loud, sound_s, float(10 * np.log10(hi / lo))
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ...audio.speech import true_runs
 from ...errors import AudioError
 
 NEG = -1e30
@@ -58,9 +59,8 @@ def _viterbi(em: np.ndarray, loop: np.ndarray, skip: np.ndarray) -> np.ndarray:
 
 def _runs_touching(loud: np.ndarray, word: np.ndarray) -> np.ndarray:
     """The frames of each run of ``loud`` frames that has a ``word`` frame in it."""
-    edges = np.flatnonzero(np.diff(np.r_[0, loud.astype(np.int8), 0]))
     out = np.zeros(len(loud), bool)
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
+    for a, b in true_runs(loud):
         out[a:b] = word[a:b].any()
     return out
 

@@ -24,6 +24,7 @@ from torch import nn
 
 from ... import audio
 from ...audio.features import LogMel
+from ...audio.speech import true_runs
 from ...config import FeatureConfig
 from ...errors import NoSpeechError, UsageError
 
@@ -270,9 +271,7 @@ def _speech_frames(p_silence: np.ndarray, name: str) -> tuple[int, int]:
     """First and one-past-last frame of the speech: frames the encoder thinks are more
     likely speech than silence, ignoring runs shorter than :data:`MIN_SPEECH_FRAMES`."""
     speech = p_silence < 0.5
-    edges = np.flatnonzero(np.diff(np.r_[0, speech.astype(np.int8), 0]))
-    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)
-            if b - a >= MIN_SPEECH_FRAMES]
+    runs = [(a, b) for a, b in true_runs(speech) if b - a >= MIN_SPEECH_FRAMES]
     if not runs:
         raise NoSpeechError(f"{name}: no speech found (silence or noise only)")
     return int(runs[0][0]), int(runs[-1][1])
