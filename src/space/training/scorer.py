@@ -248,7 +248,6 @@ def learner_table(root: str | Path, cache: str | Path, *, model: PhoneModel | No
     halves (:func:`space.data.speechocean.speaker_folds`), each half's posteriors come from
     a head fitted on the other half. Also returns the head fitted on every speaker (what
     ships) and the two halves' heads (``heads[h]`` did not see half ``h``)."""
-    from ..audio.speech import loud_frames
     from ..pronounce.evidence.acoustic import Frames
     from ..pronounce.evidence.phone_model import bundled_phone_model_path, load_phone_model
     from .learner_labels import load_alignment
@@ -274,8 +273,8 @@ def learner_table(root: str | Path, cache: str | Path, *, model: PhoneModel | No
         z -= z.max(axis=1, keepdims=True)
         logp = (z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(np.float32)
         cfg = model.feature_cfg
-        t0, hop = float(emb[u.utt + "/offset_s"][0]), cfg.hop_length / cfg.sample_rate
-        return Frames(logp, t0, hop, False, loud_frames(y, so.SR, t0 + np.arange(len(z)) * hop))
+        return Frames.of_audio(logp, float(emb[u.utt + "/offset_s"][0]),
+                               cfg.hop_length / cfg.sample_rate, False, y, so.SR)
 
     return table(utts, frames_of, cache, log=log), fit_head(emb, utts, align), heads
 

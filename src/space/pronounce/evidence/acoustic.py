@@ -93,6 +93,13 @@ class Frames:
     def time(self, frame: float | np.ndarray) -> Any:
         return self.offset_s + np.asarray(frame) * self.hop_s
 
+    @classmethod
+    def of_audio(cls, logp: np.ndarray, offset_s: float, hop_s: float, narrowband: bool,
+                 y: np.ndarray, sr: int) -> Frames:
+        """Frames of ``logp`` over the clip ``y`` at ``sr``, their :attr:`loud` measured on it."""
+        times = offset_s + np.arange(len(logp)) * hop_s
+        return cls(logp, offset_s, hop_s, narrowband, loud_frames(y, sr, times))
+
 
 class Acoustic:
     """A phone model and its engines (built on first use, one per band).
@@ -200,8 +207,8 @@ class Acoustic:
         f0 = -(-left // hop)
         f1 = min(len(logp), (left + len(y16)) // hop + 1)
         offset_s, hop_s = (f0 * hop - left) / cfg.sample_rate, hop / cfg.sample_rate
-        return Frames(np.ascontiguousarray(logp[f0:f1], dtype=np.float32), offset_s, hop_s, nb,
-                      loud_frames(y, sr, offset_s + np.arange(f1 - f0) * hop_s))
+        return Frames.of_audio(np.ascontiguousarray(logp[f0:f1], dtype=np.float32), offset_s,
+                               hop_s, nb, y, sr)
 
 
 _shared: Acoustic | None = None
