@@ -16,7 +16,6 @@ build/so762/align.json``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,10 +23,13 @@ import numpy as np
 from _common import describe
 
 from space.data import speechocean as so
+from space.errors import DataError
 from space.pronounce.evidence.acoustic import Acoustic
 from space.pronounce.evidence.gop_features import SIL
+from space.pronounce.evidence.phone_model import load_phone_model
 from space.pronounce.evidence.viterbi import align_sentence
 from space.pronounce.lexicon.phones import PHONES
+from space.training.learner_labels import load_alignment
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "src" / "space" / "models"
@@ -40,20 +42,17 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "so762")
     ap.add_argument("--root", type=Path, default=so.DEFAULT_ROOT)
     args = ap.parse_args()
-    align = args.cache / "align.json"
-    if not align.is_file():
-        print(f"{align} not found: make build/so762/align.json first", file=sys.stderr)
+    try:
+        utts_done = load_alignment(args.cache)
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
-    import torch
-
-    utts_done = json.loads(align.read_text())["utts"]
-    ck = torch.load(MODELS / "phones_learners.pt", map_location="cpu", weights_only=False)
-    held = set(ck["meta"]["val_speakers"])
+    nets = {name: Acoustic(load_phone_model(MODELS / name))
+            for name in ("phones.pt", "phones_learners.pt")}
+    held = set(nets["phones_learners.pt"].model.meta["val_speakers"])
     utts = [u for u in so.utterances(args.root)
             if u.speaker in held and utts_done.get(u.utt, {}).get("aligner") == "pocketsphinx"]
     utts = utts[:: max(1, len(utts) // args.n)][: args.n]  # spread over the speakers
-    nets = {name: Acoustic.from_file(MODELS / name)
-            for name in ("phones.pt", "phones_learners.pt")}
     off: dict[str, list[np.ndarray]] = {k: [] for k in nets}
     for u, y in so.iter_audio(utts, args.cache):
         words = [[PHONES.index(p) for p in w.phones] for w in u.words]
